@@ -1,0 +1,121 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type Authenticate, type Authenticator, createAuthenticator } from '../auth/auth.js';
+import type { JobEngine } from '../engine/engine.js';
+import { ApiError } from '../http/errors.js';
+import { LIMITS } from '../http/schemas.js';
+import { jobRoutes } from '../routes/jobs.js';
+import { buildOpenApi } from '../routes/openapi.js';
+import { workerRoutes } from '../routes/worker.js';
+import { StreamRegistry } from '../stream/sse.js';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  engine: JobEngine;
+  /** HS256 secret for browser tokens. Without it (and without `authenticate`) the API runs in dev mode. */
+  secret?: string;
+  /** Key for the worker API. */
+  workerKey?: string;
+  /** The host's own authentication: return the owner id, or null for 401. */
+  authenticate?: Authenticate;
+  /** Origins allowed to call the API from a browser; `*` allows any (no credentials are used). */
+  corsOrigins?: readonly string[];
+  /** Where the API is mounted. Default `/api`. */
+  basePath?: string;
+  maxBodyBytes?: number;
+  heartbeatMs?: number;
+  retryMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface JobApp {
+  app: Hono;
+  auth: Authenticator;
+  streams: StreamRegistry;
+}
+
+function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * The job API as a Hono app, ready for `serve()` or for mounting in a host's own Hono/Node server.
+ * Every error is a JSON `{ error: { code, message } }`; an unexpected one is a 500 without details.
+ */
+export function createApp(options: AppOptions): JobApp {
+  const basePath = options.basePath ?? '/api';
+  const onError = options.onError ?? ((error: unknown) => console.error('[jobtracker]', error));
+  const auth = createAuthenticator(options);
+  const streams = new StreamRegistry(options.engine, {
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    retryMs: options.retryMs ?? 3000,
+    maxQueuedBytes: 1024 * 1024,
+    onError,
+  });
+  const api = new Hono();
+  const allowed = new Set(options.corsOrigins ?? []);
+  if (allowed.size > 0) {
+    api.use(
+      '*',
+      cors({
+        origin: (origin) => (allowed.has('*') ? '*' : allowed.has(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'If-None-Match'],
+        exposeHeaders: ['ETag', 'Retry-After'],
+        credentials: false,
+        maxAge: 600,
+      }),
+    );
+  }
+  const maxSize = options.maxBodyBytes ?? LIMITS.bodyBytes;
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize,
+      onError: (c) =>
+        c.json(errorBody('payload_too_large', `The body may be at most ${maxSize} bytes.`), 413),
+    }),
+  );
+  api.route('/', jobRoutes({ engine: options.engine, auth, streams }));
+  api.route('/', workerRoutes({ engine: options.engine, auth }));
+  api.get('/health', (c) =>
+    c.json({
+      status: 'ok',
+      version: VERSION,
+      storage: options.engine.store.dialect,
+      devMode: auth.devMode,
+      streams: streams.connections.size,
+    }),
+  );
+  const openapi = buildOpenApi(basePath, VERSION);
+  api.get('/openapi.json', (c) => c.json(openapi));
+
+  const app = new Hono();
+  app.route(basePath, api);
+  app.notFound((c) =>
+    c.json(
+      errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}.`),
+      404,
+    ),
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+      return c.json(errorBody(error.code, error.message, error.details), error.status);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      return c.json(
+        errorBody(status >= 500 ? 'internal_error' : 'bad_request', error.message || 'Bad request.'),
+        status,
+      );
+    }
+    onError(error);
+    return c.json(errorBody('internal_error', 'Something went wrong on the server.'), 500);
+  });
+  return { app, auth, streams };
+}

@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createJobTracker, type JobTracker, type JobTrackerOptions } from './tracker.js';
+
+export interface ServerOptions extends JobTrackerOptions {
+  /** 0 picks a free port. Default 8787. */
+  port?: number;
+  hostname?: string;
+  /** Extra routes (e.g. example pages) mounted beside the API. */
+  extend?: (app: Hono) => void;
+}
+
+export interface RunningServer {
+  tracker: JobTracker;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the job API on a real HTTP port. */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const tracker = await createJobTracker(options);
+  options.extend?.(tracker.app);
+  const hostname = options.hostname ?? '127.0.0.1';
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: tracker.app.fetch, port: options.port ?? 8787, hostname }, () =>
+      resolve(started),
+    );
+    started.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    tracker,
+    port,
+    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    async close() {
+      tracker.streams.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await tracker.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { registerDemoJobs } from '../demo/demo-jobs.js';
+import { JobEngine, type JobEngineOptions } from '../engine/engine.js';
+import { createRunner, type JobRunner, type RunnerOptions } from '../runner/runner.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { JobStore } from '../storage/store.js';
+import { type AppOptions, createApp, type JobApp } from './app.js';
+
+export const DEFAULT_DB = 'file:./data/jobtracker.db';
+
+export interface JobTrackerOptions extends Omit<AppOptions, 'engine'> {
+  /** `file:path.db` (default `file:./data/jobtracker.db`) or `:memory:`. */
+  db?: string;
+  /** Engine tuning: progress flush period, leases, retention. */
+  engine?: Omit<JobEngineOptions, 'store'>;
+  runner?: RunnerOptions;
+  /** Register the demo job types (`demo.generate`). */
+  demo?: boolean | { defaultDurationMs?: number };
+}
+
+/** A running job API: the Hono app, its engine, the in-process runner, and how to close them. */
+export interface JobTracker extends JobApp {
+  engine: JobEngine;
+  runner: JobRunner;
+  store: JobStore;
+  close(): Promise<void>;
+}
+
+/** Opens the store a `JOBTRACKER_DB` URL names, creating a file database's folder. */
+export function openStore(url: string): JobStore {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    throw new Error('PostgreSQL storage is not available yet; use a file: or :memory: database.');
+  }
+  if (url.startsWith('file:') && !url.startsWith('file::memory:')) {
+    const path = url.slice('file:'.length).split('?')[0] ?? '';
+    if (path) mkdirSync(dirname(path), { recursive: true });
+  } else if (url !== ':memory:' && !url.startsWith('file::memory:')) {
+    throw new Error(`Unsupported database URL "${url}": use file:path.db or :memory:.`);
+  }
+  return new SqliteStore({ url });
+}
+
+/** Opens the database (applying migrations), starts the engine and the runner, and builds the app. */
+export async function createJobTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
+  const store = openStore(options.db ?? DEFAULT_DB);
+  try {
+    await store.migrate();
+    const engine = new JobEngine({
+      ...options.engine,
+      store,
+      onError: options.onError ?? options.engine?.onError,
+    });
+    await engine.start();
+    const runner = createRunner(engine, { onError: options.onError, ...options.runner });
+    if (options.demo) registerDemoJobs(runner, typeof options.demo === 'object' ? options.demo : {});
+    runner.start();
+    const app = createApp({ ...options, engine });
+    return {
+      ...app,
+      engine,
+      runner,
+      store,
+      async close() {
+        app.streams.closeAll();
+        await runner.stop();
+        await engine.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

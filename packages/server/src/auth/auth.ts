@@ -1,0 +1,87 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ApiError } from '../http/errors.js';
+import { TokenError, verifyToken } from './jwt.js';
+
+/** Resolves the owner of a request, or null to refuse it with 401. */
+export type Authenticate = (request: Request) => string | null | Promise<string | null>;
+
+export interface AuthOptions {
+  /** HS256 secret for browser tokens (`JOBTRACKER_SECRET`). */
+  secret?: string;
+  /** Key that workers send as `Authorization: Bearer …` (`JOBTRACKER_WORKER_KEY`). */
+  workerKey?: string;
+  /** The host's own authentication, used instead of JWTs. */
+  authenticate?: Authenticate;
+  now?: () => number;
+}
+
+/** The caller, once authenticated; `expiresAt` is when its token stops being valid, in epoch ms. */
+export interface Caller {
+  ownerId: string;
+  expiresAt: number | null;
+}
+
+/** The single owner of every job in dev mode (no secret and no `authenticate`). */
+export const DEV_OWNER = 'demo';
+
+const unauthorized = (message: string, code = 'unauthorized') =>
+  new ApiError(401, code, message, undefined, { 'WWW-Authenticate': 'Bearer' });
+
+function bearer(request: Request): string | null {
+  const header = request.headers.get('authorization');
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export interface Authenticator {
+  readonly devMode: boolean;
+  readonly workerApiOpen: boolean;
+  user(request: Request): Promise<Caller>;
+  worker(request: Request): void;
+}
+
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  const now = options.now ?? Date.now;
+  const devMode = !options.secret && !options.authenticate;
+  const workerDigest = options.workerKey ? digest(options.workerKey) : null;
+  return {
+    devMode,
+    workerApiOpen: devMode && !workerDigest,
+    async user(request) {
+      if (options.authenticate) {
+        const ownerId = await options.authenticate(request);
+        if (typeof ownerId !== 'string' || ownerId.length === 0) throw unauthorized('Not signed in.');
+        return { ownerId, expiresAt: null };
+      }
+      if (!options.secret) return { ownerId: DEV_OWNER, expiresAt: null };
+      const token = bearer(request);
+      if (!token) throw unauthorized('Send a token as "Authorization: Bearer <token>".');
+      try {
+        const claims = verifyToken(token, options.secret, now());
+        return { ownerId: claims.sub, expiresAt: claims.exp * 1000 };
+      } catch (error) {
+        if (error instanceof TokenError) {
+          throw unauthorized(error.message, error.problem === 'expired' ? 'token_expired' : 'invalid_token');
+        }
+        throw error;
+      }
+    },
+    worker(request) {
+      if (!workerDigest) {
+        if (devMode) return;
+        throw new ApiError(
+          403,
+          'worker_api_disabled',
+          'The worker API needs JOBTRACKER_WORKER_KEY to be set.',
+        );
+      }
+      const token = bearer(request);
+      if (!token || !timingSafeEqual(digest(token), workerDigest)) {
+        throw unauthorized('Send the worker key as "Authorization: Bearer <key>".');
+      }
+    },
+  };
+}

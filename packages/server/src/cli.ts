@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { startServer } from './app/server.js';
+import { readConfig, USAGE } from './config/config.js';
+import { LANDING_HTML } from './demo/landing.js';
+
+let config: ReturnType<typeof readConfig>;
+try {
+  config = readConfig(process.argv.slice(2), process.env);
+} catch (error) {
+  console.error(`jobtracker-server: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (config.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const server = await startServer({
+  ...config,
+  extend: config.demo ? (app) => app.get('/', (c) => c.html(LANDING_HTML)) : undefined,
+}).catch((error: unknown) => {
+  console.error(`jobtracker-server: could not start: ${(error as Error).message}`);
+  process.exit(1);
+});
+
+const { auth } = server.tracker;
+if (auth.devMode) {
+  console.warn(
+    '\n  ⚠  DEV MODE: JOBTRACKER_SECRET is not set. Every caller is the user "demo" and the worker API\n' +
+      '     is open without a key. Set JOBTRACKER_SECRET (and JOBTRACKER_WORKER_KEY) before exposing this server.\n',
+  );
+}
+console.log(`jobtracker server listening on ${server.url}  (database ${config.db})`);
+if (config.demo) console.log(`Demo page: ${server.url}/   API: ${server.url}/api/health`);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) process.exit(1);
+    closing = true;
+    console.log(`\n${signal}: closing…`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}

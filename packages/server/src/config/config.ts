@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import type { ServerOptions } from '../app/server.js';
+import { DEFAULT_DB } from '../app/tracker.js';
+
+export const USAGE = `Usage: jobtracker-server [options]
+
+Options (each mirrors an environment variable):
+  --port <n>            PORT                     default 8787
+  --host <name>         HOST                     default 127.0.0.1
+  --db <url>            JOBTRACKER_DB            default ${DEFAULT_DB} (or :memory:)
+  --secret <s>          JOBTRACKER_SECRET        HS256 secret for browser tokens; without it: dev mode
+  --worker-key <k>      JOBTRACKER_WORKER_KEY    key for the worker API
+  --cors-origins <list> JOBTRACKER_CORS_ORIGINS  comma-separated allowed origins
+  --lease-ms <n>        JOBTRACKER_LEASE_MS      lease of the in-process runner, default 15000
+  --demo                JOBTRACKER_DEMO=1        register the demo job types and serve the demo page
+  -h, --help`;
+
+/** Reads CLI flags, falling back to the environment. Throws with a readable message on bad values. */
+export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOptions & { help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      db: { type: 'string' },
+      secret: { type: 'string' },
+      'worker-key': { type: 'string' },
+      'cors-origins': { type: 'string' },
+      'lease-ms': { type: 'string' },
+      demo: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const integer = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`${name} must be a whole number ≥ ${min}, not "${raw}".`);
+    return value;
+  };
+  const origins = (values['cors-origins'] ?? env.JOBTRACKER_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  const leaseMs = integer('--lease-ms', values['lease-ms'] ?? env.JOBTRACKER_LEASE_MS, 15_000, 1000);
+  return {
+    help: values.help ?? false,
+    port: integer('--port', values.port ?? env.PORT, 8787, 0),
+    hostname: values.host ?? env.HOST ?? '127.0.0.1',
+    db: values.db ?? env.JOBTRACKER_DB ?? DEFAULT_DB,
+    secret: values.secret ?? (env.JOBTRACKER_SECRET || undefined),
+    workerKey: values['worker-key'] ?? (env.JOBTRACKER_WORKER_KEY || undefined),
+    corsOrigins: origins,
+    demo: values.demo ?? ['1', 'true', 'yes'].includes(env.JOBTRACKER_DEMO ?? ''),
+    runner: { leaseMs },
+  };
+}

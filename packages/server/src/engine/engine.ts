@@ -1,0 +1,649 @@
+import { createHash } from 'node:crypto';
+import type { CreateJobResponse, Job, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
+import { ApiError, conflict, notFound } from '../http/errors.js';
+import { createId, createSecretToken } from '../ids/ids.js';
+import { activeKeyOf, isActive, type JobRecord, toWireJob } from '../jobs/job-record.js';
+import { type JobCommand, transition } from '../jobs/state-machine.js';
+import type { JobFilter, JobStore, StoredEvent } from '../storage/store.js';
+import { EventHub, type LiveEvent } from '../stream/hub.js';
+import { Mutex } from '../util/mutex.js';
+
+export interface JobEngineOptions {
+  store: JobStore;
+  /** Clock in epoch milliseconds; tests pass their own. */
+  now?: () => number;
+  /** Progress is committed at most this often per job; status changes are committed at once. */
+  progressFlushMs?: number;
+  /** Lease given to a worker that claims a job without asking for a length. */
+  defaultLeaseMs?: number;
+  /** Attempts a job gets when its worker is lost, unless it was created with its own number. */
+  defaultMaxAttempts?: number;
+  /** How long the change log keeps events; a client whose cursor is older gets `reset`. */
+  eventRetentionMs?: number;
+  /** How long an `Idempotency-Key` is remembered. */
+  idempotencyRetentionMs?: number;
+  /** How often expired leases are looked for. */
+  leaseCheckIntervalMs?: number;
+  /** Finished jobs included in a snapshot, newest first. */
+  snapshotFinishedLimit?: number;
+  /** A replay longer than this becomes a `reset` with a fresh snapshot. */
+  replayLimit?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface CreateJobInput {
+  type: string;
+  scope?: string | null;
+  title?: string | null;
+  input?: JsonValue | null;
+  maxAttempts?: number;
+  /** When false, a second job of the same type and scope may run beside the first. Default true. */
+  dedupe?: boolean;
+}
+
+export interface ClaimOptions {
+  types: readonly string[];
+  workerId: string;
+  leaseMs?: number;
+}
+
+/** A job handed to a worker, with the lease that fences its writes. */
+export interface ClaimedJob {
+  job: Job;
+  ownerId: string;
+  input: JsonValue | null;
+  leaseToken: string;
+  leaseExpiresAt: number;
+}
+
+/** What changed since a cursor: the jobs' latest states, or a fresh snapshot when `reset`. */
+export interface Changes {
+  events: LiveEvent[];
+  cursor: number;
+  reset: boolean;
+}
+
+export interface Snapshot {
+  jobs: Job[];
+  cursor: number;
+}
+
+export type JobChangeListener = (record: JobRecord) => void;
+
+interface Unflushed {
+  record: JobRecord;
+  /** The version of the row in the database. */
+  storedVersion: number;
+  /** The newest change not yet in the log; null when only the lease moved. */
+  event: StoredEvent | null;
+}
+
+const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/**
+ * The job engine: owns every change to a job. Changes are applied one at a time through the state
+ * machine, each visible change gets the next cursor, status changes commit before they are published,
+ * and progress is published at once but committed at most every `progressFlushMs` per job. Events are
+ * published in cursor order, so a client that resumes from any cursor it saw misses nothing.
+ */
+export class JobEngine {
+  readonly hub = new EventHub();
+  readonly store: JobStore;
+  readonly #now: () => number;
+  readonly #options: Required<Omit<JobEngineOptions, 'store' | 'now' | 'onError'>>;
+  readonly #onError: (error: unknown) => void;
+  readonly #lock = new Mutex();
+  readonly #active = new Map<string, JobRecord>();
+  readonly #activeByKey = new Map<string, string>();
+  readonly #unflushed = new Map<string, Unflushed>();
+  readonly #ownerCursors = new Map<string, number>();
+  readonly #listeners = new Set<JobChangeListener>();
+  #lastCursor = 0;
+  #published = 0;
+  #watermark = 0;
+  #timers: NodeJS.Timeout[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #started = false;
+
+  constructor(options: JobEngineOptions) {
+    this.store = options.store;
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? ((error) => console.error('[jobtracker]', error));
+    this.#options = {
+      progressFlushMs: options.progressFlushMs ?? 1000,
+      defaultLeaseMs: options.defaultLeaseMs ?? 30_000,
+      defaultMaxAttempts: options.defaultMaxAttempts ?? 3,
+      eventRetentionMs: options.eventRetentionMs ?? 24 * 60 * 60 * 1000,
+      idempotencyRetentionMs: options.idempotencyRetentionMs ?? 24 * 60 * 60 * 1000,
+      leaseCheckIntervalMs: options.leaseCheckIntervalMs ?? 1000,
+      snapshotFinishedLimit: options.snapshotFinishedLimit ?? 50,
+      replayLimit: options.replayLimit ?? 10_000,
+    };
+  }
+
+  /** Loads the active jobs, recovers expired leases and starts the background timers. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    for (const job of await this.store.listActiveJobs()) this.#remember(job);
+    this.#watermark = await this.store.pruneWatermark();
+    this.#lastCursor = Math.max(await this.store.maxCursor(), this.#watermark);
+    this.#published = this.#lastCursor;
+    await this.recoverExpiredLeases();
+    const every = (ms: number, task: () => Promise<unknown>) => {
+      const timer = setInterval(() => task().catch(this.#onError), ms);
+      timer.unref();
+      this.#timers.push(timer);
+    };
+    every(this.#options.leaseCheckIntervalMs, () => this.recoverExpiredLeases());
+    every(60_000, () => this.prune());
+  }
+
+  /** Stops the timers and commits unflushed progress. The store stays open. */
+  async stop(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    await this.flush();
+    this.#started = false;
+  }
+
+  /** The cursor of the newest published event: everything at or below it can be replayed. */
+  get cursor(): number {
+    return this.#published;
+  }
+
+  /** Called after every change to a job, visible or not, once it is committed or published. */
+  onChange(listener: JobChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  async get(ownerId: string, id: string): Promise<Job> {
+    const record = await this.#load(id);
+    if (!record || record.ownerId !== ownerId) throw notFound();
+    return toWireJob(record);
+  }
+
+  /** A job's full record, for workers and the in-process runner. */
+  async getRecord(id: string): Promise<JobRecord | null> {
+    return this.#load(id);
+  }
+
+  async list(ownerId: string, filter: JobFilter): Promise<Job[]> {
+    const rows = await this.store.listJobs(ownerId, filter);
+    return rows.map((row) => toWireJob(this.#newest(row)));
+  }
+
+  /** The highest cursor of any event of this owner: equal cursors mean nothing changed for them. */
+  async ownerCursor(ownerId: string): Promise<number> {
+    const known = this.#ownerCursors.get(ownerId);
+    if (known !== undefined) return known;
+    const stored = await this.store.ownerMaxCursor(ownerId);
+    const latest = Math.max(stored, this.#ownerCursors.get(ownerId) ?? 0);
+    this.#ownerCursors.set(ownerId, latest);
+    return latest;
+  }
+
+  /** The owner's active jobs and most recently finished ones, newest first, and the cursor they are current at. */
+  async snapshot(ownerId: string): Promise<Snapshot> {
+    const cursor = this.#published;
+    const finished = await this.store.listJobs(ownerId, {
+      statuses: FINISHED,
+      limit: this.#options.snapshotFinishedLimit,
+    });
+    const active = [...this.#active.values()].filter((job) => job.ownerId === ownerId);
+    const jobs = [...active, ...finished]
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+      .map(toWireJob);
+    return { jobs, cursor };
+  }
+
+  /**
+   * Every event of this owner after `since`, in cursor order, without duplicates; `reset` when
+   * `since` is older than the log keeps (or newer than this log has), and then `events` is empty.
+   */
+  async changesSince(ownerId: string, since: number): Promise<Changes> {
+    const upTo = this.#published;
+    if (since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
+    if ((await this.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
+    // Unflushed events are read before the log: one flushed in between is then seen twice, never missed.
+    const unflushed: StoredEvent[] = [];
+    for (const entry of this.#unflushed.values()) {
+      const event = entry.event;
+      if (event && event.ownerId === ownerId && event.cursor > since && event.cursor <= upTo) {
+        unflushed.push(event);
+      }
+    }
+    const limit = this.#options.replayLimit;
+    const logged = await this.store.eventsAfter(ownerId, since, upTo, limit + 1);
+    if (logged.length > limit) return { events: [], cursor: upTo, reset: true };
+    const byCursor = new Map<number, StoredEvent>();
+    for (const event of [...logged, ...unflushed]) byCursor.set(event.cursor, event);
+    const events = [...byCursor.values()].sort((a, b) => a.cursor - b.cursor).map(toLiveEvent);
+    return { events, cursor: upTo, reset: false };
+  }
+
+  // ---- commands from the job's owner ----------------------------------------------------------
+
+  create(ownerId: string, input: CreateJobInput, idempotencyKey?: string): Promise<CreateJobResponse> {
+    return this.#create(ownerId, input, idempotencyKey, null);
+  }
+
+  async #create(
+    ownerId: string,
+    input: CreateJobInput,
+    idempotencyKey: string | undefined,
+    retryOf: string | null,
+  ): Promise<CreateJobResponse> {
+    const requestHash = idempotencyKey === undefined ? '' : hashRequest(input);
+    return this.#lock.run(async () => {
+      if (idempotencyKey !== undefined) {
+        const seen = await this.store.getIdempotencyKey(ownerId, idempotencyKey);
+        if (seen) {
+          if (seen.requestHash !== requestHash) {
+            throw new ApiError(
+              422,
+              'idempotency_key_reused',
+              'This Idempotency-Key was used before with a different request body.',
+            );
+          }
+          const job = await this.#load(seen.jobId);
+          if (job) return { job: toWireJob(job), created: false, reason: 'idempotency_key' };
+        }
+      }
+      const scope = input.scope ?? null;
+      const activeKey = input.dedupe === false ? null : activeKeyOf(input.type, scope);
+      const rememberKey = async (jobId: string) => {
+        if (idempotencyKey === undefined) return;
+        await this.store.transaction((tx) =>
+          tx.insertIdempotencyKey({
+            ownerId,
+            key: idempotencyKey,
+            requestHash,
+            jobId,
+            createdAt: this.#now(),
+          }),
+        );
+      };
+      const duplicateOf = async (): Promise<JobRecord | null> => {
+        if (activeKey === null) return null;
+        const cachedId = this.#activeByKey.get(`${ownerId}\u0000${activeKey}`);
+        const cached = cachedId === undefined ? undefined : this.#active.get(cachedId);
+        return cached ?? (await this.store.findActiveByKey(ownerId, activeKey));
+      };
+
+      const existing = await duplicateOf();
+      if (existing) {
+        await rememberKey(existing.id);
+        return { job: toWireJob(this.#newest(existing)), created: false, reason: 'active_duplicate' };
+      }
+
+      const now = this.#now();
+      const record: JobRecord = {
+        id: createId(now),
+        ownerId,
+        type: input.type,
+        scope,
+        title: input.title ?? null,
+        status: 'pending',
+        progress: null,
+        message: null,
+        input: input.input ?? null,
+        result: null,
+        error: null,
+        attempt: 0,
+        maxAttempts: input.maxAttempts ?? this.#options.defaultMaxAttempts,
+        retryOf,
+        activeKey,
+        leaseToken: null,
+        leaseExpiresAt: null,
+        workerId: null,
+        version: 1,
+        createdAt: now,
+        startedAt: null,
+        updatedAt: now,
+        completedAt: null,
+      };
+      const event = this.#eventFor(record);
+      const inserted = await this.store.transaction(async (tx) => {
+        if (!(await tx.insertJob(record))) return false;
+        await tx.appendEvent(event);
+        if (idempotencyKey !== undefined) {
+          await tx.insertIdempotencyKey({
+            ownerId,
+            key: idempotencyKey,
+            requestHash,
+            jobId: record.id,
+            createdAt: now,
+          });
+        }
+        return true;
+      });
+      if (!inserted) {
+        // Another writer holds the unique (owner, active key) index: that job is the answer.
+        const winner = await duplicateOf();
+        if (!winner) throw new ApiError(503, 'busy', 'The job could not be created; try again.');
+        this.#remember(winner);
+        await rememberKey(winner.id);
+        return { job: toWireJob(winner), created: false, reason: 'active_duplicate' };
+      }
+      this.#remember(record);
+      this.#publish(event);
+      this.#notify(record);
+      return { job: toWireJob(record), created: true };
+    });
+  }
+
+  /** Cancels a pending or running job. Cancelling a cancelled job answers it unchanged. */
+  async cancel(ownerId: string, id: string): Promise<Job> {
+    const record = await this.#load(id);
+    if (!record || record.ownerId !== ownerId) throw notFound();
+    if (record.status === 'cancelled') return toWireJob(record);
+    return toWireJob(await this.#change(id, { kind: 'cancel' }, true));
+  }
+
+  /** Starts a failed or cancelled job again as a new job linked to it by `retryOf`. */
+  async retry(ownerId: string, id: string): Promise<CreateJobResponse> {
+    const record = await this.#load(id);
+    if (!record || record.ownerId !== ownerId) throw notFound();
+    if (record.status !== 'failed' && record.status !== 'cancelled') {
+      throw conflict(
+        'invalid_transition',
+        `Only a failed or cancelled job can be retried; this one is ${record.status}.`,
+      );
+    }
+    const { type, scope, title, input, maxAttempts } = record;
+    return this.#create(ownerId, { type, scope, title, input, maxAttempts }, undefined, record.id);
+  }
+
+  // ---- commands from workers -------------------------------------------------------------------
+
+  /** Hands the oldest pending job of the given types to a worker, or null when there is none. */
+  async claim(options: ClaimOptions): Promise<ClaimedJob | null> {
+    const types = new Set(options.types);
+    const leaseMs = options.leaseMs ?? this.#options.defaultLeaseMs;
+    return this.#lock.run(async () => {
+      for (const candidate of this.#active.values()) {
+        if (candidate.status !== 'pending' || !types.has(candidate.type)) continue;
+        const leaseToken = createSecretToken();
+        const leaseExpiresAt = this.#now() + leaseMs;
+        const job = await this.#changeLocked(
+          candidate.id,
+          { kind: 'start', leaseToken, leaseExpiresAt, workerId: options.workerId },
+          true,
+        );
+        return { job: toWireJob(job), ownerId: job.ownerId, input: job.input, leaseToken, leaseExpiresAt };
+      }
+      return null;
+    });
+  }
+
+  async heartbeat(id: string, leaseToken: string, leaseMs?: number): Promise<{ leaseExpiresAt: number }> {
+    const leaseExpiresAt = this.#now() + (leaseMs ?? this.#options.defaultLeaseMs);
+    await this.#workerChange(id, leaseToken, { kind: 'heartbeat', leaseExpiresAt }, false);
+    return { leaseExpiresAt };
+  }
+
+  /** Records progress; it is published at once and committed within `progressFlushMs`. Extends the lease. */
+  async progress(
+    id: string,
+    leaseToken: string,
+    update: { progress?: number | null; message?: string | null; leaseMs?: number },
+  ): Promise<Job> {
+    const command: JobCommand = { kind: 'progress' };
+    if (update.progress !== undefined) command.progress = update.progress;
+    if (update.message !== undefined) command.message = update.message;
+    command.leaseExpiresAt = this.#now() + (update.leaseMs ?? this.#options.defaultLeaseMs);
+    return toWireJob(await this.#workerChange(id, leaseToken, command, false));
+  }
+
+  async complete(id: string, leaseToken: string, result: JsonValue | null): Promise<Job> {
+    return toWireJob(await this.#workerChange(id, leaseToken, { kind: 'complete', result }, true));
+  }
+
+  async fail(id: string, leaseToken: string, error: JobError): Promise<Job> {
+    return toWireJob(await this.#workerChange(id, leaseToken, { kind: 'fail', error }, true));
+  }
+
+  // ---- maintenance -----------------------------------------------------------------------------
+
+  /** Re-queues (while attempts remain) or fails every running job whose lease has expired. */
+  async recoverExpiredLeases(): Promise<number> {
+    const now = this.#now();
+    const expired = [...this.#active.values()].filter(
+      (job) => job.status === 'running' && job.leaseExpiresAt !== null && job.leaseExpiresAt <= now,
+    );
+    let recovered = 0;
+    for (const stale of expired) {
+      await this.#lock.run(async () => {
+        const job = this.#active.get(stale.id);
+        if (job?.status !== 'running' || job.leaseExpiresAt === null || job.leaseExpiresAt > this.#now()) {
+          return;
+        }
+        if (job.attempt < job.maxAttempts) {
+          await this.#changeLocked(job.id, { kind: 'requeue' }, true, (next) => ({
+            ...next,
+            message: `The worker stopped responding; the job will start again (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+          }));
+        } else {
+          await this.#changeLocked(
+            job.id,
+            {
+              kind: 'fail',
+              error: {
+                code: 'worker_lost',
+                message: `The worker stopped responding and all ${job.maxAttempts} attempts are used.`,
+                retryable: true,
+              },
+            },
+            true,
+          );
+        }
+        recovered++;
+      });
+    }
+    return recovered;
+  }
+
+  /** Commits unflushed progress and leases: one transaction for all of them. */
+  flush(): Promise<void> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    return this.#lock.run(() => this.#flushLocked());
+  }
+
+  /** Drops log events older than the retention and idempotency keys past theirs. */
+  async prune(): Promise<void> {
+    const now = this.#now();
+    this.#watermark = await this.store.pruneEvents(now - this.#options.eventRetentionMs);
+    await this.store.deleteIdempotencyKeys(now - this.#options.idempotencyRetentionMs);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  async #flushLocked(): Promise<void> {
+    if (this.#unflushed.size === 0) return;
+    const entries = [...this.#unflushed.values()];
+    const moved: string[] = [];
+    await this.store.transaction(async (tx) => {
+      for (const entry of entries) {
+        if (!(await tx.updateJob(entry.record, entry.storedVersion))) moved.push(entry.record.id);
+        else if (entry.event) await tx.appendEvent(entry.event);
+      }
+    });
+    this.#unflushed.clear();
+    for (const id of moved) {
+      this.#onError(new Error(`Job ${id} was changed by another writer; its unflushed progress is dropped.`));
+      const fresh = await this.store.getJob(id);
+      if (fresh) this.#remember(fresh);
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
+      this.#lock.run(() => this.#flushLocked()).catch(this.#onError);
+    }, this.#options.progressFlushMs);
+    this.#flushTimer.unref();
+  }
+
+  async #workerChange(
+    id: string,
+    leaseToken: string,
+    command: JobCommand,
+    durable: boolean,
+  ): Promise<JobRecord> {
+    return this.#lock.run(async () => {
+      const job = await this.#load(id);
+      if (!job) throw notFound();
+      if (job.status === 'cancelled')
+        throw conflict('job_cancelled', 'The job was cancelled; stop working on it.');
+      if (job.leaseToken === null || job.leaseToken !== leaseToken) {
+        throw conflict(
+          'lease_lost',
+          'This lease is no longer valid: the job was re-queued, finished or given to another worker.',
+        );
+      }
+      return this.#changeLocked(id, command, durable);
+    });
+  }
+
+  #change(id: string, command: JobCommand, durable: boolean): Promise<JobRecord> {
+    return this.#lock.run(() => this.#changeLocked(id, command, durable));
+  }
+
+  async #changeLocked(
+    id: string,
+    command: JobCommand,
+    durable: boolean,
+    amend: (next: JobRecord) => JobRecord = (next) => next,
+  ): Promise<JobRecord> {
+    for (let tries = 0; tries < 3; tries++) {
+      const current = await this.#load(id);
+      if (!current) throw notFound();
+      const outcome = transition(current, command, this.#now());
+      if (!outcome.ok) throw conflict(outcome.code, outcome.message);
+      const next = outcome.visible ? amend(outcome.job) : outcome.job;
+      const pending = this.#unflushed.get(id);
+      const storedVersion = pending?.storedVersion ?? current.version;
+      const event = outcome.visible ? this.#eventFor(next) : null;
+
+      if (!durable) {
+        this.#remember(next);
+        this.#unflushed.set(id, { record: next, storedVersion, event: event ?? pending?.event ?? null });
+        if (event) this.#publish(event);
+        this.#notify(next);
+        this.#scheduleFlush();
+        return next;
+      }
+
+      const written = await this.store.transaction(async (tx) => {
+        if (!(await tx.updateJob(next, storedVersion))) return false;
+        if (event) await tx.appendEvent(event);
+        return true;
+      });
+      if (!written) {
+        // Changed by another writer since we cached it: forget what we knew and decide again.
+        this.#unflushed.delete(id);
+        this.#forget(id);
+        const fresh = await this.store.getJob(id);
+        if (fresh && isActive(fresh.status)) this.#remember(fresh);
+        continue;
+      }
+      this.#unflushed.delete(id);
+      this.#remember(next);
+      if (event) this.#publish(event);
+      this.#notify(next);
+      return next;
+    }
+    throw new ApiError(503, 'busy', 'The job is being changed by another writer; try again.');
+  }
+
+  async #load(id: string): Promise<JobRecord | null> {
+    return this.#active.get(id) ?? (await this.store.getJob(id));
+  }
+
+  #newest(record: JobRecord): JobRecord {
+    const cached = this.#active.get(record.id);
+    return cached && cached.version > record.version ? cached : record;
+  }
+
+  #remember(record: JobRecord): void {
+    if (!isActive(record.status)) {
+      this.#forget(record.id);
+      return;
+    }
+    this.#active.set(record.id, record);
+    if (record.activeKey !== null)
+      this.#activeByKey.set(`${record.ownerId}\u0000${record.activeKey}`, record.id);
+  }
+
+  #forget(id: string): void {
+    const known = this.#active.get(id);
+    if (!known) return;
+    this.#active.delete(id);
+    const key = `${known.ownerId}\u0000${known.activeKey}`;
+    if (known.activeKey !== null && this.#activeByKey.get(key) === id) this.#activeByKey.delete(key);
+  }
+
+  #nextCursor(): number {
+    // Time-based and strictly rising: a restart after a crash never reuses a cursor a client saw live.
+    this.#lastCursor = Math.max(this.#lastCursor + 1, this.#now() * 1000);
+    return this.#lastCursor;
+  }
+
+  #eventFor(record: JobRecord): StoredEvent {
+    return {
+      cursor: this.#nextCursor(),
+      ownerId: record.ownerId,
+      jobId: record.id,
+      version: record.version,
+      data: JSON.stringify(toWireJob(record)),
+      createdAt: this.#now(),
+    };
+  }
+
+  #publish(event: StoredEvent): void {
+    this.#published = event.cursor;
+    this.#ownerCursors.set(event.ownerId, event.cursor);
+    this.hub.publish(toLiveEvent(event));
+  }
+
+  #notify(record: JobRecord): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+}
+
+function toLiveEvent(event: StoredEvent): LiveEvent {
+  return {
+    cursor: event.cursor,
+    ownerId: event.ownerId,
+    jobId: event.jobId,
+    version: event.version,
+    data: event.data,
+  };
+}
+
+function hashRequest(input: CreateJobInput): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/** Limits on what a client or worker may store in a job. */
+export const LIMITS = {
+  bodyBytes: 256 * 1024,
+  typeLength: 100,
+  scopeLength: 200,
+  titleLength: 200,
+  messageLength: 1000,
+  errorMessageLength: 2000,
+  inputBytes: 64 * 1024,
+  resultBytes: 16 * 1024,
+  idempotencyKeyLength: 200,
+} as const;
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
+
+const jsonValue = (maxBytes: number, what: string) =>
+  z.json().refine((value) => jsonBytes(value) <= maxBytes, {
+    message: `${what} must be at most ${maxBytes} bytes of JSON.`,
+  });
+
+export const jobStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
+
+export const jobTypeSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.typeLength)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'Use letters, digits and . _ : - only.')
+  .describe('Job kind, e.g. `demo.generate`.');
+
+export const createJobBody = z
+  .strictObject({
+    type: jobTypeSchema,
+    scope: z.string().min(1).max(LIMITS.scopeLength).nullable().optional(),
+    title: z.string().max(LIMITS.titleLength).nullable().optional(),
+    input: jsonValue(LIMITS.inputBytes, 'input').nullable().optional(),
+    maxAttempts: z.int().min(1).max(20).optional(),
+    dedupe: z
+      .boolean()
+      .optional()
+      .describe('False lets a second job of the same type and scope run. Default true.'),
+  })
+  .describe('A job to start.');
+
+const statusList = z
+  .string()
+  .transform((value, ctx) => {
+    const statuses = new Set<z.infer<typeof jobStatusSchema>>();
+    for (const part of value.split(',')) {
+      const name = part.trim();
+      if (name === 'active') statuses.add('pending').add('running');
+      else if (name === 'finished') statuses.add('completed').add('failed').add('cancelled');
+      else {
+        const parsed = jobStatusSchema.safeParse(name);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `Unknown status "${name.slice(0, 40)}".` });
+          return z.NEVER;
+        }
+        statuses.add(parsed.data);
+      }
+    }
+    return [...statuses];
+  })
+  .describe(
+    'Comma-separated statuses; `active` = pending,running and `finished` = completed,failed,cancelled.',
+  );
+
+export const cursorSchema = z
+  .string()
+  .regex(/^\d{1,16}$/, 'A cursor is the decimal number the API returned.')
+  .transform(Number);
+
+export const listJobsQuery = z.strictObject({
+  status: statusList.optional(),
+  type: jobTypeSchema.optional(),
+  scope: z.string().min(1).max(LIMITS.scopeLength).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'limit must be a whole number.')
+    .transform(Number)
+    .pipe(z.int().min(1).max(200))
+    .optional()
+    .describe('At most this many jobs, newest first (1–200, default 50).'),
+  since: cursorSchema.optional().describe('Only jobs changed after this cursor (polling).'),
+});
+
+export const streamQuery = z.strictObject({
+  since: cursorSchema.optional().describe('Resume after this cursor; the `Last-Event-ID` header wins.'),
+});
+
+const leaseToken = z.string().min(1).max(100).describe('The token `claim` returned.');
+const leaseMs = z.int().min(1000).max(3_600_000);
+
+export const claimBody = z.strictObject({
+  types: z.array(jobTypeSchema).min(1).max(50),
+  workerId: z.string().min(1).max(200).optional(),
+  leaseMs: leaseMs.optional(),
+  waitMs: z.int().min(0).max(30_000).optional().describe('Wait this long for a job when none is pending.'),
+});
+
+export const heartbeatBody = z.strictObject({ leaseToken, leaseMs: leaseMs.optional() });
+
+export const progressBody = z.strictObject({
+  leaseToken,
+  progress: z.number().min(0).max(100).nullable().optional(),
+  message: z.string().max(LIMITS.messageLength).nullable().optional(),
+  leaseMs: leaseMs.optional(),
+});
+
+export const completeBody = z.strictObject({
+  leaseToken,
+  result: jsonValue(LIMITS.resultBytes, 'result').nullable().optional(),
+});
+
+export const jobErrorSchema = z.strictObject({
+  message: z.string().min(1).max(LIMITS.errorMessageLength),
+  code: z.string().min(1).max(100).optional(),
+  retryable: z.boolean().optional(),
+});
+
+export const failBody = z.strictObject({ leaseToken, error: jobErrorSchema });
+
+/** The job as responses carry it (documentation only; the server builds it from its records). */
+export const jobSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  scope: z.string().nullable(),
+  title: z.string().nullable(),
+  status: jobStatusSchema,
+  progress: z.number().min(0).max(100).nullable(),
+  message: z.string().nullable(),
+  result: z.json().nullable(),
+  error: jobErrorSchema.nullable(),
+  attempt: z.int(),
+  maxAttempts: z.int(),
+  retryOf: z.string().nullable(),
+  version: z.int(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  updatedAt: z.iso.datetime(),
+  completedAt: z.iso.datetime().nullable(),
+});
+
+export const jobListResponse = z.object({
+  jobs: z.array(jobSchema),
+  cursor: z.string(),
+  reset: z.boolean().optional(),
+});
+
+export const createJobResponse = z.object({
+  job: jobSchema,
+  created: z.boolean(),
+  reason: z.enum(['active_duplicate', 'idempotency_key']).optional(),
+});
+
+export const claimResponse = z.object({
+  job: jobSchema,
+  ownerId: z.string(),
+  input: z.json().nullable(),
+  leaseToken: z.string(),
+  leaseExpiresAt: z.iso.datetime(),
+});
+
+export const errorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.json().optional() }),
+});

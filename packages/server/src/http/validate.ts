@@ -1,0 +1,48 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiError } from './errors.js';
+
+function describeIssues(error: z.ZodError) {
+  return error.issues.slice(0, 20).map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** Checks a value against a schema; a mismatch is a 422 that names each bad field. */
+export function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = describeIssues(parsed.error);
+  const first = details[0];
+  const summary = first ? `${first.path || what}: ${first.message}` : 'is not valid';
+  throw new ApiError(422, 'invalid_request', `Invalid ${what}: ${summary}`, details);
+}
+
+/** Reads a JSON body: 415 when it is not JSON, 400 when it does not parse, 422 when it does not fit. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
+  }
+  const text = await c.req.text();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
+  }
+  return check(schema, value, 'body');
+}
+
+/** Reads the query string; every parameter may appear once. */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const all = c.req.queries();
+  const query: Record<string, string> = {};
+  for (const [name, values] of Object.entries(all)) {
+    if (values.length > 1)
+      throw new ApiError(400, 'invalid_query', `Query parameter "${name.slice(0, 40)}" is repeated.`);
+    query[name] = values[0] ?? '';
+  }
+  return check(schema, query, 'query');
+}

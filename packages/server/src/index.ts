@@ -1,0 +1,30 @@
+export { type AppOptions, createApp, type JobApp, VERSION } from './app/app.js';
+export { type RunningServer, type ServerOptions, startServer } from './app/server.js';
+export {
+  createJobTracker,
+  DEFAULT_DB,
+  type JobTracker,
+  type JobTrackerOptions,
+  openStore,
+} from './app/tracker.js';
+export { type Authenticate, DEV_OWNER } from './auth/auth.js';
+export { signToken, TokenError, verifyToken } from './auth/jwt.js';
+export { registerDemoJobs } from './demo/demo-jobs.js';
+export {
+  type ClaimedJob,
+  type CreateJobInput,
+  JobEngine,
+  type JobEngineOptions,
+} from './engine/engine.js';
+export { ApiError } from './http/errors.js';
+export type { JobRecord } from './jobs/job-record.js';
+export {
+  createRunner,
+  type JobContext,
+  JobFailure,
+  type JobHandler,
+  type JobRunner,
+  type RunnerOptions,
+} from './runner/runner.js';
+export { SqliteStore } from './storage/sqlite/sqlite-store.js';
+export type { JobStore, StoredEvent, StoreTransaction } from './storage/store.js';

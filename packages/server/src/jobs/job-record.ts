@@ -1,0 +1,58 @@
+import type { Job, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
+
+/** A job as the server keeps it: the wire fields plus owner, input and lease. Times are epoch milliseconds. */
+export interface JobRecord {
+  id: string;
+  ownerId: string;
+  type: string;
+  scope: string | null;
+  title: string | null;
+  status: JobStatus;
+  progress: number | null;
+  message: string | null;
+  input: JsonValue | null;
+  result: JsonValue | null;
+  error: JobError | null;
+  attempt: number;
+  maxAttempts: number;
+  retryOf: string | null;
+  /** `type` + scope while the job is active and deduplicated, else null; unique per owner. */
+  activeKey: string | null;
+  leaseToken: string | null;
+  leaseExpiresAt: number | null;
+  workerId: string | null;
+  version: number;
+  createdAt: number;
+  startedAt: number | null;
+  updatedAt: number;
+  completedAt: number | null;
+}
+
+export const isActive = (status: JobStatus) => status === 'pending' || status === 'running';
+
+export const activeKeyOf = (type: string, scope: string | null) => `${type}\u0000${scope ?? ''}`;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public view of a job: no owner, input or lease. */
+export function toWireJob(record: JobRecord): Job {
+  return {
+    id: record.id,
+    type: record.type,
+    scope: record.scope,
+    title: record.title,
+    status: record.status,
+    progress: record.progress,
+    message: record.message,
+    result: record.result,
+    error: record.error,
+    attempt: record.attempt,
+    maxAttempts: record.maxAttempts,
+    retryOf: record.retryOf,
+    version: record.version,
+    createdAt: new Date(record.createdAt).toISOString(),
+    startedAt: iso(record.startedAt),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+    completedAt: iso(record.completedAt),
+  };
+}

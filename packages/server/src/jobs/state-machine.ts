@@ -1,0 +1,124 @@
+import type { JobError, JsonValue } from '@jobtracker/sdk';
+import { isActive, type JobRecord } from './job-record.js';
+
+/** A change asked of a job. `now` is epoch milliseconds. */
+export type JobCommand =
+  | { kind: 'start'; leaseToken: string; leaseExpiresAt: number; workerId: string }
+  | { kind: 'progress'; progress?: number | null; message?: string | null; leaseExpiresAt?: number }
+  | { kind: 'complete'; result: JsonValue | null }
+  | { kind: 'fail'; error: JobError }
+  | { kind: 'cancel' }
+  | { kind: 'requeue' }
+  | { kind: 'heartbeat'; leaseExpiresAt: number };
+
+export type TransitionRefusal = 'invalid_transition' | 'progress_decreased' | 'progress_out_of_range';
+
+export type TransitionResult =
+  | {
+      ok: true;
+      job: JobRecord;
+      /** False when nothing a client can see changed: no new version, no event. */
+      visible: boolean;
+    }
+  | { ok: false; code: TransitionRefusal; message: string };
+
+const refuse = (code: TransitionRefusal, message: string): TransitionResult => ({
+  ok: false,
+  code,
+  message,
+});
+
+function leaseless(job: JobRecord): JobRecord {
+  return { ...job, leaseToken: null, leaseExpiresAt: null, workerId: null };
+}
+
+/**
+ * The job state machine: `pending → running → completed | failed | cancelled`, plus `running → pending`
+ * when a lost worker's job is re-queued for another attempt. Pure: it returns the next record with its
+ * version raised for every visible change, or a refusal.
+ */
+export function transition(job: JobRecord, command: JobCommand, now: number): TransitionResult {
+  const bump = (next: JobRecord): TransitionResult => ({
+    ok: true,
+    visible: true,
+    job: { ...next, version: job.version + 1, updatedAt: Math.max(now, job.updatedAt) },
+  });
+  const illegal = () =>
+    refuse(
+      'invalid_transition',
+      `A ${job.status} job cannot ${command.kind === 'requeue' ? 'be re-queued' : command.kind}.`,
+    );
+
+  switch (command.kind) {
+    case 'start':
+      if (job.status !== 'pending') return illegal();
+      return bump({
+        ...job,
+        status: 'running',
+        attempt: job.attempt + 1,
+        progress: null,
+        message: null,
+        startedAt: job.startedAt ?? now,
+        leaseToken: command.leaseToken,
+        leaseExpiresAt: command.leaseExpiresAt,
+        workerId: command.workerId,
+      });
+
+    case 'progress': {
+      if (job.status !== 'running') return illegal();
+      const next = { ...job };
+      if (command.leaseExpiresAt !== undefined) next.leaseExpiresAt = command.leaseExpiresAt;
+      if (command.progress !== undefined) {
+        const p = command.progress;
+        if (p !== null && !(Number.isFinite(p) && p >= 0 && p <= 100)) {
+          return refuse('progress_out_of_range', 'Progress must be a number from 0 to 100, or null.');
+        }
+        if (job.progress !== null && (p === null || p < job.progress)) {
+          return refuse(
+            'progress_decreased',
+            `Progress cannot go down within an attempt (it is ${job.progress}).`,
+          );
+        }
+        next.progress = p;
+      }
+      if (command.message !== undefined) next.message = command.message;
+      if (next.progress === job.progress && next.message === job.message) {
+        return { ok: true, visible: false, job: next };
+      }
+      return bump(next);
+    }
+
+    case 'heartbeat':
+      if (job.status !== 'running') return illegal();
+      return { ok: true, visible: false, job: { ...job, leaseExpiresAt: command.leaseExpiresAt } };
+
+    case 'complete':
+      if (job.status !== 'running') return illegal();
+      return bump({
+        ...leaseless(job),
+        status: 'completed',
+        progress: 100,
+        result: command.result,
+        activeKey: null,
+        completedAt: now,
+      });
+
+    case 'fail':
+      if (job.status !== 'running') return illegal();
+      return bump({
+        ...leaseless(job),
+        status: 'failed',
+        error: command.error,
+        activeKey: null,
+        completedAt: now,
+      });
+
+    case 'cancel':
+      if (!isActive(job.status)) return illegal();
+      return bump({ ...leaseless(job), status: 'cancelled', activeKey: null, completedAt: now });
+
+    case 'requeue':
+      if (job.status !== 'running') return illegal();
+      return bump({ ...leaseless(job), status: 'pending', progress: null });
+  }
+}

@@ -1,0 +1,255 @@
+import { fileURLToPath } from 'node:url';
+import { type Client, createClient } from '@libsql/client';
+import { and, asc, desc, eq, gt, inArray, lt, lte, max } from 'drizzle-orm';
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import type { JobRecord } from '../../jobs/job-record.js';
+import { Mutex } from '../../util/mutex.js';
+import type { IdempotencyRecord, JobFilter, JobStore, StoredEvent, StoreTransaction } from '../store.js';
+import * as schema from './schema.js';
+
+const { jobs, jobEvents, idempotencyKeys, meta } = schema;
+type Db = LibSQLDatabase<typeof schema>;
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type JobRow = typeof jobs.$inferSelect;
+
+const WATERMARK = 'event_log_watermark';
+const MIGRATIONS = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+
+export interface SqliteStoreOptions {
+  /** `file:./data/jobtracker.db` or `:memory:`. */
+  url: string;
+  /** How long a statement waits for a lock held by another connection, in ms. */
+  busyTimeoutMs?: number;
+}
+
+const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+const toJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+function fromRow(row: JobRow): JobRecord {
+  return {
+    ...row,
+    input: parseJson(row.input),
+    result: parseJson(row.result),
+    error: parseJson(row.error),
+  };
+}
+
+function toRow(job: JobRecord): JobRow {
+  return {
+    ...job,
+    input: toJson(job.input),
+    result: toJson(job.result),
+    error: toJson(job.error),
+  };
+}
+
+const isUniqueViolation = (error: unknown) =>
+  /UNIQUE constraint failed|SQLITE_CONSTRAINT/.test(String((error as { cause?: unknown }).cause ?? error));
+
+function transactionOf(tx: Tx): StoreTransaction {
+  return {
+    async insertJob(job) {
+      const rows = await tx.insert(jobs).values(toRow(job)).onConflictDoNothing().returning({ id: jobs.id });
+      return rows.length === 1;
+    },
+    async updateJob(job, expectedVersion) {
+      const { id: _id, ...fields } = toRow(job);
+      try {
+        const rows = await tx
+          .update(jobs)
+          .set(fields)
+          .where(and(eq(jobs.id, job.id), eq(jobs.version, expectedVersion)))
+          .returning({ id: jobs.id });
+        return rows.length === 1;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+    async appendEvent(event) {
+      await tx.insert(jobEvents).values(event);
+    },
+    async insertIdempotencyKey(record) {
+      const rows = await tx
+        .insert(idempotencyKeys)
+        .values(record)
+        .onConflictDoNothing()
+        .returning({ key: idempotencyKeys.key });
+      return rows.length === 1;
+    },
+  };
+}
+
+/**
+ * The embedded default: SQLite through libsql. A `file:` database runs in WAL mode with a busy
+ * timeout on every pooled connection; `:memory:` has one connection, so every call takes turns.
+ */
+export class SqliteStore implements JobStore {
+  readonly dialect = 'sqlite';
+  readonly client: Client;
+  readonly db: Db;
+  readonly #memory: boolean;
+  readonly #gate = new Mutex();
+
+  constructor(options: SqliteStoreOptions) {
+    this.#memory = options.url === ':memory:' || options.url === 'file::memory:';
+    this.client = createClient({ url: options.url, timeout: options.busyTimeoutMs ?? 5000 });
+    this.db = drizzle(this.client, { schema });
+  }
+
+  #use<T>(work: () => Promise<T>): Promise<T> {
+    return this.#memory ? this.#gate.run(work) : work();
+  }
+
+  async migrate(): Promise<void> {
+    if (!this.#memory) await this.client.execute('PRAGMA journal_mode=WAL');
+    await this.#use(() => migrate(this.db, { migrationsFolder: MIGRATIONS }));
+  }
+
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.#use(() => this.db.transaction((tx) => work(transactionOf(tx))));
+  }
+
+  getJob(id: string) {
+    return this.#use(async () => {
+      const row = await this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+      return row ? fromRow(row) : null;
+    });
+  }
+
+  findActiveByKey(ownerId: string, activeKey: string) {
+    return this.#use(async () => {
+      const row = await this.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)))
+        .get();
+      return row ? fromRow(row) : null;
+    });
+  }
+
+  listActiveJobs() {
+    return this.#use(async () => {
+      const rows = await this.db
+        .select()
+        .from(jobs)
+        .where(inArray(jobs.status, ['pending', 'running']))
+        .orderBy(asc(jobs.createdAt), asc(jobs.id));
+      return rows.map(fromRow);
+    });
+  }
+
+  listJobs(ownerId: string, filter: JobFilter) {
+    return this.#use(async () => {
+      const where = [eq(jobs.ownerId, ownerId)];
+      if (filter.statuses) where.push(inArray(jobs.status, [...filter.statuses]));
+      if (filter.type !== undefined) where.push(eq(jobs.type, filter.type));
+      if (filter.scope !== undefined) where.push(eq(jobs.scope, filter.scope));
+      const rows = await this.db
+        .select()
+        .from(jobs)
+        .where(and(...where))
+        .orderBy(desc(jobs.createdAt), desc(jobs.id))
+        .limit(filter.limit);
+      return rows.map(fromRow);
+    });
+  }
+
+  getIdempotencyKey(ownerId: string, key: string) {
+    return this.#use(async () => {
+      const row = await this.db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.ownerId, ownerId), eq(idempotencyKeys.key, key)))
+        .get();
+      return (row as IdempotencyRecord | undefined) ?? null;
+    });
+  }
+
+  eventsAfter(ownerId: string, after: number, upTo: number, limit: number) {
+    return this.#use(
+      (): Promise<StoredEvent[]> =>
+        this.db
+          .select()
+          .from(jobEvents)
+          .where(
+            and(eq(jobEvents.ownerId, ownerId), gt(jobEvents.cursor, after), lte(jobEvents.cursor, upTo)),
+          )
+          .orderBy(asc(jobEvents.cursor))
+          .limit(limit),
+    );
+  }
+
+  maxCursor() {
+    return this.#use(async () => {
+      const row = await this.db
+        .select({ cursor: max(jobEvents.cursor) })
+        .from(jobEvents)
+        .get();
+      return row?.cursor ?? 0;
+    });
+  }
+
+  ownerMaxCursor(ownerId: string) {
+    return this.#use(async () => {
+      const row = await this.db
+        .select({ cursor: max(jobEvents.cursor) })
+        .from(jobEvents)
+        .where(eq(jobEvents.ownerId, ownerId))
+        .get();
+      return row?.cursor ?? 0;
+    });
+  }
+
+  private getMeta(key: string) {
+    return this.#use(async () => {
+      const row = await this.db.select().from(meta).where(eq(meta.key, key)).get();
+      return row?.value ?? null;
+    });
+  }
+
+  pruneEvents(before: number) {
+    return this.#use(() =>
+      this.db.transaction(async (tx) => {
+        const deleted = await tx
+          .delete(jobEvents)
+          .where(lt(jobEvents.createdAt, before))
+          .returning({ cursor: jobEvents.cursor });
+        const previous = Number(
+          (await tx.select().from(meta).where(eq(meta.key, WATERMARK)).get())?.value ?? 0,
+        );
+        const watermark = deleted.reduce((highest, row) => Math.max(highest, row.cursor), previous);
+        if (watermark !== previous) {
+          await tx
+            .insert(meta)
+            .values({ key: WATERMARK, value: String(watermark) })
+            .onConflictDoUpdate({ target: meta.key, set: { value: String(watermark) } });
+        }
+        return watermark;
+      }),
+    );
+  }
+
+  async pruneWatermark() {
+    return Number((await this.getMeta(WATERMARK)) ?? 0);
+  }
+
+  deleteIdempotencyKeys(before: number) {
+    return this.#use(async () => {
+      await this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before));
+    });
+  }
+
+  /** Reads a connection-level setting, for checks that it holds on every connection. */
+  pragma(name: 'busy_timeout' | 'journal_mode' | 'synchronous') {
+    return this.#use(async () => {
+      const rs = await this.client.execute(`PRAGMA ${name}`);
+      return rs.rows[0]?.[0];
+    });
+  }
+
+  async close() {
+    this.client.close();
+  }
+}

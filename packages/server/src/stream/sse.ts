@@ -1,0 +1,181 @@
+import type { StreamSnapshot } from '@jobtracker/sdk';
+import type { Caller } from '../auth/auth.js';
+import type { JobEngine, Snapshot } from '../engine/engine.js';
+import type { LiveEvent } from './hub.js';
+
+export interface StreamOptions {
+  /** A comment line is sent this often so proxies and the client's watchdog see a live connection. */
+  heartbeatMs: number;
+  /** The reconnection delay suggested to clients (`retry:`). */
+  retryMs: number;
+  /** A client this far behind (bytes queued) is dropped; it resumes from its cursor when it returns. */
+  maxQueuedBytes: number;
+  onError: (error: unknown) => void;
+}
+
+const encoder = new TextEncoder();
+
+export const jobFrame = (event: LiveEvent) => `id: ${event.cursor}\nevent: job\ndata: ${event.data}\n\n`;
+
+function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot) {
+  const body: StreamSnapshot = { jobs: snapshot.jobs, cursor: String(snapshot.cursor) };
+  return `id: ${snapshot.cursor}\nevent: ${name}\ndata: ${JSON.stringify(body)}\n\n`;
+}
+
+class StreamConnection {
+  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #buffered: LiveEvent[] | null = [];
+  #last = 0;
+  #closed = false;
+  #cleanup: (() => void)[] = [];
+
+  constructor(
+    private readonly streams: StreamRegistry,
+    private readonly options: StreamOptions,
+  ) {}
+
+  attach(controller: ReadableStreamDefaultController<Uint8Array>) {
+    this.#controller = controller;
+  }
+
+  onClose(cleanup: () => void) {
+    if (this.#closed) cleanup();
+    else this.#cleanup.push(cleanup);
+  }
+
+  get closed() {
+    return this.#closed;
+  }
+
+  write(text: string) {
+    const controller = this.#controller;
+    if (this.#closed || !controller) return;
+    try {
+      controller.enqueue(encoder.encode(text));
+    } catch {
+      this.close();
+      return;
+    }
+    if ((controller.desiredSize ?? 0) < -this.options.maxQueuedBytes) this.close();
+  }
+
+  live(event: LiveEvent) {
+    if (this.#buffered) {
+      this.#buffered.push(event);
+      return;
+    }
+    if (event.cursor <= this.#last) return;
+    this.#last = event.cursor;
+    this.write(jobFrame(event));
+  }
+
+  /** Ends the catch-up phase: events that arrived meanwhile go out unless the catch-up covered them. */
+  goLive(cursor: number) {
+    this.#last = Math.max(this.#last, cursor);
+    const buffered = this.#buffered ?? [];
+    this.#buffered = null;
+    for (const event of buffered) this.live(event);
+  }
+
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.streams.connections.delete(this);
+    for (const cleanup of this.#cleanup.splice(0)) cleanup();
+    try {
+      this.#controller?.close();
+    } catch {
+      // already closed by the client
+    }
+  }
+}
+
+/** The open job streams of one app, and the heartbeat they share. */
+export class StreamRegistry {
+  readonly connections = new Set<StreamConnection>();
+  #heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly engine: JobEngine,
+    private readonly options: StreamOptions,
+  ) {}
+
+  /**
+   * Opens `GET /jobs/stream` for a caller: a snapshot when `since` is undefined, else a replay of what
+   * they missed (or `reset` + snapshot when the cursor is too old), then every change live.
+   */
+  open(caller: Caller, since: number | undefined, signal: AbortSignal): Response {
+    const connection = new StreamConnection(this, this.options);
+    const { engine, options } = this;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          connection.attach(controller);
+          this.connections.add(connection);
+          this.#startHeartbeat();
+          connection.onClose(engine.hub.subscribe(caller.ownerId, (event) => connection.live(event)));
+          const onAbort = () => connection.close();
+          signal.addEventListener('abort', onAbort, { once: true });
+          connection.onClose(() => signal.removeEventListener('abort', onAbort));
+          if (signal.aborted) connection.close();
+          if (caller.expiresAt !== null) {
+            const expiry = setTimeout(() => connection.close(), Math.max(0, caller.expiresAt - Date.now()));
+            expiry.unref();
+            connection.onClose(() => clearTimeout(expiry));
+          }
+          connection.write(`retry: ${options.retryMs}\n: jobtracker stream\n\n`);
+          this.#catchUp(connection, caller.ownerId, since).catch((error) => {
+            options.onError(error);
+            connection.close();
+          });
+        },
+        cancel: () => connection.close(),
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: 16 * 1024 }),
+    );
+    return new Response(stream, {
+      headers: {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        'X-Accel-Buffering': 'no',
+      },
+    });
+  }
+
+  async #catchUp(connection: StreamConnection, ownerId: string, since: number | undefined) {
+    if (since !== undefined) {
+      const changes = await this.engine.changesSince(ownerId, since);
+      if (!changes.reset) {
+        for (const event of changes.events) connection.write(jobFrame(event));
+        connection.goLive(Math.max(since, changes.cursor));
+        return;
+      }
+    }
+    const snapshot = await this.engine.snapshot(ownerId);
+    connection.write(snapshotFrame(since === undefined ? 'snapshot' : 'reset', snapshot));
+    connection.goLive(snapshot.cursor);
+  }
+
+  #startHeartbeat() {
+    if (this.#heartbeat) return;
+    this.#heartbeat = setInterval(() => {
+      if (this.connections.size === 0) {
+        this.stop();
+        return;
+      }
+      for (const connection of this.connections) connection.write(': heartbeat\n\n');
+    }, this.options.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Closes every stream, e.g. on shutdown. */
+  closeAll() {
+    for (const connection of [...this.connections]) connection.close();
+    this.stop();
+  }
+
+  stop() {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+}

@@ -1,0 +1,1 @@
+export type { Job, JobStatus } from '@jobtracker/sdk';
