@@ -90,6 +90,7 @@ export class SqliteStore implements JobStore {
   readonly client: Client;
   readonly db: Db;
   readonly #memory: boolean;
+  /** Reads and writes of `:memory:` (one connection), writes of a file database. */
   readonly #gate = new Mutex();
 
   constructor(options: SqliteStoreOptions) {
@@ -102,13 +103,19 @@ export class SqliteStore implements JobStore {
     return this.#memory ? this.#gate.run(work) : work();
   }
 
+  // The driver is synchronous: a second write transaction begun while one is open on this thread would
+  // block the event loop until its busy timeout, and the first could never commit. Writes take turns.
+  #write<T>(work: () => Promise<T>): Promise<T> {
+    return this.#gate.run(work);
+  }
+
   async migrate(): Promise<void> {
     if (!this.#memory) await this.client.execute('PRAGMA journal_mode=WAL');
-    await this.#use(() => migrate(this.db, { migrationsFolder: MIGRATIONS }));
+    await this.#write(() => migrate(this.db, { migrationsFolder: MIGRATIONS }));
   }
 
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    return this.#use(() => this.db.transaction((tx) => work(transactionOf(tx))));
+    return this.#write(() => this.db.transaction((tx) => work(transactionOf(tx))));
   }
 
   getJob(id: string) {
@@ -210,7 +217,7 @@ export class SqliteStore implements JobStore {
   }
 
   pruneEvents(before: number) {
-    return this.#use(() =>
+    return this.#write(() =>
       this.db.transaction(async (tx) => {
         const deleted = await tx
           .delete(jobEvents)
@@ -236,7 +243,7 @@ export class SqliteStore implements JobStore {
   }
 
   deleteIdempotencyKeys(before: number) {
-    return this.#use(async () => {
+    return this.#write(async () => {
       await this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before));
     });
   }

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { signToken, TokenError, verifyToken } from './jwt.js';
+
+const secret = 'k'.repeat(32);
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+function forge(header: unknown, payload: unknown, key = secret) {
+  const head = `${b64(header)}.${b64(payload)}`;
+  return `${head}.${createHmac('sha256', key).update(head).digest('base64url')}`;
+}
+const problem = (token: string, now = Date.now()) => {
+  try {
+    verifyToken(token, secret, now);
+    return 'accepted';
+  } catch (error) {
+    assert.ok(error instanceof TokenError);
+    return error.problem;
+  }
+};
+
+describe('HS256 tokens', () => {
+  it('accepts a token it signed and returns its subject', () => {
+    const claims = verifyToken(signToken({ sub: 'alice', expiresInSeconds: 60 }, secret), secret);
+    assert.equal(claims.sub, 'alice');
+  });
+
+  it('refuses expired, forged, unsigned and subject-less tokens', () => {
+    const now = Date.now();
+    const exp = Math.floor(now / 1000) + 60;
+    assert.equal(problem(signToken({ sub: 'a', expiresInSeconds: 60 }, secret, now - 3_600_000)), 'expired');
+    assert.equal(problem(signToken({ sub: 'a' }, 'another-secret')), 'signature');
+    assert.equal(problem(forge({ alg: 'none', typ: 'JWT' }, { sub: 'a', exp })), 'algorithm');
+    assert.equal(problem(`${b64({ alg: 'none' })}.${b64({ sub: 'a', exp })}.`), 'algorithm');
+    assert.equal(problem(forge({ alg: 'HS512' }, { sub: 'a', exp })), 'algorithm');
+    assert.equal(problem(forge({ alg: 'HS256' }, { exp })), 'claims');
+    assert.equal(problem(forge({ alg: 'HS256' }, { sub: '', exp })), 'claims');
+    assert.equal(problem(forge({ alg: 'HS256' }, { sub: 'a' })), 'claims');
+    assert.equal(problem(forge({ alg: 'HS256' }, { sub: 'a', exp, nbf: exp })), 'not_yet_valid');
+    assert.equal(problem(forge({ alg: 'HS256' }, { sub: 'a', exp })), 'accepted');
+  });
+
+  it('refuses malformed tokens without throwing anything but a TokenError', () => {
+    for (const token of ['', 'abc', 'a.b', 'a.b.c', '..', `${b64('x')}.${b64(1)}.x`, 'é.é.é']) {
+      assert.equal(problem(token), 'malformed', token);
+    }
+  });
+});

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ApiError } from '../http/errors.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { LiveEvent } from '../stream/hub.js';
+import { JobEngine, type JobEngineOptions } from './engine.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'jobtracker-engine-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+async function open(options: Partial<JobEngineOptions> & { url?: string } = {}) {
+  const store = new SqliteStore({ url: options.url ?? `file:${join(dir, `e${files++}.db`)}` });
+  await store.migrate();
+  const engine = new JobEngine({ progressFlushMs: 60_000, leaseCheckIntervalMs: 60_000, ...options, store });
+  await engine.start();
+  return { engine, store, close: async () => (await engine.stop(), await store.close()) };
+}
+
+const code = (error: unknown) =>
+  error instanceof ApiError ? `${error.status} ${error.code}` : String(error);
+
+async function startJob(engine: JobEngine, owner = 'alice', scope = 's') {
+  const { job } = await engine.create(owner, { type: 'gen', scope });
+  const claim = await engine.claim({ types: ['gen'], workerId: 'w' });
+  assert.ok(claim && claim.job.id === job.id);
+  return claim;
+}
+
+describe('job engine', () => {
+  it('returns the active job for 50 concurrent creates of one type and scope', async () => {
+    const { engine, store, close } = await open();
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () => engine.create('alice', { type: 'gen', scope: 'doc-1' })),
+    );
+    assert.equal(outcomes.filter((o) => o.created).length, 1);
+    assert.equal(new Set(outcomes.map((o) => o.job.id)).size, 1);
+    assert.ok(outcomes.filter((o) => !o.created).every((o) => o.reason === 'active_duplicate'));
+    assert.equal((await store.listJobs('alice', { limit: 100 })).length, 1);
+    const other = await engine.create('bob', { type: 'gen', scope: 'doc-1' });
+    assert.equal(other.created, true, 'dedupe is per owner');
+    const free = await engine.create('alice', { type: 'gen', scope: 'doc-1', dedupe: false });
+    assert.equal(free.created, true, 'dedupe: false opts out');
+    await close();
+  });
+
+  it('yields one job through the unique index when another process created it unseen', async () => {
+    const url = `file:${join(dir, 'shared.db')}`;
+    const a = await open({ url });
+    const b = await open({ url });
+    const theirs = await b.engine.create('alice', { type: 'gen', scope: 'x' });
+    // Engine a's cache and its read both miss b's job, as in a race between two processes.
+    const findActiveByKey = a.store.findActiveByKey.bind(a.store);
+    let misses = 1;
+    a.store.findActiveByKey = (owner, key) =>
+      misses-- > 0 ? Promise.resolve(null) : findActiveByKey(owner, key);
+    const ours = await a.engine.create('alice', { type: 'gen', scope: 'x' });
+    assert.deepEqual([ours.created, ours.reason, ours.job.id], [false, 'active_duplicate', theirs.job.id]);
+    assert.equal((await a.store.listJobs('alice', { limit: 10 })).length, 1);
+    await a.close();
+    await b.close();
+  });
+
+  it('answers a repeated Idempotency-Key with its job, and a different body with 422', async () => {
+    const { engine, close } = await open();
+    const body = { type: 'gen', scope: null, input: { b: 1, a: [1, 2] }, dedupe: false };
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () => engine.create('alice', body, 'key-1')),
+    );
+    assert.equal(outcomes.filter((o) => o.created).length, 1);
+    assert.equal(new Set(outcomes.map((o) => o.job.id)).size, 1);
+    assert.ok(outcomes.filter((o) => !o.created).every((o) => o.reason === 'idempotency_key'));
+    const reordered = await engine.create(
+      'alice',
+      { dedupe: false, input: { a: [1, 2], b: 1 }, type: 'gen', scope: null },
+      'key-1',
+    );
+    assert.equal(reordered.job.id, outcomes[0]?.job.id, 'key order in the body does not matter');
+    await assert.rejects(
+      engine.create('alice', { ...body, input: { b: 2 } }, 'key-1'),
+      (e) => code(e) === '422 idempotency_key_reused',
+    );
+    const bobs = await engine.create('bob', body, 'key-1');
+    assert.equal(bobs.created, true, 'keys are per owner');
+    await close();
+  });
+
+  it('publishes every progress change at once but commits it at most once per flush', async () => {
+    const { engine, store, close } = await open();
+    const claim = await startJob(engine);
+    const seen: LiveEvent[] = [];
+    engine.hub.subscribe('alice', (event) => seen.push(event));
+    for (let p = 1; p <= 40; p++) await engine.progress(claim.job.id, claim.leaseToken, { progress: p });
+    assert.equal(seen.length, 40);
+    assert.deepEqual(
+      seen.map((e) => e.version),
+      Array.from({ length: 40 }, (_, i) => claim.job.version + i + 1),
+    );
+    assert.ok(seen.every((e, i) => i === 0 || e.cursor > (seen[i - 1] as LiveEvent).cursor));
+    assert.equal((await store.getJob(claim.job.id))?.progress, null, 'nothing committed before the flush');
+    const before = (await store.eventsAfter('alice', 0, Number.MAX_SAFE_INTEGER, 1000)).length;
+    await engine.flush();
+    assert.equal((await store.getJob(claim.job.id))?.progress, 40);
+    const events = await store.eventsAfter('alice', 0, Number.MAX_SAFE_INTEGER, 1000);
+    assert.equal(events.length, before + 1, 'one log entry for 40 coalesced changes');
+    await close();
+  });
+
+  it('commits a status change at once, with the progress before it', async () => {
+    const { engine, store, close } = await open();
+    const claim = await startJob(engine);
+    await engine.progress(claim.job.id, claim.leaseToken, { progress: 60, message: 'Drafting' });
+    await engine.complete(claim.job.id, claim.leaseToken, { url: '/programs/1' });
+    const row = await store.getJob(claim.job.id);
+    assert.deepEqual(
+      [row?.status, row?.progress, row?.message, row?.result],
+      ['completed', 100, 'Drafting', { url: '/programs/1' }],
+    );
+    await close();
+  });
+
+  it('replays everything after a cursor once, in order, whether flushed or not', async () => {
+    const { engine, close } = await open();
+    const claim = await startJob(engine);
+    const from = engine.cursor;
+    for (let p = 10; p <= 30; p += 10) await engine.progress(claim.job.id, claim.leaseToken, { progress: p });
+    await engine.flush();
+    await engine.progress(claim.job.id, claim.leaseToken, { progress: 40 });
+    const other = await engine.create('alice', { type: 'other' });
+    const changes = await engine.changesSince('alice', from);
+    assert.equal(changes.reset, false);
+    const versions = changes.events.map((e) => [e.jobId, e.version]);
+    assert.deepEqual(versions, [
+      [claim.job.id, claim.job.version + 3],
+      [claim.job.id, claim.job.version + 4],
+      [other.job.id, 1],
+    ]);
+    assert.equal(changes.cursor, engine.cursor);
+    assert.deepEqual((await engine.changesSince('alice', engine.cursor)).events, []);
+    assert.deepEqual((await engine.changesSince('bob', from)).events, [], 'only the owner’s events');
+    await close();
+  });
+
+  it('tells a client whose cursor fell out of the log, or never was in it, to reset', async () => {
+    let now = Date.now();
+    const { engine, close } = await open({ now: () => now, eventRetentionMs: 1000 });
+    const { job } = await engine.create('alice', { type: 'gen' });
+    const old = engine.cursor;
+    now += 5000;
+    await engine.create('alice', { type: 'gen2' });
+    await engine.prune();
+    assert.equal((await engine.changesSince('alice', old - 1)).reset, true);
+    assert.equal((await engine.changesSince('alice', engine.cursor + 1_000_000)).reset, true);
+    assert.equal((await engine.changesSince('alice', old)).reset, false);
+    assert.ok((await engine.snapshot('alice')).jobs.some((j) => j.id === job.id));
+    await close();
+  });
+
+  it('re-queues a job whose lease expired, fences the old worker out, and fails it after the last attempt', async () => {
+    let now = Date.now();
+    const { engine, close } = await open({ now: () => now, defaultLeaseMs: 1000 });
+    const { job } = await engine.create('alice', { type: 'gen', maxAttempts: 2 });
+    const first = await engine.claim({ types: ['gen'], workerId: 'w1' });
+    assert.ok(first);
+    now += 999;
+    assert.equal(await engine.recoverExpiredLeases(), 0);
+    now += 2;
+    assert.equal(await engine.recoverExpiredLeases(), 1);
+    const requeued = await engine.get('alice', job.id);
+    assert.deepEqual([requeued.status, requeued.attempt], ['pending', 1]);
+    assert.match(requeued.message ?? '', /attempt 2 of 2/);
+    await assert.rejects(
+      engine.progress(job.id, first.leaseToken, { progress: 5 }),
+      (e) => code(e) === '409 lease_lost',
+    );
+    const second = await engine.claim({ types: ['gen'], workerId: 'w2' });
+    assert.equal(second?.job.attempt, 2);
+    await assert.rejects(
+      engine.complete(job.id, first.leaseToken, null),
+      (e) => code(e) === '409 lease_lost',
+    );
+    await engine.heartbeat(job.id, second?.leaseToken ?? '', 5000);
+    now += 4000;
+    assert.equal(await engine.recoverExpiredLeases(), 0, 'a heartbeat extends the lease');
+    now += 2000;
+    assert.equal(await engine.recoverExpiredLeases(), 1);
+    const failed = await engine.get('alice', job.id);
+    assert.deepEqual(
+      [failed.status, failed.error?.code, failed.error?.retryable],
+      ['failed', 'worker_lost', true],
+    );
+    await close();
+  });
+
+  it('recovers leases that expired while the server was down', async () => {
+    const url = `file:${join(dir, 'restart.db')}`;
+    let now = Date.now();
+    const first = await open({ url, now: () => now, defaultLeaseMs: 1000 });
+    const claim = await startJob(first.engine);
+    await first.engine.progress(claim.job.id, claim.leaseToken, { progress: 30 });
+    const liveCursor = first.engine.cursor;
+    // A crash: nothing is flushed or stopped.
+    now += 60_000;
+    const second = await open({ url, now: () => now });
+    const job = await second.engine.get('alice', claim.job.id);
+    assert.deepEqual([job.status, job.attempt, job.progress], ['pending', 1, null]);
+    assert.ok(second.engine.cursor > liveCursor, 'cursors after a restart are above every cursor seen live');
+    await first.store.close();
+    await second.close();
+  });
+
+  it('cancels pending and running jobs, answers a repeated cancel unchanged, and refuses finished ones', async () => {
+    const { engine, close } = await open();
+    const pending = await engine.create('alice', { type: 'p' });
+    assert.equal((await engine.cancel('alice', pending.job.id)).status, 'cancelled');
+    const again = await engine.cancel('alice', pending.job.id);
+    assert.deepEqual([again.status, again.version], ['cancelled', 2]);
+    const claim = await startJob(engine);
+    const stopped: string[] = [];
+    engine.onChange((job) => job.status === 'cancelled' && stopped.push(job.id));
+    await engine.cancel('alice', claim.job.id);
+    assert.deepEqual(stopped, [claim.job.id]);
+    await assert.rejects(
+      engine.progress(claim.job.id, claim.leaseToken, { progress: 1 }),
+      (e) => code(e) === '409 job_cancelled',
+    );
+    await assert.rejects(engine.cancel('bob', claim.job.id), (e) => code(e) === '404 not_found');
+    const done = await startJob(engine, 'alice', 'done');
+    await engine.complete(done.job.id, done.leaseToken, null);
+    await assert.rejects(engine.cancel('alice', done.job.id), (e) => code(e) === '409 invalid_transition');
+    await close();
+  });
+
+  it('retries a failed job as a new job linked to it, and refuses to retry an active one', async () => {
+    const { engine, close } = await open();
+    const claim = await startJob(engine);
+    await assert.rejects(engine.retry('alice', claim.job.id), (e) => code(e) === '409 invalid_transition');
+    await engine.fail(claim.job.id, claim.leaseToken, { message: 'boom', retryable: true });
+    const retried = await engine.retry('alice', claim.job.id);
+    assert.equal(retried.created, true);
+    assert.deepEqual(
+      [retried.job.retryOf, retried.job.type, retried.job.scope, retried.job.status],
+      [claim.job.id, 'gen', 's', 'pending'],
+    );
+    const twice = await engine.retry('alice', claim.job.id);
+    assert.deepEqual(
+      [twice.created, twice.job.id],
+      [false, retried.job.id],
+      'a second retry finds the first',
+    );
+    assert.equal((await engine.get('alice', claim.job.id)).status, 'failed', 'the failed job stays failed');
+    await assert.rejects(engine.retry('bob', claim.job.id), (e) => code(e) === '404 not_found');
+    await close();
+  });
+
+  it('answers an unchanged owner cursor from memory', async () => {
+    const { engine, store, close } = await open();
+    await engine.create('alice', { type: 'gen' });
+    const cursor = await engine.ownerCursor('alice');
+    const original = store.ownerMaxCursor.bind(store);
+    let reads = 0;
+    store.ownerMaxCursor = (owner: string) => (reads++, original(owner));
+    for (let i = 0; i < 5; i++) assert.equal(await engine.ownerCursor('alice'), cursor);
+    assert.equal(reads, 0);
+    await close();
+  });
+});

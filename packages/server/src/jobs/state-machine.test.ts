@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JobRecord } from './job-record.js';
+import { type JobCommand, transition } from './state-machine.js';
+
+const base: JobRecord = {
+  id: '01m8k0x60974smd8gnmwwmw588',
+  ownerId: 'alice',
+  type: 'demo.generate',
+  scope: 's',
+  title: null,
+  status: 'pending',
+  progress: null,
+  message: null,
+  input: null,
+  result: null,
+  error: null,
+  attempt: 0,
+  maxAttempts: 3,
+  retryOf: null,
+  activeKey: 'demo.generate\u0000s',
+  leaseToken: null,
+  leaseExpiresAt: null,
+  workerId: null,
+  version: 1,
+  createdAt: 1000,
+  startedAt: null,
+  updatedAt: 1000,
+  completedAt: null,
+};
+
+const start: JobCommand = { kind: 'start', leaseToken: 't', leaseExpiresAt: 9000, workerId: 'w' };
+const commands: JobCommand[] = [
+  start,
+  { kind: 'progress', progress: 10 },
+  { kind: 'complete', result: { url: '/x' } },
+  { kind: 'fail', error: { message: 'no' } },
+  { kind: 'cancel' },
+  { kind: 'requeue' },
+  { kind: 'heartbeat', leaseExpiresAt: 5000 },
+];
+
+function apply(job: JobRecord, command: JobCommand, now = 2000) {
+  const outcome = transition(job, command, now);
+  if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
+  return outcome.job;
+}
+
+describe('job state machine', () => {
+  it('moves pending → running → completed, raising the version once per visible change', () => {
+    const running = apply(base, start);
+    assert.equal(running.status, 'running');
+    assert.equal(running.attempt, 1);
+    assert.equal(running.version, 2);
+    assert.equal(running.startedAt, 2000);
+    const progressed = apply(running, { kind: 'progress', progress: 40, message: 'Halfway' });
+    assert.equal(progressed.version, 3);
+    const done = apply(progressed, { kind: 'complete', result: { url: '/programs/1' } }, 3000);
+    assert.deepEqual(
+      [done.status, done.progress, done.version, done.completedAt, done.activeKey, done.leaseToken],
+      ['completed', 100, 4, 3000, null, null],
+    );
+  });
+
+  it('refuses every command on a terminal job', () => {
+    const running = apply(base, start);
+    const terminals = [
+      apply(running, { kind: 'complete', result: null }),
+      apply(running, { kind: 'fail', error: { message: 'boom' } }),
+      apply(running, { kind: 'cancel' }),
+      apply(base, { kind: 'cancel' }),
+    ];
+    for (const job of terminals) {
+      for (const command of commands) {
+        const outcome = transition(job, command, 5000);
+        assert.equal(outcome.ok, false, `${job.status} accepted ${command.kind}`);
+        if (!outcome.ok) assert.equal(outcome.code, 'invalid_transition');
+      }
+    }
+  });
+
+  it('refuses worker commands on a pending job and a second start', () => {
+    for (const kind of ['progress', 'complete', 'fail', 'requeue', 'heartbeat'] as const) {
+      const command = commands.find((c) => c.kind === kind) as JobCommand;
+      assert.equal(transition(base, command, 2000).ok, false, kind);
+    }
+    assert.equal(transition(apply(base, start), start, 2000).ok, false);
+  });
+
+  it('never lets progress go down or out of range within an attempt', () => {
+    const at50 = apply(apply(base, start), { kind: 'progress', progress: 50 });
+    const lower = transition(at50, { kind: 'progress', progress: 49 }, 2000);
+    assert.deepEqual(lower.ok ? null : lower.code, 'progress_decreased');
+    const toNull = transition(at50, { kind: 'progress', progress: null }, 2000);
+    assert.deepEqual(toNull.ok ? null : toNull.code, 'progress_decreased');
+    for (const bad of [-1, 101, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const outcome = transition(at50, { kind: 'progress', progress: bad }, 2000);
+      assert.equal(outcome.ok, false, String(bad));
+    }
+    assert.equal(apply(at50, { kind: 'progress', progress: 50, message: 'same %' }).progress, 50);
+  });
+
+  it('treats an unchanged progress report and a heartbeat as invisible: no new version', () => {
+    const running = apply(apply(base, start), { kind: 'progress', progress: 5, message: 'a' });
+    const same = transition(
+      running,
+      { kind: 'progress', progress: 5, message: 'a', leaseExpiresAt: 7777 },
+      2000,
+    );
+    assert.ok(same.ok && !same.visible);
+    assert.equal(same.ok && same.job.version, running.version);
+    assert.equal(same.ok && same.job.leaseExpiresAt, 7777);
+    const beat = transition(running, { kind: 'heartbeat', leaseExpiresAt: 8888 }, 2000);
+    assert.ok(beat.ok && !beat.visible && beat.job.version === running.version);
+  });
+
+  it('re-queues a running job for a new attempt, clearing its lease and progress', () => {
+    const running = apply(apply(base, start), { kind: 'progress', progress: 70 });
+    const requeued = apply(running, { kind: 'requeue' });
+    assert.deepEqual(
+      [requeued.status, requeued.progress, requeued.leaseToken, requeued.activeKey, requeued.attempt],
+      ['pending', null, null, running.activeKey, 1],
+    );
+    const again = apply(requeued, { ...start, leaseToken: 'u' });
+    assert.equal(again.attempt, 2);
+    assert.equal(
+      apply(again, { kind: 'progress', progress: 10 }).progress,
+      10,
+      'a new attempt starts from 0 again',
+    );
+  });
+
+  it('keeps updatedAt from going backwards when the clock does', () => {
+    const running = apply(base, start, 5000);
+    assert.equal(apply(running, { kind: 'progress', progress: 1 }, 4000).updatedAt, 5000);
+  });
+});

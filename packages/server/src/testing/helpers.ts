@@ -1,0 +1,179 @@
+import { createJobTracker, type JobTracker, type JobTrackerOptions } from '../app/tracker.js';
+import { signToken } from '../auth/jwt.js';
+
+export const SECRET = 'test-secret-with-enough-entropy-0123456789';
+export const WORKER_KEY = 'test-worker-key';
+
+export const tokenFor = (sub: string, expiresInSeconds = 3600) =>
+  signToken({ sub, expiresInSeconds }, SECRET);
+
+/** A tracker on an in-memory database with JWT auth and a worker key. */
+export function openTestTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
+  return createJobTracker({
+    db: ':memory:',
+    secret: SECRET,
+    workerKey: WORKER_KEY,
+    onError: () => {},
+    ...options,
+  });
+}
+
+/** Calls an app as a user (or a worker) with JSON in and out. */
+export function caller(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }) {
+  return async (
+    path: string,
+    init: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers.Authorization = `Bearer ${init.token}`;
+    if (init.body !== undefined) headers['Content-Type'] ??= 'application/json';
+    const response = await app.request(path, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body:
+        init.body === undefined
+          ? undefined
+          : typeof init.body === 'string'
+            ? init.body
+            : JSON.stringify(init.body),
+    });
+    const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: response.status, headers: response.headers, json };
+  };
+}
+
+export interface SseEvent {
+  id: string | undefined;
+  event: string;
+  data: string;
+}
+
+/** A minimal SSE reader over a fetch Response, as a browser would parse it. */
+export class SseReader {
+  readonly events: SseEvent[] = [];
+  readonly comments: string[] = [];
+  retry: number | undefined;
+  #buffer = '';
+  #waiters: { check: () => boolean; resolve: () => void }[] = [];
+  #done: Promise<void>;
+  ended = false;
+
+  constructor(response: Response) {
+    if (!response.body) throw new Error('no body');
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    this.#done = (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this.#feed(value);
+        }
+      } catch {
+        // aborted
+      } finally {
+        this.ended = true;
+        this.#wake();
+      }
+    })();
+  }
+
+  #feed(chunk: string) {
+    this.#buffer += chunk;
+    let index = this.#buffer.search(/\r\n\r\n|\n\n|\r\r/);
+    while (index >= 0) {
+      const block = this.#buffer.slice(0, index);
+      this.#buffer = this.#buffer.slice(index + (this.#buffer.startsWith('\r\n', index) ? 4 : 2));
+      this.#parse(block);
+      index = this.#buffer.search(/\r\n\r\n|\n\n|\r\r/);
+    }
+    this.#wake();
+  }
+
+  #parse(block: string) {
+    let id: string | undefined;
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split(/\r\n|\r|\n/)) {
+      if (line.startsWith(':')) {
+        this.comments.push(line.slice(1).trim());
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+      else if (field === 'retry') this.retry = Number(value);
+    }
+    if (data.length > 0) this.events.push({ id, event, data: data.join('\n') });
+  }
+
+  #wake() {
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!waiter.check() && !this.ended) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  /** Resolves when `check` holds; rejects after `ms`. */
+  until(check: () => boolean, ms = 5000, what = 'the expected events'): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Timed out waiting for ${what}; got ${JSON.stringify(this.events.map((e) => e.event))}`,
+            ),
+          ),
+        ms,
+      );
+      this.#waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          if (check()) resolve();
+          else reject(new Error(`Stream ended before ${what}`));
+        },
+      });
+    });
+  }
+
+  get lastId() {
+    return [...this.events].reverse().find((event) => event.id !== undefined)?.id;
+  }
+
+  jobs(): { id: string; version: number; status: string; [key: string]: unknown }[] {
+    return this.events.filter((event) => event.event === 'job').map((event) => JSON.parse(event.data));
+  }
+
+  ended$() {
+    return this.#done;
+  }
+}
+
+export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  ms = 5000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await delay(20);
+  }
+}

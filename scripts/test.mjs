@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: builds, lints, then runs every test suite. Node's own runner goes last so that its
+// closing summary is the last thing printed.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (command, args, options = {}) => {
+  const started = Date.now();
+  console.log(`\n$ ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.status !== 0) {
+    console.error(
+      `\n✗ ${command} ${args.slice(0, 2).join(' ')} failed (exit ${result.status ?? result.signal}).`,
+    );
+    process.exit(result.status || 1);
+  }
+  console.log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+};
+
+function findTests(dir, pattern, found = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, pattern, found);
+    else if (pattern.test(name)) found.push(relative(root, path));
+  }
+  return found.sort();
+}
+
+run('npx', ['tsc', '-b']);
+run('npx', ['biome', 'check', '.']);
+
+const nodeTests = ['packages', 'test']
+  .filter((dir) => {
+    try {
+      return statSync(join(root, dir)).isDirectory();
+    } catch {
+      return false;
+    }
+  })
+  .flatMap((dir) => findTests(join(root, dir), /\.test\.ts$/))
+  .filter((file) => !file.includes('/browser/') && !/\.browser\.test\.ts$/.test(file));
+
+if (nodeTests.length === 0) {
+  console.error('No node test files found.');
+  process.exit(1);
+}
+run('node', ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...nodeTests]);
