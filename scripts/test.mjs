@@ -30,7 +30,7 @@ function findTests(dir, pattern, found = []) {
 }
 
 run('npx', ['tsc', '-b']);
-run('npx', ['biome', 'check', '.']);
+run('npx', ['biome', 'check', '--error-on-warnings', '.']);
 
 const nodeTests = ['packages', 'test']
   .filter((dir) => {

@@ -17,7 +17,11 @@ async function open(options: Partial<JobEngineOptions> & { url?: string } = {}) 
   await store.migrate();
   const engine = new JobEngine({ progressFlushMs: 60_000, leaseCheckIntervalMs: 60_000, ...options, store });
   await engine.start();
-  return { engine, store, close: async () => (await engine.stop(), await store.close()) };
+  const close = async () => {
+    await engine.stop();
+    await store.close();
+  };
+  return { engine, store, close };
 }
 
 const code = (error: unknown) =>
@@ -262,7 +266,10 @@ describe('job engine', () => {
     const cursor = await engine.ownerCursor('alice');
     const original = store.ownerMaxCursor.bind(store);
     let reads = 0;
-    store.ownerMaxCursor = (owner: string) => (reads++, original(owner));
+    store.ownerMaxCursor = (owner: string) => {
+      reads++;
+      return original(owner);
+    };
     for (let i = 0; i < 5; i++) assert.equal(await engine.ownerCursor('alice'), cursor);
     assert.equal(reads, 0);
     await close();

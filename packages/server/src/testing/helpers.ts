@@ -38,7 +38,6 @@ export function caller(app: { request: (path: string, init?: RequestInit) => Res
             : JSON.stringify(init.body),
     });
     const text = await response.text();
-    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
     let json: any = null;
     try {
       json = text ? JSON.parse(text) : null;
@@ -160,6 +159,9 @@ export class SseReader {
     return this.#done;
   }
 }
+
+/** Reads a response body as loosely typed JSON, for assertions. */
+export const readBody = async (response: Response): Promise<any> => response.json();
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { delay, eventually, readBody } from './testing/helpers.js';
+
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'jobtracker-cli-'));
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the CLI on a free port and resolves with its URL once it listens. */
+function startCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', ...args], {
+    env: { ...process.env, JOBTRACKER_SECRET: '', JOBTRACKER_WORKER_KEY: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let output = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+const json = async (url: string, init?: RequestInit) => readBody(await fetch(url, init));
+
+describe('jobtracker-server CLI', () => {
+  it('recovers a job after the server is killed with SIGKILL mid-job and restarted', async () => {
+    const db = `file:${join(dir, 'crash.db')}`;
+    const first = startCli(['--demo', '--db', db, '--lease-ms', '1500']);
+    const base = await first.url;
+    assert.match(first.output(), /DEV MODE/);
+    const { job } = await json(`${base}/api/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'demo.generate', title: 'Crash test', input: { durationMs: 2500 } }),
+    });
+    await eventually(
+      async () => ((await json(`${base}/api/jobs/${job.id}`)).job.progress ?? 0) >= 20,
+      10_000,
+      'progress',
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+
+    const second = startCli(['--demo', '--db', db, '--lease-ms', '1500']);
+    const again = await second.url;
+    const after = await json(`${again}/api/jobs/${job.id}`);
+    assert.ok(
+      ['running', 'pending'].includes(after.job.status),
+      `the job survived the crash (${after.job.status})`,
+    );
+    const done = await eventually(
+      async () => {
+        const current = (await json(`${again}/api/jobs/${job.id}`)).job;
+        return current.status === 'completed' ? current : null;
+      },
+      20_000,
+      'the recovered job to complete',
+    );
+    assert.equal(done.attempt, 2);
+    assert.equal(done.result.url, `/programs/${job.id}`);
+    second.child.kill('SIGTERM');
+    const code = await new Promise((resolve) => second.child.once('exit', resolve));
+    assert.equal(code, 0, 'SIGTERM closes cleanly');
+  });
+
+  it('refuses bad flags with a usage message', async () => {
+    const bad = startCli(['--port', 'abc']);
+    await assert.rejects(bad.url, /exited with 2/);
+    assert.match(bad.output(), /Usage: jobtracker-server/);
+    await delay(10);
+  });
+});

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type RunningServer, startServer } from '../app/server.js';
+import { delay, eventually, readBody, SECRET, SseReader, tokenFor, WORKER_KEY } from '../testing/helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'jobtracker-stream-'));
+
+describe('job stream over a real HTTP server on a file database', () => {
+  let server: RunningServer;
+  const alice = tokenFor('alice');
+  const bob = tokenFor('bob');
+  const open: AbortController[] = [];
+
+  before(async () => {
+    server = await startServer({
+      port: 0,
+      db: `file:${join(dir, 'stream.db')}`,
+      secret: SECRET,
+      workerKey: WORKER_KEY,
+      heartbeatMs: 200,
+      retryMs: 1500,
+      onError: () => {},
+      engine: { progressFlushMs: 50 },
+    });
+  });
+  after(async () => {
+    for (const controller of open) controller.abort();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function stream(token: string, headers: Record<string, string> = {}, query = '') {
+    const controller = new AbortController();
+    open.push(controller);
+    const response = await fetch(`${server.url}/api/jobs/stream${query}`, {
+      headers: { Authorization: `Bearer ${token}`, ...headers },
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    return { reader: new SseReader(response), response, close: () => controller.abort() };
+  }
+
+  const api = async (path: string, body?: unknown, token = alice, worker = false) => {
+    const response = await fetch(`${server.url}/api${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        Authorization: `Bearer ${worker ? WORKER_KEY : token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: response.status === 204 ? null : await readBody(response) };
+  };
+
+  async function claim(type: string) {
+    const claimed = await api('/worker/claim', { types: [type], workerId: 'test' }, alice, true);
+    assert.equal(claimed.status, 200);
+    return claimed.json as { job: { id: string }; leaseToken: string };
+  }
+  const progress = (id: string, leaseToken: string, value: number, message?: string) =>
+    api(`/worker/jobs/${id}/progress`, { leaseToken, progress: value, message }, alice, true);
+
+  it('opens with the stream headers, a retry hint and a snapshot of the caller’s jobs', async () => {
+    const created = await api('/jobs', { type: 'snap', title: 'Visible' });
+    await api('/jobs', { type: 'snap', title: 'Bob’s' }, bob);
+    const { reader, response, close } = await stream(alice);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.equal(response.headers.get('x-accel-buffering'), 'no');
+    assert.match(response.headers.get('cache-control') ?? '', /no-cache/);
+    await reader.until(() => reader.events.length >= 1);
+    const [snapshot] = reader.events;
+    assert.equal(snapshot?.event, 'snapshot');
+    assert.equal(reader.retry, 1500);
+    const body = JSON.parse(snapshot?.data ?? '{}');
+    assert.equal(snapshot?.id, body.cursor);
+    assert.deepEqual(
+      body.jobs.map((j: { title: string }) => j.title),
+      ['Visible'],
+    );
+    assert.ok(body.jobs.some((j: { id: string }) => j.id === created.json.job.id));
+    await reader.until(() => reader.comments.includes('heartbeat'), 2000, 'a heartbeat');
+    close();
+  });
+
+  it('delivers changes live, only to their owner', async () => {
+    const a = await stream(alice);
+    const b = await stream(bob);
+    await a.reader.until(() => a.reader.events.length === 1);
+    await b.reader.until(() => b.reader.events.length === 1);
+    const { json } = await api('/jobs', { type: 'live', title: 'alice private title' });
+    const job = await claim('live');
+    await progress(job.job.id, job.leaseToken, 25, 'Quarter');
+    await a.reader.until(() => a.reader.jobs().some((j) => j.progress === 25));
+    const versions = a.reader
+      .jobs()
+      .filter((j) => j.id === json.job.id)
+      .map((j) => j.version);
+    assert.deepEqual(versions, [1, 2, 3]);
+    await delay(100);
+    assert.equal(b.reader.events.length, 1);
+    assert.equal(JSON.stringify(b.reader.events).includes('alice private title'), false);
+    a.close();
+    b.close();
+  });
+
+  it('replays exactly the missed events, in order, after Last-Event-ID', async () => {
+    const first = await stream(alice);
+    await first.reader.until(() => first.reader.events.length === 1);
+    await api('/jobs', { type: 'resume' });
+    const job = await claim('resume');
+    await progress(job.job.id, job.leaseToken, 10);
+    await first.reader.until(() => first.reader.jobs().some((j) => j.progress === 10));
+    const lastSeen = first.reader.lastId ?? '';
+    const seenBefore = first.reader
+      .jobs()
+      .filter((j) => j.id === job.job.id)
+      .map((j) => j.version);
+    first.close();
+
+    // While disconnected: progress (some flushed, some not yet), a new job, completion.
+    for (const value of [20, 30, 40]) await progress(job.job.id, job.leaseToken, value);
+    await delay(120);
+    for (const value of [50, 60]) await progress(job.job.id, job.leaseToken, value);
+    const other = await api('/jobs', { type: 'resume-other' });
+    await api(
+      `/worker/jobs/${job.job.id}/complete`,
+      { leaseToken: job.leaseToken, result: { url: '/r/1' } },
+      alice,
+      true,
+    );
+
+    const second = await stream(alice, { 'Last-Event-ID': lastSeen });
+    await second.reader.until(() => second.reader.jobs().some((j) => j.status === 'completed'));
+    await delay(100);
+    const replayed = second.reader.events;
+    assert.ok(
+      replayed.every((e) => e.event === 'job'),
+      'a replay, not a snapshot',
+    );
+    const ids = replayed.map((e) => BigInt(e.id ?? '0'));
+    assert.ok(
+      ids.every((id, i) => id > BigInt(lastSeen) && (i === 0 || id > (ids[i - 1] as bigint))),
+      'strictly after the cursor, in order',
+    );
+    const mine = second.reader.jobs().filter((j) => j.id === job.job.id);
+    assert.deepEqual(
+      mine.map((j) => j.progress),
+      [20, 30, 40, 50, 60, 100].filter((p) => mine.some((j) => j.progress === p)),
+    );
+    const versions = mine.map((j) => j.version);
+    assert.equal(new Set(versions).size, versions.length, 'no duplicates');
+    assert.ok(
+      versions.every((v) => !seenBefore.includes(v)),
+      'nothing already seen',
+    );
+    assert.equal(mine.at(-1)?.status, 'completed');
+    assert.ok(second.reader.jobs().some((j) => j.id === other.json.job.id));
+    second.close();
+  });
+
+  it('replays after ?since= exactly as after Last-Event-ID', async () => {
+    const from = (await api('/jobs?since=0')).json.cursor;
+    const created = await api('/jobs', { type: 'since-query' });
+    const { reader, close } = await stream(alice, {}, `?since=${from}`);
+    await reader.until(() => reader.events.length >= 1);
+    await delay(50);
+    assert.deepEqual(
+      reader.events.map((e) => [e.event, JSON.parse(e.data).id]),
+      [['job', created.json.job.id]],
+    );
+    close();
+  });
+
+  it('sends reset and a fresh snapshot for a cursor older than the log keeps', async () => {
+    await api('/jobs', { type: 'old-cursor' });
+    // Drop the whole log as retention would after a long absence; the engine then reads the new watermark.
+    await server.tracker.engine.store.pruneEvents(Date.now() + 1000);
+    await server.tracker.engine.prune();
+    const { reader, close } = await stream(alice, { 'Last-Event-ID': '1' });
+    await reader.until(() => reader.events.length >= 1);
+    assert.equal(reader.events[0]?.event, 'reset');
+    const body = JSON.parse(reader.events[0]?.data ?? '{}');
+    assert.ok(body.jobs.length > 0 && body.cursor);
+    close();
+    const bad = await fetch(`${server.url}/api/jobs/stream`, {
+      headers: { Authorization: `Bearer ${alice}`, 'Last-Event-ID': 'not-a-cursor' },
+    });
+    assert.equal(bad.status, 422);
+  });
+
+  it('keeps CR and LF in job text from ever splitting an SSE frame', async () => {
+    const { reader, close } = await stream(alice);
+    await reader.until(() => reader.events.length === 1);
+    const nasty = 'line1\r\nevent: reset\ndata: {"jobs":[]}\r\rid: 999999999999999\n\n: x';
+    await api('/jobs', { type: 'crlf', title: nasty });
+    const job = await claim('crlf');
+    await progress(job.job.id, job.leaseToken, 5, nasty);
+    await reader.until(() => reader.jobs().some((j) => j.message === nasty));
+    assert.ok(reader.events.slice(1).every((e) => e.event === 'job'));
+    assert.ok(reader.jobs().every((j) => j.title === nasty));
+    close();
+  });
+
+  it('ends a stream when its token expires', async () => {
+    const shortLived = tokenFor('alice', 1);
+    const { reader } = await stream(shortLived);
+    await reader.until(() => reader.events.length === 1);
+    await eventually(() => reader.ended, 8000, 'the stream to end at token expiry');
+  });
+
+  it('forgets a subscriber when its client disconnects', async () => {
+    const hub = server.tracker.engine.hub;
+    await eventually(
+      () => server.tracker.streams.connections.size === 0 || null,
+      3000,
+      'earlier streams to close',
+    );
+    const before = hub.subscriberCount('zoe');
+    const clients = await Promise.all(Array.from({ length: 20 }, () => stream(tokenFor('zoe'))));
+    await eventually(() => hub.subscriberCount('zoe') === before + 20, 3000, 'subscribers');
+    for (const client of clients) client.close();
+    await eventually(() => hub.subscriberCount('zoe') === before, 3000, 'subscribers to be released');
+    await eventually(() => server.tracker.streams.connections.size === 0, 3000, 'connections to be released');
+  });
+});
