@@ -1,0 +1,22 @@
+// Browser bundles, built from each package's TypeScript sources (tsc -b builds the per-module
+// output and the .d.ts files; rollup makes the single files a page can load).
+import nodeResolve from '@rollup/plugin-node-resolve';
+import replace from '@rollup/plugin-replace';
+import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+
+const plugins = () => [
+  // nanostores and lit read process.env.NODE_ENV; browsers have no `process`.
+  replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
+  nodeResolve({ exportConditions: ['source', 'browser', 'default'], extensions: ['.ts', '.js'] }),
+  esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json' }),
+  terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+];
+
+export default [
+  {
+    input: 'packages/sdk/src/index.ts',
+    output: { file: 'packages/sdk/dist/jobtracker-sdk.min.js', format: 'es', sourcemap: true },
+    plugins: plugins(),
+  },
+];
