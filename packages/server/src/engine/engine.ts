@@ -70,21 +70,21 @@ export interface Snapshot {
 
 export type JobChangeListener = (record: JobRecord) => void;
 
-interface Unflushed {
+/** A job row changed in memory but not yet in the database. */
+interface UnflushedRow {
   record: JobRecord;
   /** The version of the row in the database. */
   storedVersion: number;
-  /** The newest change not yet in the log; null when only the lease moved. */
-  event: StoredEvent | null;
 }
 
 const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 
 /**
  * The job engine: owns every change to a job. Changes are applied one at a time through the state
- * machine, each visible change gets the next cursor, status changes commit before they are published,
- * and progress is published at once but committed at most every `progressFlushMs` per job. Events are
- * published in cursor order, so a client that resumes from any cursor it saw misses nothing.
+ * machine, each visible change gets the next cursor and one event in the log. Status changes commit
+ * before they are published; progress is published at once and committed with everything else
+ * unflushed in one transaction at most every `progressFlushMs`. Events are published in cursor order,
+ * so a client that resumes from any cursor it saw gets every event after it, once.
  */
 export class JobEngine {
   readonly hub = new EventHub();
@@ -95,7 +95,9 @@ export class JobEngine {
   readonly #lock = new Mutex();
   readonly #active = new Map<string, JobRecord>();
   readonly #activeByKey = new Map<string, string>();
-  readonly #unflushed = new Map<string, Unflushed>();
+  readonly #unflushedRows = new Map<string, UnflushedRow>();
+  /** Published events not yet in the log, in cursor order. */
+  #unflushedEvents: StoredEvent[] = [];
   readonly #ownerCursors = new Map<string, number>();
   readonly #listeners = new Set<JobChangeListener>();
   #lastCursor = 0;
@@ -211,13 +213,9 @@ export class JobEngine {
     if (since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
     if ((await this.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
     // Unflushed events are read before the log: one flushed in between is then seen twice, never missed.
-    const unflushed: StoredEvent[] = [];
-    for (const entry of this.#unflushed.values()) {
-      const event = entry.event;
-      if (event && event.ownerId === ownerId && event.cursor > since && event.cursor <= upTo) {
-        unflushed.push(event);
-      }
-    }
+    const unflushed = this.#unflushedEvents.filter(
+      (event) => event.ownerId === ownerId && event.cursor > since && event.cursor <= upTo,
+    );
     const limit = this.#options.replayLimit;
     const logged = await this.store.eventsAfter(ownerId, since, upTo, limit + 1);
     if (logged.length > limit) return { events: [], cursor: upTo, reset: true };
@@ -311,7 +309,7 @@ export class JobEngine {
       const event = this.#eventFor(record);
       const inserted = await this.store.transaction(async (tx) => {
         if (!(await tx.insertJob(record))) return false;
-        await tx.appendEvent(event);
+        await tx.appendEvents([event]);
         if (idempotencyKey !== undefined) {
           await tx.insertIdempotencyKey({
             ownerId,
@@ -466,21 +464,36 @@ export class JobEngine {
   // ---- internals -------------------------------------------------------------------------------
 
   async #flushLocked(): Promise<void> {
-    if (this.#unflushed.size === 0) return;
-    const entries = [...this.#unflushed.values()];
+    await this.#commitLocked(null);
+  }
+
+  /**
+   * Commits every unflushed row and event, plus `change` when given, in one transaction. Returns false
+   * when `change`'s row had moved on in the database (another writer); the rest commits regardless.
+   */
+  async #commitLocked(change: (UnflushedRow & { event: StoredEvent | null }) | null): Promise<boolean> {
+    const rows = [...this.#unflushedRows.values()].filter((row) => row.record.id !== change?.record.id);
+    const events = this.#unflushedEvents;
+    if (!change && rows.length === 0 && events.length === 0) return true;
     const moved: string[] = [];
+    let changed = true;
     await this.store.transaction(async (tx) => {
-      for (const entry of entries) {
-        if (!(await tx.updateJob(entry.record, entry.storedVersion))) moved.push(entry.record.id);
-        else if (entry.event) await tx.appendEvent(entry.event);
+      for (const row of rows) {
+        if (!(await tx.updateJob(row.record, row.storedVersion))) moved.push(row.record.id);
       }
+      if (change) changed = await tx.updateJob(change.record, change.storedVersion);
+      const logged = change?.event && changed ? [...events, change.event] : events;
+      if (logged.length > 0) await tx.appendEvents(logged);
     });
-    this.#unflushed.clear();
+    this.#unflushedRows.clear();
+    this.#unflushedEvents = [];
     for (const id of moved) {
       this.#onError(new Error(`Job ${id} was changed by another writer; its unflushed progress is dropped.`));
+      this.#forget(id);
       const fresh = await this.store.getJob(id);
       if (fresh) this.#remember(fresh);
     }
+    return changed;
   }
 
   #scheduleFlush(): void {
@@ -529,33 +542,28 @@ export class JobEngine {
       const outcome = transition(current, command, this.#now());
       if (!outcome.ok) throw conflict(outcome.code, outcome.message);
       const next = outcome.visible ? amend(outcome.job) : outcome.job;
-      const pending = this.#unflushed.get(id);
-      const storedVersion = pending?.storedVersion ?? current.version;
+      const storedVersion = this.#unflushedRows.get(id)?.storedVersion ?? current.version;
       const event = outcome.visible ? this.#eventFor(next) : null;
 
       if (!durable) {
         this.#remember(next);
-        this.#unflushed.set(id, { record: next, storedVersion, event: event ?? pending?.event ?? null });
-        if (event) this.#publish(event);
+        this.#unflushedRows.set(id, { record: next, storedVersion });
+        if (event) {
+          this.#unflushedEvents.push(event);
+          this.#publish(event);
+        }
         this.#notify(next);
         this.#scheduleFlush();
         return next;
       }
 
-      const written = await this.store.transaction(async (tx) => {
-        if (!(await tx.updateJob(next, storedVersion))) return false;
-        if (event) await tx.appendEvent(event);
-        return true;
-      });
-      if (!written) {
+      if (!(await this.#commitLocked({ record: next, storedVersion, event }))) {
         // Changed by another writer since we cached it: forget what we knew and decide again.
-        this.#unflushed.delete(id);
         this.#forget(id);
         const fresh = await this.store.getJob(id);
         if (fresh && isActive(fresh.status)) this.#remember(fresh);
         continue;
       }
-      this.#unflushed.delete(id);
       this.#remember(next);
       if (event) this.#publish(event);
       this.#notify(next);

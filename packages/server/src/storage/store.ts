@@ -32,7 +32,8 @@ export interface StoreTransaction {
   insertJob(job: JobRecord): Promise<boolean>;
   /** Writes `job` over the row whose version is `expectedVersion`; returns false when the row moved on. */
   updateJob(job: JobRecord, expectedVersion: number): Promise<boolean>;
-  appendEvent(event: StoredEvent): Promise<void>;
+  /** Appends events, in the order given. */
+  appendEvents(events: readonly StoredEvent[]): Promise<void>;
   insertIdempotencyKey(record: IdempotencyRecord): Promise<boolean>;
 }
 

@@ -87,22 +87,26 @@ describe('SQLite store on a file', () => {
     await assert.rejects(
       store.transaction(async (tx) => {
         await tx.insertJob(job('j9', { activeKey: null }));
-        await tx.appendEvent({
-          cursor: 1,
-          ownerId: 'alice',
-          jobId: 'j9',
-          version: 1,
-          data: '{}',
-          createdAt: 1,
-        });
-        await tx.appendEvent({
-          cursor: 1,
-          ownerId: 'alice',
-          jobId: 'j9',
-          version: 1,
-          data: '{}',
-          createdAt: 1,
-        });
+        await tx.appendEvents([
+          {
+            cursor: 1,
+            ownerId: 'alice',
+            jobId: 'j9',
+            version: 1,
+            data: '{}',
+            createdAt: 1,
+          },
+        ]);
+        await tx.appendEvents([
+          {
+            cursor: 1,
+            ownerId: 'alice',
+            jobId: 'j9',
+            version: 1,
+            data: '{}',
+            createdAt: 1,
+          },
+        ]);
       }),
     );
     assert.equal(await store.getJob('j9'), null);
@@ -116,7 +120,7 @@ describe('SQLite store on a file', () => {
         [30, 'alice', 200],
         [40, 'alice', 300],
       ] as const) {
-        await tx.appendEvent({ cursor, ownerId, jobId: 'j', version: cursor, data: '{}', createdAt });
+        await tx.appendEvents([{ cursor, ownerId, jobId: 'j', version: cursor, data: '{}', createdAt }]);
       }
     });
     const cursors = async (after: number, upTo: number) =>

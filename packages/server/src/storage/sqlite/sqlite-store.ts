@@ -67,8 +67,11 @@ function transactionOf(tx: Tx): StoreTransaction {
         throw error;
       }
     },
-    async appendEvent(event) {
-      await tx.insert(jobEvents).values(event);
+    async appendEvents(events) {
+      // Six parameters a row; SQLite allows 32,766 parameters a statement.
+      for (let start = 0; start < events.length; start += 1000) {
+        await tx.insert(jobEvents).values(events.slice(start, start + 1000));
+      }
     },
     async insertIdempotencyKey(record) {
       const rows = await tx
