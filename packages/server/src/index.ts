@@ -1,4 +1,4 @@
-export { type AppOptions, createApp, type JobApp, VERSION } from './app/app.js';
+export { type AppOptions, createApp, createJobApi, type JobApp, VERSION } from './app/app.js';
 export { type RunningServer, type ServerOptions, startServer } from './app/server.js';
 export {
   createJobTracker,

@@ -43,10 +43,16 @@ function errorBody(code: string, message: string, details?: unknown) {
 }
 
 /**
- * The job API as a Hono app, ready for `serve()` or for mounting in a host's own Hono/Node server.
- * Every error is a JSON `{ error: { code, message } }`; an unexpected one is a 500 without details.
+ * The job API as a Hono app, ready for `serve()` or for mounting in a host's own Hono/Node server
+ * (`host.route('/', createApp({ engine }))`). Every error is a JSON `{ error: { code, message } }`;
+ * an unexpected one is a 500 without details. `createJobTracker` builds the engine and this app together.
  */
-export function createApp(options: AppOptions): JobApp {
+export function createApp(options: AppOptions): Hono {
+  return createJobApi(options).app;
+}
+
+/** `createApp`, plus the authenticator and the open streams (to close them on shutdown). */
+export function createJobApi(options: AppOptions): JobApp {
   const basePath = options.basePath ?? '/api';
   const onError = options.onError ?? ((error: unknown) => console.error('[jobtracker]', error));
   const auth = createAuthenticator(options);

@@ -5,7 +5,7 @@ import { JobEngine, type JobEngineOptions } from '../engine/engine.js';
 import { createRunner, type JobRunner, type RunnerOptions } from '../runner/runner.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { JobStore } from '../storage/store.js';
-import { type AppOptions, createApp, type JobApp } from './app.js';
+import { type AppOptions, createJobApi, type JobApp } from './app.js';
 
 export const DEFAULT_DB = 'file:./data/jobtracker.db';
 
@@ -55,7 +55,7 @@ export async function createJobTracker(options: JobTrackerOptions = {}): Promise
     const runner = createRunner(engine, { onError: options.onError, ...options.runner });
     if (options.demo) registerDemoJobs(runner, typeof options.demo === 'object' ? options.demo : {});
     runner.start();
-    const app = createApp({ ...options, engine });
+    const app = createJobApi({ ...options, engine });
     return {
       ...app,
       engine,
