@@ -1,27 +1,16 @@
-import type { Job, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
+import type { Job, JobStatus, JsonValue } from '@jobtracker/sdk';
+
+type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
 
 /** A job as the server keeps it: the wire fields plus owner, input and lease. Times are epoch milliseconds. */
-export interface JobRecord {
-  id: string;
+export interface JobRecord extends Omit<Job, JobTimes> {
   ownerId: string;
-  type: string;
-  scope: string | null;
-  title: string | null;
-  status: JobStatus;
-  progress: number | null;
-  message: string | null;
   input: JsonValue | null;
-  result: JsonValue | null;
-  error: JobError | null;
-  attempt: number;
-  maxAttempts: number;
-  retryOf: string | null;
   /** `type` + scope while the job is active and deduplicated, else null; unique per owner. */
   activeKey: string | null;
   leaseToken: string | null;
   leaseExpiresAt: number | null;
   workerId: string | null;
-  version: number;
   createdAt: number;
   startedAt: number | null;
   updatedAt: number;
