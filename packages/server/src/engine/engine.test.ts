@@ -222,6 +222,10 @@ describe('job engine', () => {
     const job = await second.engine.get('alice', claim.job.id);
     assert.deepEqual([job.status, job.attempt, job.progress], ['pending', 1, null]);
     assert.ok(second.engine.cursor > liveCursor, 'cursors after a restart are above every cursor seen live');
+    const lost = await second.engine.changesSince('alice', liveCursor);
+    assert.equal(lost.reset, true, 'a cursor whose events died with the process gets a fresh snapshot');
+    const snapshot = await second.engine.snapshot('alice');
+    assert.equal((await second.engine.changesSince('alice', snapshot.cursor)).reset, false);
     await first.store.close();
     await second.close();
   });

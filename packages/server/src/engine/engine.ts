@@ -103,6 +103,10 @@ export class JobEngine {
   #lastCursor = 0;
   #published = 0;
   #watermark = 0;
+  // Cursors in (lostAfter, restartCursor) were published before a crash but never committed: a client
+  // holding one may have seen versions the database lost, so it must take a fresh snapshot.
+  #lostAfter = 0;
+  #restartCursor = 0;
   #timers: NodeJS.Timeout[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #started = false;
@@ -129,7 +133,9 @@ export class JobEngine {
     this.#started = true;
     for (const job of await this.store.listActiveJobs()) this.#remember(job);
     this.#watermark = await this.store.pruneWatermark();
-    this.#lastCursor = Math.max(await this.store.maxCursor(), this.#watermark);
+    this.#lostAfter = Math.max(await this.store.maxCursor(), this.#watermark);
+    this.#lastCursor = Math.max(this.#lostAfter, this.#now() * 1000);
+    this.#restartCursor = this.#lastCursor;
     this.#published = this.#lastCursor;
     await this.recoverExpiredLeases();
     const every = (ms: number, task: () => Promise<unknown>) => {
@@ -210,7 +216,8 @@ export class JobEngine {
    */
   async changesSince(ownerId: string, since: number): Promise<Changes> {
     const upTo = this.#published;
-    if (since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
+    const lost = since > this.#lostAfter && since < this.#restartCursor;
+    if (lost || since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
     if ((await this.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
     // Unflushed events are read before the log: one flushed in between is then seen twice, never missed.
     const unflushed = this.#unflushedEvents.filter(
