@@ -1,1 +1,15 @@
+export { jwtClaims, type TokenOption } from './auth/token.js';
+export type { TerminalEvent } from './client/announcer.js';
+export {
+  createJobClient,
+  type JobClient,
+  type JobClientOptions,
+  type JobEvent,
+  type StartJobInput,
+} from './client/client.js';
+export { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from './errors/errors.js';
+export type { Fetch } from './http/http.js';
+export type { KeyValueStorage } from './persist/storage.js';
+export type { JobMap } from './store/jobs.js';
+export type { ConnectionState, ConnectionStatus, Transport } from './transport/connection.js';
 export * from './wire.js';

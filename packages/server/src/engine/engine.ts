@@ -211,13 +211,14 @@ export class JobEngine {
   }
 
   /**
-   * Every event of this owner after `since`, in cursor order, without duplicates; `reset` when
-   * `since` is older than the log keeps (or newer than this log has), and then `events` is empty.
+   * Every event of this owner after `since`, in cursor order, without duplicates; `reset` when `since`
+   * is 0 (the client has nothing), older than the log keeps, or not from this log: then `events` is
+   * empty and the caller sends a snapshot.
    */
   async changesSince(ownerId: string, since: number): Promise<Changes> {
     const upTo = this.#published;
     const lost = since > this.#lostAfter && since < this.#restartCursor;
-    if (lost || since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
+    if (since === 0 || lost || since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
     if ((await this.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
     // Unflushed events are read before the log: one flushed in between is then seen twice, never missed.
     const unflushed = this.#unflushedEvents.filter(

@@ -1,0 +1,44 @@
+import type { ErrorBody } from '../wire.js';
+
+/** Base class of every error the SDK throws. */
+export class JobTrackerError extends Error {
+  override name = 'JobTrackerError';
+}
+
+/** The API answered with an error status. `code` is the API's error code (e.g. `not_found`, `lease_lost`). */
+export class JobTrackerHttpError extends JobTrackerError {
+  override name = 'JobTrackerHttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  /** Builds the error from a failed response, whatever its body. */
+  static async from(response: Response): Promise<JobTrackerHttpError> {
+    let body: Partial<ErrorBody> | null = null;
+    try {
+      body = (await response.json()) as Partial<ErrorBody>;
+    } catch {
+      // not JSON: keep the status
+    }
+    const error = body?.error;
+    return new JobTrackerHttpError(
+      response.status,
+      typeof error?.code === 'string' ? error.code : `http_${response.status}`,
+      typeof error?.message === 'string' ? error.message : `The job API answered ${response.status}.`,
+      error?.details,
+    );
+  }
+}
+
+/** The API could not be reached (offline, DNS, connection refused or reset, aborted). */
+export class JobTrackerNetworkError extends JobTrackerError {
+  override name = 'JobTrackerNetworkError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
