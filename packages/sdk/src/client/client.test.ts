@@ -25,7 +25,8 @@ function worker(base: string) {
     },
     progress: (id: string, leaseToken: string, progress: number, message: string) =>
       call(`/jobs/${id}/progress`, { leaseToken, progress, message }),
-    complete: (id: string, leaseToken: string, result: unknown) => call(`/jobs/${id}/complete`, { leaseToken, result }),
+    complete: (id: string, leaseToken: string, result: unknown) =>
+      call(`/jobs/${id}/complete`, { leaseToken, result }),
   };
 }
 
@@ -65,24 +66,46 @@ describe('job client in Node against a real server', () => {
         pollIdleMs: 50,
       });
       const watcher = watch(client);
-      await eventually(() => ['live', 'polling'].includes(client.$connection.get().state), 5000, 'a connection');
+      await eventually(
+        () => ['live', 'polling'].includes(client.$connection.get().state),
+        5000,
+        'a connection',
+      );
       const { job, created } = await client.start({ type: `steps.${transport}`, title: 'Steps' });
       assert.equal(created, true);
-      assert.equal(client.jobStore(job.id).get()?.status, 'pending', 'the started job is in the store at once');
+      assert.equal(
+        client.jobStore(job.id).get()?.status,
+        'pending',
+        'the started job is in the store at once',
+      );
       const w = worker(server.url);
       const claim = await w.claim(`steps.${transport}`);
       for (const step of [10, 20, 30, 40, 50, 60, 70, 80, 90]) {
         await w.progress(job.id, claim.leaseToken, step, `step ${step}`);
-        if (transport === 'poll') await eventually(() => client.jobStore(job.id).get()?.progress === step, 3000, `step ${step}`);
+        if (transport === 'poll')
+          await eventually(() => client.jobStore(job.id).get()?.progress === step, 3000, `step ${step}`);
       }
       await w.complete(job.id, claim.leaseToken, { url: '/done' });
       await eventually(() => client.jobStore(job.id).get()?.status === 'completed', 5000, 'completion');
-      const progress = watcher.seen.filter((j) => j.id === job.id && j.status === 'running').map((j) => j.progress);
+      const progress = watcher.seen
+        .filter((j) => j.id === job.id && j.status === 'running')
+        .map((j) => j.progress);
       if (transport === 'sse') assert.deepEqual(progress, [null, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
-      else assert.deepEqual(progress.filter((p) => p !== null), [10, 20, 30, 40, 50, 60, 70, 80, 90]);
+      else
+        assert.deepEqual(
+          progress.filter((p) => p !== null),
+          [10, 20, 30, 40, 50, 60, 70, 80, 90],
+        );
       const versions = watcher.seen.filter((j) => j.id === job.id).map((j) => j.version);
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions only rise');
-      assert.equal(client.$active.get().some((j) => j.id === job.id), false);
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+        'versions only rise',
+      );
+      assert.equal(
+        client.$active.get().some((j) => j.id === job.id),
+        false,
+      );
       assert.equal(client.$recent.get()[0]?.id, job.id);
       watcher.stop();
     });
@@ -95,8 +118,15 @@ describe('job client in Node against a real server', () => {
       assert.deepEqual([error.status, error.code], [404, 'not_found']);
       return true;
     });
-    await assert.rejects(client.start({ type: 'bad type!' }), (error) => error instanceof JobTrackerHttpError && error.status === 422);
-    const unreachable = createJobClient({ baseUrl: 'http://127.0.0.1:9/api', storage: null, transport: 'sse' });
+    await assert.rejects(
+      client.start({ type: 'bad type!' }),
+      (error) => error instanceof JobTrackerHttpError && error.status === 422,
+    );
+    const unreachable = createJobClient({
+      baseUrl: 'http://127.0.0.1:9/api',
+      storage: null,
+      transport: 'sse',
+    });
     const stop = unreachable.$connection.subscribe(() => {});
     await eventually(() => unreachable.$connection.get().state === 'error', 5000, 'an error state');
     assert.equal(unreachable.$connection.get().error?.code, 'network');
@@ -111,8 +141,16 @@ describe('job client through a server crash', () => {
     const statuses: string[] = [];
     client.on('completed', (job) => statuses.push(`announced ${job.id}`));
     const watcher = watch(client);
-    const { job } = await client.start({ type: 'demo.generate', title: 'Crash', input: { durationMs: 2500 } });
-    await eventually(() => (client.jobStore(job.id).get()?.progress ?? 0) >= 20, 10_000, 'progress before the crash');
+    const { job } = await client.start({
+      type: 'demo.generate',
+      title: 'Crash',
+      input: { durationMs: 2500 },
+    });
+    await eventually(
+      () => (client.jobStore(job.id).get()?.progress ?? 0) >= 20,
+      10_000,
+      'progress before the crash',
+    );
     await server.kill();
     await eventually(() => client.$connection.get().state !== 'live', 5000, 'the client to notice');
     server = await server.restart();
@@ -154,9 +192,16 @@ describe('job client cache and cursor', () => {
       completedAt: null,
     };
     const baseUrl = `${server.url}/api`;
-    storage.setItem(`jobtracker:${baseUrl}:default`, JSON.stringify({ v: 1, cursor: '9999999999999999', jobs: [ghost] }));
+    storage.setItem(
+      `jobtracker:${baseUrl}:default`,
+      JSON.stringify({ v: 1, cursor: '9999999999999999', jobs: [ghost] }),
+    );
     const client = createJobClient({ baseUrl, transport: 'sse', storage });
-    assert.equal(client.jobStore(ghost.id).get()?.title, 'From another database', 'known before any network answer');
+    assert.equal(
+      client.jobStore(ghost.id).get()?.title,
+      'From another database',
+      'known before any network answer',
+    );
     const real = await fetch(`${baseUrl}/jobs`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -166,7 +211,11 @@ describe('job client cache and cursor', () => {
     await eventually(() => client.jobStore(real.job.id).get(), 5000, 'the reset snapshot');
     assert.equal(client.jobStore(ghost.id).get(), undefined, 'the reset replaced the stale cache');
     assert.notEqual(client.cursor, '9999999999999999');
-    await eventually(() => JSON.parse(storage.getItem(`jobtracker:${baseUrl}:default`) ?? '{}').cursor === client.cursor, 2000, 'the cache to be saved');
+    await eventually(
+      () => JSON.parse(storage.getItem(`jobtracker:${baseUrl}:default`) ?? '{}').cursor === client.cursor,
+      2000,
+      'the cache to be saved',
+    );
     client.clear();
     assert.equal(storage.getItem(`jobtracker:${baseUrl}:default`), null);
     watcher.stop();
@@ -189,7 +238,11 @@ describe('job client tokens', () => {
       },
     });
     const watcher = watch(client);
-    await eventually(() => client.$connection.get().state === 'live', 5000, 'a live stream after the refresh');
+    await eventually(
+      () => client.$connection.get().state === 'live',
+      5000,
+      'a live stream after the refresh',
+    );
     assert.equal(calls, 2);
     const { job } = await client.start({ type: 'token.job' });
     await eventually(() => client.jobStore(job.id).get(), 3000, 'the job');

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createHttp } from '../http/http.js';
+import { eventually } from '../testing/tokens.js';
+import {
+  backoff,
+  type ConnectionStatus,
+  type SyncMessage,
+  startConnection,
+  type Transport,
+} from './connection.js';
+
+interface FakeStream {
+  push(text: string): void;
+  end(): void;
+  headers: Headers;
+}
+
+/** A fake job API: answers polls from `poll`, and hands each stream request to `onStream`. */
+function fakeServer(handlers: { onStream(stream: FakeStream): Response | undefined; poll?: () => Response }) {
+  const requests: { path: string; headers: Headers }[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const headers = new Headers(init?.headers);
+    requests.push({ path: url.pathname + url.search, headers });
+    if (url.pathname.endsWith('/jobs/stream')) {
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({
+        start: (c) => {
+          controller = c;
+        },
+      });
+      init?.signal?.addEventListener('abort', () => {
+        try {
+          controller.error(new DOMException('aborted', 'AbortError'));
+        } catch {}
+      });
+      const stream: FakeStream = {
+        push: (text) => controller.enqueue(new TextEncoder().encode(text)),
+        end: () => controller.close(),
+        headers,
+      };
+      return (
+        handlers.onStream(stream) ?? new Response(body, { headers: { 'Content-Type': 'text/event-stream' } })
+      );
+    }
+    if (handlers.poll) return handlers.poll();
+    return new Response('{}', { status: 404 });
+  };
+  return { fetch: fetch as typeof globalThis.fetch, requests };
+}
+
+function run(
+  fetch: typeof globalThis.fetch,
+  transport: Transport,
+  extra: { watchdogMs?: number; firstEventMs?: number } = {},
+) {
+  const delivered: SyncMessage[] = [];
+  const statuses: ConnectionStatus[] = [];
+  let cursor: string | null = null;
+  const stop = startConnection({
+    http: createHttp({ baseUrl: 'http://jobs.test/api', fetch }),
+    transport,
+    cursor: () => cursor,
+    deliver: (message) => {
+      delivered.push(message);
+      cursor = message.cursor;
+    },
+    status: (status) => statuses.push(status),
+    busy: () => true,
+    hidden: () => false,
+    offline: () => false,
+    onWake: () => () => {},
+    pollActiveMs: 20,
+    random: () => 0.01,
+    ...extra,
+  });
+  return { delivered, statuses, stop, state: () => statuses.at(-1)?.state };
+}
+
+const snapshot = (cursor: string) =>
+  `id: ${cursor}\nevent: snapshot\ndata: {"jobs":[],"cursor":"${cursor}"}\n\n`;
+const pollAnswer = () => Response.json({ jobs: [], cursor: '7' }, { headers: { ETag: '"7-x"' } });
+
+describe('connection', () => {
+  it('falls back to polling when a stream opens but never delivers (a buffering proxy)', async () => {
+    const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
+    const connection = run(server.fetch, 'auto', { firstEventMs: 100 });
+    await eventually(() => connection.state() === 'polling', 3000, 'polling');
+    assert.ok(server.requests.some((r) => r.path.startsWith('/api/jobs?since=')));
+    const polls = server.requests.filter((r) => r.path.startsWith('/api/jobs?since='));
+    await eventually(
+      () => server.requests.filter((r) => r.path.startsWith('/api/jobs?since=')).length > polls.length + 1,
+    );
+    assert.equal(
+      server.requests.at(-1)?.headers.get('if-none-match'),
+      '"7-x"',
+      'polls revalidate with the ETag',
+    );
+    connection.stop();
+  });
+
+  it('reconnects from its cursor when heartbeats stop (a half-open connection)', async () => {
+    const streams: FakeStream[] = [];
+    const server = fakeServer({
+      onStream: (stream) => {
+        streams.push(stream);
+        setTimeout(
+          () =>
+            stream.push(
+              streams.length === 1 ? snapshot('41') : 'id: 42\nevent: job\ndata: {"id":"a","version":1}\n\n',
+            ),
+          5,
+        );
+        return undefined;
+      },
+    });
+    const connection = run(server.fetch, 'sse', { watchdogMs: 150 });
+    await eventually(() => streams.length >= 2, 3000, 'a second stream after silence');
+    assert.equal(streams[1]?.headers.get('last-event-id'), '41');
+    await eventually(() => connection.delivered.length >= 2);
+    assert.deepEqual(
+      connection.delivered.map((m) => [m.kind, m.cursor]),
+      [
+        ['snapshot', '41'],
+        ['jobs', '42'],
+      ],
+    );
+    connection.stop();
+  });
+
+  it('polls when the stream is refused repeatedly while the API answers', async () => {
+    const server = fakeServer({
+      onStream: () => new Response('bad gateway', { status: 502 }),
+      poll: pollAnswer,
+    });
+    const connection = run(server.fetch, 'auto');
+    await eventually(() => connection.state() === 'polling', 3000, 'polling');
+    assert.equal(server.requests.filter((r) => r.path.endsWith('/stream')).length, 3);
+    connection.stop();
+  });
+
+  it('keeps trying the stream, and reports the error, while the server is unreachable', async () => {
+    let attempts = 0;
+    const fetch = (async () => {
+      attempts++;
+      throw new TypeError('fetch failed');
+    }) as typeof globalThis.fetch;
+    const connection = run(fetch, 'auto');
+    await eventually(() => attempts >= 5, 3000, 'retries');
+    assert.equal(connection.state(), 'error');
+    assert.equal(connection.statuses.at(-1)?.error?.code, 'network');
+    assert.ok(connection.statuses.every((s) => s.state !== 'polling'));
+    connection.stop();
+  });
+
+  it('stops for good when stopped: no request after stop', async () => {
+    const server = fakeServer({
+      onStream: (stream) => {
+        setTimeout(() => stream.push(snapshot('1')), 1);
+        return undefined;
+      },
+    });
+    const connection = run(server.fetch, 'sse');
+    await eventually(() => connection.state() === 'live');
+    connection.stop();
+    const count = server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(server.requests.length, count);
+  });
+
+  it('backs off exponentially with full jitter, capped', () => {
+    assert.equal(
+      backoff(1, () => 1),
+      500,
+    );
+    assert.equal(
+      backoff(3, () => 1),
+      2000,
+    );
+    assert.equal(
+      backoff(30, () => 1),
+      30_000,
+    );
+    assert.equal(
+      backoff(3, () => 0),
+      0,
+    );
+    assert.equal(
+      backoff(3, () => 0.5),
+      1000,
+    );
+  });
+});
