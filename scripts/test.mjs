@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: builds, lints, then runs every test suite. Node's own runner goes last so that its
-// closing summary is the last thing printed.
+// `npm test`: builds, lints, then runs every test suite: the browser tests (web test runner), then the
+// node tests. Node's own runner goes last so that its closing summary is the last thing printed.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,6 +31,18 @@ function findTests(dir, pattern, found = []) {
 
 run('npx', ['tsc', '-b']);
 run('npx', ['biome', 'check', '--error-on-warnings', '.']);
+run('npx', ['rollup', '-c', '--silent']);
+run('node', ['scripts/check-size.mjs']);
+
+// Browser tests (web-test-runner.config.mjs runs `packages/*/src/**/*.browser.test.ts` in Chromium
+// against a real server). They need `tsc -b` above: the config imports the server's `dist`.
+const browserTests = findTests(join(root, 'packages'), /\.browser\.test\.ts$/).filter((file) =>
+  /^packages\/[^/]+\/src\//.test(file),
+);
+if (browserTests.length > 0) {
+  run('node', ['scripts/ensure-chromium.mjs']);
+  run('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs']);
+}
 
 const nodeTests = ['packages', 'test']
   .filter((dir) => {
@@ -47,4 +59,13 @@ if (nodeTests.length === 0) {
   console.error('No node test files found.');
   process.exit(1);
 }
-run('node', ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...nodeTests]);
+run('node', [
+  '--conditions=source',
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  '--test-timeout=120000',
+  '--test-force-exit',
+  ...nodeTests,
+]);

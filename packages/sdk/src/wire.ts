@@ -75,5 +75,8 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: JsonValue };
 }
 
-/** SSE event names sent by `GET /api/jobs/stream`. */
-export type StreamEventName = 'snapshot' | 'reset' | 'job';
+/**
+ * SSE event names sent by `GET /api/jobs/stream`: `snapshot` or `reset` (a `StreamSnapshot`), or the
+ * replay as `job` events, then `ready` (`{ cursor }`: caught up), then live `job` events.
+ */
+export type StreamEventName = 'snapshot' | 'reset' | 'job' | 'ready';

@@ -79,7 +79,8 @@ function run(
 }
 
 const snapshot = (cursor: string) =>
-  `id: ${cursor}\nevent: snapshot\ndata: {"jobs":[],"cursor":"${cursor}"}\n\n`;
+  `id: ${cursor}\nevent: snapshot\ndata: {"jobs":[],"cursor":"${cursor}"}\n\n` +
+  `id: ${cursor}\nevent: ready\ndata: {"cursor":"${cursor}"}\n\n`;
 const pollAnswer = () => Response.json({ jobs: [], cursor: '7' }, { headers: { ETag: '"7-x"' } });
 
 describe('connection', () => {
@@ -105,24 +106,22 @@ describe('connection', () => {
     const server = fakeServer({
       onStream: (stream) => {
         streams.push(stream);
-        setTimeout(
-          () =>
-            stream.push(
-              streams.length === 1 ? snapshot('41') : 'id: 42\nevent: job\ndata: {"id":"a","version":1}\n\n',
-            ),
-          5,
-        );
+        const nth = streams.length;
+        const first = snapshot('41');
+        const second = 'id: 42\nevent: job\ndata: {"id":"a","version":1}\n\n';
+        if (nth <= 2) setTimeout(() => stream.push(nth === 1 ? first : second), 5);
         return undefined;
       },
     });
     const connection = run(server.fetch, 'sse', { watchdogMs: 150 });
     await eventually(() => streams.length >= 2, 3000, 'a second stream after silence');
     assert.equal(streams[1]?.headers.get('last-event-id'), '41');
-    await eventually(() => connection.delivered.length >= 2);
+    await eventually(() => connection.delivered.length >= 3);
     assert.deepEqual(
       connection.delivered.map((m) => [m.kind, m.cursor]),
       [
         ['snapshot', '41'],
+        ['jobs', '41'],
         ['jobs', '42'],
       ],
     );

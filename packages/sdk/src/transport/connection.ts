@@ -127,9 +127,9 @@ export function startConnection(options: ConnectionOptions): () => void {
         } else if (event === 'snapshot' || event === 'reset') {
           const snapshot = JSON.parse(data) as StreamSnapshot;
           options.deliver({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
-        } else return;
-        if (!delivered) {
-          delivered = true;
+        } else if (event === 'ready') {
+          const { cursor } = JSON.parse(data) as { cursor: string };
+          options.deliver({ kind: 'jobs', jobs: [], cursor });
           failures = 0;
           report('live');
         }
@@ -138,9 +138,11 @@ export function startConnection(options: ConnectionOptions): () => void {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        // Any bytes prove the stream is not held back by a buffering proxy.
+        delivered = true;
         contact();
         feed(value);
-        if (delivered) arm(watchdogMs);
+        arm(watchdogMs);
       }
       return delivered ? 'delivered' : 'silent';
     } catch (error) {

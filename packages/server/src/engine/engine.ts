@@ -218,7 +218,8 @@ export class JobEngine {
   async changesSince(ownerId: string, since: number): Promise<Changes> {
     const upTo = this.#published;
     const lost = since > this.#lostAfter && since < this.#restartCursor;
-    if (since === 0 || lost || since < this.#watermark || since > upTo) return { events: [], cursor: upTo, reset: true };
+    if (since === 0 || lost || since < this.#watermark || since > upTo)
+      return { events: [], cursor: upTo, reset: true };
     if ((await this.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
     // Unflushed events are read before the log: one flushed in between is then seen twice, never missed.
     const unflushed = this.#unflushedEvents.filter(

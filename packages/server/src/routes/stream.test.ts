@@ -76,6 +76,8 @@ describe('job stream over a real HTTP server on a file database', () => {
     assert.equal(reader.retry, 1500);
     const body = JSON.parse(snapshot?.data ?? '{}');
     assert.equal(snapshot?.id, body.cursor);
+    await reader.until(() => reader.ready.length === 1);
+    assert.deepEqual(reader.ready, [{ cursor: body.cursor, afterEvents: 1 }], 'ready follows the snapshot');
     assert.deepEqual(
       body.jobs.map((j: { title: string }) => j.title),
       ['Visible'],
@@ -144,6 +146,7 @@ describe('job stream over a real HTTP server on a file database', () => {
       ids.every((id, i) => id > BigInt(lastSeen) && (i === 0 || id > (ids[i - 1] as bigint))),
       'strictly after the cursor, in order',
     );
+    assert.equal(second.reader.ready[0]?.afterEvents, 7, 'ready follows the replay');
     const v = Math.max(...seenBefore);
     assert.deepEqual(
       second.reader.jobs().map((j) => [j.id, j.version, j.progress]),
@@ -163,6 +166,7 @@ describe('job stream over a real HTTP server on a file database', () => {
     const intruder = await stream(bob, { 'Last-Event-ID': lastSeen });
     await delay(150);
     assert.deepEqual(intruder.reader.events, [], 'another user’s replay carries none of these events');
+    assert.equal(intruder.reader.ready.length, 1, 'but it is told it is current');
     intruder.close();
     second.close();
   });

@@ -81,6 +81,24 @@ describe('in-process runner', () => {
     assert.deepEqual([after.status, after.result], ['cancelled', null]);
   });
 
+  it('lets a handler see a refused progress report without stopping it', async () => {
+    let refusal = '';
+    tracker.runner.handle('r.lower', async (_job, { progress }) => {
+      await progress(60);
+      await progress(30).catch((error: { code?: string }) => {
+        refusal = error.code ?? 'no code';
+      });
+      return { kept: true };
+    });
+    const { job: created } = await tracker.engine.create('alice', { type: 'r.lower' });
+    const done = await eventually(async () => {
+      const current = await job(created.id);
+      return current.status === 'completed' ? current : null;
+    });
+    assert.equal(refusal, 'progress_decreased');
+    assert.deepEqual(done.result, { kept: true });
+  });
+
   it('runs at most `concurrency` jobs of a type at once', async () => {
     let running = 0;
     let peak = 0;

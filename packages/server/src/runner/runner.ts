@@ -32,6 +32,8 @@ export class JobFailure extends Error {
   }
 }
 
+const GONE = new Set(['lease_lost', 'job_cancelled', 'not_found']);
+
 export interface RunnerOptions {
   /** Identifies this process's claims. */
   workerId?: string;
@@ -97,9 +99,10 @@ export function createRunner(engine: JobEngine, options: RunnerOptions = {}): Jo
     const controller = new AbortController();
     const { signal } = controller;
     registration.running++;
+    // Only a lost lease, a cancel or a vanished job ends the handler; other refusals are the handler's to see.
+    const gone = (error: unknown) => error instanceof ApiError && GONE.has(error.code);
     const stopIfGone = (error: unknown) => {
-      if (error instanceof ApiError && (error.status === 409 || error.status === 404))
-        controller.abort(error);
+      if (gone(error)) controller.abort(error);
       else onError(error);
     };
     const heartbeat = setInterval(
@@ -116,7 +119,7 @@ export function createRunner(engine: JobEngine, options: RunnerOptions = {}): Jo
         try {
           await engine.progress(job.id, leaseToken, { progress, message, leaseMs });
         } catch (error) {
-          stopIfGone(error);
+          if (gone(error)) controller.abort(error);
           signal.throwIfAborted();
           throw error;
         }

@@ -69,9 +69,13 @@ class StreamConnection {
     this.write(jobFrame(event));
   }
 
-  /** Ends the catch-up phase: events that arrived meanwhile go out unless the catch-up covered them. */
+  /**
+   * Ends the catch-up phase with `ready` (the client is now current at `cursor`); events that arrived
+   * meanwhile go out unless the catch-up covered them.
+   */
   goLive(cursor: number) {
     this.#last = Math.max(this.#last, cursor);
+    this.write(`id: ${this.#last}\nevent: ready\ndata: {"cursor":"${this.#last}"}\n\n`);
     const buffered = this.#buffered ?? [];
     this.#buffered = null;
     for (const event of buffered) this.live(event);

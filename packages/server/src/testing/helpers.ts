@@ -56,7 +56,10 @@ export interface SseEvent {
 
 /** A minimal SSE reader over a fetch Response, as a browser would parse it. */
 export class SseReader {
+  /** Every event but `ready`. */
   readonly events: SseEvent[] = [];
+  /** Each `ready` event: its cursor, and how many events came before it. */
+  readonly ready: { cursor: string; afterEvents: number }[] = [];
   readonly comments: string[] = [];
   retry: number | undefined;
   #buffer = '';
@@ -112,7 +115,11 @@ export class SseReader {
       else if (field === 'data') data.push(value);
       else if (field === 'retry') this.retry = Number(value);
     }
-    if (data.length > 0) this.events.push({ id, event, data: data.join('\n') });
+    if (data.length === 0) return;
+    if (event === 'ready') {
+      this.ready.push({ cursor: JSON.parse(data.join('\n')).cursor, afterEvents: this.events.length });
+      assertEqualIds(id, this.ready.at(-1)?.cursor);
+    } else this.events.push({ id, event, data: data.join('\n') });
   }
 
   #wake() {
@@ -162,6 +169,10 @@ export class SseReader {
 
 /** Reads a response body as loosely typed JSON, for assertions. */
 export const readBody = async (response: Response): Promise<any> => response.json();
+
+function assertEqualIds(id: string | undefined, cursor: string | undefined) {
+  if (id !== cursor) throw new Error(`ready event id ${id} differs from its cursor ${cursor}`);
+}
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
