@@ -163,6 +163,20 @@ describe('job client in the browser', () => {
     );
   });
 
+  it('shares a dismissed card with every tab and keeps it across reloads', async () => {
+    const { apiUrl } = await testConfig();
+    const user = uniqueUser('dismiss');
+    const token = await tokenFor(user);
+    const params = { api: apiUrl, token, user };
+    const [one, two] = [await openTab(params), await openTab(params)];
+    assert(one && two, 'two tabs');
+    one.client.dismiss('job-a');
+    await eventually(() => two.client.$dismissed.get().includes('job-a'), 3000, 'the other tab to hide it');
+    const reloaded = createJobClient({ baseUrl: apiUrl, token, user });
+    assertEqual(reloaded.$dismissed.get(), ['job-a'], 'dismissed after a reload');
+    reloaded.clear();
+  });
+
   it('announces a completed job once across tabs', async () => {
     const { apiUrl } = await testConfig();
     const user = uniqueUser('announce');
