@@ -5,7 +5,29 @@ import replace from '@rollup/plugin-replace';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
 
+/** Collapses the whitespace of lit `css` templates, which terser leaves alone (strings are opaque to it). */
+const minifyCss = () => ({
+  name: 'minify-lit-css',
+  transform(code, id) {
+    if (!id.endsWith('.styles.ts') && !id.endsWith('/shared/styles.ts')) return null;
+    return {
+      code: code.replace(
+        /css`([^`]*)`/g,
+        (_, body) =>
+          `css\`${body
+            .replace(/\/\*[\s\S]*?\*\//g, '')
+            .replace(/\s+/g, ' ')
+            .replace(/\s*([{};:,>])\s*/g, '$1')
+            .replace(/;}/g, '}')
+            .trim()}\``,
+      ),
+      map: null,
+    };
+  },
+});
+
 const plugins = () => [
+  minifyCss(),
   // nanostores and lit read process.env.NODE_ENV; browsers have no `process`.
   replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
   nodeResolve({ exportConditions: ['source', 'browser', 'default'], extensions: ['.ts', '.js'] }),
@@ -17,6 +39,12 @@ export default [
   {
     input: 'packages/sdk/src/index.ts',
     output: { file: 'packages/sdk/dist/jobtracker-sdk.min.js', format: 'es', sourcemap: true },
+    plugins: plugins(),
+  },
+  {
+    // Every element + the SDK + lit + nanostores in one file for a plain <script type="module"> tag.
+    input: 'packages/widget/src/standalone.ts',
+    output: { file: 'packages/widget/dist/jobtracker.min.js', format: 'es', sourcemap: true },
     plugins: plugins(),
   },
 ];

@@ -33,6 +33,8 @@ run('npx', ['tsc', '-b']);
 run('npx', ['biome', 'check', '--error-on-warnings', '.']);
 run('npx', ['rollup', '-c', '--silent']);
 run('node', ['scripts/check-size.mjs']);
+run('npm', ['run', 'analyze', '--silent', '-w', '@jobtracker/widget']);
+run('node', ['scripts/check-manifest.mjs']);
 
 // Browser tests (web-test-runner.config.mjs runs `packages/*/src/**/*.browser.test.ts` in Chromium
 // against a real server). They need `tsc -b` above: the config imports the server's `dist`.

@@ -1,5 +1,12 @@
 import { assert, assertEqual, delay, eventually } from '../testing/browser-assert.js';
-import { streamCount, testConfig, tokenFor, uniqueUser, workerCall } from '../testing/browser-env.js';
+import {
+  streamCount,
+  streamsClosed,
+  testConfig,
+  tokenFor,
+  uniqueUser,
+  workerCall,
+} from '../testing/browser-env.js';
 import type { CreateJobResponse, Job } from '../wire.js';
 import { createJobClient, type JobClient } from './client.js';
 
@@ -65,8 +72,9 @@ async function settledStreams(): Promise<number> {
   return last;
 }
 
-afterEach(() => {
+afterEach(async () => {
   for (const frame of frames.splice(0)) frame.remove();
+  await streamsClosed();
 });
 
 describe('job client in the browser', () => {

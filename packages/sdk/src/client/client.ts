@@ -240,51 +240,66 @@ export function createJobClient(options: JobClientOptions): JobClient {
   }
 
   let stopSync: (() => void) | null = null;
+  /** Starts the link to the server: as one of the tabs (leader or follower), or on its own. */
+  function openLink(): () => void {
+    if (options.shareTabs === false || !canShareTabs()) return connect();
+    const tabs = joinTabs<TabMessage>(key, {
+      lead: () => {
+        leading = true;
+        const stop = connect();
+        return () => {
+          leading = false;
+          stop();
+        };
+      },
+      receive,
+    });
+    link = tabs;
+    tabs.post({ t: 'hello' });
+    const seen = setInterval(() => !leading && !pageHidden() && tabs.post({ t: 'seen' }), 30_000);
+    return () => {
+      clearInterval(seen);
+      tabs.leave();
+      link = null;
+    };
+  }
+
   function startSync() {
     const cleanups: (() => void)[] = [];
-    if (options.shareTabs !== false && canShareTabs()) {
-      const tabs = joinTabs<TabMessage>(key, {
-        lead: () => {
-          leading = true;
-          const stop = connect();
-          return () => {
-            leading = false;
-            stop();
-          };
-        },
-        receive,
-      });
-      link = tabs;
-      tabs.post({ t: 'hello' });
-      const seen = setInterval(() => !leading && !pageHidden() && tabs.post({ t: 'seen' }), 30_000);
-      cleanups.push(() => {
-        clearInterval(seen);
-        tabs.leave();
-        link = null;
-      });
-    } else {
-      cleanups.push(connect());
-    }
+    let closeLink: (() => void) | null = openLink();
+    cleanups.push(() => {
+      closeLink?.();
+      closeLink = null;
+    });
     if (typeof addEventListener === 'function') {
       const onVisible = () => !pageHidden() && wake();
       const onStorage = (event: StorageEvent) => {
         if (event.key === dismissedKey) $dismissed.set(readJson<string[]>(storage, dismissedKey) ?? []);
       };
+      // A page kept in the back-forward cache must not hold a connection (or the tabs' lock): browsers
+      // allow only a few connections per server, and another tab should lead meanwhile.
       const onHide = () => {
+        closeLink?.();
+        closeLink = null;
         if (persistTimer === undefined) return;
         clearTimeout(persistTimer);
         persist();
+      };
+      const onShow = (event: PageTransitionEvent) => {
+        if (event.persisted && !closeLink) closeLink = openLink();
       };
       addEventListener('online', wake);
       addEventListener('focus', wake);
       addEventListener('storage', onStorage);
       addEventListener('pagehide', onHide);
+      addEventListener('pageshow', onShow);
       if (hasDocument()) document.addEventListener('visibilitychange', onVisible);
       cleanups.push(() => {
         removeEventListener('online', wake);
         removeEventListener('focus', wake);
         removeEventListener('storage', onStorage);
         removeEventListener('pagehide', onHide);
+        removeEventListener('pageshow', onShow);
         if (hasDocument()) document.removeEventListener('visibilitychange', onVisible);
       });
     }

@@ -95,3 +95,19 @@ export async function streamCount(): Promise<number> {
   }
   return json.streams;
 }
+
+/**
+ * Waits until the server holds no more than `count` streams. Browser tests call it after each test:
+ * a stream left open keeps one of the browser's six connections to the server busy, which starves the
+ * next tests (or test files) of connections.
+ */
+export async function streamsClosed(count = 0, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const open = await streamCount();
+    if (open <= count) return;
+    if (Date.now() > deadline)
+      throw new Error(`${open} streams still open after ${ms} ms (expected ≤ ${count})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,257 @@
+import type { Job, JobClient, JsonValue } from '@jobtracker/sdk';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { JobClientController } from '../shared/client-controller.js';
+import { JobErrorEvent, JobStartEvent } from '../shared/events.js';
+import { formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { tokens } from '../shared/styles.js';
+import { buttonStyles } from './job-button.styles.js';
+
+type Control = HTMLButtonElement | HTMLInputElement;
+const CONTROLS = 'button, input[type="button"], input[type="submit"]';
+
+/** What a control looked like before the element disabled it, to put it back exactly. */
+interface Held {
+  disabled: boolean;
+  ariaBusy: string | null;
+}
+
+/**
+ * Wraps the page's own button: a click starts a background job, and while a job of that type and
+ * scope is active (started here, in another tab, or before a reload) the button is disabled and the
+ * progress shows beside it. When the job ends the button is put back exactly as it was.
+ *
+ * ```html
+ * <job-button type="demo.generate" scope="analysis-7" job-title="Q3 program" input='{"durationMs":5000}'>
+ *   <button type="button" class="btn">Generate program</button>
+ * </job-button>
+ * ```
+ *
+ * The slotted markup and styling stay the page's; every `<button>` (and `<input type="button|submit">`)
+ * in the slot is a trigger. Inside a `<form>` give the button `type="button"`, or the click also submits.
+ * A second click while the start request is in flight does nothing; the server's dedupe of an active
+ * job of the same type and scope is the final guard (that job comes back with `created: false`).
+ *
+ * @tagname job-button
+ * @summary Starts a background job from the page's own button and disables it while the job runs.
+ *
+ * @fires job-start - A start request succeeded (`JobStartEvent`: `job`, and `created` false when the server returned an already active job).
+ * @fires job-error - Starting failed, or `type`/`input` are invalid (`JobErrorEvent`: `error`, the SDK's typed error for a failed request).
+ *
+ * @slot - The page's own button(s) that start the job.
+ *
+ * @csspart status - The progress beside the button while the job runs, "Working… 42%" (`role="status"`).
+ * @csspart error - Why the job could not be started (`role="alert"`); empty otherwise.
+ *
+ * @cssprop --job-gap - Space between the button and the status or error text.
+ * @cssprop --job-muted - Color of the status text.
+ * @cssprop --job-danger - Color of the error text.
+ */
+export class JobButton extends LitElement {
+  static override styles = [tokens, buttonStyles];
+
+  static override properties = {
+    type: {},
+    scope: {},
+    input: {},
+    jobTitle: { attribute: 'job-title' },
+    idempotencyKey: { attribute: 'idempotency-key' },
+    client: { attribute: false },
+    messages: { attribute: false },
+  };
+
+  /** The job type to start, e.g. `demo.generate` (letters, digits and `. _ : -`). */
+  declare type: string | undefined;
+  /** Groups jobs of one context (a document, a session); with `type` it decides what counts as "already running". */
+  declare scope: string | undefined;
+  /** The job's input as JSON text, e.g. `{"durationMs":5000}`; invalid JSON shows an error and starts nothing. */
+  declare input: string | undefined;
+  /** A label for people, e.g. "Q3 program" (attribute `job-title`). */
+  declare jobTitle: string | undefined;
+  /** Sent as `Idempotency-Key`: the same key always returns the same job (attribute `idempotency-key`). */
+  declare idempotencyKey: string | undefined;
+  /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
+  declare client: JobClient | undefined;
+  /** Replacement strings (any subset of `JobMessages`; this element uses `buttonProgress`, `startFailed`, `percent`, `genericError`). */
+  declare messages: Partial<JobMessages> | undefined;
+
+  readonly #clients = new JobClientController(this);
+  #following: { client: JobClient; key: string; stop: () => void } | undefined;
+  #active: Job | undefined;
+  #starting = false;
+  #error: string | null = null;
+  readonly #held = new Map<Control, Held>();
+
+  constructor() {
+    super();
+    this.addEventListener('click', this.#onClick);
+  }
+
+  /** The active job of this type and scope, if any. */
+  get job(): Job | undefined {
+    return this.#active;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#following?.stop();
+    this.#following = undefined;
+    this.#active = undefined;
+    this.#release([]);
+  }
+
+  // Every update checks what to follow: the client (property, provider or default) and the type and
+  // scope can each change, and the controller re-selects stores only for a new client.
+  protected override willUpdate(_changed: PropertyValues<this>): void {
+    if (!this.isConnected) return;
+    const client = this.#clients.client;
+    const key = `${this.type ?? ''}\u0000${this.#scope() ?? ''}`;
+    if (this.#following?.client === client && this.#following.key === key) return;
+    this.#following?.stop();
+    const stop = client.activeFor(this.type ?? '', this.#scope()).subscribe((job) => {
+      this.#active = job;
+      // A job of this type and scope runs now (started here or elsewhere): an earlier failure is moot.
+      if (job) this.#error = null;
+      this.requestUpdate();
+    });
+    this.#following = { client, key, stop };
+  }
+
+  protected override render() {
+    const messages = resolveMessages(this.messages);
+    const job = this.#active;
+    const status = job
+      ? messages.buttonProgress(job.progress === null ? null : formatPercent(job.progress, messages))
+      : this.#starting
+        ? messages.buttonProgress(null)
+        : null;
+    return html`<slot @slotchange=${this.#syncControls}></slot><span part="status" class="status" role="status">${status ?? nothing}</span><span part="error" class="error" role="alert">${this.#error ?? nothing}</span>`;
+  }
+
+  protected override updated(): void {
+    this.#syncControls();
+  }
+
+  #scope(): string | null {
+    return this.scope || null;
+  }
+
+  get #busy(): boolean {
+    return this.#starting || this.#active !== undefined;
+  }
+
+  #controls(): Control[] {
+    const slot = this.renderRoot?.querySelector?.('slot');
+    const assigned = slot
+      ? slot.assignedElements({ flatten: true })
+      : [...this.children].filter((child) => !child.slot);
+    return assigned.flatMap((element) =>
+      element.matches(CONTROLS) ? [element as Control] : [...element.querySelectorAll<Control>(CONTROLS)],
+    );
+  }
+
+  readonly #syncControls = () => {
+    if (!this.#busy) {
+      this.#release([]);
+      return;
+    }
+    const controls = this.#controls();
+    this.#release(controls);
+    for (const control of controls) {
+      if (this.#held.has(control)) continue;
+      this.#held.set(control, {
+        disabled: control.disabled,
+        ariaBusy: control.getAttribute('aria-busy'),
+      });
+      control.disabled = true;
+      control.setAttribute('aria-busy', 'true');
+    }
+  };
+
+  /** Puts back every held control except those in `keep`. */
+  #release(keep: readonly Control[]) {
+    for (const [control, was] of this.#held) {
+      if (keep.includes(control)) continue;
+      this.#held.delete(control);
+      control.disabled = was.disabled;
+      if (was.ariaBusy === null) control.removeAttribute('aria-busy');
+      else control.setAttribute('aria-busy', was.ariaBusy);
+    }
+  }
+
+  readonly #onClick = (event: MouseEvent) => {
+    const path = event.composedPath();
+    const control = this.#controls().find((candidate) => path.includes(candidate));
+    if (!control || control.disabled) return;
+    void this.#start();
+  };
+
+  async #start(): Promise<void> {
+    if (this.#busy) return;
+    const messages = resolveMessages(this.messages);
+    const type = this.type?.trim();
+    let input: JsonValue | undefined;
+    let invalid: Error | undefined;
+    if (!type) invalid = new TypeError('no job type is set');
+    else if (this.input?.trim()) {
+      try {
+        input = JSON.parse(this.input) as JsonValue;
+      } catch (error) {
+        invalid = new SyntaxError(
+          `the input is not valid JSON (${error instanceof Error ? error.message : error})`,
+        );
+      }
+    }
+    if (invalid || !type) {
+      this.#fail(invalid, messages);
+      return;
+    }
+
+    this.#error = null;
+    this.#starting = true;
+    this.#syncControls();
+    this.requestUpdate();
+    let outcome: { ok: true; job: Job; created: boolean } | { ok: false; error: unknown };
+    try {
+      const { job, created } = await this.#clients.client.start({
+        type,
+        scope: this.#scope(),
+        title: this.jobTitle || null,
+        input,
+        idempotencyKey: this.idempotencyKey || undefined,
+      });
+      outcome = { ok: true, job, created };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    this.#starting = false;
+    // A started job is active in the client's store by now, so the button stays disabled; a failure re-enables it.
+    this.#syncControls();
+    this.requestUpdate();
+    if (!outcome.ok) {
+      this.#fail(outcome.error, messages);
+      return;
+    }
+    // Dispatched from a variable: the manifest analyzer takes `new X(first)`'s argument for the event name.
+    const started = new JobStartEvent(outcome.job, outcome.created);
+    this.dispatchEvent(started);
+  }
+
+  #fail(error: unknown, messages: JobMessages) {
+    const reason = error instanceof Error && error.message ? error.message : null;
+    this.#error = reason === null ? messages.genericError : messages.startFailed(reason);
+    this.requestUpdate();
+    const failed = new JobErrorEvent(error);
+    this.dispatchEvent(failed);
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'job-button': JobButton;
+  }
+}

@@ -1,0 +1,535 @@
+/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+import { createJobClient, type Job, type JobClient, JobTrackerHttpError } from '@jobtracker/sdk';
+import { sendKeys } from '@web/test-runner-commands';
+import { defineElement } from '../shared/define.js';
+import type { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
+import type { JobMessages } from '../shared/messages.js';
+import {
+  assert,
+  assertEqual,
+  checkAccessibility,
+  claimJob,
+  eventually,
+  HOSTILE_URLS,
+  streamCount,
+  testUser,
+  XSS_PAYLOADS,
+} from '../testing/widget-env.js';
+import { JobList } from './job-list.js';
+
+defineElement('job-list', JobList);
+
+type TestUser = Awaited<ReturnType<typeof testUser>>;
+
+const mounted: Element[] = [];
+const clients: JobClient[] = [];
+
+let streamsBefore = 0;
+
+before(async () => {
+  streamsBefore = await streamCount();
+});
+
+afterEach(async () => {
+  for (const element of mounted.splice(0)) element.remove();
+  for (const client of clients.splice(0)) client.clear();
+  delete (window as { __xss?: unknown }).__xss;
+  // Each test's stream must be closed before the next test (or test file) starts: a leftover one keeps one
+  // of the browser's six connections to the server busy, even after the page has moved on.
+  await eventually(
+    async () => (await streamCount()) <= streamsBefore,
+    5000,
+    'the streams of the test to close',
+  );
+});
+
+/** A `<job-list>` with `client` set before it connects, on the page until the test ends. */
+function list(
+  client: JobClient,
+  attributes: Record<string, string> = {},
+  options: { messages?: Partial<JobMessages>; children?: string } = {},
+): JobList {
+  const element = document.createElement('job-list');
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.client = client;
+  if (options.messages) element.messages = options.messages;
+  if (options.children) element.innerHTML = options.children;
+  document.body.append(element);
+  mounted.push(element);
+  return element;
+}
+
+const root = (element: JobList) => element.shadowRoot as ShadowRoot;
+const shownIds = (element: JobList) =>
+  [...root(element).querySelectorAll<HTMLElement>('[part~="card"]')].map((card) => card.dataset.jobId);
+const card = (element: JobList, id: string) =>
+  root(element).querySelector<HTMLElement>(`[part~="card"][data-job-id="${id}"]`);
+
+/** Waits until the list shows exactly these jobs, in this order. */
+async function showsJobs(element: JobList, jobs: Job[], what = 'the list') {
+  const expected = JSON.stringify(jobs.map((job) => job.id));
+  try {
+    await eventually(
+      async () => {
+        await element.updateComplete;
+        return JSON.stringify(shownIds(element)) === expected;
+      },
+      5000,
+      what,
+    );
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}: expected ${expected}, shown ${JSON.stringify(shownIds(element))}`,
+    );
+  }
+}
+
+/** The job as the server has it now. */
+async function serverJob(user: TestUser, id: string): Promise<Job> {
+  const response = await fetch(`${user.apiUrl}/jobs/${id}`, {
+    headers: { Authorization: `Bearer ${user.token}` },
+  });
+  assertEqual(response.status, 200, `GET /jobs/${id}`);
+  return ((await response.json()) as { job: Job }).job;
+}
+
+async function serverJobs(user: TestUser): Promise<Job[]> {
+  const response = await fetch(`${user.apiUrl}/jobs`, { headers: { Authorization: `Bearer ${user.token}` } });
+  assertEqual(response.status, 200, 'GET /jobs');
+  return ((await response.json()) as { jobs: Job[] }).jobs;
+}
+
+/** Creates a job and, unless it should stay pending, runs it as a worker as far as `drive` says. */
+async function job(
+  user: TestUser,
+  body: { type: string; scope?: string; title?: string },
+  drive?: (worker: Awaited<ReturnType<typeof claimJob>>) => Promise<unknown>,
+): Promise<Job> {
+  const created = await user.create({ ...body, dedupe: false });
+  if (drive) {
+    const worker = await claimJob(body.type);
+    assertEqual(worker.job.id, created.id, 'the worker claimed the job just created');
+    await drive(worker);
+  }
+  return created;
+}
+
+describe('<job-list>', () => {
+  it('shows active jobs by default, and finished ones by status, each newest first', async () => {
+    const user = await testUser('list-status');
+    const type = `program.${user.user}`;
+    const completed = await job(user, { type, title: 'Q1 program' }, (w) =>
+      w.complete({ summary: 'Q1 done' }),
+    );
+    const failed = await job(user, { type, title: 'Q2 program' }, (w) => w.fail('The model timed out'));
+    const cancelled = await job(user, { type, title: 'Q3 program' });
+    await user.client.cancel(cancelled.id);
+    const running = await job(user, { type, title: 'Q4 program' }, (w) => w.progress(40, 'Halfway'));
+    const pending = await job(user, { type, title: 'Q5 program' });
+
+    const active = list(user.client);
+    const done = list(user.client, { status: 'completed' });
+    const finished = list(user.client, { status: 'completed,failed' });
+    const stopped = list(user.client, { status: 'cancelled' });
+    const everything = list(user.client, { status: 'active, completed, failed, cancelled' });
+
+    await showsJobs(active, [pending, running], 'the active list');
+    await showsJobs(done, [completed], 'the completed list');
+    await showsJobs(finished, [failed, completed], 'the completed and failed list');
+    await showsJobs(stopped, [cancelled], 'the cancelled list');
+    await showsJobs(everything, [pending, running, cancelled, failed, completed], 'every job');
+    assertEqual(root(active).querySelector('ul')?.getAttribute('role'), 'list', 'the list role');
+    assertEqual(root(active).querySelectorAll('ul > li').length, 2, 'one <li> per job');
+    assert(
+      card(finished, failed.id)?.textContent?.includes('The model timed out'),
+      'the error of a failed job',
+    );
+    assert(card(done, completed.id)?.textContent?.includes('Q1 done'), 'the summary of a completed job');
+
+    // Live: a job that completes leaves the active list and joins the finished ones at the top.
+    const worker = await claimJob(type);
+    assertEqual(worker.job.id, pending.id, 'the pending job is claimed');
+    await worker.complete({ summary: 'Q5 done' });
+    await showsJobs(active, [running], 'the active list after a completion');
+    await showsJobs(done, [pending, completed], 'the completed list after a completion');
+  });
+
+  it('filters by type and scope and keeps the newest jobs up to its limit', async () => {
+    const user = await testUser('list-filter');
+    const [programs, reports] = [`program.${user.user}`, `report.${user.user}`];
+    const a = await job(user, { type: programs, scope: 'analysis-1' });
+    const b = await job(user, { type: programs, scope: 'analysis-2' });
+    const c = await job(user, { type: reports, scope: 'analysis-1' });
+    const d = await job(user, { type: programs, scope: 'analysis-1' });
+
+    const byType = list(user.client, { type: programs });
+    const byTypeAndScope = list(user.client, { type: programs, scope: 'analysis-1' });
+    const byScope = list(user.client, { scope: 'analysis-1' });
+    const limited = list(user.client, { limit: '2' });
+
+    await showsJobs(byType, [d, b, a], 'the type filter');
+    await showsJobs(byTypeAndScope, [d, a], 'the type and scope filter');
+    await showsJobs(byScope, [d, c, a], 'the scope filter');
+    await showsJobs(limited, [d, c], 'the two newest jobs');
+
+    limited.limit = 3;
+    await showsJobs(limited, [d, c, b], 'a larger limit');
+    byType.type = reports;
+    await showsJobs(byType, [c], 'a new type');
+  });
+
+  it('shows the empty slot only while no job matches, with messages.empty as its fallback', async () => {
+    const user = await testUser('list-empty');
+    const type = `program.${user.user}`;
+    const slotted = list(
+      user.client,
+      { type },
+      { children: '<p slot="empty">No program is being generated.</p>' },
+    );
+    const fallback = list(user.client, { type });
+    const translated = list(user.client, { type }, { messages: { empty: 'Aucun programme.' } });
+    const paragraph = slotted.querySelector('p') as HTMLElement;
+
+    await eventually(() => root(slotted).querySelector('slot[name="empty"]'), 5000, 'the empty slot');
+    await eventually(() => paragraph.checkVisibility(), 2000, 'the slotted empty state to show');
+    assertEqual(root(slotted).querySelector('ul'), null, 'no list while empty');
+    await eventually(() => root(fallback).querySelector('[part="empty"]'), 5000, 'the fallback empty state');
+    assertEqual(
+      root(fallback).querySelector('[part="empty"]')?.textContent?.trim(),
+      'No jobs yet.',
+      'default text',
+    );
+    await eventually(
+      () => root(translated).querySelector('[part="empty"]'),
+      5000,
+      'the translated empty state',
+    );
+    assertEqual(
+      root(translated).querySelector('[part="empty"]')?.textContent?.trim(),
+      'Aucun programme.',
+      'text',
+    );
+
+    const created = await job(user, { type, title: 'Q3 program' });
+    await showsJobs(slotted, [created], 'the job to replace the empty state');
+    assertEqual(root(slotted).querySelector('slot[name="empty"]'), null, 'the empty slot is gone');
+    assert(!paragraph.checkVisibility(), 'the slotted empty state is hidden');
+    await showsJobs(fallback, [created]);
+    assertEqual(root(fallback).querySelector('[part="empty"]'), null, 'the fallback is gone');
+
+    await user.client.cancel(created.id);
+    await eventually(() => paragraph.checkVisibility(), 5000, 'the empty state to come back');
+  });
+
+  it('renders a determinate progress bar with aria-valuenow, and an indeterminate one without it', async () => {
+    const user = await testUser('list-progress');
+    const type = `program.${user.user}`;
+    const determinate = await job(user, { type, title: 'Measured' }, (w) =>
+      w.progress(42.7, 'Writing chapter 3'),
+    );
+    const indeterminate = await job(user, { type, title: 'Unmeasured' }, (w) => w.progress(null, 'Thinking'));
+    const pending = await job(user, { type, title: 'Queued' });
+    const element = list(user.client, { type });
+    await showsJobs(element, [pending, indeterminate, determinate]);
+
+    const bar = (id: string) => card(element, id)?.querySelector('[role="progressbar"]');
+    await eventually(
+      () => bar(determinate.id)?.getAttribute('aria-valuenow') === '42',
+      5000,
+      'the progress value',
+    );
+    const measured = bar(determinate.id) as Element;
+    assertEqual(measured.getAttribute('aria-valuemin'), '0', 'aria-valuemin');
+    assertEqual(measured.getAttribute('aria-valuemax'), '100', 'aria-valuemax');
+    assert(
+      measured.getAttribute('aria-valuetext')?.includes('Writing chapter 3'),
+      'the message in the value text',
+    );
+    assert(card(element, determinate.id)?.textContent?.includes('42%'), 'the percentage as text');
+    for (const id of [indeterminate.id, pending.id]) {
+      const unmeasured = bar(id);
+      assert(unmeasured, 'an indeterminate bar');
+      assertEqual(unmeasured.hasAttribute('aria-valuenow'), false, 'no aria-valuenow while indeterminate');
+      assert(unmeasured.classList.contains('indeterminate'), 'the indeterminate style');
+    }
+    assert(card(element, indeterminate.id)?.textContent?.includes('Thinking'), 'the progress message');
+
+    // Live progress.
+    const worker = await claimJob(type);
+    await worker.progress(80, 'Almost there');
+    await eventually(() => bar(pending.id)?.getAttribute('aria-valuenow') === '80', 5000, 'live progress');
+  });
+
+  it('cancels an active job on the server from its Cancel button, firing job-cancel first', async () => {
+    const user = await testUser('list-cancel');
+    const type = `program.${user.user}`;
+    const running = await job(user, { type, title: 'Q3 program' }, (w) => w.progress(10, 'Starting'));
+    const element = list(user.client, { type });
+    await showsJobs(element, [running]);
+    const events: JobCancelEvent[] = [];
+    document.body.addEventListener('job-cancel', (event) => events.push(event), { once: true });
+
+    const button = card(element, running.id)?.querySelector<HTMLButtonElement>(
+      'button[part~="cancel-button"]',
+    );
+    assert(button, 'a Cancel button');
+    assertEqual(button.textContent?.trim(), 'Cancel', 'its text');
+    button.click();
+    assertEqual(
+      events.map((event) => event.job.id),
+      [running.id],
+      'job-cancel fired (composed, bubbling) before the request',
+    );
+    await eventually(
+      async () => (await serverJob(user, running.id)).status === 'cancelled',
+      5000,
+      'the cancel',
+    );
+    await showsJobs(element, [], 'the cancelled job to leave the active list');
+  });
+
+  it('retries a failed or cancelled job on the server from its Retry button, firing job-retry first', async () => {
+    const user = await testUser('list-retry');
+    const type = `program.${user.user}`;
+    // Two scopes, so that the second retry is not deduplicated against the first one's new attempt.
+    const failed = await job(user, { type, scope: 'q3', title: 'Q3 program' }, (w) =>
+      w.fail('The model timed out'),
+    );
+    const cancelled = await job(user, { type, scope: 'q4', title: 'Q4 program' });
+    await user.client.cancel(cancelled.id);
+    const element = list(user.client, { type, status: 'failed,cancelled' });
+    const active = list(user.client, { type });
+    await showsJobs(element, [cancelled, failed]);
+    const events: JobRetryEvent[] = [];
+    const onRetry = (event: JobRetryEvent) => events.push(event);
+    document.body.addEventListener('job-retry', onRetry);
+    try {
+      for (const original of [failed, cancelled]) {
+        const button = card(element, original.id)?.querySelector<HTMLButtonElement>(
+          'button[part~="retry-button"]',
+        );
+        assert(button, 'a Retry button');
+        assertEqual(card(element, original.id)?.querySelector('[part~="cancel-button"]'), null, 'no Cancel');
+        button.click();
+        assertEqual(events.at(-1)?.job.id, original.id, 'job-retry fired before the request');
+        const retry = await eventually(
+          async () => (await serverJobs(user)).find((candidate) => candidate.retryOf === original.id),
+          5000,
+          'the new attempt on the server',
+        );
+        assertEqual(retry.status, 'pending', 'the new attempt waits for a worker');
+        await eventually(() => card(active, retry.id), 5000, 'the new attempt in the active list');
+      }
+    } finally {
+      document.body.removeEventListener('job-retry', onRetry);
+    }
+  });
+
+  it('shows an error and fires job-error when the server refuses an action', async () => {
+    const user = await testUser('list-refused');
+    const type = `program.${user.user}`;
+    // A client that polls rarely, so it still shows the job as running after the server finished it.
+    const client = createJobClient({
+      baseUrl: user.apiUrl,
+      token: user.token,
+      user: user.user,
+      storage: null,
+      shareTabs: false,
+      transport: 'poll',
+      pollActiveMs: 60_000,
+      pollIdleMs: 60_000,
+    });
+    clients.push(client);
+    const running = await job(user, { type, title: 'Q3 program' });
+    const element = list(client, { type });
+    await showsJobs(element, [running]);
+    const worker = await claimJob(type);
+    await worker.complete({ summary: 'Done' });
+
+    const errors: JobErrorEvent[] = [];
+    element.addEventListener('job-error', (event) => errors.push(event));
+    card(element, running.id)?.querySelector<HTMLButtonElement>('[part~="cancel-button"]')?.click();
+    await eventually(() => errors.length === 1, 5000, 'job-error');
+    const [event] = errors as [JobErrorEvent];
+    assert(event.error instanceof JobTrackerHttpError, 'the SDK typed error');
+    assertEqual(event.error.status, 409, 'the refusal status');
+    assertEqual(event.job?.id, running.id, 'the job of the error');
+    const notice = await eventually(
+      () => root(element).querySelector('[part="action-error"]'),
+      2000,
+      'the notice',
+    );
+    assertEqual(notice.getAttribute('role'), 'alert', 'the notice role');
+    assertEqual(notice.textContent?.trim(), 'Something went wrong.', 'the notice text');
+    assertEqual((await serverJob(user, running.id)).status, 'completed', 'the job is untouched');
+  });
+
+  it('links View to result.url, or to the result-url template filled from the result', async () => {
+    const user = await testUser('list-view');
+    const type = `program.${user.user}`;
+    const withUrl = await job(user, { type }, (w) => w.complete({ url: '/programs/42', programId: 42 }));
+    const withId = await job(user, { type }, (w) => w.complete({ programId: 'a b/7' }));
+    const withNothing = await job(user, { type }, (w) => w.complete({ summary: 'Nothing to see' }));
+    const plain = list(user.client, { type, status: 'completed' });
+    const templated = list(user.client, {
+      type,
+      status: 'completed',
+      'result-url': '/programs/{result.programId}/view',
+    });
+    await showsJobs(plain, [withNothing, withId, withUrl]);
+    await showsJobs(templated, [withNothing, withId, withUrl]);
+
+    const link = (element: JobList, id: string) =>
+      card(element, id)?.querySelector<HTMLAnchorElement>('a[part~="view-link"]') ?? null;
+    assertEqual(link(plain, withUrl.id)?.href, `${location.origin}/programs/42`, 'result.url');
+    assertEqual(link(plain, withUrl.id)?.textContent?.trim(), 'View', 'the link text');
+    assertEqual(link(plain, withId.id), null, 'no link without result.url');
+    assertEqual(link(plain, withNothing.id), null, 'no link without a result URL');
+    assertEqual(link(templated, withUrl.id)?.href, `${location.origin}/programs/42/view`, 'the template');
+    assertEqual(
+      link(templated, withId.id)?.href,
+      `${location.origin}/programs/a%20b%2F7/view`,
+      'encoded values',
+    );
+    assertEqual(link(templated, withNothing.id), null, 'no link when the template cannot be filled');
+  });
+
+  it('renders hostile text as text and never links a hostile URL', async () => {
+    const user = await testUser('list-xss');
+    const type = `program.${user.user}`;
+    const jobs: Job[] = [];
+    for (const payload of XSS_PAYLOADS) {
+      jobs.push(await job(user, { type, title: payload }, (w) => w.progress(30, payload)));
+      jobs.push(await job(user, { type, title: payload }, (w) => w.fail(payload)));
+      jobs.push(
+        await job(user, { type, title: payload }, (w) =>
+          w.complete({ summary: payload, url: HOSTILE_URLS[0] }),
+        ),
+      );
+    }
+    for (const url of HOSTILE_URLS) {
+      jobs.push(await job(user, { type, title: `Hostile ${url}` }, (w) => w.complete({ url, summary: url })));
+    }
+    const element = list(user.client, {
+      type,
+      status: 'active,completed,failed',
+      types: JSON.stringify({ [type]: { href: HOSTILE_URLS[0], linkLabel: 'Go to Programs' } }),
+    });
+    await eventually(
+      async () => {
+        await element.updateComplete;
+        return shownIds(element).length === jobs.length;
+      },
+      5000,
+      'every hostile job',
+    );
+    // Let any injected handler run (an <img onerror> fires after the image fails to load).
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)));
+
+    const shadow = root(element);
+    assertEqual(
+      shadow.querySelectorAll('img, script, svg, iframe, object, embed').length,
+      0,
+      'injected elements',
+    );
+    assertEqual(
+      shadow.querySelectorAll('a').length,
+      0,
+      'links (every result URL and the type link are hostile)',
+    );
+    assertEqual(shadow.querySelectorAll('[onerror], [onload]').length, 0, 'inline handlers');
+    assertEqual((window as { __xss?: unknown }).__xss, undefined, 'window.__xss');
+    const text = shadow.textContent ?? '';
+    for (const payload of XSS_PAYLOADS)
+      assert(text.includes(payload), `the payload shown as text: ${payload}`);
+    for (const url of HOSTILE_URLS) assert(text.includes(url), `the URL shown as text only: ${url}`);
+  });
+
+  it('is operable from the keyboard: Tab reaches Cancel and Enter cancels the job', async () => {
+    const user = await testUser('list-keyboard');
+    const type = `program.${user.user}`;
+    const older = await job(user, { type, title: 'Q2 program' }, (w) => w.progress(20, 'Writing'));
+    const newer = await job(user, { type, title: 'Q3 program' });
+    const before = document.createElement('button');
+    before.textContent = 'Before the list';
+    document.body.append(before);
+    mounted.push(before);
+    const element = list(user.client, { type });
+    await showsJobs(element, [newer, older]);
+
+    before.focus();
+    await sendKeys({ press: 'Tab' });
+    const focused = root(element).activeElement;
+    assert(focused instanceof HTMLButtonElement, `Tab reached a real <button>, not ${focused?.tagName}`);
+    assertEqual(focused.getAttribute('part'), 'cancel-button', 'the focused control');
+    assertEqual(focused.closest<HTMLElement>('[part~="card"]')?.dataset.jobId, newer.id, 'the first card');
+    await sendKeys({ press: 'Enter' });
+    await eventually(
+      async () => (await serverJob(user, newer.id)).status === 'cancelled',
+      5000,
+      'the cancel',
+    );
+    await showsJobs(element, [older], 'the cancelled job to leave');
+    // Focus stays in the list, on the next card's Cancel button, instead of falling to the page.
+    await eventually(
+      () => root(element).activeElement?.closest('[part~="card"]'),
+      2000,
+      'focus kept in the list',
+    );
+    const next = root(element).activeElement as HTMLElement;
+    assertEqual(
+      next.closest<HTMLElement>('[part~="card"]')?.dataset.jobId,
+      older.id,
+      'focus on the next card',
+    );
+    await sendKeys({ press: 'Space' });
+    await eventually(
+      async () => (await serverJob(user, older.id)).status === 'cancelled',
+      5000,
+      'Space cancels',
+    );
+    await showsJobs(element, [], 'the list to empty');
+    await eventually(
+      () => root(element).activeElement?.matches('[part="empty"]'),
+      2000,
+      'focus on the empty state',
+    );
+  });
+
+  it('leaves out dismissed jobs with hide-dismissed', async () => {
+    const user = await testUser('list-dismissed');
+    const type = `program.${user.user}`;
+    const kept = await job(user, { type });
+    const dismissed = await job(user, { type });
+    const all = list(user.client, { type });
+    const visible = list(user.client, { type, 'hide-dismissed': '' });
+    await showsJobs(visible, [dismissed, kept]);
+    user.client.dismiss(dismissed.id);
+    await showsJobs(visible, [kept], 'the dismissed job to leave');
+    await showsJobs(all, [dismissed, kept], 'without hide-dismissed');
+  });
+
+  it('passes an accessibility check with active, completed, failed and cancelled jobs', async () => {
+    const user = await testUser('list-a11y');
+    const type = `program.${user.user}`;
+    const jobs = [
+      await job(user, { type, title: 'Done' }, (w) => w.complete({ url: '/programs/1', summary: 'Ready' })),
+      await job(user, { type, title: 'Broken' }, (w) => w.fail('The model timed out')),
+      await job(user, { type, title: 'Halfway' }, (w) => w.progress(50, 'Writing')),
+      await job(user, { type, title: 'Thinking' }, (w) => w.progress(null, 'Thinking')),
+      await job(user, { type, title: 'Queued' }),
+      await job(user, { type, title: 'Stopped' }),
+    ];
+    await user.client.cancel((jobs.at(-1) as Job).id);
+    const element = list(user.client, {
+      type,
+      status: 'active,completed,failed,cancelled',
+      types: JSON.stringify({ [type]: { label: 'Program', href: '/programs', linkLabel: 'Go to Programs' } }),
+    });
+    await eventually(() => shownIds(element).length === jobs.length, 5000, 'every job');
+    await checkAccessibility(element);
+    const empty = list(user.client, { type: `nothing.${user.user}` });
+    await eventually(() => root(empty).querySelector('[part="empty"]'), 5000, 'the empty state');
+    await checkAccessibility(empty);
+  });
+});

@@ -1,0 +1,299 @@
+import type { ConnectionStatus, Job, JobClient, JobStatus } from '@jobtracker/sdk';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import { JobClientController } from '../shared/client-controller.js';
+import { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
+import { type JobCardActions, type JobTypeViews, jobCard, parseTypeViews } from '../shared/job-view.js';
+import { type JobMessages, resolveMessages } from '../shared/messages.js';
+import { cardStyles, tokens } from '../shared/styles.js';
+import { listStyles } from './job-list.styles.js';
+
+const STATUS_NAMES: Record<string, readonly JobStatus[]> = {
+  active: ['pending', 'running'],
+  pending: ['pending'],
+  running: ['running'],
+  completed: ['completed'],
+  failed: ['failed'],
+  cancelled: ['cancelled'],
+};
+
+const warned = new Set<string>();
+
+/** Reads a `status` attribute such as `completed,failed`; unknown names are ignored (with a warning). */
+function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus> {
+  const statuses = new Set<JobStatus>();
+  for (const name of (value ?? '').split(',')) {
+    const key = name.trim().toLowerCase();
+    if (!key) continue;
+    const known = STATUS_NAMES[key];
+    if (known) for (const status of known) statuses.add(status);
+    else if (!warned.has(key)) {
+      warned.add(key);
+      console.warn(
+        `jobtracker: unknown status "${key}" in <job-list status>; use active, completed, failed or cancelled.`,
+      );
+    }
+  }
+  return statuses.size > 0 ? statuses : new Set(STATUS_NAMES.active);
+}
+
+/**
+ * An inline list of the user's jobs for a section of a page, e.g. a Programs page with
+ * `<job-list status="active">` under "In progress" and `<job-list status="completed" limit="5">`
+ * under "Recently generated". It follows the jobs live. Active jobs come first, newest first;
+ * finished ones follow, the most recently finished first. Active jobs offer Cancel, failed and
+ * cancelled ones Retry, completed ones a View link to their result (only `http(s)` or relative URLs
+ * are ever linked). Job text is always rendered as text.
+ *
+ * The list shows the jobs its client knows: every active job, and the recent finished ones that the
+ * server's snapshot carries.
+ *
+ * @tagname job-list
+ * @summary Inline, live list of the user's jobs, filtered by status, type and scope.
+ *
+ * @fires job-cancel - The user asked to cancel a job (`JobCancelEvent`, before the request).
+ * @fires job-retry - The user asked to run a failed or cancelled job again (`JobRetryEvent`, before the request).
+ * @fires job-error - Cancelling or retrying failed (`JobErrorEvent`; `error` is the SDK's typed error).
+ *
+ * @slot empty - Shown when no job matches; defaults to `messages.empty` ("No jobs yet.").
+ *
+ * @csspart list - The `<ul>` of jobs.
+ * @csspart item - One `<li>`.
+ * @csspart card - One job.
+ * @csspart label - A job's type label.
+ * @csspart title - A job's title.
+ * @csspart progress - An active job's progress bar (`role="progressbar"`).
+ * @csspart progress-indicator - The filled part of a progress bar.
+ * @csspart message - An active job's progress message, or a cancelled job's notice.
+ * @csspart percent - An active job's percentage.
+ * @csspart timing - Elapsed time and the estimate of what is left.
+ * @csspart summary - A completed job's `result.summary`.
+ * @csspart error - A failed job's error message.
+ * @csspart actions - A job's buttons and links.
+ * @csspart cancel-button - Cancels an active job.
+ * @csspart retry-button - Starts a failed or cancelled job again.
+ * @csspart view-link - Opens a completed job's result.
+ * @csspart type-link - The per-type link from `types`.
+ * @csspart empty - Holds the `empty` slot.
+ * @csspart action-error - The notice shown when cancelling or retrying failed.
+ *
+ * @cssprop --job-bg - Card background.
+ * @cssprop --job-fg - Text color.
+ * @cssprop --job-muted - Secondary text color.
+ * @cssprop --job-border - Border color.
+ * @cssprop --job-accent - Progress and link color.
+ * @cssprop --job-accent-fg - Text on the accent color.
+ * @cssprop --job-success - Completed accents.
+ * @cssprop --job-danger - Failure accents.
+ * @cssprop --job-track - Progress bar track.
+ * @cssprop --job-radius - Corner radius.
+ * @cssprop --job-gap - Space between a card's buttons.
+ * @cssprop --job-font - Font family.
+ * @cssprop --job-list-gap - Space between cards.
+ */
+export class JobList extends LitElement {
+  static override styles = [tokens, cardStyles, listStyles];
+
+  static override properties = {
+    client: { attribute: false },
+    messages: { attribute: false },
+    status: {},
+    type: {},
+    scope: {},
+    limit: { type: Number },
+    types: {
+      converter: { fromAttribute: (value: string | null) => parseTypeViews(value) },
+    },
+    resultUrl: { attribute: 'result-url' },
+    hideDismissed: { type: Boolean, attribute: 'hide-dismissed' },
+    theme: { reflect: true },
+  };
+
+  /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
+  declare client: JobClient | undefined;
+  /** Replacement strings (any subset of `JobMessages`). */
+  declare messages: Partial<JobMessages> | undefined;
+  /** Which jobs: `active` (default), `completed`, `failed`, `cancelled`, or several, e.g. `completed,failed`. */
+  declare status: string;
+  /** Shows only jobs of this type, e.g. `epm_generation`. */
+  declare type: string | undefined;
+  /** Shows only jobs of this scope, e.g. `analysis-7`. */
+  declare scope: string | undefined;
+  /** Shows at most this many jobs (the newest). */
+  declare limit: number | undefined;
+  /** Per-type label and link, e.g. `{"epm_generation":{"label":"EPM Generation","href":"/programs","linkLabel":"Go to Programs"}}` (attribute: JSON). */
+  declare types: JobTypeViews;
+  /** Where a completed job's result lives, e.g. `/programs/{result.programId}`; default `result.url`. */
+  declare resultUrl: string | undefined;
+  /** Leaves out the jobs the user dismissed (in a `<job-tracker>` of any tab). */
+  declare hideDismissed: boolean;
+  /** `light` or `dark` forces a theme; default follows `prefers-color-scheme`. */
+  declare theme: 'light' | 'dark' | undefined;
+
+  readonly #clients = new JobClientController(this);
+  readonly #busy = new Set<string>();
+  #active: readonly Job[] = [];
+  #recent: readonly Job[] = [];
+  #dismissed: readonly string[] = [];
+  #connection: ConnectionStatus | undefined;
+  #actionFailed = false;
+  #shown: Job[] = [];
+  #ticker: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    super();
+    this.status = 'active';
+    this.types = {};
+    this.hideDismissed = false;
+    this.#clients.watch(
+      (client) => client.$active,
+      (jobs) => {
+        this.#active = jobs;
+      },
+    );
+    this.#clients.watch(
+      (client) => client.$recent,
+      (jobs) => {
+        this.#recent = jobs;
+      },
+    );
+    this.#clients.watch(
+      (client) => client.$dismissed,
+      (ids) => {
+        this.#dismissed = ids;
+      },
+    );
+    this.#clients.watch(
+      (client) => client.$connection,
+      (status) => {
+        this.#connection = status;
+      },
+    );
+  }
+
+  /** The jobs shown now, in order. */
+  get jobs(): readonly Job[] {
+    return this.#visible();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#tick(false);
+  }
+
+  #visible(): Job[] {
+    const statuses = parseStatuses(this.status);
+    const { type, scope } = this;
+    const dismissed = this.hideDismissed ? new Set(this.#dismissed) : null;
+    const jobs = [...this.#active, ...this.#recent].filter(
+      (job) =>
+        statuses.has(job.status) &&
+        (!type || job.type === type) &&
+        (!scope || job.scope === scope) &&
+        !dismissed?.has(job.id),
+    );
+    const limit = this.limit;
+    return limit !== undefined && Number.isFinite(limit) && limit >= 0
+      ? jobs.slice(0, Math.floor(limit))
+      : jobs;
+  }
+
+  /** Until the client has heard from the server (or has a cached state), "No jobs yet" would be a guess. */
+  #loading(): boolean {
+    if (this.#active.length > 0 || this.#recent.length > 0) return false;
+    return this.#clients.client.cursor === null && (this.#connection?.state ?? 'connecting') === 'connecting';
+  }
+
+  /** Re-renders every second while a shown job is running, so its elapsed time moves. */
+  #tick(on: boolean) {
+    if (on && this.#ticker === undefined) {
+      this.#ticker = setInterval(() => this.requestUpdate(), 1000);
+    } else if (!on && this.#ticker !== undefined) {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+    }
+  }
+
+  protected override willUpdate(_changed: PropertyValues<this>) {
+    this.#shown = this.#visible();
+  }
+
+  protected override updated(_changed: PropertyValues<this>) {
+    this.#tick(this.isConnected && this.#shown.some((job) => job.status === 'running'));
+  }
+
+  async #act(kind: 'cancel' | 'retry', job: Job) {
+    if (this.#busy.has(job.id)) return;
+    this.#busy.add(job.id);
+    const index = this.#shown.findIndex((shown) => shown.id === job.id);
+    const client = this.#clients.client;
+    this.#actionFailed = false;
+    this.requestUpdate();
+    this.dispatchEvent(kind === 'cancel' ? new JobCancelEvent(job) : new JobRetryEvent(job));
+    try {
+      if (kind === 'cancel') await client.cancel(job.id);
+      else await client.retry(job.id);
+    } catch (error) {
+      this.#actionFailed = true;
+      const event = new JobErrorEvent(error, job);
+      this.dispatchEvent(event);
+    } finally {
+      this.#busy.delete(job.id);
+      this.requestUpdate();
+    }
+    await this.updateComplete;
+    this.#keepFocus(job.id, index);
+  }
+
+  /** When the focused button went away with its card (a cancelled job leaves an active list), focus stays in the list. */
+  #keepFocus(id: string, index: number) {
+    const root = this.shadowRoot;
+    const lost =
+      !root?.activeElement && (!document.activeElement || document.activeElement === document.body);
+    if (!root || !lost) return;
+    const cards = [...root.querySelectorAll<HTMLElement>('.card')];
+    const card =
+      cards.find((element) => element.dataset.jobId === id) ??
+      cards[Math.min(Math.max(index, 0), cards.length - 1)];
+    const target =
+      card?.querySelector<HTMLElement>('button, a[href]') ?? root.querySelector<HTMLElement>('.list, .empty');
+    target?.focus();
+  }
+
+  protected override render() {
+    const messages = resolveMessages(this.messages);
+    const jobs = this.#shown;
+    const loading = jobs.length === 0 && this.#loading();
+    const actions: JobCardActions = {
+      cancel: (job) => void this.#act('cancel', job),
+      retry: (job) => void this.#act('retry', job),
+    };
+    const options = { views: this.types, messages, now: Date.now(), resultTemplate: this.resultUrl, actions };
+    return html`
+      ${
+        this.#actionFailed
+          ? html`<p part="action-error" class="action-error" role="alert">${messages.genericError}</p>`
+          : nothing
+      }
+      ${
+        loading
+          ? nothing
+          : jobs.length === 0
+            ? html`<div part="empty" class="empty" tabindex="-1"><slot name="empty">${messages.empty}</slot></div>`
+            : html`<ul part="list" class="list" role="list" tabindex="-1">
+              ${repeat(
+                jobs,
+                (job) => job.id,
+                (job) => html`<li part="item" class="item">${jobCard(job, options)}</li>`,
+              )}
+            </ul>`
+      }
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'job-list': JobList;
+  }
+}

@@ -1,0 +1,445 @@
+import type { ConnectionStatus, Job, JobClient } from '@jobtracker/sdk';
+import { html, LitElement, nothing } from 'lit';
+import { JobClientController } from '../shared/client-controller.js';
+import {
+  JobCancelEvent,
+  JobCompletedEvent,
+  JobErrorEvent,
+  JobFailedEvent,
+  JobRetryEvent,
+} from '../shared/events.js';
+import { type JobTypeViews, jobCard, parseTypeViews, summaryOf, typeLabel } from '../shared/job-view.js';
+import { formatAgo, formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { resultUrl } from '../shared/safe-url.js';
+import { cardStyles, tokens } from '../shared/styles.js';
+import { trackerStyles } from './job-tracker.styles.js';
+
+const MILESTONES = [25, 50, 75];
+const TOAST_MS = 15_000;
+const FAILURE_WINDOW_MS = 30 * 60_000;
+const STALE_CONTACT_MS = 10_000;
+
+/**
+ * A floating panel, on every page, with each running job's progress and message; a toast with a link
+ * to the result when a job completes; the error and a Retry when one fails.
+ *
+ * @tagname job-tracker
+ * @summary Floating panel of the user's background jobs, with completion toasts.
+ *
+ * @fires job-completed - A job completed (once per browser, in the tab that shows the toast).
+ * @fires job-failed - A job failed (once per browser).
+ * @fires job-cancel - The user asked to cancel a job.
+ * @fires job-retry - The user asked to retry a failed job.
+ * @fires job-error - Cancelling or retrying failed; `error` is the SDK's typed error.
+ *
+ * @csspart panel - The panel of running and failed jobs.
+ * @csspart header - The panel's title row.
+ * @csspart toggle - The collapse/expand button.
+ * @csspart pill - The collapsed form of the panel.
+ * @csspart card - One job.
+ * @csspart label - A job's type label.
+ * @csspart title - A job's title.
+ * @csspart progress - A job's progress bar (`role="progressbar"`).
+ * @csspart progress-indicator - The filled part of a progress bar.
+ * @csspart message - A job's progress message.
+ * @csspart percent - A job's percentage.
+ * @csspart timing - Elapsed time and the estimate of what is left.
+ * @csspart error - A failed job's error message.
+ * @csspart actions - A job's buttons and links.
+ * @csspart cancel-button - Cancels a job.
+ * @csspart dismiss-button - Hides a job's card (the job goes on).
+ * @csspart retry-button - Starts a failed job again.
+ * @csspart type-link - The per-type link to where results live.
+ * @csspart hint - "You can keep browsing…".
+ * @csspart connection - The notice shown while updates are delayed.
+ * @csspart toast - A completion toast.
+ * @csspart view-link - The toast's link to the result.
+ * @csspart toast-close - Closes a toast.
+ * @csspart notify-button - Asks for browser notifications (with `notify`).
+ *
+ * @cssprop --job-bg - Background of the panel, cards and toasts.
+ * @cssprop --job-fg - Text color.
+ * @cssprop --job-muted - Secondary text color.
+ * @cssprop --job-border - Border color.
+ * @cssprop --job-accent - Progress and link color.
+ * @cssprop --job-accent-fg - Text on the accent color.
+ * @cssprop --job-success - Completed accents.
+ * @cssprop --job-danger - Failure and connection accents.
+ * @cssprop --job-track - Progress bar track.
+ * @cssprop --job-radius - Corner radius.
+ * @cssprop --job-shadow - Shadow of the floating pieces.
+ * @cssprop --job-font - Font family.
+ * @cssprop --job-z-index - Stacking order of the panel.
+ */
+export class JobTracker extends LitElement {
+  static override styles = [tokens, cardStyles, trackerStyles];
+
+  static override properties = {
+    client: { attribute: false },
+    messages: { attribute: false },
+    types: {
+      converter: { fromAttribute: (value: string | null) => parseTypeViews(value) },
+    },
+    resultUrl: { attribute: 'result-url' },
+    position: { reflect: true },
+    collapsed: { type: Boolean, reflect: true },
+    theme: { reflect: true },
+    titleCount: { type: Boolean, attribute: 'title-count' },
+    notify: { type: Boolean },
+  };
+
+  /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
+  declare client: JobClient | undefined;
+  /** Replacement strings (any subset of `JobMessages`). */
+  declare messages: Partial<JobMessages> | undefined;
+  /** Per-type label and link, e.g. `{"epm_generation":{"label":"EPM Generation","href":"/programs","linkLabel":"Go to Programs"}}` (attribute: JSON). */
+  declare types: JobTypeViews;
+  /** Where a completed job's result lives, e.g. `/programs/{result.programId}`; default `result.url`. */
+  declare resultUrl: string | undefined;
+  /** Corner: `bottom-right` (default), `bottom-left`, `top-right` or `top-left`. */
+  declare position: 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+  /** Shows only a small pill; starts true on small screens unless set. */
+  declare collapsed: boolean;
+  /** `light` or `dark` forces a theme; default follows `prefers-color-scheme`. */
+  declare theme: 'light' | 'dark' | undefined;
+  /** Puts the running count in the page title: "(1) Programs". */
+  declare titleCount: boolean;
+  /** Offers browser notifications on completion (asked from a click, raised by one tab). */
+  declare notify: boolean;
+
+  #active: Job[] = [];
+  #recent: Job[] = [];
+  #dismissed: readonly string[] = [];
+  #connection: ConnectionStatus | undefined;
+  #toasts: Job[] = [];
+  #now = Date.now();
+  #actionError: string | null = null;
+  readonly #clients = new JobClientController(this);
+  #listening: JobClient | undefined;
+  #stopListening: (() => void)[] = [];
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #toastTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #milestones = new Map<string, number>();
+  #pageTitle: string | null = null;
+  #politeText = '';
+  #assertiveText = '';
+
+  constructor() {
+    super();
+    this.types = {};
+    this.position = 'bottom-right';
+    this.collapsed = false;
+    this.titleCount = false;
+    this.notify = false;
+    this.#clients.watch(
+      (client) => client.$active,
+      (jobs) => {
+        this.#announceMilestones(jobs);
+        this.#active = jobs;
+      },
+    );
+    this.#clients.watch(
+      (client) => client.$recent,
+      (jobs) => {
+        this.#recent = jobs;
+      },
+    );
+    this.#clients.watch(
+      (client) => client.$dismissed,
+      (ids) => {
+        this.#dismissed = ids;
+      },
+    );
+    this.#clients.watch(
+      (client) => client.$connection,
+      (status) => {
+        this.#connection = status;
+      },
+    );
+  }
+
+  get #messages(): JobMessages {
+    return resolveMessages(this.messages);
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    if (!this.hasAttribute('collapsed') && globalThis.matchMedia?.('(max-width: 480px)').matches) {
+      this.collapsed = true;
+    }
+    this.#ticker = setInterval(() => {
+      if (this.#active.length === 0 && !this.#connectionNotice()) return;
+      this.#now = Date.now();
+      this.requestUpdate();
+    }, 1000);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    clearInterval(this.#ticker);
+    for (const timer of this.#toastTimers.values()) clearTimeout(timer);
+    this.#toastTimers.clear();
+    for (const stop of this.#stopListening.splice(0)) stop();
+    this.#listening = undefined;
+    this.#restoreTitle();
+  }
+
+  protected override willUpdate() {
+    const client = this.#clients.client;
+    if (client !== this.#listening) {
+      for (const stop of this.#stopListening.splice(0)) stop();
+      this.#listening = client;
+      this.#stopListening.push(
+        client.on('completed', (job) => this.#completed(job)),
+        client.on('failed', (job) => this.#failed(job)),
+      );
+    }
+    this.#updateTitle();
+  }
+
+  #visibleActive() {
+    return this.#active.filter((job) => !this.#dismissed.includes(job.id));
+  }
+
+  #visibleFailures() {
+    const since = this.#now - FAILURE_WINDOW_MS;
+    return this.#recent.filter(
+      (job) =>
+        job.status === 'failed' &&
+        !this.#dismissed.includes(job.id) &&
+        Date.parse(job.completedAt ?? job.updatedAt) >= since,
+    );
+  }
+
+  #completed(job: Job) {
+    this.#toasts = [...this.#toasts.filter((toast) => toast.id !== job.id), job];
+    this.requestUpdate();
+    this.#scheduleToastClose(job.id);
+    const label = typeLabel(job, this.types);
+    this.#say('polite', this.#messages.completedTitle(job, label));
+    this.#emit(new JobCompletedEvent(job));
+    this.#notifyBrowser(job, label);
+  }
+
+  #failed(job: Job) {
+    const label = typeLabel(job, this.types);
+    this.#say(
+      'assertive',
+      `${this.#messages.failedTitle(job, label)}: ${job.error?.message ?? this.#messages.genericError}`,
+    );
+    this.#emit(new JobFailedEvent(job));
+  }
+
+  #announceMilestones(jobs: Job[]) {
+    for (const job of jobs) {
+      const reached = MILESTONES.filter((mark) => (job.progress ?? 0) >= mark).at(-1) ?? 0;
+      const said = this.#milestones.get(job.id);
+      this.#milestones.set(job.id, Math.max(reached, said ?? 0));
+      // The first sighting only sets the mark: a page loaded mid-job does not repeat old milestones.
+      if (said === undefined || reached <= said) continue;
+      this.#say(
+        'polite',
+        this.#messages.reachedPercent(typeLabel(job, this.types), formatPercent(reached, this.#messages)),
+      );
+    }
+  }
+
+  // One place dispatches, so the manifest analyzer reads the events from the JSDoc @fires tags only.
+  #emit(event: Event) {
+    this.dispatchEvent(event);
+  }
+
+  #say(politeness: 'polite' | 'assertive', text: string) {
+    if (politeness === 'polite') this.#politeText = text;
+    else this.#assertiveText = text;
+    this.requestUpdate();
+  }
+
+  #scheduleToastClose(id: string, ms = TOAST_MS) {
+    clearTimeout(this.#toastTimers.get(id));
+    this.#toastTimers.set(
+      id,
+      setTimeout(() => this.#closeToast(id), ms),
+    );
+  }
+
+  #closeToast(id: string) {
+    clearTimeout(this.#toastTimers.get(id));
+    this.#toastTimers.delete(id);
+    this.#toasts = this.#toasts.filter((toast) => toast.id !== id);
+    this.requestUpdate();
+  }
+
+  #holdToast(id: string) {
+    clearTimeout(this.#toastTimers.get(id));
+  }
+
+  #notifyBrowser(job: Job, label: string) {
+    if (!this.notify || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (document.visibilityState !== 'hidden') return;
+    const notification = new Notification(this.#messages.completedTitle(job, label), {
+      body: summaryOf(job) ?? job.title ?? '',
+      tag: `jobtracker-${job.id}`,
+    });
+    const link = resultUrl(job, this.resultUrl);
+    if (link) {
+      notification.onclick = () => {
+        window.focus();
+        location.assign(link);
+      };
+    }
+  }
+
+  async #askNotifications() {
+    if (typeof Notification === 'undefined') return;
+    await Notification.requestPermission();
+    this.requestUpdate();
+  }
+
+  #updateTitle() {
+    const count = this.#visibleActive().length;
+    if (!this.titleCount || count === 0) {
+      this.#restoreTitle();
+      return;
+    }
+    this.#pageTitle ??= document.title;
+    document.title = `(${count}) ${this.#pageTitle}`;
+  }
+
+  #restoreTitle() {
+    if (this.#pageTitle === null) return;
+    document.title = this.#pageTitle;
+    this.#pageTitle = null;
+  }
+
+  async #act(kind: 'cancel' | 'retry', job: Job) {
+    const client = this.#clients.client;
+    this.#actionError = null;
+    this.requestUpdate();
+    this.#emit(kind === 'cancel' ? new JobCancelEvent(job) : new JobRetryEvent(job));
+    try {
+      if (kind === 'cancel') await client.cancel(job.id);
+      else {
+        await client.retry(job.id);
+        client.dismiss(job.id);
+      }
+    } catch (error) {
+      this.#actionError = this.#messages.actionFailed(kind);
+      this.requestUpdate();
+      this.#emit(new JobErrorEvent(error, job));
+    }
+  }
+
+  #connectionNotice(): string | null {
+    const status = this.#connection;
+    if (!status) return null;
+    const messages = this.#messages;
+    const stale = status.lastContactAt !== null && this.#now - status.lastContactAt > STALE_CONTACT_MS;
+    if (status.state === 'offline') return messages.offline;
+    if (status.state === 'error' || (status.state === 'connecting' && stale)) {
+      return status.lastContactAt === null
+        ? messages.reconnecting
+        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(this.#now - status.lastContactAt))}`;
+    }
+    return null;
+  }
+
+  protected override render() {
+    const messages = this.#messages;
+    const active = this.#visibleActive();
+    const failures = this.#visibleFailures();
+    const jobs = [...active, ...failures];
+    const notice = jobs.length > 0 ? this.#connectionNotice() : null;
+    const actions = {
+      cancel: (job: Job) => void this.#act('cancel', job),
+      retry: (job: Job) => void this.#act('retry', job),
+      dismiss: (job: Job) => this.#clients.client.dismiss(job.id),
+    };
+    const canAskNotifications =
+      this.notify &&
+      typeof Notification !== 'undefined' &&
+      Notification.permission === 'default' &&
+      active.length > 0;
+    return html`
+      <div class="stack">
+        ${this.#toasts.map((job) => this.#renderToast(job, messages))}
+        ${
+          jobs.length === 0
+            ? nothing
+            : this.collapsed
+              ? html`<button
+                  part="pill"
+                  class="pill"
+                  type="button"
+                  aria-expanded="false"
+                  @click=${() => {
+                    this.collapsed = false;
+                  }}
+                >
+                  ${active.length > 0 ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}
+                  <span>${active.length > 0 ? messages.jobsRunning(active.length) : messages.failedTitle(failures[0] as Job, typeLabel(failures[0] as Job, this.types))}</span>
+                  <span class="visually-hidden">${messages.expand}</span>
+                </button>`
+              : html`<section part="panel" class="panel" aria-label=${messages.panelLabel}>
+                  <div part="header" class="panel-head">
+                    <span>${active.length > 0 ? messages.jobsRunning(active.length) : messages.panelLabel}</span>
+                    <button
+                      part="toggle"
+                      class="icon-button"
+                      type="button"
+                      aria-expanded="true"
+                      aria-label=${messages.collapse}
+                      @click=${() => {
+                        this.collapsed = true;
+                      }}
+                    >–</button>
+                  </div>
+                  ${notice ? html`<p part="connection" class="connection">${notice}</p>` : nothing}
+                  <ul class="cards" role="list">
+                    ${jobs.map(
+                      (job) =>
+                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#now, resultTemplate: this.resultUrl, actions })}</li>`,
+                    )}
+                  </ul>
+                  ${this.#actionError ? html`<p part="error" class="connection" role="alert">${this.#actionError}</p>` : nothing}
+                  ${active.length > 0 ? html`<p part="hint" class="hint">${messages.keepNavigating}</p>` : nothing}
+                  ${
+                    canAskNotifications
+                      ? html`<button part="notify-button" type="button" @click=${() => void this.#askNotifications()}>${messages.notifyMe}</button>`
+                      : nothing
+                  }
+                </section>`
+        }
+      </div>
+      <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">${this.#politeText}</div>
+      <div class="visually-hidden" role="alert" aria-live="assertive" aria-atomic="true">${this.#assertiveText}</div>
+    `;
+  }
+
+  #renderToast(job: Job, messages: JobMessages) {
+    const label = typeLabel(job, this.types);
+    const link = resultUrl(job, this.resultUrl);
+    return html`<div
+      part="toast"
+      class="toast"
+      data-job-id=${job.id}
+      @mouseenter=${() => this.#holdToast(job.id)}
+      @mouseleave=${() => this.#scheduleToastClose(job.id, 4000)}
+      @focusin=${() => this.#holdToast(job.id)}
+      @focusout=${() => this.#scheduleToastClose(job.id, 4000)}
+    >
+      <span class="toast-title">${messages.completedTitle(job, label)}</span>
+      ${(summaryOf(job) ?? job.title) ? html`<span class="toast-body">${summaryOf(job) ?? job.title}</span>` : nothing}
+      <div class="actions">
+        ${link ? html`<a part="view-link" class="link" href=${link}>${messages.view}</a>` : nothing}
+        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => this.#closeToast(job.id)}>${messages.close}</button>
+      </div>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'job-tracker': JobTracker;
+  }
+}

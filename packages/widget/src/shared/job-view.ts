@@ -1,0 +1,138 @@
+import type { Job } from '@jobtracker/sdk';
+import { html, nothing, type TemplateResult } from 'lit';
+import { formatDuration, formatPercent, type JobMessages } from './messages.js';
+import { resultUrl, safeUrl } from './safe-url.js';
+
+/** How a job type is shown: its label, and where its results live. */
+export interface JobTypeView {
+  label?: string;
+  /** Where the results of this type live, e.g. `/programs`; only http(s) or relative URLs are linked. */
+  href?: string;
+  /** The link's text, e.g. "Go to Programs". */
+  linkLabel?: string;
+}
+
+export type JobTypeViews = Record<string, JobTypeView>;
+
+/** Reads a `types` attribute: a JSON object of type → view. Bad JSON gives no views (and a console warning). */
+export function parseTypeViews(value: string | null): JobTypeViews {
+  if (!value) return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JobTypeViews;
+  } catch {
+    // fall through
+  }
+  console.warn(
+    'jobtracker: the "types" attribute must be a JSON object such as {"report":{"label":"Report"}}.',
+  );
+  return {};
+}
+
+export const typeLabel = (job: Job, views: JobTypeViews) => views[job.type]?.label ?? job.title ?? job.type;
+
+/** Elapsed time, and an estimate of what is left once the job has run long enough to tell. */
+export function timing(job: Job, now: number): { elapsed: number | null; remaining: number | null } {
+  const started = job.startedAt ? Date.parse(job.startedAt) : null;
+  if (started === null || job.status !== 'running') return { elapsed: null, remaining: null };
+  const elapsed = Math.max(0, now - started);
+  const progress = job.progress;
+  const enough = progress !== null && progress >= 5 && progress < 100 && elapsed >= 3000;
+  return { elapsed, remaining: enough ? (elapsed * (100 - progress)) / progress : null };
+}
+
+/** The progress bar: determinate with `aria-valuenow`, or indeterminate without it. */
+export function progressBar(job: Job, label: string, messages: JobMessages): TemplateResult {
+  const value = job.progress;
+  const text = job.message ?? (job.status === 'pending' ? messages.pending : messages.working);
+  return html`<div
+    part="progress"
+    class="bar ${value === null ? 'indeterminate' : ''}"
+    role="progressbar"
+    aria-label=${label}
+    aria-valuemin="0"
+    aria-valuemax="100"
+    aria-valuenow=${value === null ? nothing : Math.floor(value)}
+    aria-valuetext=${value === null ? text : `${formatPercent(value, messages)}, ${text}`}
+  ><div part="progress-indicator" class="fill" style=${value === null ? '' : `width:${value}%`}></div></div>`;
+}
+
+export interface JobCardActions {
+  cancel?: (job: Job) => void;
+  dismiss?: (job: Job) => void;
+  retry?: (job: Job) => void;
+}
+
+/** One job as a card: label, title, progress, message, timing, and the actions that fit its state. */
+export function jobCard(
+  job: Job,
+  options: {
+    views: JobTypeViews;
+    messages: JobMessages;
+    now: number;
+    resultTemplate?: string | null;
+    actions: JobCardActions;
+  },
+): TemplateResult {
+  const { views, messages, now, actions } = options;
+  const view = views[job.type];
+  const label = typeLabel(job, views);
+  const active = job.status === 'pending' || job.status === 'running';
+  const { elapsed, remaining } = timing(job, now);
+  const typeLink = safeUrl(view?.href);
+  const link = job.status === 'completed' ? resultUrl(job, options.resultTemplate) : null;
+  const name = job.title ?? label;
+  const retryable = job.status === 'cancelled' || (job.status === 'failed' && job.error?.retryable !== false);
+  return html`<article part="card" class="card ${job.status}" data-job-id=${job.id} data-status=${job.status} aria-label=${name}>
+    <header class="head">
+      <span part="label" class="label">${label}</span>
+      ${job.title && job.title !== label ? html`<span part="title" class="title">${job.title}</span>` : nothing}
+    </header>
+    ${active ? progressBar(job, name, messages) : nothing}
+    <div class="meta">
+      ${
+        active
+          ? html`<span part="message" class="message">${job.message ?? (job.status === 'pending' ? messages.pending : messages.working)}</span>
+            ${job.progress === null ? nothing : html`<span part="percent" class="percent">${formatPercent(job.progress, messages)}</span>`}`
+          : job.status === 'failed'
+            ? html`<span part="error" class="error">${job.error?.message ?? messages.genericError}</span>`
+            : job.status === 'completed'
+              ? html`<span part="summary" class="summary">${summaryOf(job) ?? messages.completedTitle(job, label)}</span>`
+              : html`<span part="message" class="message">${messages.cancelledTitle(job, label)}</span>`
+      }
+    </div>
+    ${
+      elapsed === null
+        ? nothing
+        : html`<div part="timing" class="timing">
+            ${messages.elapsed(formatDuration(elapsed))}${remaining === null ? nothing : html` · ${messages.remaining(formatDuration(remaining))}`}
+          </div>`
+    }
+    <div part="actions" class="actions">
+      ${link ? html`<a part="view-link" class="link" href=${link} aria-label=${`${messages.view}: ${name}`}>${messages.view}</a>` : nothing}
+      ${typeLink && view?.linkLabel ? html`<a part="type-link" class="link" href=${typeLink}>${view.linkLabel}</a>` : nothing}
+      ${
+        active && actions.cancel
+          ? html`<button part="cancel-button" type="button" aria-label=${`${messages.cancel}: ${name}`} @click=${() => actions.cancel?.(job)}>${messages.cancel}</button>`
+          : nothing
+      }
+      ${
+        retryable && actions.retry
+          ? html`<button part="retry-button" type="button" aria-label=${`${messages.retry}: ${name}`} @click=${() => actions.retry?.(job)}>${messages.retry}</button>`
+          : nothing
+      }
+      ${
+        actions.dismiss
+          ? html`<button part="dismiss-button" type="button" class="dismiss" aria-label=${`${messages.dismiss}: ${name}`} @click=${() => actions.dismiss?.(job)}>${messages.dismiss}</button>`
+          : nothing
+      }
+    </div>
+  </article>`;
+}
+
+/** A completed job's `result.summary`, when it is text. */
+export function summaryOf(job: Job): string | null {
+  const result = job.result;
+  if (!result || typeof result !== 'object' || Array.isArray(result)) return null;
+  return typeof result.summary === 'string' ? result.summary : null;
+}
