@@ -44,6 +44,11 @@ afterEach(async () => {
 });
 
 describe('<job-tracker>', () => {
+  it('ignores a second definition of its tag instead of throwing', () => {
+    defineElement('job-tracker', class extends HTMLElement {});
+    assertEqual(customElements.get('job-tracker'), JobTracker, 'the first definition stays');
+  });
+
   it('shows a running job with its progress, message, percent and the keep-browsing hint', async () => {
     const { client, create } = await testUser('progress');
     const tracker = await mount(client, {
