@@ -1,0 +1,97 @@
+// The example's pages: plain server-rendered HTML. Every page has the nav (with <job-badge>) and the
+// <job-tracker>; the widget comes from one script tag.
+
+const escapeHtml = (text) =>
+  String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
+
+const TYPES = JSON.stringify({
+  'demo.generate': { label: 'Program generation', href: '/programs', linkLabel: 'Go to Programs' },
+});
+
+export function layout({ title, path, token, body }) {
+  const link = (href, text, extra = '') =>
+    `<a href="${href}"${path === href ? ' aria-current="page"' : ''}>${text}${extra}</a>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Acme Planner</title>
+<meta name="jobtracker-endpoint" content="/api">
+${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
+<script type="module" src="/assets/jobtracker.min.js"></script>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f8fa; }
+  header { background: #fff; border-bottom: 1px solid #d1d9e0; }
+  nav { display: flex; gap: 1.5rem; max-width: 60rem; margin: 0 auto; padding: 0.9rem 1rem; align-items: center; }
+  nav strong { margin-right: auto; }
+  nav a { color: #1b1f24; text-decoration: none; display: inline-flex; gap: 0.35rem; align-items: center; }
+  nav a[aria-current] { font-weight: 600; text-decoration: underline; }
+  main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem 8rem; }
+  section { background: #fff; border: 1px solid #d1d9e0; border-radius: 10px; padding: 1rem 1.25rem; margin-bottom: 1.25rem; }
+  button.primary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #0969da; background: #0969da; color: #fff; cursor: pointer; }
+  button.primary[disabled] { opacity: 0.6; cursor: progress; }
+  button.secondary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #d1d9e0; background: #fff; cursor: pointer; }
+  job-button { display: inline-flex; margin-right: 1rem; }
+</style>
+</head>
+<body>
+<header><nav aria-label="Main">
+  <strong>Acme Planner</strong>
+  ${link('/', 'Analysis')}
+  ${link('/programs', 'Programs', ' <job-badge type="demo.generate"></job-badge>')}
+  ${link('/settings', 'Settings')}
+</nav></header>
+<main>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</main>
+<job-tracker types='${TYPES}' result-url="/programs/{id}" title-count></job-tracker>
+</body>
+</html>`;
+}
+
+export const analysisPage = () => `
+<section>
+  <h2>Market analysis: Q3 growth</h2>
+  <p>Turn this analysis into a full program. Generation takes a while: feel free to keep browsing.</p>
+  <job-button type="demo.generate" scope="analysis-7" job-title="Q3 growth program" input='{"durationMs":20000}'>
+    <button class="primary" type="button">Generate program</button>
+  </job-button>
+  <job-button type="demo.generate" scope="analysis-7-risky" job-title="Risky program" input='{"durationMs":8000,"failAtPercent":40}'>
+    <button class="secondary" type="button">Generate (fails at 40%)</button>
+  </job-button>
+</section>`;
+
+export const programsPage = () => `
+<section>
+  <h2>In progress</h2>
+  <job-list status="active" type="demo.generate"><p slot="empty">Nothing is being generated right now.</p></job-list>
+</section>
+<section>
+  <h2>Recently generated</h2>
+  <job-list status="completed,failed" type="demo.generate" limit="5" result-url="/programs/{id}">
+    <p slot="empty">No programs yet: start one from the Analysis page.</p>
+  </job-list>
+</section>`;
+
+export const settingsPage = () => `
+<section>
+  <h2>Notifications</h2>
+  <p>Running jobs keep showing in the corner of every page, and the page title counts them.</p>
+</section>`;
+
+export function programPage(job) {
+  if (!job) return '<section><p>This program does not exist.</p></section>';
+  const result = job.result && typeof job.result === 'object' ? job.result : {};
+  return `
+<section>
+  <h2>${escapeHtml(job.title ?? 'Program')}</h2>
+  <p>Status: <strong>${escapeHtml(job.status)}</strong></p>
+  ${result.summary ? `<p>${escapeHtml(result.summary)}</p>` : ''}
+  ${job.error ? `<p>Error: ${escapeHtml(job.error.message)}</p>` : ''}
+</section>`;
+}

@@ -1,0 +1,48 @@
+// `npm start`: the jobtracker server (embedded SQLite under ./data, demo job types) and this
+// server-rendered example app on the same port: http://localhost:8787/.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { signToken, startServer } from '@jobtracker/server';
+import { analysisPage, layout, programPage, programsPage, settingsPage } from './pages.js';
+
+const require = createRequire(import.meta.url);
+const bundlePath = require.resolve('@jobtracker/widget/jobtracker.min.js');
+const secret = process.env.JOBTRACKER_SECRET || undefined;
+const user = 'demo';
+
+const server = await startServer({
+  port: Number(process.env.PORT ?? 8787),
+  hostname: process.env.HOST ?? '127.0.0.1',
+  db: process.env.JOBTRACKER_DB ?? 'file:./data/jobtracker.db',
+  secret,
+  workerKey: process.env.JOBTRACKER_WORKER_KEY || undefined,
+  demo: true,
+  extend(app) {
+    const bundle = readFileSync(bundlePath);
+    app.get('/assets/jobtracker.min.js', (c) =>
+      c.body(bundle, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }),
+    );
+    // Each page carries a short-lived token for its user when the server runs with a secret.
+    const token = () => (secret ? signToken({ sub: user, expiresInSeconds: 900 }, secret) : undefined);
+    const page = (title, body) => (c) =>
+      c.html(layout({ title, path: c.req.path, token: token(), body: body(c) }));
+    app.get('/', page('Analysis', analysisPage));
+    app.get('/programs', page('Programs', programsPage));
+    app.get('/settings', page('Settings', settingsPage));
+    app.get('/programs/:id', async (c) => {
+      const job = await server.tracker.engine.get(user, c.req.param('id')).catch(() => null);
+      const html = layout({
+        title: job?.title ?? 'Program',
+        path: '/programs',
+        token: token(),
+        body: programPage(job),
+      });
+      return c.html(html, job ? 200 : 404);
+    });
+  },
+});
+
+if (!secret) console.warn('jobtracker: dev mode (no JOBTRACKER_SECRET): every visitor is the user "demo".');
+console.log(`jobtracker example: ${server.url.replace('127.0.0.1', 'localhost')}/  (API at /api)`);
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => server.close().then(() => process.exit(0)));
