@@ -46,7 +46,7 @@ if (browserTests.length > 0) {
   run('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs']);
 }
 
-const nodeTests = ['packages', 'test']
+const nodeTests = ['packages', 'examples', 'test']
   .filter((dir) => {
     try {
       return statSync(join(root, dir)).isDirectory();

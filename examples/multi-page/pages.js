@@ -54,14 +54,14 @@ ${body}
 </html>`;
 }
 
-export const analysisPage = () => `
+export const analysisPage = ({ durationMs = 20000 } = {}) => `
 <section>
   <h2>Market analysis: Q3 growth</h2>
   <p>Turn this analysis into a full program. Generation takes a while: feel free to keep browsing.</p>
-  <job-button type="demo.generate" scope="analysis-7" job-title="Q3 growth program" input='{"durationMs":20000}'>
+  <job-button type="demo.generate" scope="analysis-7" job-title="Q3 growth program" input='{"durationMs":${Number(durationMs)}}'>
     <button class="primary" type="button">Generate program</button>
   </job-button>
-  <job-button type="demo.generate" scope="analysis-7-risky" job-title="Risky program" input='{"durationMs":8000,"failAtPercent":40}'>
+  <job-button type="demo.generate" scope="analysis-7-risky" job-title="Risky program" input='{"durationMs":${Math.round(Number(durationMs) / 2)},"failAtPercent":40}'>
     <button class="secondary" type="button">Generate (fails at 40%)</button>
   </job-button>
 </section>`;

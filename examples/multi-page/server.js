@@ -26,7 +26,11 @@ const server = await startServer({
     const token = () => (secret ? signToken({ sub: user, expiresInSeconds: 900 }, secret) : undefined);
     const page = (title, body) => (c) =>
       c.html(layout({ title, path: c.req.path, token: token(), body: body(c) }));
-    app.get('/', page('Analysis', analysisPage));
+    const durationMs = Number(process.env.JOBTRACKER_DEMO_DURATION_MS ?? 20000);
+    app.get(
+      '/',
+      page('Analysis', () => analysisPage({ durationMs })),
+    );
     app.get('/programs', page('Programs', programsPage));
     app.get('/settings', page('Settings', settingsPage));
     app.get('/programs/:id', async (c) => {
@@ -43,6 +47,8 @@ const server = await startServer({
 });
 
 if (!secret) console.warn('jobtracker: dev mode (no JOBTRACKER_SECRET): every visitor is the user "demo".');
-console.log(`jobtracker example: ${server.url.replace('127.0.0.1', 'localhost')}/  (API at /api)`);
+console.log(
+  `jobtracker example listening on ${server.url.replace('127.0.0.1', 'localhost')}/  (API at /api)`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'])
   process.on(signal, () => server.close().then(() => process.exit(0)));

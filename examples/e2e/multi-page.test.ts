@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'jobtracker-e2e-'));
+let app: ChildProcess;
+let base = '';
+let browser: Browser;
+
+/** Starts the example app (what `npm start` serves) on a free port with a temporary database. */
+async function startApp(): Promise<string> {
+  app = spawn(process.execPath, [fileURLToPath(new URL('../multi-page/server.js', import.meta.url))], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      JOBTRACKER_DB: `file:${join(dir, 'e2e.db')}`,
+      JOBTRACKER_DEMO_DURATION_MS: '6000',
+      JOBTRACKER_SECRET: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    app.stdout?.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/\S+?)\/\s/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    app.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    app.once('exit', (code) => reject(new Error(`the example app exited with ${code}: ${output}`)));
+  });
+}
+
+before(async () => {
+  base = await startApp();
+  browser = await chromium.launch({
+    executablePath: CHROME,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  app?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const trackerPercent = (page: Page) =>
+  page
+    .locator('job-tracker')
+    .locator('[part="card"] [part="percent"]')
+    .first()
+    .textContent({ timeout: 10_000 });
+const badge = (page: Page) => page.locator('job-badge').locator('[part="badge"]');
+const percentOf = (text: string | null) => Number.parseInt(text ?? '', 10);
+
+describe('the seed story in a real browser (examples/multi-page)', () => {
+  it('follows a started job across full page loads, disables Generate meanwhile, and shows one toast that links to the result', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('button', { name: 'Generate program' }).click();
+    await page.locator('job-tracker [part="card"]').first().waitFor({ timeout: 10_000 });
+
+    const seen: number[] = [];
+    for (const path of ['/programs', '/settings']) {
+      await page.goto(`${base}${path}`);
+      await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
+      seen.push(percentOf(await trackerPercent(page)));
+      assert.equal(await badge(page).textContent(), '1', `the badge counts the job on ${path}`);
+      await page.waitForTimeout(700);
+    }
+    assert.ok(
+      seen[1] !== undefined && seen[0] !== undefined && seen[1] >= seen[0],
+      `progress rises: ${seen}`,
+    );
+
+    await page.goto(`${base}/`);
+    const generate = page.getByRole('button', { name: 'Generate program' });
+    await page.waitForFunction(
+      () => document.querySelector('job-button button')?.hasAttribute('disabled'),
+      null,
+      { timeout: 5000 },
+    );
+    assert.equal(await generate.isDisabled(), true, 'Generate is disabled while the job runs');
+    assert.match(
+      (await page.locator('job-button').first().locator('[part="status"]').textContent()) ?? '',
+      /Working/,
+    );
+
+    const toast = page.locator('job-tracker [part="toast"]');
+    await toast.first().waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(1000);
+    assert.equal(await toast.count(), 1, 'exactly one toast');
+    await page.waitForFunction(
+      () => !document.querySelector('job-button button')?.hasAttribute('disabled'),
+      null,
+      { timeout: 5000 },
+    );
+    if (process.env.JOBTRACKER_SCREENSHOTS) {
+      await page.screenshot({ path: fileURLToPath(new URL('../../docs/images/toast.png', import.meta.url)) });
+    }
+    await toast.locator('[part="view-link"]').click();
+    await page.waitForURL(/\/programs\/[0-9a-z]{26}$/);
+    assert.match((await page.locator('main').textContent()) ?? '', /is ready/);
+    assert.equal(await badge(page).isVisible(), false, 'the badge hides at zero');
+    await context.close();
+  });
+
+  it('shows a failing job’s error in the tracker, and Retry starts it again', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('button', { name: 'Generate (fails at 40%)' }).click();
+    const error = page.locator('job-tracker [part="card"][data-status="failed"] [part="error"]');
+    await error.waitFor({ timeout: 15_000 });
+    assert.match((await error.textContent()) ?? '', /stopped at 4\d%/);
+    await page.locator('job-tracker [part="card"][data-status="failed"] [part="retry-button"]').click();
+    await page
+      .locator(
+        'job-tracker [part="card"][data-status="running"], job-tracker [part="card"][data-status="pending"]',
+      )
+      .first()
+      .waitFor({ timeout: 10_000 });
+    assert.equal(
+      await page.locator('job-tracker [part="card"][data-status="failed"]').count(),
+      0,
+      'the failed card gives way to the retry',
+    );
+    await context.close();
+  });
+});
