@@ -14,11 +14,12 @@ let base = '';
 let browser: Browser;
 
 /** Starts the example app (what `npm start` serves) on a free port with a temporary database. */
-async function startApp(): Promise<string> {
+async function startApp(port = 0): Promise<string> {
   app = spawn(process.execPath, [fileURLToPath(new URL('../multi-page/server.js', import.meta.url))], {
     env: {
       ...process.env,
-      PORT: '0',
+      PORT: String(port),
+      JOBTRACKER_LEASE_MS: '2000',
       JOBTRACKER_DB: `file:${join(dir, 'e2e.db')}`,
       JOBTRACKER_DEMO_DURATION_MS: '6000',
       JOBTRACKER_SECRET: '',
@@ -143,6 +144,72 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       0,
       'the failed card gives way to the retry',
     );
+    await context.close();
+  });
+
+  it('shows the running job after a reload before the first network answer', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('button', { name: 'Generate program' }).click();
+    await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
+    // From now on the API answers only after 3 s: what shows before that comes from the page's cache.
+    let held = 0;
+    await page.route('**/api/jobs**', async (route) => {
+      held++;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await route.continue().catch(() => {});
+    });
+    const reloadedAt = Date.now();
+    await page.reload();
+    await page.locator('job-tracker [part="card"]').first().waitFor({ timeout: 2500 });
+    assert.ok(Date.now() - reloadedAt < 3000, 'shown before the delayed answer');
+    assert.ok(held > 0, 'the API was asked and held back');
+    await page.unroute('**/api/jobs**');
+    await page.waitForFunction(
+      () => !document.querySelector('job-button button')?.hasAttribute('disabled'),
+      null,
+      { timeout: 20_000 },
+    );
+    await context.close();
+  });
+
+  it('keeps one server connection for two tabs, and hands over when the leading tab closes', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const streams = async () =>
+      ((await (await fetch(`${base}/api/health`)).json()) as { streams: number }).streams;
+    const first = await context.newPage();
+    await first.goto(`${base}/programs`);
+    const second = await context.newPage();
+    await second.goto(`${base}/settings`);
+    await first.waitForTimeout(1500);
+    assert.equal(await streams(), 1, 'one stream for two tabs');
+    await second.getByRole('link', { name: 'Analysis' }).click();
+    await second.getByRole('button', { name: 'Generate program' }).click();
+    for (const page of [first, second])
+      await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
+    await first.close();
+    const before = percentOf(await trackerPercent(second));
+    await second.waitForTimeout(1500);
+    assert.ok(percentOf(await trackerPercent(second)) > before, 'the remaining tab keeps updating');
+    assert.equal(await streams(), 1, 'still one stream after the handover');
+    await second.locator('job-tracker [part="toast"]').first().waitFor({ timeout: 15_000 });
+    await context.close();
+  });
+
+  it('says it is reconnecting while the server is down, then shows the true final state', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('button', { name: 'Generate program' }).click();
+    await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
+    const port = Number(new URL(base).port);
+    app.kill('SIGKILL');
+    await page.locator('job-tracker [part="connection"]').waitFor({ timeout: 20_000 });
+    assert.match((await page.locator('job-tracker [part="connection"]').textContent()) ?? '', /Reconnecting/);
+    base = await startApp(port);
+    await page.locator('job-tracker [part="toast"]').first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('job-tracker [part="connection"]').count(), 0, 'the notice is gone');
     await context.close();
   });
 });

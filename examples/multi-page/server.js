@@ -17,6 +17,7 @@ const server = await startServer({
   secret,
   workerKey: process.env.JOBTRACKER_WORKER_KEY || undefined,
   demo: true,
+  runner: { leaseMs: Number(process.env.JOBTRACKER_LEASE_MS ?? 15000) },
   extend(app) {
     const bundle = readFileSync(bundlePath);
     app.get('/assets/jobtracker.min.js', (c) =>
