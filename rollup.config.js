@@ -1,5 +1,6 @@
 // Browser bundles, built from each package's TypeScript sources (tsc -b builds the per-module
 // output and the .d.ts files; rollup makes the single files a page can load).
+import commonjs from '@rollup/plugin-commonjs';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import replace from '@rollup/plugin-replace';
 import terser from '@rollup/plugin-terser';
@@ -46,5 +47,17 @@ export default [
     input: 'packages/widget/src/standalone.ts',
     output: { file: 'packages/widget/dist/jobtracker.min.js', format: 'es', sourcemap: true },
     plugins: plugins(),
+  },
+  {
+    // The React example (served by npm start at /react/): React is CommonJS, hence the commonjs plugin.
+    input: 'examples/react/src/main.tsx',
+    output: { file: 'examples/react/dist/app.js', format: 'es', sourcemap: true },
+    plugins: [
+      replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
+      nodeResolve({ exportConditions: ['source', 'browser', 'default'], extensions: ['.ts', '.tsx', '.js'] }),
+      commonjs(),
+      esbuild({ target: 'es2022', jsx: 'automatic', tsconfig: 'tsconfig.base.json' }),
+      terser({ ecma: 2022, module: true, format: { comments: false } }),
+    ],
   },
 ];

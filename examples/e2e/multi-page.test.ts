@@ -9,6 +9,11 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 
 const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-e2e-'));
+// The README's pictures come from this suite: `JOBTRACKER_SCREENSHOTS=1 npm test` writes them to docs/images.
+const screenshot = (name: string) =>
+  process.env.JOBTRACKER_SCREENSHOTS
+    ? fileURLToPath(new URL(`../../docs/images/${name}`, import.meta.url))
+    : join(dir, name);
 let app: ChildProcess;
 let base = '';
 let browser: Browser;
@@ -104,6 +109,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       (await page.locator('job-button').first().locator('[part="status"]').textContent()) ?? '',
       /Working/,
     );
+    await page.screenshot({ path: screenshot('analysis-running.png') });
 
     const toast = page.locator('job-tracker [part="toast"]');
     await toast.first().waitFor({ timeout: 15_000 });
@@ -114,9 +120,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       null,
       { timeout: 5000 },
     );
-    if (process.env.JOBTRACKER_SCREENSHOTS) {
-      await page.screenshot({ path: fileURLToPath(new URL('../../docs/images/toast.png', import.meta.url)) });
-    }
+    await page.screenshot({ path: screenshot('toast.png') });
     await toast.locator('[part="view-link"]').click();
     await page.waitForURL(/\/programs\/[0-9a-z]{26}$/);
     assert.match((await page.locator('main').textContent()) ?? '', /is ready/);
@@ -210,6 +214,46 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
     base = await startApp(port);
     await page.locator('job-tracker [part="toast"]').first().waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('job-tracker [part="connection"]').count(), 0, 'the notice is gone');
+    await context.close();
+  });
+});
+
+describe('the seed story in the React example (client-side routing)', () => {
+  it('follows a job across routes, disables Generate, and shows one toast that links to the result route', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/react/`);
+    await page.getByRole('button', { name: 'Generate program' }).click();
+    await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
+    assert.equal(
+      await page.locator('job-tracker [part="label"]').first().textContent(),
+      'Program generation',
+    );
+    await page
+      .locator('nav')
+      .getByRole('link', { name: /Programs/ })
+      .click();
+    await page.waitForURL(`${base}/react/programs`);
+    await page.locator('job-list [part="card"]').first().waitFor({ timeout: 10_000 });
+    assert.equal(await badge(page).textContent(), '1');
+    assert.match(
+      (await page.locator('main h2').first().textContent()) ?? '',
+      /In progress \(1\)/,
+      'the SDK store in a React component',
+    );
+    await page.locator('nav').getByRole('link', { name: 'Analysis' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('job-button button')?.hasAttribute('disabled'),
+      null,
+      { timeout: 5000 },
+    );
+    const toast = page.locator('job-tracker [part="toast"]');
+    await toast.first().waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(1000);
+    assert.equal(await toast.count(), 1, 'exactly one toast');
+    await toast.locator('[part="view-link"]').click();
+    await page.waitForURL(/\/react\/programs\/[0-9a-z]{26}$/);
+    await page.getByText('is ready').waitFor({ timeout: 5000 });
     await context.close();
   });
 });

@@ -28,6 +28,16 @@ const server = await startServer({
     const page = (title, body) => (c) =>
       c.html(layout({ title, path: c.req.path, token: token(), body: body(c) }));
     const durationMs = Number(process.env.JOBTRACKER_DEMO_DURATION_MS ?? 20000);
+    // The React example (examples/react, built by `npm run build`): a single-page app under /react/.
+    const reactDir = new URL('../react/', import.meta.url);
+    const reactApp = () => readFileSync(new URL('dist/app.js', reactDir));
+    const reactPage = () =>
+      readFileSync(new URL('index.html', reactDir), 'utf8').replace('__DURATION_MS__', String(durationMs));
+    app.get('/react/app.js', (c) =>
+      c.body(reactApp(), 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+    );
+    app.get('/react', (c) => c.redirect('/react/'));
+    app.get('/react/*', (c) => c.html(reactPage()));
     app.get(
       '/',
       page('Analysis', () => analysisPage({ durationMs })),

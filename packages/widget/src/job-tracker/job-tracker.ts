@@ -185,6 +185,8 @@ export class JobTracker extends LitElement {
   }
 
   protected override willUpdate() {
+    // A framework may set the property to the attribute's JSON text.
+    if (typeof this.types === 'string') this.types = parseTypeViews(this.types);
     const client = this.#clients.client;
     if (client !== this.#listening) {
       for (const stop of this.#stopListening.splice(0)) stop();
