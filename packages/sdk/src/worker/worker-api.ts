@@ -77,6 +77,8 @@ export interface WorkerApi {
   complete(id: string, leaseToken: string, result?: JsonValue | null, signal?: AbortSignal): Promise<Job>;
   /** Fails the job; answers the failed job. */
   fail(id: string, leaseToken: string, failure: FailureReport, signal?: AbortSignal): Promise<Job>;
+  /** Gives the job back (e.g. on shutdown): it is pending again and the attempt is not spent. */
+  release(id: string, leaseToken: string, signal?: AbortSignal): Promise<Job>;
 }
 
 /**
@@ -162,6 +164,9 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
       return jobOf(
         await post(jobPath(id, 'fail'), { leaseToken, error: { message, code, retryable } }, signal),
       );
+    },
+    async release(id, leaseToken, signal) {
+      return jobOf(await post(jobPath(id, 'release'), { leaseToken }, signal));
     },
   };
 }

@@ -343,7 +343,7 @@ describe('createWorker against the real server', () => {
     }
   });
 
-  it('stops claiming, aborts the running handler and resolves only once it has settled', async () => {
+  it('stops claiming, aborts the running handler, resolves once it has settled and gives the job back', async () => {
     const started = signalled();
     let settled = false;
     let reason: unknown = null;
@@ -367,7 +367,11 @@ describe('createWorker against the real server', () => {
     assert.equal(worker.running, 0);
     assert.match(String((reason as Error).message), /stopping/);
     const job = await getJob(server, created.id);
-    assert.deepEqual([job.status, job.result], ['running', null], 'nothing is written for a stopped job');
+    assert.deepEqual(
+      [job.status, job.result, job.attempt],
+      ['pending', null, 0],
+      'a stopped job is given back at once, its attempt not spent',
+    );
   });
 
   it('stops at once while idle in a long poll and leaves no timer behind', async () => {

@@ -147,6 +147,8 @@ interface Session {
 interface RunningJob {
   controller: AbortController;
   done: Promise<void>;
+  /** Gives the job back to the server (on stop). */
+  release: () => Promise<unknown>;
 }
 
 /**
@@ -331,7 +333,11 @@ export function createWorker(options: WorkerOptions): Worker {
     }
 
     const failWith = (failure: FailureReport) => () => api.fail(job.id, leaseToken, failure);
-    const running: RunningJob = { controller, done: Promise.resolve() };
+    const running: RunningJob = {
+      controller,
+      done: Promise.resolve(),
+      release: () => api.release(job.id, leaseToken),
+    };
     running.done = (async () => {
       try {
         let write: () => Promise<unknown>;
@@ -379,9 +385,13 @@ export function createWorker(options: WorkerOptions): Worker {
         current.controller.abort(reason);
         current.wake?.();
       }
-      for (const { controller } of inFlight) controller.abort(reason);
+      const stopped = [...inFlight];
+      for (const { controller } of stopped) controller.abort(reason);
       await current?.loop;
-      await Promise.all([...inFlight].map(({ done }) => done));
+      await Promise.all(stopped.map(({ done }) => done));
+      // Give the jobs back: another worker (or this one after a restart) runs them without waiting for
+      // the lease to expire, and the attempt is not spent. A job that finished meanwhile answers 409.
+      await Promise.all(stopped.map(({ release }) => release().catch(() => {})));
     },
     get running() {
       return inFlight.size;

@@ -416,6 +416,11 @@ export class JobEngine {
     return toWireJob(await this.#workerChange(id, leaseToken, { kind: 'fail', error }, true));
   }
 
+  /** Gives a claimed job back (e.g. the worker is shutting down): pending again, the attempt not spent. */
+  async release(id: string, leaseToken: string): Promise<Job> {
+    return toWireJob(await this.#workerChange(id, leaseToken, { kind: 'release' }, true));
+  }
+
   // ---- maintenance -----------------------------------------------------------------------------
 
   /** Re-queues (while attempts remain) or fails every running job whose lease has expired. */

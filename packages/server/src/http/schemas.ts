@@ -101,6 +101,8 @@ export const claimBody = z.strictObject({
 
 export const heartbeatBody = z.strictObject({ leaseToken, leaseMs: leaseMs.optional() });
 
+export const releaseBody = z.strictObject({ leaseToken });
+
 export const progressBody = z.strictObject({
   leaseToken,
   progress: z.number().min(0).max(100).nullable().optional(),

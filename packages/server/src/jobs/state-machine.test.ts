@@ -37,6 +37,7 @@ const commands: JobCommand[] = [
   { kind: 'fail', error: { message: 'no' } },
   { kind: 'cancel' },
   { kind: 'requeue' },
+  { kind: 'release' },
   { kind: 'heartbeat', leaseExpiresAt: 5000 },
 ];
 
@@ -80,7 +81,7 @@ describe('job state machine', () => {
   });
 
   it('refuses worker commands on a pending job and a second start', () => {
-    for (const kind of ['progress', 'complete', 'fail', 'requeue', 'heartbeat'] as const) {
+    for (const kind of ['progress', 'complete', 'fail', 'requeue', 'release', 'heartbeat'] as const) {
       const command = commands.find((c) => c.kind === kind) as JobCommand;
       assert.equal(transition(base, command, 2000).ok, false, kind);
     }

@@ -9,6 +9,7 @@ export type JobCommand =
   | { kind: 'fail'; error: JobError }
   | { kind: 'cancel' }
   | { kind: 'requeue' }
+  | { kind: 'release' }
   | { kind: 'heartbeat'; leaseExpiresAt: number };
 
 export type TransitionRefusal = 'invalid_transition' | 'progress_decreased' | 'progress_out_of_range';
@@ -46,7 +47,7 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
   const illegal = () =>
     refuse(
       'invalid_transition',
-      `A ${job.status} job cannot ${command.kind === 'requeue' ? 'be re-queued' : command.kind}.`,
+      `A ${job.status} job cannot ${command.kind === 'requeue' || command.kind === 'release' ? 'be re-queued' : command.kind}.`,
     );
 
   switch (command.kind) {
@@ -120,5 +121,15 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
     case 'requeue':
       if (job.status !== 'running') return illegal();
       return bump({ ...leaseless(job), status: 'pending', progress: null });
+
+    case 'release':
+      // A worker that stops on purpose gives its job back without spending an attempt.
+      if (job.status !== 'running') return illegal();
+      return bump({
+        ...leaseless(job),
+        status: 'pending',
+        progress: null,
+        attempt: Math.max(0, job.attempt - 1),
+      });
   }
 }

@@ -90,7 +90,7 @@ const operations: Operation[] = [
       { status: 204, description: 'No job is pending.' },
     ],
   },
-  ...(['heartbeat', 'progress', 'complete', 'fail'] as const).map(
+  ...(['heartbeat', 'progress', 'complete', 'fail', 'release'] as const).map(
     (action): Operation => ({
       method: 'post',
       path: `/worker/jobs/{id}/${action}`,
@@ -99,6 +99,7 @@ const operations: Operation[] = [
         progress: 'Report progress (0–100 or null) and a message; extends the lease.',
         complete: 'Finish the job with a result.',
         fail: 'Finish the job with an error.',
+        release: 'Give the job back (e.g. on shutdown): pending again, the attempt not spent.',
       }[action],
       tag: 'worker',
       auth: 'worker',
@@ -107,6 +108,7 @@ const operations: Operation[] = [
         progress: s.progressBody,
         complete: s.completeBody,
         fail: s.failBody,
+        release: s.releaseBody,
       }[action],
       ok: [
         action === 'heartbeat'

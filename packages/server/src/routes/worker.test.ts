@@ -84,6 +84,24 @@ describe('worker API', () => {
     assert.deepEqual([job.status, job.progress, job.attempt], ['running', null, 2]);
   });
 
+  it('takes a job back from a worker that stops, without spending its attempt, and fences the old lease', async () => {
+    const created = await call('/api/jobs', { body: { type: 'w.release' }, token: alice });
+    const id = created.json.job.id;
+    const first = await worker('/claim', { types: ['w.release'] });
+    await worker(`/jobs/${id}/progress`, { leaseToken: first.json.leaseToken, progress: 30 });
+    const released = await worker(`/jobs/${id}/release`, { leaseToken: first.json.leaseToken });
+    assert.deepEqual(
+      [released.status, released.json.job.status, released.json.job.attempt, released.json.job.progress],
+      [200, 'pending', 0, null],
+    );
+    const late = await worker(`/jobs/${id}/progress`, { leaseToken: first.json.leaseToken, progress: 40 });
+    assert.deepEqual([late.status, late.json.error.code], [409, 'lease_lost']);
+    const again = await worker('/claim', { types: ['w.release'] });
+    assert.equal(again.json.job.attempt, 1, 'the next run is still the first attempt');
+    const twice = await worker(`/jobs/${id}/release`, { leaseToken: first.json.leaseToken });
+    assert.equal(twice.status, 409);
+  });
+
   it('tells the worker of a cancelled job to stop (409 job_cancelled)', async () => {
     const created = await call('/api/jobs', { body: { type: 'w.cancel' }, token: alice });
     const claimed = await worker('/claim', { types: ['w.cancel'] });

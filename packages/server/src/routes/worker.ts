@@ -2,7 +2,14 @@ import { Hono } from 'hono';
 import type { Authenticator } from '../auth/auth.js';
 import type { ClaimedJob, JobEngine } from '../engine/engine.js';
 import { notFound } from '../http/errors.js';
-import { claimBody, completeBody, failBody, heartbeatBody, progressBody } from '../http/schemas.js';
+import {
+  claimBody,
+  completeBody,
+  failBody,
+  heartbeatBody,
+  progressBody,
+  releaseBody,
+} from '../http/schemas.js';
 import { readJson } from '../http/validate.js';
 
 export interface WorkerRoutesDeps {
@@ -84,6 +91,11 @@ export function workerRoutes({ engine, auth }: WorkerRoutesDeps) {
   app.post('/worker/jobs/:id/fail', async (c) => {
     const body = await readJson(c, failBody);
     return c.json({ job: await engine.fail(id(c.req.param('id')), body.leaseToken, body.error) });
+  });
+
+  app.post('/worker/jobs/:id/release', async (c) => {
+    const body = await readJson(c, releaseBody);
+    return c.json({ job: await engine.release(id(c.req.param('id')), body.leaseToken) });
   });
 
   return app;

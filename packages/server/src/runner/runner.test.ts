@@ -99,6 +99,23 @@ describe('in-process runner', () => {
     assert.deepEqual(done.result, { kept: true });
   });
 
+  it('gives its running jobs back when it stops, so they start again at once', async () => {
+    const local = await openTestTracker();
+    let started = false;
+    local.runner.handle('r.stop', async (_job, { signal, progress }) => {
+      started = true;
+      await progress(50);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      return null;
+    });
+    const { job: created } = await local.engine.create('alice', { type: 'r.stop' });
+    await eventually(() => started);
+    await local.runner.stop();
+    const after = await local.engine.get('alice', created.id);
+    assert.deepEqual([after.status, after.attempt, after.progress], ['pending', 0, null]);
+    await local.close();
+  });
+
   it('runs at most `concurrency` jobs of a type at once', async () => {
     let running = 0;
     let peak = 0;

@@ -53,7 +53,7 @@ interface Registration {
 export interface JobRunner {
   handle(type: string, handler: JobHandler, options?: HandleOptions): void;
   start(): void;
-  /** Stops claiming and aborts running handlers; their jobs are recovered when their leases expire. */
+  /** Stops claiming, aborts running handlers and gives their jobs back (pending, the attempt not spent). */
   stop(): Promise<void>;
   readonly running: number;
 }
@@ -63,7 +63,10 @@ export function createRunner(engine: JobEngine, options: RunnerOptions = {}): Jo
   const leaseMs = options.leaseMs ?? 15_000;
   const onError = options.onError ?? ((error: unknown) => console.error('[jobtracker runner]', error));
   const handlers = new Map<string, Registration>();
-  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const inFlight = new Map<
+    string,
+    { controller: AbortController; done: Promise<void>; leaseToken: string }
+  >();
   let started = false;
   let pumping = false;
   let pumpAgain = false;
@@ -146,7 +149,7 @@ export function createRunner(engine: JobEngine, options: RunnerOptions = {}): Jo
         registration.running--;
         void pump();
       });
-    inFlight.set(job.id, { controller, done });
+    inFlight.set(job.id, { controller, done, leaseToken });
   }
 
   return {
@@ -170,9 +173,13 @@ export function createRunner(engine: JobEngine, options: RunnerOptions = {}): Jo
       started = false;
       unsubscribe?.();
       if (poll) clearInterval(poll);
-      const running = [...inFlight.values()];
-      for (const { controller } of running) controller.abort(new Error('The server is stopping.'));
-      await Promise.all(running.map(({ done }) => done));
+      const running = [...inFlight.entries()];
+      for (const [, { controller }] of running) controller.abort(new Error('The server is stopping.'));
+      await Promise.all(running.map(([, { done }]) => done));
+      // Give the jobs back at once: the next start (or another worker) runs them without waiting for a lease.
+      await Promise.all(
+        running.map(([id, { leaseToken }]) => engine.release(id, leaseToken).catch(() => {})),
+      );
     },
     get running() {
       return inFlight.size;
