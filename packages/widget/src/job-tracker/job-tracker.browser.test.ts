@@ -1,6 +1,6 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import { createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
-import { sendKeys } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { defineElement } from '../shared/define.js';
 import {
   assert,
@@ -306,6 +306,25 @@ describe('<job-tracker>', () => {
       'the notice',
     );
     assert(notice.textContent?.includes('Reconnecting'), 'says it is reconnecting');
+  });
+
+  it('follows the color scheme, and a theme attribute forces one', async () => {
+    const { client } = await testUser('theme');
+    const tracker = await mount(client);
+    const bg = () => getComputedStyle(tracker).getPropertyValue('--job-bg').trim();
+    try {
+      await emulateMedia({ colorScheme: 'light' });
+      assertEqual(bg(), '#ffffff', 'light by default');
+      await emulateMedia({ colorScheme: 'dark' });
+      assertEqual(bg(), '#1c2128', 'dark when the system is dark');
+      tracker.setAttribute('theme', 'light');
+      assertEqual(bg(), '#ffffff', 'theme="light" wins over a dark system');
+      await emulateMedia({ colorScheme: 'light' });
+      tracker.setAttribute('theme', 'dark');
+      assertEqual(bg(), '#1c2128', 'theme="dark" wins over a light system');
+    } finally {
+      await emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('takes its strings from a messages object and counts running jobs in the page title', async () => {

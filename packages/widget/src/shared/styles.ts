@@ -1,5 +1,19 @@
 import { css } from 'lit';
 
+/** The dark theme's values, for `prefers-color-scheme: dark` and for `theme="dark"`. */
+const darkPalette = css`
+  --job-bg: #1c2128;
+  --job-fg: #e6edf3;
+  --job-muted: #9198a1;
+  --job-border: #3d444d;
+  --job-accent: #4493f8;
+  --job-accent-fg: #0d1117;
+  --job-success: #3fb950;
+  --job-danger: #f85149;
+  --job-track: #2d333b;
+  --job-shadow: 0 8px 24px rgb(0 0 0 / 0.5);
+`;
+
 /** Design tokens: override any `--job-*` property on the element or an ancestor. */
 export const tokens = css`
   :host {
@@ -21,29 +35,11 @@ export const tokens = css`
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --job-bg: #1c2128;
-      --job-fg: #e6edf3;
-      --job-muted: #9198a1;
-      --job-border: #3d444d;
-      --job-accent: #4493f8;
-      --job-accent-fg: #0d1117;
-      --job-success: #3fb950;
-      --job-danger: #f85149;
-      --job-track: #2d333b;
-      --job-shadow: 0 8px 24px rgb(0 0 0 / 0.5);
+      ${darkPalette}
     }
   }
   :host([theme='dark']) {
-    --job-bg: #1c2128;
-    --job-fg: #e6edf3;
-    --job-muted: #9198a1;
-    --job-border: #3d444d;
-    --job-accent: #4493f8;
-    --job-accent-fg: #0d1117;
-    --job-success: #3fb950;
-    --job-danger: #f85149;
-    --job-track: #2d333b;
-    --job-shadow: 0 8px 24px rgb(0 0 0 / 0.5);
+    ${darkPalette}
   }
 `;
 
