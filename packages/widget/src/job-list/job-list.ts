@@ -1,4 +1,4 @@
-import type { ConnectionStatus, Job, JobClient, JobStatus } from '@jobtracker/sdk';
+import type { Job, JobClient, JobStatus } from '@jobtracker/sdk';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
@@ -131,11 +131,19 @@ export class JobList extends LitElement {
   declare theme: 'light' | 'dark' | undefined;
 
   readonly #clients = new JobClientController(this);
+  get #active() {
+    return this.#clients.jobs.active;
+  }
+  get #recent() {
+    return this.#clients.jobs.recent;
+  }
+  get #dismissed() {
+    return this.#clients.jobs.dismissed;
+  }
+  get #connection() {
+    return this.#clients.jobs.connection;
+  }
   readonly #busy = new Set<string>();
-  #active: readonly Job[] = [];
-  #recent: readonly Job[] = [];
-  #dismissed: readonly string[] = [];
-  #connection: ConnectionStatus | undefined;
   #actionFailed = false;
   #shown: Job[] = [];
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -145,30 +153,7 @@ export class JobList extends LitElement {
     this.status = 'active';
     this.types = {};
     this.hideDismissed = false;
-    this.#clients.watch(
-      (client) => client.$active,
-      (jobs) => {
-        this.#active = jobs;
-      },
-    );
-    this.#clients.watch(
-      (client) => client.$recent,
-      (jobs) => {
-        this.#recent = jobs;
-      },
-    );
-    this.#clients.watch(
-      (client) => client.$dismissed,
-      (ids) => {
-        this.#dismissed = ids;
-      },
-    );
-    this.#clients.watch(
-      (client) => client.$connection,
-      (status) => {
-        this.#connection = status;
-      },
-    );
+    this.#clients.watchJobs();
   }
 
   /** The jobs shown now, in order. */

@@ -1,4 +1,4 @@
-import type { ConnectionStatus, Job, JobClient } from '@jobtracker/sdk';
+import type { Job, JobClient } from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
 import { JobClientController } from '../shared/client-controller.js';
 import {
@@ -107,14 +107,22 @@ export class JobTracker extends LitElement {
   /** Offers browser notifications on completion (asked from a click, raised by one tab). */
   declare notify: boolean;
 
-  #active: Job[] = [];
-  #recent: Job[] = [];
-  #dismissed: readonly string[] = [];
-  #connection: ConnectionStatus | undefined;
   #toasts: Job[] = [];
   #now = Date.now();
   #actionError: string | null = null;
   readonly #clients = new JobClientController(this);
+  get #active() {
+    return this.#clients.jobs.active;
+  }
+  get #recent() {
+    return this.#clients.jobs.recent;
+  }
+  get #dismissed() {
+    return this.#clients.jobs.dismissed;
+  }
+  get #connection() {
+    return this.#clients.jobs.connection;
+  }
   #listening: JobClient | undefined;
   #stopListening: (() => void)[] = [];
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -131,31 +139,7 @@ export class JobTracker extends LitElement {
     this.collapsed = false;
     this.titleCount = false;
     this.notify = false;
-    this.#clients.watch(
-      (client) => client.$active,
-      (jobs) => {
-        this.#announceMilestones(jobs);
-        this.#active = jobs;
-      },
-    );
-    this.#clients.watch(
-      (client) => client.$recent,
-      (jobs) => {
-        this.#recent = jobs;
-      },
-    );
-    this.#clients.watch(
-      (client) => client.$dismissed,
-      (ids) => {
-        this.#dismissed = ids;
-      },
-    );
-    this.#clients.watch(
-      (client) => client.$connection,
-      (status) => {
-        this.#connection = status;
-      },
-    );
+    this.#clients.watchJobs((jobs) => this.#announceMilestones(jobs));
   }
 
   get #messages(): JobMessages {
@@ -232,7 +216,7 @@ export class JobTracker extends LitElement {
     this.#emit(new JobFailedEvent(job));
   }
 
-  #announceMilestones(jobs: Job[]) {
+  #announceMilestones(jobs: readonly Job[]) {
     for (const job of jobs) {
       const reached = MILESTONES.filter((mark) => (job.progress ?? 0) >= mark).at(-1) ?? 0;
       const said = this.#milestones.get(job.id);

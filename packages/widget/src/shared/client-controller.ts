@@ -1,4 +1,4 @@
-import type { JobClient } from '@jobtracker/sdk';
+import type { ConnectionStatus, Job, JobClient } from '@jobtracker/sdk';
 import { ContextConsumer } from '@lit/context';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ReadableAtom } from 'nanostores';
@@ -27,6 +27,43 @@ export class JobClientController implements ReactiveController {
       },
     });
     host.addController(this);
+  }
+
+  /** The client's jobs and connection, kept current once `watchJobs()` was called. */
+  readonly jobs: {
+    active: readonly Job[];
+    recent: readonly Job[];
+    dismissed: readonly string[];
+    connection: ConnectionStatus | undefined;
+  } = { active: [], recent: [], dismissed: [], connection: undefined };
+
+  /** Keeps `jobs` current: active and recent jobs, dismissed ids and the connection. */
+  watchJobs(onActive?: (jobs: readonly Job[]) => void): void {
+    this.watch(
+      (client) => client.$active,
+      (active) => {
+        onActive?.(active);
+        this.jobs.active = active;
+      },
+    );
+    this.watch(
+      (client) => client.$recent,
+      (recent) => {
+        this.jobs.recent = recent;
+      },
+    );
+    this.watch(
+      (client) => client.$dismissed,
+      (dismissed) => {
+        this.jobs.dismissed = dismissed;
+      },
+    );
+    this.watch(
+      (client) => client.$connection,
+      (connection) => {
+        this.jobs.connection = connection;
+      },
+    );
   }
 
   get client(): JobClient {
