@@ -19,16 +19,4 @@ export function memoryStorage() {
   };
 }
 
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  ms = 5000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { eventually } from './browser-assert.js';

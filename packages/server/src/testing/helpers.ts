@@ -174,19 +174,4 @@ function assertEqualIds(id: string | undefined, cursor: string | undefined) {
   if (id !== cursor) throw new Error(`ready event id ${id} differs from its cursor ${cursor}`);
 }
 
-export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a truthy value or `ms` pass. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  ms = 5000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
+export { delay, eventually } from '../../../sdk/src/testing/browser-assert.js';
