@@ -1,0 +1,117 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One measured figure, next to the baseline it was measured against in the same run. */
+export interface Figure {
+  /** What was measured, e.g. "idle SSE". */
+  name: string;
+  value: number;
+  /** e.g. "KB/h", "bytes", "ms", "req/s". */
+  unit: string;
+  /** The baseline measured in the same run, when the question has one. */
+  baseline?: { name: string; value: number };
+  /** value / baseline.value, filled in by `figure()`. */
+  ratio?: number;
+  /** The issue's target, in words, e.g. "≤ 25 KB/h". */
+  target?: string;
+  /** Whether the target holds; undefined when the figure has no target. */
+  met?: boolean;
+}
+
+/** What one bench script measured in one run. */
+export interface BenchResult {
+  /** The script's name: `npm run bench -- <name>`. */
+  bench: string;
+  title: string;
+  startedAt: string;
+  durationMs: number;
+  /** Counts, durations and settings the figures depend on. */
+  params: Record<string, string | number | boolean>;
+  figures: Figure[];
+  /** Markdown for BENCHMARKS.md: what the figures mean for a user and what limits them physically. */
+  explanation: string;
+  /** Measured reasons for any missed target, and what would fix them. */
+  notes?: string[];
+}
+
+export const RESULTS_FILE = fileURLToPath(new URL('../results.jsonl', import.meta.url));
+
+/** Builds a figure, computing the ratio against its baseline. */
+export function figure(
+  name: string,
+  value: number,
+  unit: string,
+  extra: { baseline?: { name: string; value: number }; target?: string; met?: boolean } = {},
+): Figure {
+  const ratio = extra.baseline && extra.baseline.value !== 0 ? value / extra.baseline.value : undefined;
+  return { name, value, unit, ...extra, ...(ratio === undefined ? {} : { ratio }) };
+}
+
+const format = (value: number) =>
+  Math.abs(value) >= 100
+    ? Math.round(value).toLocaleString('en-US')
+    : Number(value.toPrecision(3)).toString();
+
+/** The figures as a Markdown table (also readable in a terminal). */
+export function table(figures: Figure[]): string {
+  const rows = figures.map((f) => [
+    f.name,
+    `${format(f.value)} ${f.unit}`,
+    f.baseline ? `${f.baseline.name}: ${format(f.baseline.value)} ${f.unit}` : '',
+    f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}×`,
+    f.target ?? '',
+    f.met === undefined ? '' : f.met ? 'met' : '**missed**',
+  ]);
+  const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', ''];
+  return [head, head.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
+}
+
+/** Prints the result and appends it to bench/results.jsonl, from which `npm run bench` writes BENCHMARKS.md. */
+export function report(result: BenchResult): void {
+  console.log(`\n## ${result.title}\n\n${table(result.figures)}\n`);
+  for (const note of result.notes ?? []) console.log(`note: ${note}`);
+  mkdirSync(dirname(RESULTS_FILE), { recursive: true });
+  appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...result, machine: machine() })}\n`);
+}
+
+/** Reads every result recorded so far, oldest first. */
+export function readResults(): (BenchResult & { machine: string })[] {
+  if (!existsSync(RESULTS_FILE)) return [];
+  return readFileSync(RESULTS_FILE, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+/** This machine in one line: CPU, cores, memory, OS and Node. */
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const gib = (os.totalmem() / 2 ** 30).toFixed(0);
+  return `${cpu}, ${os.availableParallelism()} cores, ${gib} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+/** Starts a stopwatch; `since()` gives milliseconds as a float. */
+export const stopwatch = () => {
+  const start = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - start) / 1e6;
+};
+
+/** Reads a count from the environment (e.g. BENCH_CONNECTIONS), with a default. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+/** Percentile (0..100) of a list of numbers, by nearest rank. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type BenchResult, machine, readResults, table } from './lib/report.js';
+
+/** Every benchmark, in the order `npm run bench` runs them. Each is bounded by its own counts and by `timeoutMs`. */
+export const BENCHES = [
+  { name: 'bundle-size', file: 'bundle-size.ts', timeoutMs: 180_000 },
+  { name: 'bytes-per-hour', file: 'bytes-per-hour.ts', timeoutMs: 150_000 },
+  { name: 'connections', file: 'connections.ts', timeoutMs: 150_000 },
+  { name: 'latency', file: 'latency.ts', timeoutMs: 120_000 },
+  { name: 'ingest', file: 'ingest.ts', timeoutMs: 90_000 },
+  { name: 'polling', file: 'polling.ts', timeoutMs: 60_000 },
+  { name: 'first-paint', file: 'first-paint.ts', timeoutMs: 60_000 },
+] as const;
+
+const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+
+function runOne(file: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
+      { stdio: 'inherit' },
+    );
+    const timer = setTimeout(() => {
+      console.error(`bench: ${file} ran past ${timeoutMs / 1000} s; stopping it`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function markdown(results: Map<string, BenchResult & { machine: string }>, command: string): string {
+  const sections = BENCHES.flatMap(({ name }) => {
+    const result = results.get(name);
+    if (!result) return [`## ${name}\n\nNot measured yet: \`npm run bench -- ${name}\`.\n`];
+    const params = Object.entries(result.params)
+      .map(([key, value]) => `${key} = ${value}`)
+      .join(', ');
+    const notes = (result.notes ?? []).map((note) => `- ${note}`).join('\n');
+    return [
+      `## ${result.title}\n`,
+      `\`npm run bench -- ${name}\` · ${result.startedAt} · ${(result.durationMs / 1000).toFixed(0)} s · ${params}\n`,
+      `${table(result.figures)}\n`,
+      `${result.explanation.trim()}\n`,
+      notes ? `${notes}\n` : '',
+    ];
+  });
+  const machines = [...new Set([...results.values()].map((result) => result.machine))];
+  return [
+    '# Benchmarks\n',
+    'Every figure is measured next to its baseline in the same run, on the same machine, and given as a',
+    'ratio against it: these machines are shared and absolute times drift between runs. Nothing here is',
+    'asserted by `npm test` except the bundle-size budget (`scripts/check-size.mjs`).\n',
+    `- Command: \`${command}\` (one script: \`npm run bench -- <name>\`; counts through the env vars each section names)`,
+    `- Machine: ${machines.join('; ') || machine()}`,
+    '- Traffic: loopback only. Results: `bench/results.jsonl` (one line per script run); this file shows the latest of each.\n',
+    ...sections,
+  ].join('\n');
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !BENCHES.some((bench) => bench.name === name));
+if (unknown.length > 0) {
+  console.error(`bench: unknown ${unknown.join(', ')}; choose from ${BENCHES.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+const started = Date.now();
+const failed: string[] = [];
+for (const bench of BENCHES) {
+  if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
+  console.log(`\n=== bench: ${bench.name} ===`);
+  if ((await runOne(bench.file, bench.timeoutMs)) !== 0) failed.push(bench.name);
+}
+const latest = new Map(readResults().map((result) => [result.bench, result]));
+writeFileSync(OUTPUT, markdown(latest, 'npm run bench'));
+console.log(`\nbench: wrote BENCHMARKS.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (failed.length > 0) {
+  console.error(`bench: failed: ${failed.join(', ')}`);
+  process.exit(1);
+}
