@@ -28,3 +28,4 @@ export {
 } from './runner/runner.js';
 export { SqliteStore } from './storage/sqlite/sqlite-store.js';
 export type { JobStore, StoredEvent, StoreTransaction } from './storage/store.js';
+export { withNodeStreams } from './stream/node-streams.js';

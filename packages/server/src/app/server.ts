@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { withNodeStreams } from '../stream/node-streams.js';
 import { createJobTracker, type JobTracker, type JobTrackerOptions } from './tracker.js';
 
 export interface ServerOptions extends JobTrackerOptions {
@@ -24,8 +25,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   options.extend?.(tracker.app);
   const hostname = options.hostname ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: tracker.app.fetch, port: options.port ?? 8787, hostname }, () =>
-      resolve(started),
+    const started = serve(
+      { fetch: withNodeStreams(tracker.app.fetch), port: options.port ?? 8787, hostname },
+      () => resolve(started),
     );
     started.once('error', reject);
   });

@@ -4,7 +4,7 @@ import type { JobEngine } from '../engine/engine.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { createJobBody, cursorSchema, LIMITS, listJobsQuery, streamQuery } from '../http/schemas.js';
 import { check, readJson, readQuery } from '../http/validate.js';
-import type { StreamRegistry } from '../stream/sse.js';
+import { NODE_STREAMS, type NodeStreamOpeners, STREAM_HEADERS, type StreamRegistry } from '../stream/sse.js';
 
 const JOB_ID = /^[0-9a-z]{26}$/;
 
@@ -121,6 +121,11 @@ export function jobRoutes({ engine, auth, streams }: JobRoutesDeps) {
       lastEventId !== undefined && lastEventId !== ''
         ? check(cursorSchema, lastEventId, 'Last-Event-ID')
         : query.since;
+    const openers = (c.env as Record<symbol, NodeStreamOpeners | undefined> | undefined)?.[NODE_STREAMS];
+    if (openers) {
+      openers.set(c.req.raw, (response, headers) => streams.openNode(caller, since, response, headers));
+      return c.body(null, 200, STREAM_HEADERS);
+    }
     return streams.open(caller, since, c.req.raw.signal);
   });
 

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningServer, startServer } from '../app/server.js';
-import { delay, eventually, readBody, SECRET, SseReader, tokenFor, WORKER_KEY } from '../testing/helpers.js';
+import {
+  delay,
+  eventually,
+  openTestTracker,
+  readBody,
+  SECRET,
+  SseReader,
+  tokenFor,
+  WORKER_KEY,
+} from '../testing/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-stream-'));
 
@@ -234,5 +243,72 @@ describe('job stream over a real HTTP server on a file database', () => {
     for (const client of clients) client.close();
     await eventually(() => hub.subscriberCount('zoe') === before, 3000, 'subscribers to be released');
     await eventually(() => server.tracker.streams.connections.size === 0, 3000, 'connections to be released');
+  });
+});
+
+describe('the two ways a stream is written', () => {
+  it('writes straight into node’s response under startServer, with the app’s CORS headers', async () => {
+    const server = await startServer({
+      port: 0,
+      db: ':memory:',
+      secret: SECRET,
+      corsOrigins: ['https://app.example'],
+      onError: () => {},
+    });
+    const registry = server.tracker.streams;
+    const openNode = registry.openNode.bind(registry);
+    let nodeStreams = 0;
+    registry.openNode = (...args) => {
+      nodeStreams++;
+      openNode(...args);
+    };
+    const controller = new AbortController();
+    try {
+      const response = await fetch(`${server.url}/api/jobs/stream`, {
+        headers: { Authorization: `Bearer ${tokenFor('carol')}`, Origin: 'https://app.example' },
+        signal: controller.signal,
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('access-control-allow-origin'), 'https://app.example');
+      assert.equal(response.headers.get('x-accel-buffering'), 'no');
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const reader = new SseReader(response);
+      await reader.until(() => reader.ready.length === 1);
+      assert.deepEqual(
+        reader.events.map((event) => event.event),
+        ['snapshot'],
+      );
+      assert.equal(nodeStreams, 1);
+      const denied = await fetch(`${server.url}/api/jobs/stream`, {
+        headers: { Origin: 'https://app.example' },
+      });
+      assert.equal(denied.status, 401, 'a refused stream is an ordinary JSON answer');
+      assert.equal((await readBody(denied)).error.code, 'unauthorized');
+      controller.abort();
+      await eventually(() => registry.connections.size === 0, 3000, 'the stream to close with its client');
+    } finally {
+      controller.abort();
+      await server.close();
+    }
+  });
+
+  it('falls back to a web stream where the app is served some other way (app.request)', async () => {
+    const tracker = await openTestTracker();
+    const controller = new AbortController();
+    const response = await tracker.app.request('/api/jobs/stream', {
+      headers: { Authorization: `Bearer ${tokenFor('dave')}` },
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    const reader = new SseReader(response);
+    await reader.until(() => reader.ready.length === 1);
+    assert.deepEqual(
+      reader.events.map((event) => event.event),
+      ['snapshot'],
+    );
+    assert.equal(tracker.streams.connections.size, 1);
+    controller.abort();
+    await eventually(() => tracker.streams.connections.size === 0, 3000, 'the web stream to close');
+    await tracker.close();
   });
 });

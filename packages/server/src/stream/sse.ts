@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { StreamSnapshot } from '@jobtracker/sdk';
 import type { Caller } from '../auth/auth.js';
 import type { JobEngine, Snapshot } from '../engine/engine.js';
@@ -15,6 +16,28 @@ export interface StreamOptions {
 
 const encoder = new TextEncoder();
 
+export const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+};
+
+/**
+ * Streams waiting for node's response: the route leaves an opener here (keyed by the request), and
+ * `withNodeStreams` calls it with the response once the app (and its middleware, e.g. CORS) has answered.
+ */
+export type NodeStreamOpeners = WeakMap<Request, (response: ServerResponse, headers: Headers) => void>;
+
+/** The key under which `withNodeStreams` puts its `NodeStreamOpeners` into the app's env. */
+export const NODE_STREAMS = Symbol.for('jobtracker.nodeStreams');
+
+/** Where a stream's frames go: a web ReadableStream, or straight into node's response (the hot path). */
+interface StreamSink {
+  /** Queues the text; false when the client is gone or too far behind to keep. */
+  write(text: string): boolean;
+  end(): void;
+}
+
 export const jobFrame = (event: LiveEvent) => `id: ${event.cursor}\nevent: job\ndata: ${event.data}\n\n`;
 
 function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot) {
@@ -23,19 +46,16 @@ function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot) {
 }
 
 class StreamConnection {
-  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #sink: StreamSink | null = null;
   #buffered: LiveEvent[] | null = [];
   #last = 0;
   #closed = false;
   #cleanup: (() => void)[] = [];
 
-  constructor(
-    private readonly streams: StreamRegistry,
-    private readonly options: StreamOptions,
-  ) {}
+  constructor(private readonly streams: StreamRegistry) {}
 
-  attach(controller: ReadableStreamDefaultController<Uint8Array>) {
-    this.#controller = controller;
+  attach(sink: StreamSink) {
+    this.#sink = sink;
   }
 
   onClose(cleanup: () => void) {
@@ -48,15 +68,8 @@ class StreamConnection {
   }
 
   write(text: string) {
-    const controller = this.#controller;
-    if (this.#closed || !controller) return;
-    try {
-      controller.enqueue(encoder.encode(text));
-    } catch {
-      this.close();
-      return;
-    }
-    if ((controller.desiredSize ?? 0) < -this.options.maxQueuedBytes) this.close();
+    if (this.#closed || !this.#sink) return;
+    if (!this.#sink.write(text)) this.close();
   }
 
   live(event: LiveEvent) {
@@ -86,11 +99,7 @@ class StreamConnection {
     this.#closed = true;
     this.streams.connections.delete(this);
     for (const cleanup of this.#cleanup.splice(0)) cleanup();
-    try {
-      this.#controller?.close();
-    } catch {
-      // already closed by the client
-    }
+    this.#sink?.end();
   }
 }
 
@@ -105,44 +114,86 @@ export class StreamRegistry {
   ) {}
 
   /**
-   * Opens `GET /jobs/stream` for a caller: a snapshot when `since` is undefined, else a replay of what
-   * they missed (or `reset` + snapshot when the cursor is too old), then every change live.
+   * Opens `GET /jobs/stream` for a caller as a web `Response`: a snapshot when `since` is undefined, else
+   * a replay of what they missed (or `reset` + snapshot when the cursor is too old), then every change live.
    */
   open(caller: Caller, since: number | undefined, signal: AbortSignal): Response {
-    const connection = new StreamConnection(this, this.options);
-    const { engine, options } = this;
+    const connection = new StreamConnection(this);
+    const { maxQueuedBytes } = this.options;
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          connection.attach(controller);
-          this.connections.add(connection);
-          this.#startHeartbeat();
-          connection.onClose(engine.hub.subscribe(caller.ownerId, (event) => connection.live(event)));
+          connection.attach({
+            write(text) {
+              try {
+                controller.enqueue(encoder.encode(text));
+              } catch {
+                return false;
+              }
+              return (controller.desiredSize ?? 0) >= -maxQueuedBytes;
+            },
+            end() {
+              try {
+                controller.close();
+              } catch {
+                // already closed by the client
+              }
+            },
+          });
           const onAbort = () => connection.close();
           signal.addEventListener('abort', onAbort, { once: true });
           connection.onClose(() => signal.removeEventListener('abort', onAbort));
+          this.#start(connection, caller, since);
           if (signal.aborted) connection.close();
-          if (caller.expiresAt !== null) {
-            const expiry = setTimeout(() => connection.close(), Math.max(0, caller.expiresAt - Date.now()));
-            expiry.unref();
-            connection.onClose(() => clearTimeout(expiry));
-          }
-          connection.write(`retry: ${options.retryMs}\n: jobtracker stream\n\n`);
-          this.#catchUp(connection, caller.ownerId, since).catch((error) => {
-            options.onError(error);
-            connection.close();
-          });
         },
         cancel: () => connection.close(),
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 16 * 1024 }),
     );
-    return new Response(stream, {
-      headers: {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        'X-Accel-Buffering': 'no',
+    return new Response(stream, { headers: STREAM_HEADERS });
+  }
+
+  /**
+   * The same stream written straight into node's `ServerResponse`, with `headers` (e.g. CORS) added. A
+   * web stream per connection costs several times the memory and CPU of the response it feeds; this
+   * path is what lets one process hold tens of thousands of streams.
+   */
+  openNode(caller: Caller, since: number | undefined, response: ServerResponse, headers: Headers): void {
+    const connection = new StreamConnection(this);
+    const { maxQueuedBytes } = this.options;
+    const head = new Headers(STREAM_HEADERS);
+    for (const [name, value] of headers) if (name !== 'content-length') head.set(name, value);
+    response.writeHead(200, Object.fromEntries(head));
+    connection.attach({
+      write(text) {
+        if (response.destroyed || response.writableEnded) return false;
+        response.write(text);
+        return response.writableLength <= maxQueuedBytes;
       },
+      end() {
+        if (!response.writableEnded) response.end();
+      },
+    });
+    const onClose = () => connection.close();
+    response.once('close', onClose);
+    connection.onClose(() => response.off('close', onClose));
+    this.#start(connection, caller, since);
+  }
+
+  #start(connection: StreamConnection, caller: Caller, since: number | undefined) {
+    const { engine, options } = this;
+    this.connections.add(connection);
+    this.#startHeartbeat();
+    connection.onClose(engine.hub.subscribe(caller.ownerId, (event) => connection.live(event)));
+    if (caller.expiresAt !== null) {
+      const expiry = setTimeout(() => connection.close(), Math.max(0, caller.expiresAt - Date.now()));
+      expiry.unref();
+      connection.onClose(() => clearTimeout(expiry));
+    }
+    connection.write(`retry: ${options.retryMs}\n: jobtracker stream\n\n`);
+    this.#catchUp(connection, caller.ownerId, since).catch((error) => {
+      options.onError(error);
+      connection.close();
     });
   }
 
