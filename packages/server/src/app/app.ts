@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -7,6 +6,7 @@ import { type Authenticate, type Authenticator, createAuthenticator } from '../a
 import type { JobEngine } from '../engine/engine.js';
 import { ApiError } from '../http/errors.js';
 import { LIMITS } from '../http/schemas.js';
+import { checkDeclaredLength } from '../http/validate.js';
 import { jobRoutes } from '../routes/jobs.js';
 import { buildOpenApi } from '../routes/openapi.js';
 import { workerRoutes } from '../routes/worker.js';
@@ -77,17 +77,13 @@ export function createJobApi(options: AppOptions): JobApp {
       }),
     );
   }
-  const maxSize = options.maxBodyBytes ?? LIMITS.bodyBytes;
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize,
-      onError: (c) =>
-        c.json(errorBody('payload_too_large', `The body may be at most ${maxSize} bytes.`), 413),
-    }),
-  );
-  api.route('/', jobRoutes({ engine: options.engine, auth, streams }));
-  api.route('/', workerRoutes({ engine: options.engine, auth }));
+  const maxBodyBytes = options.maxBodyBytes ?? LIMITS.bodyBytes;
+  api.on('POST', '*', async (c, next) => {
+    checkDeclaredLength(c, maxBodyBytes);
+    await next();
+  });
+  api.route('/', jobRoutes({ engine: options.engine, auth, streams, maxBodyBytes }));
+  api.route('/', workerRoutes({ engine: options.engine, auth, maxBodyBytes }));
   api.get('/health', (c) =>
     c.json({
       status: 'ok',

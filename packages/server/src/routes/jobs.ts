@@ -12,6 +12,8 @@ export interface JobRoutesDeps {
   engine: JobEngine;
   auth: Authenticator;
   streams: StreamRegistry;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
 }
 
 function jobId(id: string): string {
@@ -40,7 +42,7 @@ function filterTag(query: {
 }
 
 /** The owner's routes: list, create, get, cancel, retry, and the change stream. */
-export function jobRoutes({ engine, auth, streams }: JobRoutesDeps) {
+export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps) {
   const app = new Hono();
 
   app.get('/jobs', async (c) => {
@@ -100,7 +102,7 @@ export function jobRoutes({ engine, auth, streams }: JobRoutesDeps) {
 
   app.post('/jobs', async (c) => {
     const caller = await auth.user(c.req.raw);
-    const body = await readJson(c, createJobBody);
+    const body = await readJson(c, createJobBody, maxBodyBytes);
     const key = c.req.header('idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > LIMITS.idempotencyKeyLength)) {
       throw new ApiError(

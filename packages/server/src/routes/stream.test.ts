@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -228,6 +229,43 @@ describe('job stream over a real HTTP server on a file database', () => {
     const { reader } = await stream(shortLived);
     await reader.until(() => reader.events.length === 1);
     await eventually(() => reader.ended, 8000, 'the stream to end at token expiry');
+  });
+
+  it('refuses an oversized body with 413 whether its length is declared or it arrives chunked', async () => {
+    const post = (headers: Record<string, string | number>, chunks: string[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `${server.url}/api/jobs`,
+          {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json', ...headers },
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk) => {
+              body += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        for (const chunk of chunks) req.write(chunk);
+        req.end();
+      });
+    const big = JSON.stringify({ type: 'x', title: 'y'.repeat(300_000) });
+    const declared = await post({ 'Content-Length': Buffer.byteLength(big) }, [big]);
+    assert.equal(declared.status, 413);
+    assert.equal(JSON.parse(declared.body).error.code, 'payload_too_large');
+    const chunked = await post({ 'Transfer-Encoding': 'chunked' }, [
+      big.slice(0, 100_000),
+      big.slice(100_000),
+    ]);
+    assert.equal(chunked.status, 413);
+    assert.equal(JSON.parse(chunked.body).error.code, 'payload_too_large');
+    const small = JSON.stringify({ type: 'chunked-ok' });
+    const fine = await post({ 'Transfer-Encoding': 'chunked' }, [small.slice(0, 5), small.slice(5)]);
+    assert.equal(fine.status, 201, 'a small chunked body is read whole');
   });
 
   it('forgets a subscriber when its client disconnects', async () => {

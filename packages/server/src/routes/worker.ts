@@ -15,6 +15,8 @@ import { readJson } from '../http/validate.js';
 export interface WorkerRoutesDeps {
   engine: JobEngine;
   auth: Authenticator;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
 }
 
 const JOB_ID = /^[0-9a-z]{26}$/;
@@ -46,7 +48,7 @@ function pendingSignal(engine: JobEngine, types: readonly string[], ms: number, 
  * The worker API, for workers in other processes or languages. Every write carries the lease token
  * from `claim`; a write with a stale lease answers 409 `lease_lost` (or `job_cancelled`).
  */
-export function workerRoutes({ engine, auth }: WorkerRoutesDeps) {
+export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
   const app = new Hono();
   app.use('/worker/*', async (c, next) => {
     auth.worker(c.req.raw);
@@ -58,7 +60,7 @@ export function workerRoutes({ engine, auth }: WorkerRoutesDeps) {
   };
 
   app.post('/worker/claim', async (c) => {
-    const body = await readJson(c, claimBody);
+    const body = await readJson(c, claimBody, maxBodyBytes);
     const options = { types: body.types, workerId: body.workerId ?? 'worker', leaseMs: body.leaseMs };
     const deadline = Date.now() + (body.waitMs ?? 0);
     for (;;) {
@@ -71,30 +73,30 @@ export function workerRoutes({ engine, auth }: WorkerRoutesDeps) {
   });
 
   app.post('/worker/jobs/:id/heartbeat', async (c) => {
-    const body = await readJson(c, heartbeatBody);
+    const body = await readJson(c, heartbeatBody, maxBodyBytes);
     const { leaseExpiresAt } = await engine.heartbeat(id(c.req.param('id')), body.leaseToken, body.leaseMs);
     return c.json({ leaseExpiresAt: new Date(leaseExpiresAt).toISOString() });
   });
 
   app.post('/worker/jobs/:id/progress', async (c) => {
-    const { leaseToken, ...update } = await readJson(c, progressBody);
+    const { leaseToken, ...update } = await readJson(c, progressBody, maxBodyBytes);
     return c.json({ job: await engine.progress(id(c.req.param('id')), leaseToken, update) });
   });
 
   app.post('/worker/jobs/:id/complete', async (c) => {
-    const body = await readJson(c, completeBody);
+    const body = await readJson(c, completeBody, maxBodyBytes);
     return c.json({
       job: await engine.complete(id(c.req.param('id')), body.leaseToken, body.result ?? null),
     });
   });
 
   app.post('/worker/jobs/:id/fail', async (c) => {
-    const body = await readJson(c, failBody);
+    const body = await readJson(c, failBody, maxBodyBytes);
     return c.json({ job: await engine.fail(id(c.req.param('id')), body.leaseToken, body.error) });
   });
 
   app.post('/worker/jobs/:id/release', async (c) => {
-    const body = await readJson(c, releaseBody);
+    const body = await readJson(c, releaseBody, maxBodyBytes);
     return c.json({ job: await engine.release(id(c.req.param('id')), body.leaseToken) });
   });
 
