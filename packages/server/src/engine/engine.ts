@@ -489,11 +489,13 @@ export class JobEngine {
     const rows = [...this.#unflushedRows.values()].filter((row) => row.record.id !== change?.record.id);
     const events = this.#unflushedEvents;
     if (!change && rows.length === 0 && events.length === 0) return true;
-    const moved: string[] = [];
+    let moved: string[] = [];
     let changed = true;
     await this.store.transaction(async (tx) => {
-      for (const row of rows) {
-        if (!(await tx.updateJob(row.record, row.storedVersion))) moved.push(row.record.id);
+      if (rows.length > 0) {
+        moved = await tx.updateJobs(
+          rows.map((row) => ({ job: row.record, expectedVersion: row.storedVersion })),
+        );
       }
       if (change) changed = await tx.updateJob(change.record, change.storedVersion);
       const logged = change?.event && changed ? [...events, change.event] : events;

@@ -32,6 +32,11 @@ export interface StoreTransaction {
   insertJob(job: JobRecord): Promise<boolean>;
   /** Writes `job` over the row whose version is `expectedVersion`; returns false when the row moved on. */
   updateJob(job: JobRecord, expectedVersion: number): Promise<boolean>;
+  /**
+   * `updateJob` for many rows at once (the progress flush): returns the ids whose row had moved on, which
+   * were left as they were.
+   */
+  updateJobs(updates: readonly { job: JobRecord; expectedVersion: number }[]): Promise<string[]>;
   /** Appends events, in the order given. */
   appendEvents(events: readonly StoredEvent[]): Promise<void>;
   insertIdempotencyKey(record: IdempotencyRecord): Promise<boolean>;

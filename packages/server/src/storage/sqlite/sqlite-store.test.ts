@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRecord } from '../../jobs/job-record.js';
-import { SqliteStore } from './sqlite-store.js';
+import { libsqlOf, SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +58,12 @@ describe('SQLite store on a file', () => {
     assert.equal(Number(await store.pragma('synchronous')), 2, 'FULL: a commit survives power loss');
   });
 
+  it('reaches the libsql transaction under drizzle’s, so the flush runs prepared SQL text', async () => {
+    await store.db.transaction(async (tx) => {
+      assert.ok(libsqlOf(tx), 'drizzle’s transaction still carries its libsql transaction');
+    });
+  });
+
   it('applies migrations idempotently', async () => {
     await store.migrate();
     const again = new SqliteStore({ url: `file:${join(dir, 'a.db')}` });
@@ -81,6 +87,59 @@ describe('SQLite store on a file', () => {
     const stale = job('j1', { status: 'failed', version: 3 });
     assert.equal(await store.transaction((tx) => tx.updateJob(stale, 1)), false);
     assert.equal((await store.getJob('j1'))?.status, 'completed');
+  });
+
+  it('updates many rows in one go, leaving the ones whose version moved on', async () => {
+    const ids = Array.from({ length: 1500 }, (_, i) => `bulk${String(i).padStart(4, '0')}`);
+    await store.transaction(async (tx) => {
+      for (const id of ids) await tx.insertJob(job(id, { ownerId: 'carol', activeKey: null }));
+    });
+    const updates = ids.map((id, i) => ({
+      job: job(id, {
+        ownerId: 'carol',
+        activeKey: null,
+        status: 'running',
+        progress: i % 100,
+        message: `step ${i}`,
+        result: { at: i },
+        version: 2,
+        updatedAt: 1000 + i,
+      }),
+      expectedVersion: i === 7 || i === 1400 ? 5 : 1,
+    }));
+    const moved = await store.transaction((tx) => tx.updateJobs(updates));
+    assert.deepEqual(moved, ['bulk0007', 'bulk1400']);
+    const sample = await store.getJob('bulk1499');
+    assert.deepEqual(
+      [sample?.status, sample?.progress, sample?.message, sample?.result, sample?.version, sample?.updatedAt],
+      ['running', 99, 'step 1499', { at: 1499 }, 2, 2499],
+    );
+    assert.equal((await store.getJob('bulk0007'))?.version, 1, 'a moved row is left as it was');
+    assert.equal((await store.getJob('bulk1400'))?.status, 'pending');
+  });
+
+  it('leaves out only the row of a bulk update that would break the active-key index', async () => {
+    await store.transaction(async (tx) => {
+      await tx.insertJob(job('k1', { ownerId: 'dave', activeKey: 'a' }));
+      await tx.insertJob(job('k2', { ownerId: 'dave', activeKey: 'b' }));
+      await tx.insertJob(job('k3', { ownerId: 'dave', activeKey: 'c' }));
+    });
+    const moved = await store.transaction((tx) =>
+      tx.updateJobs([
+        { job: job('k1', { ownerId: 'dave', activeKey: 'a', progress: 10, version: 2 }), expectedVersion: 1 },
+        { job: job('k2', { ownerId: 'dave', activeKey: 'c', progress: 20, version: 2 }), expectedVersion: 1 },
+        { job: job('k3', { ownerId: 'dave', activeKey: 'c', progress: 30, version: 2 }), expectedVersion: 1 },
+      ]),
+    );
+    assert.deepEqual(moved, ['k2']);
+    assert.deepEqual(
+      [
+        (await store.getJob('k1'))?.progress,
+        (await store.getJob('k2'))?.progress,
+        (await store.getJob('k3'))?.progress,
+      ],
+      [10, null, 30],
+    );
   });
 
   it('rolls a failed transaction back whole', async () => {
