@@ -14,6 +14,8 @@ export {
   type WorkerOptions,
 } from './worker.js';
 export {
+  type BatchProgressResult,
+  type BatchProgressUpdate,
   type ClaimedJob,
   type ClaimRequest,
   createWorkerApi,

@@ -47,6 +47,17 @@ export interface ProgressUpdate {
   leaseMs?: number;
 }
 
+/** One job's part of `progressMany`. */
+export interface BatchProgressUpdate extends ProgressUpdate {
+  id: string;
+  leaseToken: string;
+}
+
+/** What became of one update of `progressMany`: the job's new version, or why it was refused. */
+export type BatchProgressResult =
+  | { id: string; version: number }
+  | { id: string; error: { status: number; code: string; message: string } };
+
 /** How a job failed, as its owner will see it. */
 export interface FailureReport {
   /** Shown to the job's owner: never put internal details here. */
@@ -73,6 +84,12 @@ export interface WorkerApi {
   ): Promise<{ leaseExpiresAt: string }>;
   /** Reports progress and extends the lease; answers the job as it is now. */
   progress(id: string, leaseToken: string, update: ProgressUpdate, signal?: AbortSignal): Promise<Job>;
+  /**
+   * Reports the progress of many jobs in one request (at most 1,000 updates): for a pool of workers that
+   * report thousands of updates a second. Each update stands alone; one refused (e.g. `lease_lost`) is
+   * answered in its result and does not stop the others. Updates of one job apply in the order given.
+   */
+  progressMany(updates: readonly BatchProgressUpdate[], signal?: AbortSignal): Promise<BatchProgressResult[]>;
   /** Completes the job with `result` (JSON, at most 16 KiB); answers the completed job. */
   complete(id: string, leaseToken: string, result?: JsonValue | null, signal?: AbortSignal): Promise<Job>;
   /** Fails the job; answers the failed job. */
@@ -155,6 +172,19 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
     async progress(id, leaseToken, update, signal) {
       const { progress, message, leaseMs } = update;
       return jobOf(await post(jobPath(id, 'progress'), { leaseToken, progress, message, leaseMs }, signal));
+    },
+    async progressMany(updates, signal) {
+      const body = updates.map(({ id, leaseToken, progress, message, leaseMs }) => ({
+        id,
+        leaseToken,
+        progress,
+        message,
+        leaseMs,
+      }));
+      const answer = (await post('/worker/progress', { updates: body }, signal)) as {
+        results: BatchProgressResult[];
+      };
+      return answer.results;
     },
     async complete(id, leaseToken, result, signal) {
       return jobOf(await post(jobPath(id, 'complete'), { leaseToken, result: result ?? null }, signal));

@@ -4,7 +4,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
 import { type ServerProcess, startServerProcess } from '../testing/server-process.js';
 import type { Job, JsonValue } from '../wire.js';
-import { createWorker, JobFailure, type Worker, type WorkerOptions } from './index.js';
+import {
+  type ClaimedJob,
+  createWorker,
+  createWorkerApi,
+  JobFailure,
+  type Worker,
+  type WorkerOptions,
+} from './index.js';
 
 const WORKER_KEY = 'k';
 const SERVER_ARGS = ['--worker-key', WORKER_KEY, '--lease-ms', '2000'];
@@ -297,6 +304,33 @@ describe('createWorker against the real server', () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it('reports many jobs’ progress in one request with progressMany, each result standing alone', async () => {
+    const api = createWorkerApi({ baseUrl: `${server.url}/api`, workerKey: WORKER_KEY });
+    const first = await createJob(server, { type: 'sdk.batch', dedupe: false });
+    const second = await createJob(server, { type: 'sdk.batch', dedupe: false });
+    const claims = [await api.claim({ types: ['sdk.batch'] }), await api.claim({ types: ['sdk.batch'] })];
+    const [a, b] = claims.map((claim) => {
+      assert.ok(claim);
+      return claim;
+    }) as [ClaimedJob, ClaimedJob];
+    assert.deepEqual(new Set([a.job.id, b.job.id]), new Set([first.id, second.id]));
+    const results = await api.progressMany([
+      { id: a.job.id, leaseToken: a.leaseToken, progress: 30, message: 'thirty' },
+      { id: b.job.id, leaseToken: 'stale', progress: 30 },
+      { id: b.job.id, leaseToken: b.leaseToken, progress: 60, message: 'sixty' },
+    ]);
+    assert.deepEqual(
+      results.map((result) => ('error' in result ? result.error.code : 'ok')),
+      ['ok', 'lease_lost', 'ok'],
+    );
+    assert.deepEqual(
+      [(await getJob(server, a.job.id)).message, (await getJob(server, b.job.id)).progress],
+      ['thirty', 60],
+    );
+    await api.complete(a.job.id, a.leaseToken);
+    await api.complete(b.job.id, b.leaseToken);
   });
 
   it('runs no more handlers at once than its concurrency', async () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** Limits on what a client or worker may store in a job. */
 export const LIMITS = {
   bodyBytes: 256 * 1024,
+  progressBatch: 1000,
   typeLength: 100,
   scopeLength: 200,
   titleLength: 200,
@@ -108,6 +109,33 @@ export const progressBody = z.strictObject({
   progress: z.number().min(0).max(100).nullable().optional(),
   message: z.string().max(LIMITS.messageLength).nullable().optional(),
   leaseMs: leaseMs.optional(),
+});
+
+export const progressBatchBody = z.strictObject({
+  updates: z
+    .array(
+      z.strictObject({
+        id: z.string().max(100).describe('The job id.'),
+        leaseToken,
+        progress: z.number().min(0).max(100).nullable().optional(),
+        message: z.string().max(LIMITS.messageLength).nullable().optional(),
+        leaseMs: leaseMs.optional(),
+      }),
+    )
+    .min(1)
+    .max(LIMITS.progressBatch),
+});
+
+export const progressBatchResponse = z.object({
+  results: z.array(
+    z.union([
+      z.object({ id: z.string(), version: z.int() }),
+      z.object({
+        id: z.string(),
+        error: z.object({ status: z.int(), code: z.string(), message: z.string() }),
+      }),
+    ]),
+  ),
 });
 
 export const completeBody = z.strictObject({

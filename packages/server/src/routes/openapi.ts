@@ -90,6 +90,22 @@ const operations: Operation[] = [
       { status: 204, description: 'No job is pending.' },
     ],
   },
+  {
+    method: 'post',
+    path: '/worker/progress',
+    summary:
+      'Report the progress of many jobs at once (up to 1,000); each update stands alone and extends its lease.',
+    tag: 'worker',
+    auth: 'worker',
+    body: s.progressBatchBody,
+    ok: [
+      {
+        status: 200,
+        schema: s.progressBatchResponse,
+        description: 'One result per update, in order: the new version, or why it was refused.',
+      },
+    ],
+  },
   ...(['heartbeat', 'progress', 'complete', 'fail', 'release'] as const).map(
     (action): Operation => ({
       method: 'post',

@@ -137,6 +137,43 @@ describe('worker API', () => {
     assert.deepEqual(failed.json.job.error, { message: 'Model timed out', code: 'timeout', retryable: true });
   });
 
+  it('takes many jobs’ progress in one request, each update standing alone', async () => {
+    const jobs = [];
+    for (const scope of ['a', 'b', 'c']) {
+      await call('/api/jobs', { body: { type: 'w.batch', scope }, token: alice });
+      const claimed = await worker('/claim', { types: ['w.batch'] });
+      jobs.push({ id: claimed.json.job.id as string, leaseToken: claimed.json.leaseToken as string });
+    }
+    const [a, b, c] = jobs as [(typeof jobs)[0], (typeof jobs)[0], (typeof jobs)[0]];
+    await call(`/api/jobs/${c.id}/cancel`, { body: {}, token: alice });
+    const answer = await worker('/progress', {
+      updates: [
+        { id: a.id, leaseToken: a.leaseToken, progress: 10, message: 'a1' },
+        { id: b.id, leaseToken: 'not-the-lease', progress: 10 },
+        { id: a.id, leaseToken: a.leaseToken, progress: 20, message: 'a2' },
+        { id: c.id, leaseToken: c.leaseToken, progress: 50 },
+        { id: 'nope', leaseToken: a.leaseToken, progress: 1 },
+        { id: a.id, leaseToken: a.leaseToken, progress: 5 },
+      ],
+    });
+    assert.equal(answer.status, 200);
+    const outcome = (answer.json.results as { id: string; version?: number; error?: { code: string } }[]).map(
+      (result) => result.error?.code ?? 'ok',
+    );
+    assert.deepEqual(outcome, ['ok', 'lease_lost', 'ok', 'job_cancelled', 'not_found', 'progress_decreased']);
+    const first = answer.json.results[0].version as number;
+    assert.equal(answer.json.results[2].version, first + 1, 'updates of one job apply in the order sent');
+    const seen = await call(`/api/jobs/${a.id}`, { token: alice });
+    assert.deepEqual([seen.json.job.progress, seen.json.job.message], [20, 'a2']);
+    assert.equal((await call(`/api/jobs/${b.id}`, { token: alice })).json.job.progress, null);
+    const empty = await worker('/progress', { updates: [] });
+    assert.deepEqual([empty.status, empty.json.error.code], [422, 'invalid_request']);
+    const tooMany = await worker('/progress', {
+      updates: Array.from({ length: 1001 }, () => ({ id: a.id, leaseToken: a.leaseToken })),
+    });
+    assert.equal(tooMany.status, 422);
+  });
+
   it('needs the worker key, and never accepts a user token', async () => {
     for (const token of [null, 'wrong-key', alice]) {
       const response = await call('/api/worker/claim', { body: { types: ['x'] }, token });

@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import type { Authenticator } from '../auth/auth.js';
 import type { ClaimedJob, JobEngine } from '../engine/engine.js';
-import { notFound } from '../http/errors.js';
+import { ApiError, notFound } from '../http/errors.js';
 import {
   claimBody,
   completeBody,
   failBody,
   heartbeatBody,
+  progressBatchBody,
   progressBody,
   releaseBody,
 } from '../http/schemas.js';
@@ -81,6 +82,25 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
   app.post('/worker/jobs/:id/progress', async (c) => {
     const { leaseToken, ...update } = await readJson(c, progressBody, maxBodyBytes);
     return c.json({ job: await engine.progress(id(c.req.param('id')), leaseToken, update) });
+  });
+
+  // Many jobs' progress in one request: a worker pool reporting thousands of updates a second would
+  // otherwise spend most of the server's time on HTTP. Each update stands alone; one refused update
+  // (lease lost, job cancelled…) does not stop the others.
+  app.post('/worker/progress', async (c) => {
+    const { updates } = await readJson(c, progressBatchBody, maxBodyBytes);
+    const results = await Promise.all(
+      updates.map(async ({ id: jobId, leaseToken, ...update }) => {
+        try {
+          const job = await engine.progress(id(jobId), leaseToken, update);
+          return { id: jobId, version: job.version };
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          return { id: jobId, error: { status: error.status, code: error.code, message: error.message } };
+        }
+      }),
+    );
+    return c.json({ results });
   });
 
   app.post('/worker/jobs/:id/complete', async (c) => {
