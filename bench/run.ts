@@ -20,7 +20,13 @@ function runOne(file: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', '--conditions=source', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
+      [
+        '--expose-gc',
+        '--conditions=source',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL(file, import.meta.url)),
+      ],
       { stdio: 'inherit' },
     );
     const timer = setTimeout(() => {
