@@ -19,6 +19,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long an idle keep-alive connection stays open: longer than the SDK's idle polling period. */
+export const KEEP_ALIVE_MS = 20_000;
+
 /** Starts the job API on a real HTTP port. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const tracker = await createJobTracker(options);
@@ -31,6 +34,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
     started.once('error', reject);
   });
+  // Node's 5 s default closes a polling client's connection between two idle polls (15 s apart), so
+  // every idle poll paid a new TCP (and TLS) handshake.
+  (server as { keepAliveTimeout?: number }).keepAliveTimeout = KEEP_ALIVE_MS;
   const { port } = server.address() as AddressInfo;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   return {

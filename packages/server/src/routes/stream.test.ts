@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type RunningServer, startServer } from '../app/server.js';
+import { KEEP_ALIVE_MS, type RunningServer, startServer } from '../app/server.js';
 import {
   delay,
   eventually,
@@ -266,6 +266,19 @@ describe('job stream over a real HTTP server on a file database', () => {
     const small = JSON.stringify({ type: 'chunked-ok' });
     const fine = await post({ 'Transfer-Encoding': 'chunked' }, [small.slice(0, 5), small.slice(5)]);
     assert.equal(fine.status, 201, 'a small chunked body is read whole');
+  });
+
+  it('keeps an idle connection open longer than the SDK polls while idle', async () => {
+    const header = await new Promise<string | undefined>((resolve, reject) => {
+      request(`${server.url}/api/health`, (res) => {
+        res.resume();
+        resolve(String(res.headers['keep-alive']));
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(header, `timeout=${KEEP_ALIVE_MS / 1000}`);
+    assert.ok(KEEP_ALIVE_MS > 15_000, 'longer than the idle polling period');
   });
 
   it('forgets a subscriber when its client disconnects', async () => {
