@@ -121,6 +121,69 @@ describe('job engine', () => {
     await close();
   });
 
+  it('goes on taking changes while a flush is being written, and replays what that flush holds', async () => {
+    const { engine, store, close } = await open();
+    const claim = await startJob(engine);
+    const from = engine.cursor;
+    for (let p = 1; p <= 5; p++) await engine.progress(claim.job.id, claim.leaseToken, { progress: p });
+    const transaction = store.transaction.bind(store);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    store.transaction = (work) =>
+      transaction(async (tx) => {
+        entered();
+        await held;
+        return work(tx);
+      });
+    const flushed = engine.flush();
+    await inside;
+    const during = await engine.progress(claim.job.id, claim.leaseToken, {
+      progress: 6,
+      message: 'meanwhile',
+    });
+    assert.equal(during.progress, 6, 'a change is taken while the flush is held');
+    const replay = await engine.changesSince('alice', from);
+    assert.deepEqual(
+      replay.events.map((event) => event.version),
+      Array.from({ length: 6 }, (_, i) => claim.job.version + i + 1),
+      'the held flush’s events and the later one are all replayed',
+    );
+    release();
+    await flushed;
+    store.transaction = transaction;
+    await engine.flush();
+    assert.equal((await store.getJob(claim.job.id))?.progress, 6);
+    const logged = await store.eventsAfter('alice', from, Number.MAX_SAFE_INTEGER, 100);
+    assert.equal(logged.length, 6, 'each change logged once');
+    await close();
+  });
+
+  it('keeps what a failed flush took, and writes it with the next one', async () => {
+    const { engine, store, close } = await open();
+    const claim = await startJob(engine);
+    const from = engine.cursor;
+    for (let p = 1; p <= 3; p++) await engine.progress(claim.job.id, claim.leaseToken, { progress: p });
+    const transaction = store.transaction.bind(store);
+    store.transaction = () => Promise.reject(new Error('disk full'));
+    await assert.rejects(engine.flush(), /disk full/);
+    store.transaction = transaction;
+    await engine.progress(claim.job.id, claim.leaseToken, { progress: 4 });
+    await engine.flush();
+    assert.equal((await store.getJob(claim.job.id))?.progress, 4);
+    const logged = await store.eventsAfter('alice', from, Number.MAX_SAFE_INTEGER, 100);
+    assert.deepEqual(
+      logged.map((event) => event.version),
+      Array.from({ length: 4 }, (_, i) => claim.job.version + i + 1),
+    );
+    await close();
+  });
+
   it('commits a status change at once, with the progress before it', async () => {
     const { engine, store, close } = await open();
     const claim = await startJob(engine);

@@ -98,6 +98,10 @@ export class JobEngine {
   readonly #unflushedRows = new Map<string, UnflushedRow>();
   /** Published events not yet in the log, in cursor order. */
   #unflushedEvents: StoredEvent[] = [];
+  /** Events a flush took and has not committed yet: replays must still see them. */
+  #inFlightEvents: StoredEvent[] = [];
+  /** Flushes run one after another, outside the lock: changes go on while one is being written. */
+  #flushChain: Promise<void> = Promise.resolve();
   readonly #ownerCursors = new Map<string, number>();
   readonly #listeners = new Set<JobChangeListener>();
   #lastCursor = 0;
@@ -222,7 +226,7 @@ export class JobEngine {
       return { events: [], cursor: upTo, reset: true };
     if ((await this.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
     // Unflushed events are read before the log: one flushed in between is then seen twice, never missed.
-    const unflushed = this.#unflushedEvents.filter(
+    const unflushed = [...this.#inFlightEvents, ...this.#unflushedEvents].filter(
       (event) => event.ownerId === ownerId && event.cursor > since && event.cursor <= upTo,
     );
     const limit = this.#options.replayLimit;
@@ -461,11 +465,17 @@ export class JobEngine {
     return recovered;
   }
 
-  /** Commits unflushed progress and leases: one transaction for all of them. */
+  /**
+   * Commits unflushed progress and leases: one transaction for all of them. The lock is held only to
+   * take them, so changes and their live events go on while the transaction is written (a flush of
+   * thousands of rows would otherwise hold every worker call and delivery behind it).
+   */
   flush(): Promise<void> {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
-    return this.#lock.run(() => this.#flushLocked());
+    const run = this.#flushChain.then(() => this.#writeUnflushed());
+    this.#flushChain = run.catch(() => {});
+    return run;
   }
 
   /** Drops log events older than the retention and idempotency keys past theirs. */
@@ -477,8 +487,56 @@ export class JobEngine {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  async #flushLocked(): Promise<void> {
-    await this.#commitLocked(null);
+  async #writeUnflushed(): Promise<void> {
+    const taken = await this.#lock.run(async () => {
+      if (this.#unflushedRows.size === 0 && this.#unflushedEvents.length === 0) return null;
+      const rows = [...this.#unflushedRows.values()];
+      const events = this.#unflushedEvents;
+      this.#unflushedRows.clear();
+      this.#unflushedEvents = [];
+      this.#inFlightEvents = events;
+      return { rows, events };
+    });
+    if (!taken) return;
+    let moved: string[] = [];
+    try {
+      await this.store.transaction(async (tx) => {
+        if (taken.rows.length > 0) {
+          moved = await tx.updateJobs(
+            taken.rows.map((row) => ({ job: row.record, expectedVersion: row.storedVersion })),
+          );
+        }
+        if (taken.events.length > 0) await tx.appendEvents(taken.events);
+      });
+    } catch (error) {
+      await this.#lock.run(async () => {
+        // Nothing was written: what was taken is unflushed again, under whatever changed since.
+        for (const row of taken.rows) {
+          const later = this.#unflushedRows.get(row.record.id);
+          this.#unflushedRows.set(
+            row.record.id,
+            later ? { record: later.record, storedVersion: row.storedVersion } : row,
+          );
+        }
+        this.#unflushedEvents = [...taken.events, ...this.#unflushedEvents];
+        this.#inFlightEvents = [];
+        this.#scheduleFlush();
+      });
+      throw error;
+    }
+    await this.#lock.run(async () => {
+      this.#inFlightEvents = [];
+      await this.#reloadMoved(moved);
+    });
+  }
+
+  async #reloadMoved(moved: readonly string[]): Promise<void> {
+    for (const id of moved) {
+      this.#onError(new Error(`Job ${id} was changed by another writer; its unflushed progress is dropped.`));
+      this.#forget(id);
+      const fresh = await this.store.getJob(id);
+      if (fresh) this.#remember(fresh);
+    }
   }
 
   /**
@@ -503,12 +561,7 @@ export class JobEngine {
     });
     this.#unflushedRows.clear();
     this.#unflushedEvents = [];
-    for (const id of moved) {
-      this.#onError(new Error(`Job ${id} was changed by another writer; its unflushed progress is dropped.`));
-      this.#forget(id);
-      const fresh = await this.store.getJob(id);
-      if (fresh) this.#remember(fresh);
-    }
+    await this.#reloadMoved(moved);
     return changed;
   }
 
@@ -516,7 +569,7 @@ export class JobEngine {
     if (this.#flushTimer) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
-      this.#lock.run(() => this.#flushLocked()).catch(this.#onError);
+      this.flush().catch(this.#onError);
     }, this.#options.progressFlushMs);
     this.#flushTimer.unref();
   }

@@ -63,8 +63,11 @@ const updateArgs = (job: JobRecord, expectedVersion: number): Value[] => {
 const eventColumns = Object.entries(getTableColumns(jobEvents));
 const EVENT_ROW = `(${eventColumns.map(() => '?').join(', ')})`;
 const INSERT_EVENTS = `INSERT INTO "job_events" (${eventColumns.map(([, column]) => `"${column.name}"`).join(', ')}) VALUES `;
-// SQLite allows 32,766 parameters a statement.
-const EVENTS_PER_INSERT = Math.floor(30_000 / eventColumns.length);
+const EVENTS_PER_INSERT = 500;
+// The driver is synchronous: a flush of thousands of rows written in one go would hold the event loop
+// (and every delivery) for a tenth of a second or more. Writes take turns anyway, so yield in between.
+const ROWS_BETWEEN_YIELDS = 100;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The libsql transaction under drizzle's, for statements prepared as text; null if drizzle changes shape. */
 export function libsqlOf(tx: Tx): Transaction | null {
@@ -99,13 +102,15 @@ function transactionOf(tx: Tx): StoreTransaction {
     },
     async updateJobs(updates) {
       const moved: string[] = [];
-      for (const { job, expectedVersion } of updates) {
+      for (const [index, { job, expectedVersion }] of updates.entries()) {
+        if (index > 0 && index % ROWS_BETWEEN_YIELDS === 0) await yieldToIo();
         if (!(await store.updateJob(job, expectedVersion))) moved.push(job.id);
       }
       return moved;
     },
     async appendEvents(events) {
       for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
+        if (start > 0) await yieldToIo();
         const chunk = events.slice(start, start + EVENTS_PER_INSERT);
         if (!raw) {
           await tx.insert(jobEvents).values(chunk);
