@@ -43,10 +43,20 @@ export interface Authenticator {
   worker(request: Request): void;
 }
 
+/** How many verified tokens are remembered. */
+const VERIFIED_TOKENS = 10_000;
+
 export function createAuthenticator(options: AuthOptions): Authenticator {
   const now = options.now ?? Date.now;
   const devMode = !options.secret && !options.authenticate;
   const workerDigest = options.workerKey ? digest(options.workerKey) : null;
+  // A client sends the same token with every poll and stream until it refreshes it; checking its HMAC
+  // once is enough. Keyed by the whole token, so a changed byte is a miss; bounded, oldest out first.
+  const verified = new Map<string, Caller>();
+  const remember = (token: string, caller: Caller) => {
+    if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
+    verified.set(token, caller);
+  };
   return {
     devMode,
     workerApiOpen: devMode && !workerDigest,
@@ -59,9 +69,14 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (!options.secret) return { ownerId: DEV_OWNER, expiresAt: null };
       const token = bearer(request);
       if (!token) throw unauthorized('Send a token as "Authorization: Bearer <token>".');
+      const known = verified.get(token);
+      if (known && known.expiresAt !== null && known.expiresAt > now()) return known;
+      if (known) verified.delete(token);
       try {
         const claims = verifyToken(token, options.secret, now());
-        return { ownerId: claims.sub, expiresAt: claims.exp * 1000 };
+        const caller = { ownerId: claims.sub, expiresAt: claims.exp * 1000 };
+        remember(token, caller);
+        return caller;
       } catch (error) {
         if (error instanceof TokenError) {
           throw unauthorized(error.message, error.problem === 'expired' ? 'token_expired' : 'invalid_token');

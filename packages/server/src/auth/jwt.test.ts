@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { ApiError } from '../http/errors.js';
+import { createAuthenticator } from './auth.js';
 import { signToken, TokenError, verifyToken } from './jwt.js';
 
 const secret = 'k'.repeat(32);
@@ -44,5 +46,34 @@ describe('HS256 tokens', () => {
     for (const token of ['', 'abc', 'a.b', 'a.b.c', '..', `${b64('x')}.${b64(1)}.x`, 'é.é.é']) {
       assert.equal(problem(token), 'malformed', token);
     }
+  });
+});
+
+describe('the authenticator’s memory of verified tokens', () => {
+  const request = (token: string) =>
+    new Request('http://x/api/jobs', { headers: { Authorization: `Bearer ${token}` } });
+  const refusal = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+      return 'accepted';
+    } catch (error) {
+      assert.ok(error instanceof ApiError);
+      return `${error.status} ${error.code}`;
+    }
+  };
+
+  it('answers a token it verified before from memory, but never past its expiry, and never a forged twin', async () => {
+    let now = Date.now();
+    const auth = createAuthenticator({ secret, now: () => now });
+    const token = signToken({ sub: 'alice', expiresInSeconds: 60 }, secret, now);
+    assert.deepEqual(await auth.user(request(token)), {
+      ownerId: 'alice',
+      expiresAt: (Math.floor(now / 1000) + 60) * 1000,
+    });
+    assert.equal((await auth.user(request(token))).ownerId, 'alice', 'again, from memory');
+    const [head, payload] = token.split('.');
+    assert.equal(await refusal(auth.user(request(`${head}.${payload}.forged`))), '401 invalid_token');
+    now += 66_000; // past the expiry and its 5 s leeway
+    assert.equal(await refusal(auth.user(request(token))), '401 token_expired');
   });
 });

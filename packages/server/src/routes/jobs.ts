@@ -58,10 +58,8 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
     // The ETag names the owner's newest change: while it stands, the answer is the same, and a 304
     // is answered from memory without touching the database.
     const etag = `"${await engine.ownerCursor(caller.ownerId)}-${filterTag(query)}"`;
-    c.header('ETag', etag);
-    c.header('Cache-Control', 'private, no-cache');
-    c.header('Vary', 'Authorization');
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+    const headers = { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Authorization' };
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
 
     if (query.since !== undefined) {
       const changes = await engine.changesSince(caller.ownerId, query.since);
@@ -72,7 +70,7 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
             (query.type === undefined || job.type === query.type) &&
             (query.scope === undefined || job.scope === query.scope),
         );
-        return c.json({ jobs, cursor: String(snapshot.cursor), reset: true });
+        return c.json({ jobs, cursor: String(snapshot.cursor), reset: true }, 200, headers);
       }
       const latest = new Map<string, string>();
       for (const event of changes.events) {
@@ -87,7 +85,7 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
             (query.type === undefined || job.type === query.type) &&
             (query.scope === undefined || job.scope === query.scope),
         );
-      return c.json({ jobs, cursor: String(changes.cursor) });
+      return c.json({ jobs, cursor: String(changes.cursor) }, 200, headers);
     }
 
     const cursor = engine.cursor;
@@ -97,7 +95,7 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
       scope: query.scope,
       limit: query.limit ?? 50,
     });
-    return c.json({ jobs, cursor: String(cursor) });
+    return c.json({ jobs, cursor: String(cursor) }, 200, headers);
   });
 
   app.post('/jobs', async (c) => {
