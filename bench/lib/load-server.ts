@@ -1,0 +1,479 @@
+// A server child for the ingest and polling benchmarks, instrumented over IPC. Started by
+// `startLoadServer()` (bench/lib/load-control.ts); its configuration comes in BENCH_LOAD_SERVER (JSON).
+//
+// - `tracker`: the real jobtracker server (`startServer` from @jobtracker/server) on a file SQLite
+//   database, with the store's `transaction` wrapped to count transactions, row writes and their time.
+// - `bare-304`: a bare node:http handler answering `If-None-Match` with the same 304 (same headers).
+// - `bare-post`: a bare node:http handler that reads a JSON body and answers a fixed JSON body.
+// - `hono-304`, `hono-post`: the same two answers from a one-route Hono app on @hono/node-server, the
+//   framework and adapter the job API runs on, without any of the job API's own work.
+// Every mode reports its CPU time, event loop utilisation and RSS; `profile` samples the main thread
+// with the V8 profiler and sums the time by package (BENCH_PROFILE_DEBUG=1 also prints the hottest
+// functions on stderr).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Session } from 'node:inspector/promises';
+import type { AddressInfo } from 'node:net';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
+import { serve } from '@hono/node-server';
+import { type JobRecord, type RunningServer, startServer, verifyToken } from '@jobtracker/server';
+import { Hono } from 'hono';
+import { listJobsQuery, progressBatchBody, progressBody } from '../../packages/server/src/http/schemas.js';
+import { Mutex } from '../../packages/server/src/util/mutex.js';
+import type {
+  LoadServerConfig,
+  LoadServerReply,
+  LoadServerRequest,
+  MicroResult,
+  Profile,
+  ServerStats,
+} from './load-control.js';
+
+const config = JSON.parse(process.env.BENCH_LOAD_SERVER ?? '{}') as LoadServerConfig;
+
+// ---- counters ------------------------------------------------------------------------------------
+
+const counters = {
+  transactions: 0,
+  transactionMs: 0,
+  updateMs: 0,
+  appendMs: 0,
+  rowWrites: 0,
+  eventsAppended: 0,
+  /** Per job: when its row was last written, and the shortest gap between two writes in this window. */
+  lastWrite: new Map<string, number>(),
+  minGapMs: Number.POSITIVE_INFINITY,
+  jobsWritten: new Set<string>(),
+};
+let markCpu = process.cpuUsage();
+let markElu: EventLoopUtilization = performance.eventLoopUtilization();
+let markAt = performance.now();
+
+function mark(): void {
+  counters.transactions = 0;
+  counters.transactionMs = 0;
+  counters.updateMs = 0;
+  counters.appendMs = 0;
+  counters.rowWrites = 0;
+  counters.eventsAppended = 0;
+  counters.minGapMs = Number.POSITIVE_INFINITY;
+  counters.jobsWritten.clear();
+  counters.lastWrite.clear();
+  markCpu = process.cpuUsage();
+  markElu = performance.eventLoopUtilization();
+  markAt = performance.now();
+}
+
+function stats(): ServerStats {
+  const cpu = process.cpuUsage(markCpu);
+  const elu = performance.eventLoopUtilization(markElu);
+  return {
+    windowMs: performance.now() - markAt,
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    eventLoopUtilization: elu.utilization,
+    rssBytes: process.memoryUsage().rss,
+    transactions: counters.transactions,
+    transactionMs: counters.transactionMs,
+    updateMs: counters.updateMs,
+    appendMs: counters.appendMs,
+    rowWrites: counters.rowWrites,
+    eventsAppended: counters.eventsAppended,
+    jobsWritten: counters.jobsWritten.size,
+    minGapMs: Number.isFinite(counters.minGapMs) ? counters.minGapMs : null,
+  };
+}
+
+// ---- profiling -----------------------------------------------------------------------------------
+
+const session = new Session();
+session.connect();
+
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string };
+  children?: number[];
+}
+
+/** Where a function's time is counted: by the file it lives in. */
+function categoryOf(url: string, functionName: string): string | null {
+  if (url === '') {
+    if (functionName === '(idle)') return 'idle';
+    if (functionName === '(garbage collector)') return 'garbage collection';
+    if (functionName === '(program)') return 'V8/native (program)';
+    return null; // a builtin (JSON.parse, a native binding): charged to its caller's category
+  }
+  if (url === 'node:inspector') return 'profiler';
+  if (url.includes('/node_modules/@hono/node-server/'))
+    return '@hono/node-server adapter (Request/Response objects)';
+  if (url.includes('/node_modules/hono/')) return 'Hono (router, middleware, context)';
+  if (url.includes('/node_modules/zod/')) return 'zod validation';
+  if (url.includes('/node_modules/drizzle-orm/')) return 'drizzle-orm';
+  if (url.includes('libsql')) return 'libsql (SQLite driver)';
+  if (/\/packages\/server\/src\/(engine|jobs|stream|util|storage|ids)\//.test(url))
+    return 'jobtracker engine + store';
+  if (/\/packages\/server\/src\/auth\//.test(url)) return 'jobtracker auth (token/key check)';
+  if (url.includes('/packages/server/src/')) return 'jobtracker routes + validation glue';
+  if (url.includes('/bench/')) return 'bench instrumentation';
+  if (/^node:(_http|http|internal\/http)/.test(url)) return 'node:http (parser, ServerResponse)';
+  if (/^node:(net|internal\/stream_base|internal\/streams|stream|internal\/net)/.test(url))
+    return 'node net + streams';
+  if (/^node:(crypto|internal\/crypto)/.test(url)) return 'node crypto';
+  if (url.startsWith('node:internal/webstreams')) return 'WHATWG streams (Request/Response bodies)';
+  if (url.startsWith('node:internal/deps/undici')) return 'undici Request/Response/Headers classes';
+  if (/^node:(internal\/)?(timers|process\/task_queues|async_hooks|internal\/async)/.test(url))
+    return 'node timers + promise/microtask queues';
+  if (url.startsWith('node:')) return 'node other (timers, events, promises)';
+  return 'other';
+}
+
+async function profile(ms: number): Promise<Profile> {
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const { profile } = (await session.post('Profiler.stop')) as unknown as {
+    profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  };
+  await session.post('Profiler.disable');
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const categoryCache = new Map<number, string>();
+  const resolve = (id: number): string => {
+    const cached = categoryCache.get(id);
+    if (cached) return cached;
+    const node = byId.get(id);
+    let category = node ? categoryOf(node.callFrame.url, node.callFrame.functionName) : 'other';
+    if (category === null) {
+      const up = parent.get(id);
+      category = up === undefined ? 'V8/native (program)' : resolve(up);
+      if (category === 'idle') category = 'V8/native (program)';
+    }
+    categoryCache.set(id, category);
+    return category;
+  };
+  const micros = new Map<string, number>();
+  const functions = new Map<string, { name: string; category: string; us: number }>();
+  profile.samples.forEach((id, i) => {
+    const category = resolve(id);
+    const delta = profile.timeDeltas[i] ?? 0;
+    micros.set(category, (micros.get(category) ?? 0) + delta);
+    const frame = byId.get(id)?.callFrame;
+    const url = frame?.url ?? '';
+    // libsql's native frames carry the name of whatever symbol V8 found (often js_open_with_sync),
+    // not the statement that ran: name them by their category.
+    const name =
+      url === '' && category === 'libsql (SQLite driver)'
+        ? 'libsql native calls (SQLite)'
+        : `${frame?.functionName || '(anonymous)'}${url === '' ? '' : ` (${url.replace(/^.*\//, '')})`}`;
+    const key = `${name} [${category}]`;
+    const entry = functions.get(key) ?? { name, category, us: 0 };
+    entry.us += delta;
+    functions.set(key, entry);
+  });
+  if (process.env.BENCH_PROFILE_DEBUG) {
+    for (const [key, value] of [...functions].sort((a, b) => b[1].us - a[1].us).slice(0, 40))
+      console.error(`${(value.us / 1000).toFixed(1)} ms ${key}`);
+  }
+  micros.delete('profiler'); // stopping the profiler and collecting its samples
+  const busy = [...micros].filter(([name]) => name !== 'idle').reduce((sum, [, us]) => sum + us, 0);
+  const total = [...micros.values()].reduce((sum, us) => sum + us, 0);
+  const shares = [...micros]
+    .map(([category, us]) => ({
+      category,
+      ms: us / 1000,
+      shareOfBusy: category === 'idle' ? 0 : us / busy,
+      shareOfWall: us / total,
+    }))
+    .sort((a, b) => b.ms - a.ms);
+  const hottest = [...functions.values()]
+    .filter((f) => f.category !== 'idle' && f.category !== 'profiler')
+    .sort((a, b) => b.us - a.us)
+    .slice(0, 20)
+    .map((f) => ({ name: f.name, category: f.category, ms: f.us / 1000, shareOfBusy: f.us / busy }));
+  return { shares, hottest };
+}
+
+// ---- micro measurements --------------------------------------------------------------------------
+
+/** Runs `call` repeatedly for about `ms`, `concurrency` at a time; the mean wall time per call in µs. */
+async function perCall(ms: number, concurrency: number, call: (i: number) => unknown): Promise<number> {
+  return (await timed(ms, concurrency, call)).us;
+}
+
+async function timed(ms: number, concurrency: number, call: (i: number) => unknown) {
+  let done = 0;
+  const started = performance.now();
+  const deadline = started + ms;
+  const lane = async () => {
+    while (performance.now() < deadline) await call(done++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { us: ((performance.now() - started) * 1000) / done, calls: done };
+}
+
+// ---- the servers ---------------------------------------------------------------------------------
+
+let tracker: RunningServer | null = null;
+let originalProgress: RunningServer['tracker']['engine']['progress'] | null = null;
+
+async function startTracker(): Promise<number> {
+  if (config.mode !== 'tracker') throw new Error('not a tracker');
+  const running = await startServer({
+    port: 0,
+    db: config.db,
+    secret: config.secret,
+    workerKey: config.workerKey,
+    engine: config.progressFlushMs === undefined ? {} : { progressFlushMs: config.progressFlushMs },
+  });
+  tracker = running;
+  const store = running.tracker.store;
+  const transaction = store.transaction.bind(store);
+  store.transaction = (work) => {
+    const started = performance.now();
+    counters.transactions++;
+    return transaction((tx) => {
+      const noteRow = (job: JobRecord) => {
+        const now = performance.now();
+        const last = counters.lastWrite.get(job.id);
+        if (last !== undefined && job.status === 'running')
+          counters.minGapMs = Math.min(counters.minGapMs, now - last);
+        counters.lastWrite.set(job.id, now);
+        counters.rowWrites++;
+        counters.jobsWritten.add(job.id);
+      };
+      return work({
+        insertJob: (job) => tx.insertJob(job),
+        updateJob: async (job, expectedVersion) => {
+          const begun = performance.now();
+          try {
+            const written = await tx.updateJob(job, expectedVersion);
+            if (written) noteRow(job);
+            return written;
+          } finally {
+            counters.updateMs += performance.now() - begun;
+          }
+        },
+        updateJobs: async (updates) => {
+          const begun = performance.now();
+          try {
+            const moved = await tx.updateJobs(updates);
+            // The rows whose version had moved on were left as they were: not written.
+            const skipped = new Set(moved);
+            for (const { job } of updates) if (!skipped.has(job.id)) noteRow(job);
+            return moved;
+          } finally {
+            counters.updateMs += performance.now() - begun;
+          }
+        },
+        appendEvents: (events) => {
+          const begun = performance.now();
+          counters.eventsAppended += events.length;
+          return tx.appendEvents(events).finally(() => {
+            counters.appendMs += performance.now() - begun;
+          });
+        },
+        insertIdempotencyKey: (record) => tx.insertIdempotencyKey(record),
+      });
+    }).finally(() => {
+      counters.transactionMs += performance.now() - started;
+    });
+  };
+  const engine = running.tracker.engine;
+  originalProgress = engine.progress.bind(engine);
+  return running.port;
+}
+
+/**
+ * The naive design: every progress update is its own transaction, committed before the ack. (The
+ * engine's `progressFlushMs: 0` is not that: it still answers before committing, and its next-tick
+ * flush takes every update that arrived meanwhile in one transaction.)
+ */
+function setNaive(naive: boolean): void {
+  if (!tracker || !originalProgress) throw new Error('no tracker');
+  const engine = tracker.tracker.engine;
+  const progress = originalProgress;
+  if (!naive) {
+    engine.progress = progress;
+    return;
+  }
+  const oneAtATime = new Mutex();
+  engine.progress = (id, leaseToken, update) =>
+    oneAtATime.run(async () => {
+      const job = await progress(id, leaseToken, update);
+      await engine.flush();
+      return job;
+    });
+}
+
+async function micro(request: Extract<LoadServerRequest, { cmd: 'micro' }>): Promise<MicroResult> {
+  if (!tracker) throw new Error('no tracker');
+  const { auth, engine } = tracker.tracker;
+  const base = `http://127.0.0.1:${tracker.port}`;
+  const result: MicroResult = {};
+  const ms = request.ms;
+  if (request.progress) {
+    const { jobs, workerKey, start } = request.progress;
+    const job = (i: number) => jobs[i % jobs.length] as { id: string; leaseToken: string };
+    // Progress stays at `start` (it may not go down, and concurrent calls can overtake each other);
+    // a new message makes every call a visible change, as in the HTTP load.
+    let counter = 0;
+    const message = () => `step ${++counter}`;
+    const body = JSON.stringify({ leaseToken: job(0).leaseToken, progress: 1 });
+    const authRequest = new Request(`${base}/api/worker/jobs/${job(0).id}/progress`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${workerKey}` },
+    });
+    result.workerAuthUs = await perCall(ms / 4, 1, () => auth.worker(authRequest));
+    result.jsonParseUs = await perCall(ms / 4, 1, () => JSON.parse(body));
+    const parsed = JSON.parse(body);
+    result.zodProgressUs = await perCall(ms / 4, 1, () => progressBody.parse(parsed));
+    if (request.progress.batch !== undefined) {
+      const size = request.progress.batch;
+      const batchBody = JSON.stringify({
+        updates: Array.from({ length: size }, (_, i) => ({
+          id: job(i).id,
+          leaseToken: job(i).leaseToken,
+          progress: start,
+          message: `step ${i}`,
+        })),
+      });
+      result.jsonParseBatchUs = (await perCall(ms / 4, 1, () => JSON.parse(batchBody))) / size;
+      const parsedBatch = JSON.parse(batchBody);
+      result.zodBatchUs = (await perCall(ms / 4, 1, () => progressBatchBody.parse(parsedBatch))) / size;
+    }
+    // Each run stays under the engine's 1 s flush period and starts right after a flush, so no flush
+    // falls inside it; the flush of what it left is timed on its own.
+    const window = Math.min(ms, 800);
+    await engine.flush();
+    const progressed = await timed(window, 64, (i) => {
+      const { id, leaseToken } = job(i);
+      return engine.progress(id, leaseToken, { progress: start, message: message() });
+    });
+    result.engineProgressUs = progressed.us;
+    const flushStarted = performance.now();
+    await engine.flush();
+    result.flushPerUpdateUs = ((performance.now() - flushStarted) * 1000) / progressed.calls;
+  }
+  if (request.poll) {
+    const { path, token, secret, ownerId, since } = request.poll;
+    result.verifyTokenUs = await perCall(ms / 4, 1, () => verifyToken(token, secret));
+    const query = Object.fromEntries(new URL(path, base).searchParams);
+    result.zodQueryUs = await perCall(ms / 4, 1, () => listJobsQuery.parse(query));
+    result.ownerCursorUs = await perCall(ms / 4, 1, () => engine.ownerCursor(ownerId));
+    result.changesSinceUs = await perCall(ms / 4, 1, () => engine.changesSince(ownerId, since));
+    const { app } = tracker.tracker;
+    const url = new URL(path, base).href;
+    const first = await app.fetch(new Request(url, { headers: { authorization: `Bearer ${token}` } }));
+    const etag = first.headers.get('etag');
+    await first.body?.cancel();
+    if (etag) {
+      const conditional = new Request(url, {
+        headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+      });
+      const answer = await app.fetch(conditional);
+      if (answer.status === 304)
+        result.appFetch304Us = await perCall(ms / 4, 1, () => app.fetch(conditional));
+    }
+  }
+  return result;
+}
+
+function startBare(): Promise<number> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (config.mode === 'bare-304') {
+      if (req.headers['if-none-match'] === config.etag) {
+        res.writeHead(304, config.headers);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { ...config.headers, 'content-type': 'application/json' });
+      res.end('{"jobs":[]}');
+      return;
+    }
+    if (config.mode !== 'bare-post') return;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(config.responseBody);
+    });
+  };
+  const server = createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function startHono(): Promise<number> {
+  const app = new Hono();
+  if (config.mode === 'hono-304') {
+    const { etag, headers } = config;
+    app.get('/api/jobs', (c) => {
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
+      if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+      return c.json({ jobs: [] });
+    });
+  } else if (config.mode === 'hono-post') {
+    const answer = JSON.parse(config.responseBody) as unknown;
+    app.post('/api/worker/jobs/:id/progress', async (c) => {
+      JSON.parse(await c.req.text()); // as the job API's readJson reads a body
+      return c.json(answer as Record<string, unknown>);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
+    server.once('error', reject);
+  });
+}
+
+// ---- IPC -----------------------------------------------------------------------------------------
+
+async function answer(request: LoadServerRequest): Promise<unknown> {
+  switch (request.cmd) {
+    case 'mark':
+      mark();
+      return null;
+    case 'stats':
+      return stats();
+    case 'naive':
+      setNaive(request.on);
+      return null;
+    case 'flush':
+      await tracker?.tracker.engine.flush();
+      return null;
+    case 'profile':
+      return profile(request.ms);
+    case 'micro':
+      return micro(request);
+    case 'close':
+      await tracker?.close();
+      setImmediate(() => process.exit(0));
+      return null;
+  }
+}
+
+const send = (reply: LoadServerReply) => process.send?.(reply);
+
+process.on('message', (message: LoadServerRequest) => {
+  answer(message).then(
+    (value) => send({ id: message.id, ok: true, value }),
+    (error: unknown) => send({ id: message.id, ok: false, error: String((error as Error)?.stack ?? error) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+
+const port =
+  config.mode === 'tracker'
+    ? await startTracker()
+    : config.mode === 'hono-304' || config.mode === 'hono-post'
+      ? await startHono()
+      : await startBare();
+send({ id: 0, ok: true, value: { port } });
