@@ -46,7 +46,7 @@ const LEASE_MS = Math.min(3_600_000, (WARMUP_S + WINDOW_S + 120) * 1000);
 const SDK_POLL_ACTIVE_MS = 2000;
 const SDK_POLL_IDLE_MS = 15_000;
 /** The slower active cadence measured beside the default, to show what meeting 1 MB/h costs in freshness. */
-const SLOW_POLL_ACTIVE_MS = 4000;
+const SLOW_POLL_ACTIVE_MS = 5000;
 
 type Design = 'sse' | 'poll' | 'naive';
 
@@ -152,7 +152,7 @@ async function main() {
       ['sse', true, 'active client (1 job at 1 Hz), SSE'],
       ['poll', false, 'idle client, delta/ETag polling'],
       ['poll', true, 'active client, delta/ETag polling'],
-      ['poll', true, 'active client, polling with pollActiveMs: 4000', SLOW_POLL_ACTIVE_MS],
+      ['poll', true, `active client, polling with pollActiveMs: ${SLOW_POLL_ACTIVE_MS}`, SLOW_POLL_ACTIVE_MS],
       ['naive', false, 'naive: idle, 20 jobs every 3 s'],
       ['naive', true, 'naive: active, 20 jobs every 3 s'],
     ];
@@ -574,9 +574,10 @@ async function main() {
       `- **Beyond loopback.** These are application bytes. Over HTTPS each TLS record adds ~22–29 bytes and ` +
         `TCP/IP ~52 bytes per segment plus ACKs, which weighs most on small writes: an ` +
         `${round(bytesPerHeartbeat, 0)}-byte heartbeat is roughly 100–150 bytes on a real link. A new ` +
-        `connection also costs a TCP and TLS handshake: the server's keep-alive (\`${keepAlive}\`) is shorter ` +
-        `than the idle poll period, so idle polls reconnect (${pollIdle.steady.connections} new connections for ` +
-        `${pollIdle.steady.requests} polls here). Browsers send larger request heads than Node's fetch ` +
+        `connection also costs a TCP and TLS handshake; the server's keep-alive (\`${keepAlive}\`) ` +
+        `${pollIdle.steady.connections === 0 ? 'outlasts' : 'is shorter than'} the idle poll period ` +
+        `(${pollIdle.steady.connections} new connections for ${pollIdle.steady.requests} idle polls here). ` +
+        `Browsers send larger request heads than Node's fetch ` +
         `(User-Agent, sec-ch-ua, sec-fetch-*, Origin/Referer, cookies), which weighs on polling, not on SSE. ` +
         `A buffering proxy may hold an SSE stream back; the SDK then falls back to polling.`,
     ].join('\n');
