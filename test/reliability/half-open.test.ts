@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createJobClient } from '../../packages/sdk/src/index.js';
+import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
+import type { Job } from '../../packages/sdk/src/wire.js';
+import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
+import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+
+// Promise 4: a half-open connection (traffic silently dropped) is noticed within the client's watchdog
+// period, and the client resumes with no gap.
+const SECRET = 'reliability-secret-with-enough-entropy-0123';
+const WORKER_KEY = 'reliability-worker-key';
+const HEARTBEAT_MS = 300;
+const WATCHDOG_MS = 1500;
+
+describe('a half-open connection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-half-open-'));
+  let server: RunningServer;
+  let proxy: FaultProxy;
+  before(async () => {
+    server = await startServer({
+      port: 0,
+      db: `file:${join(dir, 'jobs.db')}`,
+      secret: SECRET,
+      workerKey: WORKER_KEY,
+      heartbeatMs: HEARTBEAT_MS,
+      onError: () => {},
+    });
+    proxy = await startFaultProxy({ host: '127.0.0.1', port: server.port });
+  });
+  after(async () => {
+    await proxy.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is noticed within the watchdog period, and the client resumes without missing a version', async (t) => {
+    const token = signToken({ sub: 'half-open', expiresInSeconds: 600 }, SECRET);
+    const client = createJobClient({
+      baseUrl: `${proxy.url}/api`,
+      token,
+      transport: 'sse',
+      storage: null,
+      shareTabs: false,
+      watchdogMs: WATCHDOG_MS,
+    });
+    const versions: number[] = [];
+    const states: string[] = [];
+    let id = '';
+    const stopJobs = client.$jobs.subscribe((jobs) => {
+      const job = jobs[id] as Job | undefined;
+      if (job && job.version !== versions.at(-1)) versions.push(job.version);
+    });
+    const stopStatus = client.$connection.subscribe((status) => states.push(status.state));
+    const worker = createWorkerApi({ baseUrl: `${server.url}/api`, workerKey: WORKER_KEY });
+    try {
+      await eventually(() => states.includes('live'), 5000, 'the stream to be live');
+      const created = await client.start({ type: 'half.open' });
+      id = created.job.id;
+      const claimed = await worker.claim({ types: ['half.open'] });
+      assert.ok(claimed);
+      let progress = 0;
+      const step = async () => {
+        progress++;
+        await worker.progress(id, claimed.leaseToken, { progress, message: `step ${progress}` });
+      };
+      for (let i = 0; i < 5; i++) await step();
+      await eventually(() => client.$jobs.get()[id]?.progress === 5, 5000, 'progress before the fault');
+      const connectionsBefore = proxy.opened;
+      proxy.blackhole();
+      const droppedAt = Date.now();
+      // The worker goes on while the client hears nothing.
+      const reporting = (async () => {
+        for (let i = 0; i < 10; i++) {
+          await step();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      // Within the watchdog period, with slack for a busy machine.
+      await eventually(() => proxy.opened > connectionsBefore, WATCHDOG_MS + 3000, 'a new connection');
+      const noticedAfter = Date.now() - droppedAt;
+      await reporting;
+      await worker.complete(id, claimed.leaseToken, { url: '/done' });
+      await eventually(() => client.$jobs.get()[id]?.status === 'completed', 5000, 'the completion');
+      const job = client.$jobs.get()[id] as Job;
+      // Every version from the first one seen to the last, each once, in order.
+      const first = versions[0] as number;
+      assert.deepEqual(
+        versions,
+        Array.from({ length: job.version - first + 1 }, (_, i) => first + i),
+        'no version missed or repeated',
+      );
+      t.diagnostic(
+        `half-open noticed and reconnected ${noticedAfter} ms after the drop (watchdog ${WATCHDOG_MS} ms, heartbeat ${HEARTBEAT_MS} ms); versions ${first}..${job.version} each seen once`,
+      );
+    } finally {
+      stopJobs();
+      stopStatus();
+    }
+  });
+});
