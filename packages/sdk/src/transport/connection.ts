@@ -48,9 +48,24 @@ export interface ConnectionOptions {
 
 const SSE_FAILURES_BEFORE_POLLING = 3;
 
-/** Exponential backoff with full jitter. */
-export const backoff = (failures: number, random: () => number = Math.random, baseMs = 500, maxMs = 30_000) =>
-  Math.round(Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1)) * random());
+/** Failures a short outage (a deploy, a restart) takes; their delays stay under `SHORT_OUTAGE_MAX_MS`. */
+const SHORT_OUTAGE_FAILURES = 8;
+const SHORT_OUTAGE_MAX_MS = 4000;
+
+/**
+ * Exponential backoff with full jitter. The first failures are capped at 4 s, so every client is back
+ * within seconds of a server that restarts (a plain cap of 30 s let one sleep 16 s after a 6 s outage);
+ * a longer outage backs off to `maxMs`.
+ */
+export const backoff = (
+  failures: number,
+  random: () => number = Math.random,
+  baseMs = 500,
+  maxMs = 30_000,
+) => {
+  const cap = failures <= SHORT_OUTAGE_FAILURES ? Math.min(maxMs, SHORT_OUTAGE_MAX_MS) : maxMs;
+  return Math.round(Math.min(cap, baseMs * 2 ** Math.max(0, failures - 1)) * random());
+};
 
 /**
  * Runs the client's link to the server until stopped: SSE (resuming from the cursor), or polling with

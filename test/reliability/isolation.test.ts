@@ -1,0 +1,621 @@
+// Scenario 8 of issue 7: one user never sees, changes or streams another user's jobs.
+//
+// User B owns jobs in every state whose text carries a marker string. Then thousands of requests with
+// the tokens of other users (A, and look-alikes of B's own id) are aimed at B: get, cancel and retry on
+// B's job ids (and mutated ids), lists with every filter and with B's cursors, streams and replays from
+// B's cursors (`Last-Event-ID` and `?since=`), while B's running job reports progress. Every request on a
+// B id must answer 404 with the JSON error body; no answer may carry any of B's ids or marker; B's jobs
+// must be unchanged afterwards.
+//
+// Counts: ~1,500 requests by default; `JOBTRACKER_RELIABILITY_FULL=1` runs 12,000.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Job } from '../../packages/sdk/src/index.js';
+import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { eventually, SseReader } from '../../packages/server/src/testing/helpers.js';
+
+const FULL = process.env.JOBTRACKER_RELIABILITY_FULL === '1';
+const TARGET_REQUESTS = FULL ? 12_000 : 1_500;
+const CONCURRENCY = 20;
+
+const SECRET = randomBytes(32).toString('hex');
+const WORKER_KEY = randomBytes(16).toString('hex');
+const TAG = randomBytes(5).toString('hex');
+/** In every text field of B's jobs (title, message, result, error, input), and nowhere else. */
+const MARK = `bmark${TAG}`;
+const BOB = `user-b-${TAG}`;
+/** The attackers: an unrelated user, and ids that differ from B's only in ways a sloppy store might ignore. */
+const ATTACKERS = [
+  `user-a-${TAG}`,
+  BOB.toUpperCase(),
+  `${BOB} `,
+  ` ${BOB}`,
+  BOB.slice(0, -1),
+  `${BOB.slice(0, -1)}_`,
+  `${BOB.slice(0, -1)}%`,
+  `${BOB}\u0000`,
+  `${BOB}\u0000x`,
+];
+const token = (sub: string) => signToken({ sub, expiresInSeconds: 3600 }, SECRET);
+const BOB_TOKEN = token(BOB);
+const ATTACKER_TOKENS = ATTACKERS.map(token);
+
+const dir = mkdtempSync(join(tmpdir(), 'jobtracker-isolation-'));
+
+interface Answer {
+  status: number;
+  text: string;
+  contentType: string;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+/** One SSE block's fields. */
+function parseSse(text: string) {
+  const events: { id: string | undefined; event: string; data: string }[] = [];
+  for (const block of text.split(/\n\n/)) {
+    let id: string | undefined;
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length > 0) events.push({ id, event, data: data.join('\n') });
+  }
+  return events;
+}
+
+const READY = /(?:^|\n)event: ready\ndata: [^\n]*\n\n/;
+
+describe('isolation: another user’s token never reaches B’s jobs', () => {
+  let server: RunningServer;
+  const held: AbortController[] = [];
+
+  before(async () => {
+    server = await startServer({
+      port: 0,
+      db: `file:${join(dir, 'isolation.db')}`,
+      secret: SECRET,
+      workerKey: WORKER_KEY,
+      heartbeatMs: 1000,
+      onError: () => {},
+      engine: { progressFlushMs: 200 },
+    });
+  });
+
+  after(async () => {
+    for (const controller of held) controller.abort();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function send(
+    method: string,
+    path: string,
+    bearer: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${bearer}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return {
+      status: response.status,
+      text: await response.text(),
+      contentType: response.headers.get('content-type') ?? '',
+    };
+  }
+
+  const json = async (method: string, path: string, bearer: string, body?: unknown) => {
+    const answer = await send(method, path, bearer, body);
+    return { status: answer.status, body: answer.text ? JSON.parse(answer.text) : null };
+  };
+  const asWorker = (path: string, body: unknown) => json('POST', `/api/worker${path}`, WORKER_KEY, body);
+
+  async function create(owner: string, body: Record<string, unknown>): Promise<Job> {
+    const { status, body: answer } = await json('POST', '/api/jobs', owner, body);
+    assert.equal(status, 201, JSON.stringify(answer));
+    return answer.job;
+  }
+
+  async function claim(type: string) {
+    const { status, body } = await asWorker('/claim', { types: [type], leaseMs: 3_600_000 });
+    assert.equal(status, 200, `claim ${type}`);
+    return body as { job: Job; leaseToken: string };
+  }
+
+  /** Opens a stream and reads it until `ready` (or the end), then closes it. */
+  async function readUntilReady(path: string, bearer: string, headers: Record<string, string>) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 10_000);
+    try {
+      const response = await fetch(`${server.url}${path}`, {
+        headers: { Authorization: `Bearer ${bearer}`, ...headers },
+        signal: controller.signal,
+      });
+      const contentType = response.headers.get('content-type') ?? '';
+      if (response.status !== 200 || !response.body) {
+        return { status: response.status, text: await response.text(), contentType, ready: false };
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+        if (READY.test(text)) break;
+      }
+      return { status: 200, text, contentType, ready: READY.test(text) };
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  }
+
+  /** A stream held open for the whole barrage. */
+  async function holdStream(bearer: string, headers: Record<string, string> = {}) {
+    const controller = new AbortController();
+    held.push(controller);
+    const response = await fetch(`${server.url}/api/jobs/stream`, {
+      headers: { Authorization: `Bearer ${bearer}`, ...headers },
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    if (!response.body) throw new Error('a stream without a body');
+    const [forEvents, forText] = response.body.tee();
+    const reader = new SseReader(new Response(forEvents));
+    const raw = { text: '' };
+    void (async () => {
+      try {
+        for await (const chunk of forText.pipeThrough(new TextDecoderStream())) raw.text += chunk;
+      } catch {
+        // closed
+      }
+    })();
+    await reader.until(() => reader.ready.length === 1, 5000, 'ready');
+    return { reader, raw, close: () => controller.abort() };
+  }
+
+  it('answers 404 to every request on B’s jobs and shows none of B’s data anywhere', async (t) => {
+    const started = Date.now();
+
+    // ---- B's jobs, in every state, with the marker in every text field ----
+    const bobStream = await holdStream(BOB_TOKEN);
+    const text = (what: string) => `${MARK} ${what} <b>secret</b>`;
+    const running = await create(BOB_TOKEN, {
+      type: 'iso.export',
+      scope: 'project-1',
+      title: text('running title'),
+      input: { secret: MARK },
+    });
+    const runningLease = await claim('iso.export');
+    await asWorker(`/jobs/${running.id}/progress`, {
+      leaseToken: runningLease.leaseToken,
+      progress: 42,
+      message: text('running message'),
+    });
+    const live = await create(BOB_TOKEN, { type: 'iso.live', scope: 'project-2', title: text('live title') });
+    const liveLease = await claim('iso.live');
+    const completed = await create(BOB_TOKEN, {
+      type: 'iso.build',
+      scope: 'project-1',
+      title: text('completed title'),
+    });
+    const completedLease = await claim('iso.build');
+    await asWorker(`/jobs/${completed.id}/progress`, {
+      leaseToken: completedLease.leaseToken,
+      progress: 60,
+      message: text('completed message'),
+    });
+    await asWorker(`/jobs/${completed.id}/complete`, {
+      leaseToken: completedLease.leaseToken,
+      result: { url: `/reports/${MARK}`, summary: text('result summary') },
+    });
+    const failed = await create(BOB_TOKEN, {
+      type: 'iso.sync',
+      scope: 'project-2',
+      title: text('failed title'),
+    });
+    const failedLease = await claim('iso.sync');
+    await asWorker(`/jobs/${failed.id}/fail`, {
+      leaseToken: failedLease.leaseToken,
+      error: { message: text('failure message'), code: `code_${MARK}`, retryable: true },
+    });
+    const cancelled = await create(BOB_TOKEN, {
+      type: `iso.bonly.${TAG}`,
+      scope: `b-only-${TAG}`,
+      title: text('cancelled title'),
+    });
+    assert.equal((await json('POST', `/api/jobs/${cancelled.id}/cancel`, BOB_TOKEN)).status, 200);
+    const retried = await json('POST', `/api/jobs/${cancelled.id}/retry`, BOB_TOKEN);
+    assert.equal(retried.status, 201);
+    const pending = await create(BOB_TOKEN, {
+      type: 'iso.report',
+      scope: 'project-1',
+      title: text('pending title'),
+      input: { secret: MARK },
+    });
+    const bobIds = [
+      running.id,
+      live.id,
+      completed.id,
+      failed.id,
+      cancelled.id,
+      retried.body.job.id,
+      pending.id,
+    ];
+    const staticIds = bobIds.filter((id) => id !== live.id);
+
+    // ---- the attackers' own jobs, of the same types and scopes ----
+    const own = new Map<string, Set<string>>(ATTACKER_TOKENS.map((tok) => [tok, new Set()]));
+    const aliceToken = ATTACKER_TOKENS[0] as string;
+    for (const [type, scope] of [
+      ['iso.report', 'project-1'],
+      ['iso.export', 'project-1'],
+      ['iso.live', 'project-2'],
+      ['iso.build', 'project-1'],
+      ['iso.sync', 'project-2'],
+      [`iso.bonly.${TAG}`, `b-only-${TAG}`],
+    ] as const) {
+      own.get(aliceToken)?.add((await create(aliceToken, { type, scope, title: `A ${type}` })).id);
+    }
+    const aliceLive = await create(aliceToken, { type: 'iso.alive', title: 'A live' });
+    own.get(aliceToken)?.add(aliceLive.id);
+    const aliceLease = await claim('iso.alive');
+    for (const tok of ATTACKER_TOKENS.slice(1)) {
+      own
+        .get(tok)
+        ?.add(
+          (await create(tok, { type: 'iso.report', scope: 'project-1', title: 'look-alike', dedupe: false }))
+            .id,
+        );
+    }
+
+    // ---- B's state and cursors before the barrage ----
+    const before = new Map<string, Job>();
+    for (const id of bobIds) before.set(id, (await json('GET', `/api/jobs/${id}`, BOB_TOKEN)).body.job);
+    assert.equal(before.get(running.id)?.status, 'running');
+    assert.equal(before.get(pending.id)?.status, 'pending');
+    assert.equal(before.get(completed.id)?.status, 'completed');
+    assert.equal(before.get(failed.id)?.status, 'failed');
+    assert.equal(before.get(cancelled.id)?.status, 'cancelled');
+    // Every text field an answer could carry holds the marker.
+    assert.ok(before.get(running.id)?.progress === 42 && before.get(running.id)?.message?.includes(MARK));
+    assert.ok(JSON.stringify(before.get(completed.id)?.result).includes(MARK));
+    assert.ok(before.get(failed.id)?.error?.message.includes(MARK));
+    assert.ok(before.get(retried.body.job.id)?.retryOf === cancelled.id);
+    assert.ok([...before.values()].every((job) => job.title?.includes(MARK)));
+    await bobStream.reader.until(
+      () => bobStream.reader.jobs().some((job) => job.id === pending.id),
+      5000,
+      'B’s own stream to carry B’s jobs',
+    );
+    const bobCursors = () => {
+      const ids = bobStream.reader.events.map((event) => event.id).filter((id) => id !== undefined);
+      return [...new Set(ids)];
+    };
+    assert.ok(bobCursors().length >= 10, 'B has cursors to replay from');
+
+    // ---- streams A holds open while B's job progresses ----
+    const aliceHeld = await holdStream(aliceToken);
+    const aliceReplayHeld = await holdStream(aliceToken, { 'Last-Event-ID': bobCursors()[0] as string });
+
+    let stop = false;
+    let bobUpdates = 0;
+    let bobLastVersion = 0;
+    const loopErrors: string[] = [];
+    /** Reports progress every `pauseMs` until the barrage ends; a refused write ends the loop. */
+    const progressLoop = async (
+      job: Job,
+      leaseToken: string,
+      pauseMs: number,
+      update: (n: number) => { progress: number; message: string },
+      onVersion: (version: number) => void,
+    ) => {
+      for (let n = 1; !stop; n++) {
+        const answer = await asWorker(`/jobs/${job.id}/progress`, { leaseToken, ...update(n) }).catch(
+          (error: unknown) => ({ status: 0, body: String(error) }),
+        );
+        if (answer.status !== 200) {
+          loopErrors.push(`progress of ${job.title} → ${answer.status} ${JSON.stringify(answer.body)}`);
+          return;
+        }
+        onVersion(answer.body.job.version);
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    };
+    const bobProgress = progressLoop(
+      live,
+      liveLease.leaseToken,
+      10,
+      (n) => ({ progress: Math.min(99, Math.floor(n / 20)), message: text(`live message ${n}`) }),
+      (version) => {
+        bobUpdates++;
+        bobLastVersion = version;
+      },
+    );
+    let aliceUpdates = 0;
+    const aliceProgress = progressLoop(
+      aliceLive,
+      aliceLease.leaseToken,
+      100,
+      (n) => ({ progress: Math.min(99, n), message: `A progress ${n}` }),
+      () => aliceUpdates++,
+    );
+
+    // ---- the barrage ----
+    const counts = { requests: 0, idProbes: 0, notFound: 0, lists: 0, streams: 0, leaks: 0 };
+    const problems: string[] = [];
+    const problem = (what: string) => {
+      if (problems.length < 20) problems.push(what);
+    };
+    const leaked = (raw: string) =>
+      raw.includes(MARK) || bobIds.some((id) => raw.includes(id)) || raw.includes(BOB);
+
+    type Probe =
+      | { kind: 'id'; method: 'GET' | 'POST'; path: string; body?: unknown }
+      | { kind: 'list'; path: string }
+      | { kind: 'stream'; path: string; headers: Record<string, string> };
+
+    const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+    const other = (char: string) =>
+      alphabet[(alphabet.indexOf(char) + 1 + Math.floor(Math.random() * 35)) % 36];
+    const mutations = (id: string): string[] => {
+      const at = Math.floor(Math.random() * id.length);
+      return [
+        id,
+        `${id}?as=${encodeURIComponent(BOB)}`,
+        encodeURIComponent(id).replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`),
+        id.toUpperCase(),
+        `${id.slice(0, at)}${other(id[at] as string)}${id.slice(at + 1)}`,
+        `${id}a`,
+        id.slice(0, -1),
+        `%20${id}`,
+        `${id}%00`,
+        `${id}/`,
+        `..%2F${id}`,
+        `${id.slice(0, 13)}%0a${id.slice(13)}`,
+      ];
+    };
+    const filters = (cursors: string[]): string[] => {
+      const types = ['iso.report', 'iso.export', 'iso.live', 'iso.build', 'iso.sync', `iso.bonly.${TAG}`];
+      const scopes = ['project-1', 'project-2', `b-only-${TAG}`];
+      const statuses = [
+        'pending',
+        'running',
+        'completed',
+        'failed',
+        'cancelled',
+        'active',
+        'finished',
+        'pending,running,completed,failed,cancelled',
+      ];
+      const huge = '9999999999999999';
+      const sinces = ['0', '1', huge, ...cursors, ...cursors.map((c) => String(Number(c) - 1))];
+      return [
+        '',
+        '?limit=1',
+        '?limit=200',
+        ...types.map((type) => `?type=${type}`),
+        ...scopes.map((scope) => `?scope=${scope}`),
+        ...types.flatMap((type) => scopes.map((scope) => `?type=${type}&scope=${scope}&limit=200`)),
+        ...statuses.map((status) => `?status=${status}`),
+        ...statuses.map((status) => `?status=${status}&type=iso.report&scope=project-1`),
+        ...sinces.map((since) => `?since=${since}`),
+        ...sinces.slice(0, 8).map((since) => `?since=${since}&type=iso.live&scope=project-2`),
+        ...sinces.slice(0, 8).map((since) => `?since=${since}&scope=b-only-${TAG}`),
+      ];
+    };
+    const round = (): Probe[] => {
+      const cursors = bobCursors();
+      // The first and latest cursors, and a spread between them.
+      const picked = [
+        ...new Set([
+          ...cursors.slice(0, 10),
+          ...cursors.slice(-10),
+          ...cursors.filter((_, i) => i % 7 === 0),
+        ]),
+      ];
+      const probes: Probe[] = [];
+      for (const id of bobIds) {
+        for (const variant of mutations(id)) {
+          probes.push({ kind: 'id', method: 'GET', path: `/api/jobs/${variant}` });
+          probes.push({ kind: 'id', method: 'POST', path: `/api/jobs/${variant}/cancel` });
+          probes.push({ kind: 'id', method: 'POST', path: `/api/jobs/${variant}/retry`, body: {} });
+        }
+      }
+      for (const query of filters(picked)) probes.push({ kind: 'list', path: `/api/jobs${query}` });
+      probes.push({ kind: 'stream', path: '/api/jobs/stream', headers: {} });
+      for (const cursor of [...picked, '0', '1', '9999999999999999']) {
+        probes.push({ kind: 'stream', path: '/api/jobs/stream', headers: { 'Last-Event-ID': cursor } });
+        probes.push({ kind: 'stream', path: `/api/jobs/stream?since=${cursor}`, headers: {} });
+      }
+      probes.push({
+        kind: 'stream',
+        path: '/api/jobs/stream?since=0',
+        headers: { 'Last-Event-ID': picked[0] as string },
+      });
+      return probes.sort(() => Math.random() - 0.5);
+    };
+
+    const check = async (probe: Probe, attacker: number) => {
+      const bearer = ATTACKER_TOKENS[attacker] as string;
+      const who = JSON.stringify(ATTACKERS[attacker]);
+      const mine = own.get(bearer) as Set<string>;
+      counts.requests++;
+      if (probe.kind === 'id') {
+        counts.idProbes++;
+        const answer = await send(probe.method, probe.path, bearer, probe.body);
+        let body: { error?: { code?: unknown; message?: unknown } } | null = null;
+        try {
+          body = JSON.parse(answer.text);
+        } catch {
+          // reported below
+        }
+        const ok =
+          answer.status === 404 &&
+          answer.contentType.startsWith('application/json') &&
+          body?.error?.code === 'not_found' &&
+          typeof body.error.message === 'string' &&
+          !answer.text.includes('stack');
+        if (ok) counts.notFound++;
+        else problem(`${who} ${probe.method} ${probe.path} → ${answer.status} ${answer.text.slice(0, 300)}`);
+        // A "no route" answer names the path the caller sent; that is not B's data.
+        const message = String(body?.error?.message ?? '');
+        const scrubbed = message.startsWith('No route for ') ? answer.text.replace(message, '') : answer.text;
+        if (leaked(scrubbed)) {
+          counts.leaks++;
+          problem(`LEAK ${who} ${probe.method} ${probe.path}: ${answer.text.slice(0, 300)}`);
+        }
+        return;
+      }
+      if (probe.kind === 'list') {
+        counts.lists++;
+        const answer = await send('GET', probe.path, bearer);
+        if (leaked(answer.text)) {
+          counts.leaks++;
+          problem(`LEAK ${who} GET ${probe.path}: ${answer.text.slice(0, 300)}`);
+        }
+        if (answer.status !== 200) {
+          problem(`${who} GET ${probe.path} → ${answer.status} ${answer.text.slice(0, 200)}`);
+          return;
+        }
+        const body = JSON.parse(answer.text) as { jobs: Job[]; cursor: string };
+        const foreign = body.jobs.filter((job) => !mine.has(job.id));
+        if (foreign.length > 0) {
+          counts.leaks++;
+          problem(`LEAK ${who} GET ${probe.path}: foreign jobs ${JSON.stringify(foreign).slice(0, 300)}`);
+        }
+        return;
+      }
+      counts.streams++;
+      const answer = await readUntilReady(probe.path, bearer, probe.headers);
+      if (leaked(answer.text)) {
+        counts.leaks++;
+        problem(
+          `LEAK ${who} stream ${probe.path} ${JSON.stringify(probe.headers)}: ${answer.text.slice(0, 300)}`,
+        );
+      }
+      if (answer.status !== 200 || !answer.ready) {
+        problem(`${who} stream ${probe.path} ${JSON.stringify(probe.headers)} → ${answer.status}, no ready`);
+        return;
+      }
+      for (const event of parseSse(answer.text)) {
+        const data = JSON.parse(event.data);
+        const jobs: Job[] = event.event === 'job' ? [data] : (data.jobs ?? []);
+        const foreign = jobs.filter((job) => !mine.has(job.id));
+        if (foreign.length > 0) {
+          counts.leaks++;
+          problem(`LEAK ${who} stream ${probe.path}: foreign jobs ${JSON.stringify(foreign).slice(0, 300)}`);
+        }
+      }
+    };
+
+    let sent = 0;
+    const barrageStarted = Date.now();
+    try {
+      while (sent < TARGET_REQUESTS) {
+        const probes = round().slice(0, TARGET_REQUESTS - sent);
+        const start = sent;
+        await pool(
+          probes.map((probe, i) => ({ probe, attacker: (start + i) % ATTACKERS.length })),
+          CONCURRENCY,
+          ({ probe, attacker }) => check(probe, attacker),
+        );
+        sent += probes.length;
+      }
+    } finally {
+      stop = true;
+      await Promise.all([bobProgress, aliceProgress]);
+    }
+    const barrageMs = Date.now() - barrageStarted;
+
+    t.diagnostic(
+      `isolation: ${counts.requests} requests as ${ATTACKERS.length} other users on B’s jobs in ${barrageMs} ms ` +
+        `(${counts.idProbes} get/cancel/retry on B’s ids → ${counts.notFound} 404; ${counts.lists} lists; ` +
+        `${counts.streams} streams/replays); ${counts.leaks} leaks; B’s live job took ${bobUpdates} updates meanwhile; ` +
+        `setup and barrage ${Date.now() - started} ms`,
+    );
+    assert.deepEqual(problems, [], 'no answer other than 404 and no leak');
+    assert.deepEqual(loopErrors, [], 'B’s and A’s workers kept their jobs');
+    assert.equal(counts.notFound, counts.idProbes, '100% of requests on B’s ids answer 404');
+    assert.equal(counts.leaks, 0);
+    assert.ok(counts.requests >= TARGET_REQUESTS);
+    assert.ok(bobUpdates > 0 && aliceUpdates > 0, 'B’s and A’s jobs progressed during the barrage');
+
+    // ---- B's live progress reached B's stream, A's reached A's streams, and never crossed ----
+    await bobStream.reader.until(
+      () => bobStream.reader.jobs().some((job) => job.id === live.id && job.version === bobLastVersion),
+      5000,
+      'B’s last progress on B’s stream',
+    );
+    for (const stream of [aliceHeld, aliceReplayHeld]) {
+      await eventually(
+        () => stream.reader.jobs().filter((job) => job.id === aliceLive.id).length >= aliceUpdates,
+        5000,
+        'A’s own progress on A’s held stream',
+      );
+      assert.equal(leaked(stream.raw.text), false, 'A’s held stream carries none of B’s data');
+      const mine = own.get(aliceToken) as Set<string>;
+      assert.deepEqual(
+        stream.reader.events.flatMap((event) => {
+          const data = JSON.parse(event.data);
+          return (event.event === 'job' ? [data] : data.jobs).filter((job: Job) => !mine.has(job.id));
+        }),
+        [],
+        'A’s held stream carries only A’s jobs',
+      );
+      stream.close();
+    }
+    bobStream.close();
+
+    // ---- B's jobs are unchanged, and nobody made a job from them ----
+    for (const id of staticIds) {
+      const { status, body } = await json('GET', `/api/jobs/${id}`, BOB_TOKEN);
+      assert.equal(status, 200);
+      assert.deepEqual(body.job, before.get(id), `B’s job ${id} is unchanged`);
+    }
+    const liveAfter = (await json('GET', `/api/jobs/${live.id}`, BOB_TOKEN)).body.job as Job;
+    assert.equal(liveAfter.status, 'running');
+    assert.equal(liveAfter.version, bobLastVersion, 'B’s live job changed only by B’s worker');
+    assert.equal(liveAfter.version, (before.get(live.id)?.version ?? 0) + bobUpdates);
+    const bobList = (await json('GET', '/api/jobs?limit=200', BOB_TOKEN)).body.jobs as Job[];
+    assert.deepEqual(bobList.map((job) => job.id).sort(), [...bobIds].sort(), 'B has exactly B’s jobs');
+    for (const tok of ATTACKER_TOKENS) {
+      const jobs = (await json('GET', '/api/jobs?limit=200', tok)).body.jobs as Job[];
+      assert.deepEqual(
+        jobs.map((job) => job.id).sort(),
+        [...(own.get(tok) as Set<string>)].sort(),
+        'each attacker still has exactly its own jobs (no retry made one from B’s)',
+      );
+    }
+    await eventually(() => server.tracker.streams.connections.size === 0, 5000, 'every stream to close');
+  });
+});
