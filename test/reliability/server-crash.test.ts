@@ -100,7 +100,18 @@ describe('a server killed with clients connected', () => {
         15_000,
         'every client to be live and equal to the database',
       ).catch((error) => {
-        throw new Error(`${error.message}: ${pending.size} of ${clients.length} clients not there`);
+        const detail = [...pending].slice(0, 3).map((entry) => {
+          const held = entry.client.$jobs.get();
+          const differing = (truth.get(entry.user) ?? []).filter(
+            (job) => JSON.stringify(held[job.id]) !== JSON.stringify(job),
+          );
+          return `${JSON.stringify(entry.client.$connection.get())}; differing: ${differing
+            .map((job) => `db ${JSON.stringify(job)} client ${JSON.stringify(held[job.id])}`)
+            .join(' | ')}`;
+        });
+        throw new Error(
+          `${error.message}: ${pending.size} of ${clients.length} clients not there: ${detail.join(' // ')}`,
+        );
       });
       times.sort((a, b) => a - b);
       const slowest = times.at(-1) ?? 0;

@@ -168,10 +168,10 @@ describe('connection', () => {
     assert.equal(server.requests.length, count);
   });
 
-  it('backs off exponentially with full jitter, capped at 4 s through a short outage and 30 s after', () => {
+  it('backs off exponentially with full jitter, capped at 2.5 s through a short outage and 30 s after', () => {
     assert.deepEqual(
-      [1, 2, 3, 4, 5, 8, 9].map((failures) => backoff(failures, () => 1)),
-      [500, 1000, 2000, 4000, 4000, 4000, 30_000],
+      [1, 2, 3, 4, 5, 24, 25].map((failures) => backoff(failures, () => 1)),
+      [500, 1000, 2000, 2500, 2500, 2500, 30_000],
     );
     assert.equal(
       backoff(1, () => 1),
