@@ -68,6 +68,42 @@ describe('job engine', () => {
     await b.close();
   });
 
+  it('keeps dedupe and claims working across a restart for jobs of one type in several scopes', async () => {
+    const url = `file:${join(dir, 'restart-keys.db')}`;
+    const first = await open({ url });
+    const one = await first.engine.create('alice', { type: 'gen', scope: 'doc-1' });
+    const two = await first.engine.create('alice', { type: 'gen', scope: 'doc-2' });
+    await first.close();
+    const again = await open({ url });
+    const claims = [
+      await again.engine.claim({ types: ['gen'], workerId: 'w' }),
+      await again.engine.claim({ types: ['gen'], workerId: 'w' }),
+    ];
+    assert.deepEqual(new Set(claims.map((claim) => claim?.job.id)), new Set([one.job.id, two.job.id]));
+    const duplicate = await again.engine.create('alice', { type: 'gen', scope: 'doc-1' });
+    assert.deepEqual([duplicate.created, duplicate.job.id], [false, one.job.id]);
+    await again.close();
+  });
+
+  it('answers two cancels of one job that race with the same cancelled job', async () => {
+    const { engine, close } = await open();
+    const { job } = await engine.create('alice', { type: 'gen', scope: 'twice' });
+    const answers = await Promise.allSettled([
+      engine.cancel('alice', job.id),
+      engine.cancel('alice', job.id),
+    ]);
+    assert.deepEqual(
+      answers.map((answer) =>
+        answer.status === 'fulfilled' ? [answer.value.status, answer.value.version] : code(answer.reason),
+      ),
+      [
+        ['cancelled', job.version + 1],
+        ['cancelled', job.version + 1],
+      ],
+    );
+    await close();
+  });
+
   it('answers a repeated Idempotency-Key with its job, and a different body with 422', async () => {
     const { engine, close } = await open();
     const body = { type: 'gen', scope: null, input: { b: 1, a: [1, 2] }, dedupe: false };

@@ -353,8 +353,15 @@ export class JobEngine {
   async cancel(ownerId: string, id: string): Promise<Job> {
     const record = await this.#load(id);
     if (!record || record.ownerId !== ownerId) throw notFound();
-    if (record.status === 'cancelled') return toWireJob(record);
-    return toWireJob(await this.#change(id, { kind: 'cancel' }, true));
+    // A cancel of a cancelled job answers it unchanged, also when two cancels race (a double click):
+    // decided under the lock, after the first one has committed.
+    return toWireJob(
+      await this.#lock.run(async () => {
+        const current = await this.#load(id);
+        if (current?.status === 'cancelled') return current;
+        return this.#changeLocked(id, { kind: 'cancel' }, true);
+      }),
+    );
   }
 
   /** Starts a failed or cancelled job again as a new job linked to it by `retryOf`. */
@@ -593,10 +600,6 @@ export class JobEngine {
       }
       return this.#changeLocked(id, command, durable);
     });
-  }
-
-  #change(id: string, command: JobCommand, durable: boolean): Promise<JobRecord> {
-    return this.#lock.run(() => this.#changeLocked(id, command, durable));
   }
 
   async #changeLocked(

@@ -19,7 +19,7 @@ export interface JobRecord extends Omit<Job, JobTimes> {
 
 export const isActive = (status: JobStatus) => status === 'pending' || status === 'running';
 
-export const activeKeyOf = (type: string, scope: string | null) => `${type}\u0000${scope ?? ''}`;
+export const activeKeyOf = (type: string, scope: string | null) => `${type}|${scope ?? ''}`;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
