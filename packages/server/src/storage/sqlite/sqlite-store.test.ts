@@ -24,7 +24,7 @@ const job = (id: string, overrides: Partial<JobRecord> = {}): JobRecord => ({
   attempt: 0,
   maxAttempts: 3,
   retryOf: null,
-  activeKey: 't\u0000',
+  activeKey: 't|',
   leaseToken: null,
   leaseExpiresAt: null,
   workerId: null,
