@@ -7,6 +7,7 @@ import type { JobEngine } from '../engine/engine.js';
 import { ApiError } from '../http/errors.js';
 import { LIMITS } from '../http/schemas.js';
 import { checkDeclaredLength } from '../http/validate.js';
+import { createRateLimiter, type RateLimit } from '../limits/rate-limit.js';
 import { jobRoutes } from '../routes/jobs.js';
 import { buildOpenApi } from '../routes/openapi.js';
 import { workerRoutes } from '../routes/worker.js';
@@ -27,6 +28,13 @@ export interface AppOptions {
   /** Where the API is mounted. Default `/api`. */
   basePath?: string;
   maxBodyBytes?: number;
+  /**
+   * Open job streams one user may hold; one more answers 429 with `Retry-After`. The tabs of a browser
+   * share one stream, so this counts browsers and devices. Default 100.
+   */
+  maxStreamsPerUser?: number;
+  /** Jobs one user may create or retry: `burst` at once, refilled at `perMinute`. Default 2,000 and 600. */
+  createRate?: RateLimit;
   heartbeatMs?: number;
   retryMs?: number;
   onError?: (error: unknown) => void;
@@ -82,7 +90,17 @@ export function createJobApi(options: AppOptions): JobApp {
     checkDeclaredLength(c, maxBodyBytes);
     await next();
   });
-  api.route('/', jobRoutes({ engine: options.engine, auth, streams, maxBodyBytes }));
+  api.route(
+    '/',
+    jobRoutes({
+      engine: options.engine,
+      auth,
+      streams,
+      maxBodyBytes,
+      maxStreamsPerUser: options.maxStreamsPerUser ?? 100,
+      creates: createRateLimiter(options.createRate ?? { burst: 2000, perMinute: 600 }, 'new jobs'),
+    }),
+  );
   api.route('/', workerRoutes({ engine: options.engine, auth, maxBodyBytes }));
   api.get('/health', (c) =>
     c.json({

@@ -4,6 +4,7 @@ import type { JobEngine } from '../engine/engine.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { createJobBody, cursorSchema, LIMITS, listJobsQuery, streamQuery } from '../http/schemas.js';
 import { check, readJson, readQuery } from '../http/validate.js';
+import type { RateLimiter } from '../limits/rate-limit.js';
 import { NODE_STREAMS, type NodeStreamOpeners, STREAM_HEADERS, type StreamRegistry } from '../stream/sse.js';
 
 const JOB_ID = /^[0-9a-z]{26}$/;
@@ -14,6 +15,10 @@ export interface JobRoutesDeps {
   streams: StreamRegistry;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /** Open streams one user may hold. */
+  maxStreamsPerUser: number;
+  /** Limits how fast one user creates jobs. */
+  creates: RateLimiter;
 }
 
 function jobId(id: string): string {
@@ -42,7 +47,14 @@ function filterTag(query: {
 }
 
 /** The owner's routes: list, create, get, cancel, retry, and the change stream. */
-export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps) {
+export function jobRoutes({
+  engine,
+  auth,
+  streams,
+  maxBodyBytes,
+  maxStreamsPerUser,
+  creates,
+}: JobRoutesDeps) {
   const app = new Hono();
 
   app.get('/jobs', async (c) => {
@@ -101,6 +113,7 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
   app.post('/jobs', async (c) => {
     const caller = await auth.user(c.req.raw);
     const body = await readJson(c, createJobBody, maxBodyBytes);
+    creates.take(caller.ownerId);
     const key = c.req.header('idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > LIMITS.idempotencyKeyLength)) {
       throw new ApiError(
@@ -115,6 +128,15 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
 
   app.get('/jobs/stream', async (c) => {
     const caller = await auth.user(c.req.raw);
+    if (engine.hub.subscriberCount(caller.ownerId) >= maxStreamsPerUser) {
+      throw new ApiError(
+        429,
+        'too_many_streams',
+        `At most ${maxStreamsPerUser} open streams per user; close one (the tabs of a browser share one).`,
+        undefined,
+        { 'Retry-After': '10' },
+      );
+    }
     const query = readQuery(c, streamQuery);
     const lastEventId = c.req.header('last-event-id');
     const since =
@@ -141,6 +163,7 @@ export function jobRoutes({ engine, auth, streams, maxBodyBytes }: JobRoutesDeps
 
   app.post('/jobs/:id/retry', async (c) => {
     const caller = await auth.user(c.req.raw);
+    creates.take(caller.ownerId);
     const outcome = await engine.retry(caller.ownerId, jobId(c.req.param('id')));
     return c.json(outcome, outcome.created ? 201 : 200);
   });

@@ -168,6 +168,9 @@ function errorResponses(op: Operation) {
     '415': 'The body is not JSON.',
     '422': 'The request does not fit the schema.',
   };
+  if (['/jobs', '/jobs/{id}/retry', '/jobs/stream'].includes(op.path) && op.tag === 'jobs') {
+    codes['429'] = 'Too many new jobs or open streams for this user; see Retry-After.';
+  }
   if (op.auth !== 'none') codes['401'] = 'Missing or invalid credentials.';
   return Object.fromEntries(
     Object.entries(codes).map(([code, description]) => [code, { description, ...error }]),
