@@ -96,7 +96,18 @@ describe('hostile content in the real elements (Chromium)', () => {
       }));
     // Every payload goes into every text field a job has: title, message, error, result summary and URL,
     // and the type where the type's rules let it in. Dev mode: every caller is the user "demo".
-    const texts = FULL ? [...markup, ...urls, ...markup.map((m) => m.toUpperCase())] : [...markup, ...urls];
+    // Each payload as it is, and broken out of the contexts a renderer might put it in (an attribute, a
+    // comment, a title, a template literal); the full run adds upper- and alternating-case variants.
+    const contexts = ['', '"', "'", '`', '--><', '</title>', '</textarea>', '\\"', '</script>'];
+    const wrapped = markup.flatMap((payload) => contexts.map((context) => `${context}${payload}`));
+    // The call itself keeps its case, so a payload that ran would still be counted.
+    const cased = wrapped.flatMap((text) =>
+      [
+        text.toUpperCase(),
+        [...text].map((char, i) => (i % 2 ? char.toUpperCase() : char.toLowerCase())).join(''),
+      ].map((variant) => variant.replace(/pwned\(\)/gi, 'pwned()')),
+    );
+    const texts = FULL ? [...wrapped, ...urls, ...cased] : [...wrapped, ...urls];
     let jobs = 0;
     for (const [i, text] of texts.entries()) {
       const url = urls[i % urls.length] as string;
