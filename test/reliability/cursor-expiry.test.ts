@@ -1,46 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createJobClient, type JobClient } from '../../packages/sdk/src/index.js';
 import { delay, eventually } from '../../packages/sdk/src/testing/browser-assert.js';
+import { memoryStorage } from '../../packages/sdk/src/testing/tokens.js';
 import type { Job } from '../../packages/sdk/src/wire.js';
 import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import type { RunningServer } from '../../packages/server/src/app/server.js';
 import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 3: a client offline long enough for its cursor to fall out of the log gets `reset` and a
 // correct snapshot, never a stale state (a finished job shown running, a job that changed shown as it was).
-const SECRET = 'reliability-secret-with-enough-entropy-0123';
-const WORKER_KEY = 'reliability-worker-key';
-
-/** What a browser's localStorage keeps between two visits. */
-function memoryStorage() {
-  const items = new Map<string, string>();
-  return {
-    getItem: (key: string) => items.get(key) ?? null,
-    setItem: (key: string, value: string) => void items.set(key, value),
-    removeItem: (key: string) => void items.delete(key),
-  };
-}
 
 describe('a client whose cursor fell out of the log', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-cursor-expiry-'));
   let server: RunningServer;
   before(async () => {
-    server = await startServer({
-      port: 0,
-      db: `file:${join(dir, 'jobs.db')}`,
-      secret: SECRET,
-      workerKey: WORKER_KEY,
-      onError: () => {},
+    server = await startReliabilityServer({
       engine: { eventRetentionMs: 200, snapshotFinishedLimit: 5 },
     });
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('takes a reset and ends equal to the database, with nothing stale', async (t) => {

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { delay, eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import type { RunningServer } from '../../packages/server/src/app/server.js';
 import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { SECRET, startReliabilityServer } from './server.js';
 
 // Promise 6: abrupt client disconnects leave no subscriber, timer, socket or memory behind.
 const FULL = process.env.JOBTRACKER_RELIABILITY_FULL === '1';
 const CYCLES = FULL ? 10 : 5;
 const PER_CYCLE = FULL ? 1000 : 200;
-const SECRET = 'reliability-secret-with-enough-entropy-0123';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -71,20 +68,14 @@ function openStream(port: number, token: string): Promise<Socket> {
 }
 
 describe('abrupt client disconnects', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-disconnects-'));
   let server: RunningServer;
   before(async () => {
-    server = await startServer({
-      port: 0,
-      db: `file:${join(dir, 'jobs.db')}`,
-      secret: SECRET,
+    server = await startReliabilityServer({
       heartbeatMs: 200,
-      onError: () => {},
     });
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   // Fifty users with one token each, as browsers reuse a token until they refresh it.

@@ -1,42 +1,31 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createJobClient } from '../../packages/sdk/src/index.js';
 import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
 import type { Job } from '../../packages/sdk/src/wire.js';
 import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import type { RunningServer } from '../../packages/server/src/app/server.js';
 import { signToken } from '../../packages/server/src/auth/jwt.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 4: a half-open connection (traffic silently dropped) is noticed within the client's watchdog
 // period, and the client resumes with no gap.
-const SECRET = 'reliability-secret-with-enough-entropy-0123';
-const WORKER_KEY = 'reliability-worker-key';
 const HEARTBEAT_MS = 300;
 const WATCHDOG_MS = 1500;
 
 describe('a half-open connection', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-half-open-'));
   let server: RunningServer;
   let proxy: FaultProxy;
   before(async () => {
-    server = await startServer({
-      port: 0,
-      db: `file:${join(dir, 'jobs.db')}`,
-      secret: SECRET,
-      workerKey: WORKER_KEY,
+    server = await startReliabilityServer({
       heartbeatMs: HEARTBEAT_MS,
-      onError: () => {},
     });
     proxy = await startFaultProxy({ host: '127.0.0.1', port: server.port });
   });
   after(async () => {
     await proxy.close();
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('is noticed within the watchdog period, and the client resumes without missing a version', async (t) => {

@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import type { RunningServer } from '../../packages/server/src/app/server.js';
 import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { SECRET, startReliabilityServer } from './server.js';
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 // Promise 12: per-user caps on open streams and on job creation answer 429 with Retry-After, and other
 // users go on as before; CORS answers only allow-listed origins.
-const SECRET = 'reliability-secret-with-enough-entropy-0123';
 const STREAMS = 5;
 const BURST = 10;
 
 describe('per-user limits', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-limits-'));
   let server: RunningServer;
   before(async () => {
-    server = await startServer({
-      port: 0,
-      db: `file:${join(dir, 'jobs.db')}`,
-      secret: SECRET,
-      onError: () => {},
+    server = await startReliabilityServer({
       maxStreamsPerUser: STREAMS,
       createRate: { burst: BURST, perMinute: 60 },
       corsOrigins: ['https://app.example'],
@@ -31,7 +23,6 @@ describe('per-user limits', () => {
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   const token = (sub: string) => signToken({ sub, expiresInSeconds: 600 }, SECRET);
   const create = async (who: string, scope: string) => {

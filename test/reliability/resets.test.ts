@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createJobClient, type JobClient } from '../../packages/sdk/src/index.js';
 import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
 import type { Job } from '../../packages/sdk/src/wire.js';
 import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import type { RunningServer } from '../../packages/server/src/app/server.js';
 import { signToken } from '../../packages/server/src/auth/jwt.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 1: connections reset every few seconds while jobs progress at 10 updates/s; every client ends
 // equal to the database, and no (job, version) pair is missed or seen twice.
@@ -19,28 +17,19 @@ const JOBS = FULL ? 50 : 12;
 const USERS = FULL ? 10 : 4;
 const CLIENTS_PER_USER = 2;
 const RESET_EVERY_MS = 2000;
-const SECRET = 'reliability-secret-with-enough-entropy-0123';
-const WORKER_KEY = 'reliability-worker-key';
 
 describe('connections reset while jobs progress', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-resets-'));
   let server: RunningServer;
   let proxy: FaultProxy;
   before(async () => {
-    server = await startServer({
-      port: 0,
-      db: `file:${join(dir, 'jobs.db')}`,
-      secret: SECRET,
-      workerKey: WORKER_KEY,
+    server = await startReliabilityServer({
       heartbeatMs: 500,
-      onError: () => {},
     });
     proxy = await startFaultProxy({ host: '127.0.0.1', port: server.port });
   });
   after(async () => {
     await proxy.close();
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it(`${JOBS} jobs at 10 updates/s for ${SECONDS} s, ${USERS * CLIENTS_PER_USER} clients, a reset every ${RESET_EVERY_MS / 1000} s`, async (t) => {

@@ -1,38 +1,27 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
 import type { Job } from '../../packages/sdk/src/wire.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
+import type { RunningServer } from '../../packages/server/src/app/server.js';
 import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 5: a worker SIGKILLed mid-job loses its lease; the job is re-queued (or failed once its attempts
 // are spent), and a late write from the dead worker is refused.
-const SECRET = 'reliability-secret-with-enough-entropy-0123';
-const WORKER_KEY = 'reliability-worker-key';
 const WORKER = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 
 describe('a worker killed mid-job', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobtracker-worker-crash-'));
   const token = signToken({ sub: 'crash-owner', expiresInSeconds: 600 }, SECRET);
   let server: RunningServer;
   before(async () => {
-    server = await startServer({
-      port: 0,
-      db: `file:${join(dir, 'jobs.db')}`,
-      secret: SECRET,
-      workerKey: WORKER_KEY,
-      onError: () => {},
+    server = await startReliabilityServer({
       engine: { leaseCheckIntervalMs: 200 },
     });
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const api = async (path: string, body?: unknown, auth = token) => {
