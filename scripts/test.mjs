@@ -57,6 +57,10 @@ const nodeTests = ['packages', 'examples', 'test']
   .flatMap((dir) => findTests(join(root, dir), /\.test\.ts$/))
   .filter((file) => !file.includes('/browser/') && !/\.browser\.test\.ts$/.test(file));
 
+if (nodeTests.some((file) => /\.pg\.test\.ts$|^test\/scale-out\//.test(file))) {
+  run('node', ['scripts/ensure-postgres.mjs']);
+}
+
 if (nodeTests.length === 0) {
   console.error('No node test files found.');
   process.exit(1);

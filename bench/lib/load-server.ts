@@ -244,6 +244,8 @@ async function startTracker(): Promise<number> {
       };
       return work({
         insertJob: (job) => tx.insertJob(job),
+        lockJob: (id) => tx.lockJob(id),
+        lockNextPending: (types) => tx.lockNextPending(types),
         updateJob: async (job, expectedVersion) => {
           const begun = performance.now();
           try {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { startServer } from './app/server.js';
+import { redactDbUrl } from './app/tracker.js';
 import { readConfig, USAGE } from './config/config.js';
 import { LANDING_HTML } from './demo/landing.js';
 
@@ -30,7 +31,7 @@ if (auth.devMode) {
       '     is open without a key. Set JOBTRACKER_SECRET (and JOBTRACKER_WORKER_KEY) before exposing this server.\n',
   );
 }
-console.log(`jobtracker server listening on ${server.url}  (database ${config.db})`);
+console.log(`jobtracker server listening on ${server.url}  (database ${redactDbUrl(config.db ?? '')})`);
 if (config.demo) console.log(`Demo page: ${server.url}/   API: ${server.url}/api/health`);
 
 let closing = false;

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { registerDemoJobs } from '../demo/demo-jobs.js';
 import { JobEngine, type JobEngineOptions } from '../engine/engine.js';
 import { createRunner, type JobRunner, type RunnerOptions } from '../runner/runner.js';
+import { PgStore } from '../storage/pg/pg-store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { JobStore } from '../storage/store.js';
 import { type AppOptions, createJobApi, type JobApp } from './app.js';
@@ -10,7 +11,10 @@ import { type AppOptions, createJobApi, type JobApp } from './app.js';
 export const DEFAULT_DB = 'file:./data/jobtracker.db';
 
 export interface JobTrackerOptions extends Omit<AppOptions, 'engine'> {
-  /** `file:path.db` (default `file:./data/jobtracker.db`) or `:memory:`. */
+  /**
+   * `file:path.db` (default `file:./data/jobtracker.db`), `:memory:`, or `postgres://user@host/db` for
+   * several instances sharing one database (`?schema=name` keeps the tables in that schema).
+   */
   db?: string;
   /** Engine tuning: progress flush period, leases, retention. */
   engine?: Omit<JobEngineOptions, 'store'>;
@@ -28,22 +32,39 @@ export interface JobTracker extends JobApp {
 }
 
 /** Opens the store a `JOBTRACKER_DB` URL names, creating a file database's folder. */
-export function openStore(url: string): JobStore {
+export function openStore(url: string, onError?: (error: unknown) => void): JobStore {
   if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new Error('PostgreSQL storage is not available yet; use a file: or :memory: database.');
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    parsed.searchParams.delete('schema');
+    return new PgStore({ url: parsed.toString(), schema, onError });
   }
   if (url.startsWith('file:') && !url.startsWith('file::memory:')) {
     const path = url.slice('file:'.length).split('?')[0] ?? '';
     if (path) mkdirSync(dirname(path), { recursive: true });
   } else if (url !== ':memory:' && !url.startsWith('file::memory:')) {
-    throw new Error(`Unsupported database URL "${url}": use file:path.db or :memory:.`);
+    throw new Error(
+      `Unsupported database URL "${redactDbUrl(url)}": use file:path.db, :memory: or postgres://….`,
+    );
   }
   return new SqliteStore({ url });
 }
 
+/** A database URL fit for logs: without its password. */
+export function redactDbUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** Opens the database (applying migrations), starts the engine and the runner, and builds the app. */
 export async function createJobTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
-  const store = openStore(options.db ?? DEFAULT_DB);
+  const store = openStore(options.db ?? DEFAULT_DB, options.onError ?? options.engine?.onError);
   try {
     await store.migrate();
     const engine = new JobEngine({

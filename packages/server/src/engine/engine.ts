@@ -4,7 +4,7 @@ import { ApiError, conflict, notFound } from '../http/errors.js';
 import { createId, createSecretToken } from '../ids/ids.js';
 import { activeKeyOf, isActive, type JobRecord, toWireJob } from '../jobs/job-record.js';
 import { type JobCommand, transition } from '../jobs/state-machine.js';
-import type { JobFilter, JobStore, StoredEvent } from '../storage/store.js';
+import type { JobFilter, JobStore, StoredEvent, StoreTransaction } from '../storage/store.js';
 import { EventHub, type LiveEvent } from '../stream/hub.js';
 import { Mutex } from '../util/mutex.js';
 
@@ -68,7 +68,14 @@ export interface Snapshot {
   cursor: number;
 }
 
-export type JobChangeListener = (record: JobRecord) => void;
+/** What a change listener learns: enough to wake a waiting claim or stop a cancelled job's handler. */
+export type JobChange = Pick<JobRecord, 'id' | 'type' | 'status'>;
+
+export type JobChangeListener = (change: JobChange) => void;
+
+/** How a change is decided in shared mode, on the row as locked in the database: null changes nothing. */
+type Decide = (current: JobRecord) => JobCommand | null;
+type Amend = (next: JobRecord, current: JobRecord) => JobRecord;
 
 /** A job row changed in memory but not yet in the database. */
 interface UnflushedRow {
@@ -78,6 +85,14 @@ interface UnflushedRow {
 }
 
 const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+const ACTIVE: readonly JobStatus[] = ['pending', 'running'];
+const FEED_BATCH = 1000;
+/** Each instance reads the log this often even without notifications (a silently broken listener). */
+const FEED_SAFETY_READ_MS = 5000;
+const ACTIVE_SNAPSHOT_LIMIT = 10_000;
+
+/** An idempotency key taken by a concurrent create between our read and our insert. */
+class IdempotencyKeyTaken extends Error {}
 
 /**
  * The job engine: owns every change to a job. Changes are applied one at a time through the state
@@ -85,6 +100,12 @@ const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
  * before they are published; progress is published at once and committed with everything else
  * unflushed in one transaction at most every `progressFlushMs`. Events are published in cursor order,
  * so a client that resumes from any cursor it saw gets every event after it, once.
+ *
+ * When the store has a `feed` (several instances share a PostgreSQL database) the engine runs in
+ * shared mode: every change is decided on the row locked in the database and committed at once, the
+ * store gives its event a cursor in commit order, and every instance delivers every event, its own
+ * included, by reading the log after that cursor when the feed says it grew. Nothing is cached or
+ * published before it is committed, so any instance can resume any client from any cursor.
  */
 export class JobEngine {
   readonly hub = new EventHub();
@@ -111,12 +132,16 @@ export class JobEngine {
   // holding one may have seen versions the database lost, so it must take a fresh snapshot.
   #lostAfter = 0;
   #restartCursor = 0;
+  readonly #shared: boolean;
+  #feedRead: Promise<void> | null = null;
+  #feedAgain = false;
   #timers: NodeJS.Timeout[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #started = false;
 
   constructor(options: JobEngineOptions) {
     this.store = options.store;
+    this.#shared = options.store.feed !== undefined;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? ((error) => console.error('[jobtracker]', error));
     this.#options = {
@@ -135,6 +160,10 @@ export class JobEngine {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    if (this.#shared) {
+      await this.#startShared();
+      return;
+    }
     for (const job of await this.store.listActiveJobs()) this.#remember(job);
     this.#watermark = await this.store.pruneWatermark();
     this.#lostAfter = Math.max(await this.store.maxCursor(), this.#watermark);
@@ -142,17 +171,75 @@ export class JobEngine {
     this.#restartCursor = this.#lastCursor;
     this.#published = this.#lastCursor;
     await this.recoverExpiredLeases();
-    const every = (ms: number, task: () => Promise<unknown>) => {
-      const timer = setInterval(() => task().catch(this.#onError), ms);
-      timer.unref();
-      this.#timers.push(timer);
+    this.#every(this.#options.leaseCheckIntervalMs, () => this.recoverExpiredLeases());
+    this.#every(60_000, () => this.prune());
+  }
+
+  async #startShared(): Promise<void> {
+    const feed = this.store.feed;
+    if (!feed) return;
+    // Listening starts before the log's end is read: a commit in between is then read, not missed.
+    await feed.start((cursor) => {
+      if (cursor === null || cursor > this.#published) this.#readFeed().catch(this.#onError);
+    });
+    this.#watermark = await this.store.pruneWatermark();
+    this.#published = await this.store.maxCursor();
+    await this.recoverExpiredLeases();
+    this.#every(this.#options.leaseCheckIntervalMs, () => this.recoverExpiredLeases());
+    this.#every(FEED_SAFETY_READ_MS, () => this.#readFeed());
+    this.#every(60_000, () => this.prune());
+  }
+
+  #every(ms: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => task().catch(this.#onError), ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  /**
+   * Shared mode: delivers every event of the log after the last one delivered, in cursor order. One
+   * read at a time; a call during a read makes it read again, and resolves when that is done.
+   */
+  #readFeed(): Promise<void> {
+    if (this.#feedRead) {
+      this.#feedAgain = true;
+      return this.#feedRead;
+    }
+    const read = async () => {
+      try {
+        do {
+          this.#feedAgain = false;
+          for (;;) {
+            const events = await this.store.eventsAfterAll(this.#published, FEED_BATCH);
+            for (const event of events) this.#deliver(event);
+            if (events.length < FEED_BATCH) break;
+          }
+        } while (this.#feedAgain);
+      } finally {
+        this.#feedRead = null;
+      }
     };
-    every(this.#options.leaseCheckIntervalMs, () => this.recoverExpiredLeases());
-    every(60_000, () => this.prune());
+    this.#feedRead = read();
+    return this.#feedRead;
+  }
+
+  #deliver(event: StoredEvent): void {
+    if (event.cursor <= this.#published) return;
+    this.#publish(event);
+    if (this.#listeners.size === 0) return;
+    const job = JSON.parse(event.data) as { type: string; status: JobStatus };
+    this.#notify({ id: event.jobId, type: job.type, status: job.status });
+  }
+
+  /** Shared mode: what this instance committed is delivered before the command answers. */
+  async #delivered<T>(value: T): Promise<T> {
+    await this.#readFeed().catch(this.#onError);
+    return value;
   }
 
   /** Stops the timers and commits unflushed progress. The store stays open. */
   async stop(): Promise<void> {
+    if (this.#shared && this.#started) await this.store.feed?.stop();
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
@@ -207,7 +294,9 @@ export class JobEngine {
       statuses: FINISHED,
       limit: this.#options.snapshotFinishedLimit,
     });
-    const active = [...this.#active.values()].filter((job) => job.ownerId === ownerId);
+    const active = this.#shared
+      ? await this.store.listJobs(ownerId, { statuses: ACTIVE, limit: ACTIVE_SNAPSHOT_LIMIT })
+      : [...this.#active.values()].filter((job) => job.ownerId === ownerId);
     const jobs = [...active, ...finished]
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
       .map(toWireJob);
@@ -220,6 +309,12 @@ export class JobEngine {
    * empty and the caller sends a snapshot.
    */
   async changesSince(ownerId: string, since: number): Promise<Changes> {
+    if (this.#shared) {
+      // A cursor from another instance may be ahead of what this one has read; another instance's prune
+      // may have raised the watermark.
+      if (since > this.#published) await this.#readFeed();
+      this.#watermark = Math.max(this.#watermark, await this.store.pruneWatermark());
+    }
     const upTo = this.#published;
     const lost = since > this.#lostAfter && since < this.#restartCursor;
     if (since === 0 || lost || since < this.#watermark || since > upTo)
@@ -251,21 +346,23 @@ export class JobEngine {
     retryOf: string | null,
   ): Promise<CreateJobResponse> {
     const requestHash = idempotencyKey === undefined ? '' : hashRequest(input);
-    return this.#lock.run(async () => {
-      if (idempotencyKey !== undefined) {
-        const seen = await this.store.getIdempotencyKey(ownerId, idempotencyKey);
-        if (seen) {
-          if (seen.requestHash !== requestHash) {
-            throw new ApiError(
-              422,
-              'idempotency_key_reused',
-              'This Idempotency-Key was used before with a different request body.',
-            );
-          }
-          const job = await this.#load(seen.jobId);
-          if (job) return { job: toWireJob(job), created: false, reason: 'idempotency_key' };
-        }
+    const answerForKey = async (): Promise<CreateJobResponse | null> => {
+      if (idempotencyKey === undefined) return null;
+      const seen = await this.store.getIdempotencyKey(ownerId, idempotencyKey);
+      if (!seen) return null;
+      if (seen.requestHash !== requestHash) {
+        throw new ApiError(
+          422,
+          'idempotency_key_reused',
+          'This Idempotency-Key was used before with a different request body.',
+        );
       }
+      const job = await this.#load(seen.jobId);
+      return job ? { job: toWireJob(job), created: false, reason: 'idempotency_key' } : null;
+    };
+    return this.#exclusive(async () => {
+      const answered = await answerForKey();
+      if (answered) return answered;
       const scope = input.scope ?? null;
       const activeKey = input.dedupe === false ? null : activeKeyOf(input.type, scope);
       const rememberKey = async (jobId: string) => {
@@ -282,6 +379,7 @@ export class JobEngine {
       };
       const duplicateOf = async (): Promise<JobRecord | null> => {
         if (activeKey === null) return null;
+        if (this.#shared) return this.store.findActiveByKey(ownerId, activeKey);
         const cachedId = this.#activeByKey.get(`${ownerId}\u0000${activeKey}`);
         const cached = cachedId === undefined ? undefined : this.#active.get(cachedId);
         return cached ?? (await this.store.findActiveByKey(ownerId, activeKey));
@@ -320,20 +418,30 @@ export class JobEngine {
         completedAt: null,
       };
       const event = this.#eventFor(record);
-      const inserted = await this.store.transaction(async (tx) => {
-        if (!(await tx.insertJob(record))) return false;
-        await tx.appendEvents([event]);
-        if (idempotencyKey !== undefined) {
-          await tx.insertIdempotencyKey({
-            ownerId,
-            key: idempotencyKey,
-            requestHash,
-            jobId: record.id,
-            createdAt: now,
-          });
-        }
-        return true;
-      });
+      let inserted: boolean;
+      try {
+        inserted = await this.store.transaction(async (tx) => {
+          if (!(await tx.insertJob(record))) return false;
+          if (idempotencyKey !== undefined) {
+            const keyed = await tx.insertIdempotencyKey({
+              ownerId,
+              key: idempotencyKey,
+              requestHash,
+              jobId: record.id,
+              createdAt: now,
+            });
+            if (!keyed) throw new IdempotencyKeyTaken();
+          }
+          await tx.appendEvents([event]);
+          return true;
+        });
+      } catch (error) {
+        if (!(error instanceof IdempotencyKeyTaken)) throw error;
+        // A concurrent create with the same key (another instance) committed first: its job is the answer.
+        const answered = await answerForKey();
+        if (!answered) throw new ApiError(503, 'busy', 'The job could not be created; try again.');
+        return answered;
+      }
       if (!inserted) {
         // Another writer holds the unique (owner, active key) index: that job is the answer.
         const winner = await duplicateOf();
@@ -342,6 +450,7 @@ export class JobEngine {
         await rememberKey(winner.id);
         return { job: toWireJob(winner), created: false, reason: 'active_duplicate' };
       }
+      if (this.#shared) return this.#delivered<CreateJobResponse>({ job: toWireJob(record), created: true });
       this.#remember(record);
       this.#publish(event);
       this.#notify(record);
@@ -351,6 +460,14 @@ export class JobEngine {
 
   /** Cancels a pending or running job. Cancelling a cancelled job answers it unchanged. */
   async cancel(ownerId: string, id: string): Promise<Job> {
+    if (this.#shared) {
+      return toWireJob(
+        await this.#changeShared(id, (current) => {
+          if (current.ownerId !== ownerId) throw notFound();
+          return current.status === 'cancelled' ? null : { kind: 'cancel' };
+        }),
+      );
+    }
     const record = await this.#load(id);
     if (!record || record.ownerId !== ownerId) throw notFound();
     // A cancel of a cancelled job answers it unchanged, also when two cancels race (a double click):
@@ -384,6 +501,7 @@ export class JobEngine {
   async claim(options: ClaimOptions): Promise<ClaimedJob | null> {
     const types = new Set(options.types);
     const leaseMs = options.leaseMs ?? this.#options.defaultLeaseMs;
+    if (this.#shared) return this.#claimShared(options, leaseMs);
     return this.#lock.run(async () => {
       for (const candidate of this.#active.values()) {
         if (candidate.status !== 'pending' || !types.has(candidate.type)) continue;
@@ -436,6 +554,7 @@ export class JobEngine {
 
   /** Re-queues (while attempts remain) or fails every running job whose lease has expired. */
   async recoverExpiredLeases(): Promise<number> {
+    if (this.#shared) return this.#recoverShared();
     const now = this.#now();
     const expired = [...this.#active.values()].filter(
       (job) => job.status === 'running' && job.leaseExpiresAt !== null && job.leaseExpiresAt <= now,
@@ -450,21 +569,10 @@ export class JobEngine {
         if (job.attempt < job.maxAttempts) {
           await this.#changeLocked(job.id, { kind: 'requeue' }, true, (next) => ({
             ...next,
-            message: `The worker stopped responding; the job will start again (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+            message: requeueMessage(job),
           }));
         } else {
-          await this.#changeLocked(
-            job.id,
-            {
-              kind: 'fail',
-              error: {
-                code: 'worker_lost',
-                message: `The worker stopped responding and all ${job.maxAttempts} attempts are used.`,
-                retryable: true,
-              },
-            },
-            true,
-          );
+          await this.#changeLocked(job.id, lostWorkerFailure(job), true);
         }
         recovered++;
       });
@@ -587,9 +695,7 @@ export class JobEngine {
     command: JobCommand,
     durable: boolean,
   ): Promise<JobRecord> {
-    return this.#lock.run(async () => {
-      const job = await this.#load(id);
-      if (!job) throw notFound();
+    const checkLease = (job: JobRecord) => {
       if (job.status === 'cancelled')
         throw conflict('job_cancelled', 'The job was cancelled; stop working on it.');
       if (job.leaseToken === null || job.leaseToken !== leaseToken) {
@@ -598,8 +704,90 @@ export class JobEngine {
           'This lease is no longer valid: the job was re-queued, finished or given to another worker.',
         );
       }
+    };
+    if (this.#shared) {
+      return this.#changeShared(id, (current) => {
+        checkLease(current);
+        return command;
+      });
+    }
+    return this.#lock.run(async () => {
+      const job = await this.#load(id);
+      if (!job) throw notFound();
+      checkLease(job);
       return this.#changeLocked(id, command, durable);
     });
+  }
+
+  // ---- shared mode -----------------------------------------------------------------------------
+
+  /** Decides a change on the row locked in the database, commits it with its event, and delivers it. */
+  async #changeShared(id: string, decide: Decide, amend: Amend = (next) => next): Promise<JobRecord> {
+    const now = this.#now();
+    const { record, changed } = await this.store.transaction(async (tx) => {
+      const current = await tx.lockJob(id);
+      if (!current) throw notFound();
+      const command = decide(current);
+      if (!command) return { record: current, changed: false };
+      return { record: await this.#applyShared(tx, current, command, now, amend), changed: true };
+    });
+    return changed ? this.#delivered(record) : record;
+  }
+
+  async #applyShared(
+    tx: StoreTransaction,
+    current: JobRecord,
+    command: JobCommand,
+    now: number,
+    amend: Amend = (next) => next,
+  ): Promise<JobRecord> {
+    const outcome = transition(current, command, now);
+    if (!outcome.ok) throw conflict(outcome.code, outcome.message);
+    const next = outcome.visible ? amend(outcome.job, current) : outcome.job;
+    if (!(await tx.updateJob(next, current.version))) {
+      throw new ApiError(503, 'busy', 'The job is being changed by another writer; try again.');
+    }
+    if (outcome.visible) await tx.appendEvents([this.#eventFor(next)]);
+    return next;
+  }
+
+  async #claimShared(options: ClaimOptions, leaseMs: number): Promise<ClaimedJob | null> {
+    const leaseToken = createSecretToken();
+    const now = this.#now();
+    const leaseExpiresAt = now + leaseMs;
+    const job = await this.store.transaction(async (tx) => {
+      const candidate = await tx.lockNextPending(options.types);
+      if (!candidate) return null;
+      const command: JobCommand = { kind: 'start', leaseToken, leaseExpiresAt, workerId: options.workerId };
+      return this.#applyShared(tx, candidate, command, now);
+    });
+    if (!job) return null;
+    await this.#delivered(null);
+    return { job: toWireJob(job), ownerId: job.ownerId, input: job.input, leaseToken, leaseExpiresAt };
+  }
+
+  async #recoverShared(): Promise<number> {
+    let recovered = 0;
+    for (const stale of await this.store.listExpiredLeases(this.#now(), 100)) {
+      // Another instance may recover it, or its worker extend the lease, first: decided on the locked row.
+      const now = this.#now();
+      await this.#changeShared(
+        stale.id,
+        (job) => {
+          if (job.status !== 'running' || job.leaseExpiresAt === null || job.leaseExpiresAt > now)
+            return null;
+          recovered++;
+          return job.attempt < job.maxAttempts ? { kind: 'requeue' } : lostWorkerFailure(job);
+        },
+        (next, job) => (next.status === 'pending' ? { ...next, message: requeueMessage(job) } : next),
+      );
+    }
+    return recovered;
+  }
+
+  /** Runs `work` alone on this instance; in shared mode the database's locks and indexes decide instead. */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.#shared ? work() : this.#lock.run(work);
   }
 
   async #changeLocked(
@@ -654,6 +842,7 @@ export class JobEngine {
   }
 
   #remember(record: JobRecord): void {
+    if (this.#shared) return;
     if (!isActive(record.status)) {
       this.#forget(record.id);
       return;
@@ -679,7 +868,7 @@ export class JobEngine {
 
   #eventFor(record: JobRecord): StoredEvent {
     return {
-      cursor: this.#nextCursor(),
+      cursor: this.#shared ? 0 : this.#nextCursor(),
       ownerId: record.ownerId,
       jobId: record.id,
       version: record.version,
@@ -694,16 +883,28 @@ export class JobEngine {
     this.hub.publish(toLiveEvent(event));
   }
 
-  #notify(record: JobRecord): void {
+  #notify(change: JobChange): void {
     for (const listener of this.#listeners) {
       try {
-        listener(record);
+        listener(change);
       } catch (error) {
         this.#onError(error);
       }
     }
   }
 }
+
+const requeueMessage = (job: JobRecord) =>
+  `The worker stopped responding; the job will start again (attempt ${job.attempt + 1} of ${job.maxAttempts}).`;
+
+const lostWorkerFailure = (job: JobRecord): JobCommand => ({
+  kind: 'fail',
+  error: {
+    code: 'worker_lost',
+    message: `The worker stopped responding and all ${job.maxAttempts} attempts are used.`,
+    retryable: true,
+  },
+});
 
 function toLiveEvent(event: StoredEvent): LiveEvent {
   return {

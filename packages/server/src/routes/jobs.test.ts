@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { JobTracker } from '../app/tracker.js';
-import { caller, openTestTracker, tokenFor, WORKER_KEY } from '../testing/helpers.js';
+import { caller, openTestTracker, TEST_DIALECT, tokenFor, WORKER_KEY } from '../testing/helpers.js';
 
 describe('owner routes', () => {
   let tracker: JobTracker;
@@ -215,7 +215,7 @@ describe('owner routes', () => {
 
   it('serves health and an OpenAPI 3.1 document that names every route', async () => {
     const health = await call('/api/health');
-    assert.deepEqual([health.status, health.json.status, health.json.storage], [200, 'ok', 'sqlite']);
+    assert.deepEqual([health.status, health.json.status, health.json.storage], [200, 'ok', TEST_DIALECT]);
     const doc = await call('/api/openapi.json');
     assert.equal(doc.json.openapi, '3.1.0');
     const paths = Object.keys(doc.json.paths);

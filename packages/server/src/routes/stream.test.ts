@@ -8,6 +8,7 @@ import { KEEP_ALIVE_MS, type RunningServer, startServer } from '../app/server.js
 import {
   delay,
   eventually,
+  openTestDatabase,
   openTestTracker,
   readBody,
   SECRET,
@@ -24,10 +25,13 @@ describe('job stream over a real HTTP server on a file database', () => {
   const bob = tokenFor('bob');
   const open: AbortController[] = [];
 
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+
   before(async () => {
+    database = await openTestDatabase(`file:${join(dir, 'stream.db')}`);
     server = await startServer({
       port: 0,
-      db: `file:${join(dir, 'stream.db')}`,
+      db: database.db,
       secret: SECRET,
       workerKey: WORKER_KEY,
       heartbeatMs: 200,
@@ -39,6 +43,7 @@ describe('job stream over a real HTTP server on a file database', () => {
   after(async () => {
     for (const controller of open) controller.abort();
     await server.close();
+    await database.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

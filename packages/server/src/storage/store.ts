@@ -37,9 +37,32 @@ export interface StoreTransaction {
    * were left as they were.
    */
   updateJobs(updates: readonly { job: JobRecord; expectedVersion: number }[]): Promise<string[]>;
-  /** Appends events, in the order given. */
+  /**
+   * Appends events, in the order given. A store with a `feed` (several processes share it) assigns the
+   * cursors itself, rising in commit order, and ignores those given.
+   */
   appendEvents(events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * Reads a job and keeps other writers off its row until the transaction ends (PostgreSQL: `FOR
+   * UPDATE`; SQLite's write transactions take turns anyway).
+   */
+  lockJob(id: string): Promise<JobRecord | null>;
+  /** The oldest pending job of these types that no other transaction holds, locked like `lockJob`. */
+  lockNextPending(types: readonly string[]): Promise<JobRecord | null>;
   insertIdempotencyKey(record: IdempotencyRecord): Promise<boolean>;
+}
+
+/**
+ * Tells a process that other processes appended to the event log. Notifications may be late, merged or
+ * lost (a dropped connection): they only say when to read the log, which stays the truth.
+ */
+export interface ChangeFeed {
+  /**
+   * Starts listening. `onChange` gets the highest cursor a notification carried, or null when some may
+   * have been missed (the listener reconnected): the caller then reads whatever the log holds.
+   */
+  start(onChange: (cursor: number | null) => void): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
@@ -48,6 +71,11 @@ export interface StoreTransaction {
  */
 export interface JobStore {
   readonly dialect: string;
+  /**
+   * Present when several API processes share this database: each engine then delivers every change,
+   * its own included, from the log in cursor order, and decides each change on the locked row.
+   */
+  readonly feed?: ChangeFeed;
   migrate(): Promise<void>;
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getJob(id: string): Promise<JobRecord | null>;
@@ -57,6 +85,10 @@ export interface JobStore {
   getIdempotencyKey(ownerId: string, key: string): Promise<IdempotencyRecord | null>;
   /** Events of one owner with `after < cursor <= upTo`, oldest first, at most `limit`. */
   eventsAfter(ownerId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
+  /** Events of every owner with `cursor > after`, oldest first, at most `limit`: what a feed reader delivers. */
+  eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]>;
+  /** Running jobs whose lease expired at or before `now`, oldest first, at most `limit`. */
+  listExpiredLeases(now: number, limit: number): Promise<JobRecord[]>;
   maxCursor(): Promise<number>;
   ownerMaxCursor(ownerId: string): Promise<number>;
   /**

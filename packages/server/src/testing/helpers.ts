@@ -1,5 +1,6 @@
 import { createJobTracker, type JobTracker, type JobTrackerOptions } from '../app/tracker.js';
 import { signToken } from '../auth/jwt.js';
+import { openTestSchema } from '../storage/pg/test-database.js';
 
 export const SECRET = 'test-secret-with-enough-entropy-0123456789';
 export const WORKER_KEY = 'test-worker-key';
@@ -7,15 +8,45 @@ export const WORKER_KEY = 'test-worker-key';
 export const tokenFor = (sub: string, expiresInSeconds = 3600) =>
   signToken({ sub, expiresInSeconds }, SECRET);
 
-/** A tracker on an in-memory database with JWT auth and a worker key. */
-export function openTestTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
-  return createJobTracker({
-    db: ':memory:',
-    secret: SECRET,
-    workerKey: WORKER_KEY,
-    onError: () => {},
-    ...options,
-  });
+/**
+ * The dialect the API suites run on: SQLite unless `JOBTRACKER_TEST_DIALECT=postgres`, when each tracker
+ * gets a fresh schema of the test PostgreSQL database (`JOBTRACKER_TEST_PG_URL`), dropped on close.
+ */
+export const TEST_DIALECT = process.env.JOBTRACKER_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * A database for one test: `fallback` (a SQLite URL) on SQLite, else a fresh PostgreSQL schema, which
+ * `drop` removes.
+ */
+export async function openTestDatabase(fallback: string): Promise<{ db: string; drop(): Promise<void> }> {
+  if (TEST_DIALECT === 'sqlite') return { db: fallback, drop: async () => {} };
+  const database = await openTestSchema();
+  const db = new URL(database.url);
+  db.searchParams.set('schema', database.schema);
+  return { db: db.toString(), drop: () => database.drop() };
+}
+
+/**
+ * A tracker with JWT auth and a worker key, on an in-memory database, or on a fresh PostgreSQL schema
+ * when the suite runs on PostgreSQL. A `db` in `options` is used as given.
+ */
+export async function openTestTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
+  const base = { secret: SECRET, workerKey: WORKER_KEY, onError: () => {} };
+  if (options.db !== undefined) return createJobTracker({ ...base, ...options });
+  const database = await openTestDatabase(':memory:');
+  const tracker = await createJobTracker({ ...base, ...options, db: database.db }).catch(
+    async (error: unknown) => {
+      await database.drop();
+      throw error;
+    },
+  );
+  return {
+    ...tracker,
+    async close() {
+      await tracker.close();
+      await database.drop();
+    },
+  };
 }
 
 /** Calls an app as a user (or a worker) with JSON in and out. */

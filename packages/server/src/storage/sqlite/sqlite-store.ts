@@ -123,6 +123,21 @@ function transactionOf(tx: Tx): StoreTransaction {
         await raw.execute({ sql: INSERT_EVENTS + chunk.map(() => EVENT_ROW).join(', '), args });
       }
     },
+    async lockJob(id) {
+      const row = await tx.select().from(jobs).where(eq(jobs.id, id)).get();
+      return row ? fromRow(row) : null;
+    },
+    async lockNextPending(types) {
+      if (types.length === 0) return null;
+      const row = await tx
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.status, 'pending'), inArray(jobs.type, [...types])))
+        .orderBy(asc(jobs.createdAt), asc(jobs.id))
+        .limit(1)
+        .get();
+      return row ? fromRow(row) : null;
+    },
     async insertIdempotencyKey(record) {
       const rows = await tx
         .insert(idempotencyKeys)
@@ -240,6 +255,30 @@ export class SqliteStore implements JobStore {
           .orderBy(asc(jobEvents.cursor))
           .limit(limit),
     );
+  }
+
+  eventsAfterAll(after: number, limit: number) {
+    return this.#use(
+      (): Promise<StoredEvent[]> =>
+        this.db
+          .select()
+          .from(jobEvents)
+          .where(gt(jobEvents.cursor, after))
+          .orderBy(asc(jobEvents.cursor))
+          .limit(limit),
+    );
+  }
+
+  listExpiredLeases(now: number, limit: number) {
+    return this.#use(async () => {
+      const rows = await this.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.status, 'running'), lte(jobs.leaseExpiresAt, now)))
+        .orderBy(asc(jobs.leaseExpiresAt), asc(jobs.id))
+        .limit(limit);
+      return rows.map(fromRow);
+    });
   }
 
   maxCursor() {

@@ -1,0 +1,92 @@
+import {
+  bigint,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// The SQLite schema's tables and indexes, column for column: JSON stays text, times are epoch ms.
+const epochMs = (name: string) => bigint(name, { mode: 'number' });
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    type: text('type').notNull(),
+    scope: text('scope'),
+    title: text('title'),
+    status: text('status', {
+      enum: ['pending', 'running', 'completed', 'failed', 'cancelled'],
+    }).notNull(),
+    progress: doublePrecision('progress'),
+    message: text('message'),
+    input: text('input'),
+    result: text('result'),
+    error: text('error'),
+    attempt: integer('attempt').notNull(),
+    maxAttempts: integer('max_attempts').notNull(),
+    retryOf: text('retry_of'),
+    activeKey: text('active_key'),
+    leaseToken: text('lease_token'),
+    leaseExpiresAt: epochMs('lease_expires_at'),
+    workerId: text('worker_id'),
+    version: integer('version').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    startedAt: epochMs('started_at'),
+    updatedAt: epochMs('updated_at').notNull(),
+    completedAt: epochMs('completed_at'),
+  },
+  (t) => [
+    uniqueIndex('jobs_owner_active_key').on(t.ownerId, t.activeKey),
+    index('jobs_owner_created').on(t.ownerId, t.createdAt),
+    index('jobs_status').on(t.status),
+  ],
+);
+
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    cursor: bigint('cursor', { mode: 'number' }).primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    jobId: text('job_id').notNull(),
+    version: integer('version').notNull(),
+    data: text('data').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [
+    index('job_events_owner_cursor').on(t.ownerId, t.cursor),
+    index('job_events_created').on(t.createdAt),
+  ],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    ownerId: text('owner_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    jobId: text('job_id').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.key] }), index('idempotency_created').on(t.createdAt)],
+);
+
+export const meta = pgTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+/**
+ * One row (id 1) holding the last event cursor handed out: appending events raises it, and its row lock,
+ * held until commit, makes cursors rise in commit order across processes.
+ */
+export const eventSequence = pgTable('event_sequence', {
+  id: smallint('id').primaryKey(),
+  value: bigint('value', { mode: 'number' }).notNull(),
+});

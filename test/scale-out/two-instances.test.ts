@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
+import { createWorkerApi } from '@jobtracker/sdk/worker';
+import { type ServerProcess, startServerProcess } from '../../packages/sdk/src/testing/server-process.js';
+import { openTestSchema } from '../../packages/server/src/storage/pg/test-database.js';
+import { SECRET, SseReader, tokenFor, WORKER_KEY } from '../../packages/server/src/testing/helpers.js';
+import { type Balancer, startBalancer } from './balancer.js';
+
+// Several API processes on one PostgreSQL database: a client on one instance sees what a worker reports
+// to another, in order; a client whose instance dies resumes on another from its cursor, losing nothing;
+// dedupe holds across instances.
+
+const env = { JOBTRACKER_SECRET: SECRET, JOBTRACKER_WORKER_KEY: WORKER_KEY };
+const TYPE = 'scale.report';
+const FAILOVER_TYPE = 'scale.failover';
+
+let database: Awaited<ReturnType<typeof openTestSchema>>;
+let db: string;
+const processes: ServerProcess[] = [];
+const closers: (() => Promise<unknown> | unknown)[] = [];
+
+before(async () => {
+  database = await openTestSchema();
+  const url = new URL(database.url);
+  url.searchParams.set('schema', database.schema);
+  db = url.toString();
+});
+
+after(async () => {
+  for (const close of closers.reverse()) await close();
+  await Promise.all(processes.map((server) => server.kill()));
+  await database?.drop();
+});
+
+/** Starts instances together, so that they also race to migrate the new schema. */
+async function startInstances(count: number): Promise<ServerProcess[]> {
+  const started = await Promise.all(Array.from({ length: count }, () => startServerProcess({ db, env })));
+  processes.push(...started);
+  return started;
+}
+
+async function openStream(baseUrl: string, token: string, lastEventId?: string) {
+  const controller = new AbortController();
+  closers.push(() => controller.abort());
+  const response = await fetch(`${baseUrl}/api/jobs/stream`, {
+    headers: { Authorization: `Bearer ${token}`, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  assert.equal(response.status, 200);
+  const reader = new SseReader(response);
+  await reader.until(() => reader.ready.length > 0, 10_000, 'the stream to be ready');
+  return { reader, close: () => controller.abort() };
+}
+
+async function createJob(baseUrl: string, token: string, body: Record<string, unknown>) {
+  const response = await fetch(`${baseUrl}/api/jobs`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.ok(response.status === 200 || response.status === 201, `create answered ${response.status}`);
+  return (await response.json()) as { job: Job; created: boolean };
+}
+
+/** The versions of one job's `job` events, in the order they arrived. */
+const versionsOf = (readers: SseReader[], jobId: string) =>
+  readers.flatMap((reader) => reader.jobs().filter((job) => job.id === jobId)).map((job) => job.version);
+
+const cursorsOf = (reader: SseReader) =>
+  reader.events.filter((event) => event.event === 'job').map((event) => BigInt(event.id ?? '0'));
+
+const rising = (values: readonly bigint[]) =>
+  values.every((value, i) => i === 0 || value > (values[i - 1] ?? 0n));
+
+describe('two API instances on one PostgreSQL database', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+
+  before(async () => {
+    [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
+  });
+
+  it('delivers to a client on one instance the progress and completion a worker reports to the other, in order', async () => {
+    const token = tokenFor('ada');
+    const { reader } = await openStream(a.url, token);
+    const sdk: JobClient = createJobClient({
+      baseUrl: `${a.url}/api`,
+      token,
+      transport: 'sse',
+      storage: null,
+    });
+    const completions: string[] = [];
+    sdk.on('completed', (job) => completions.push(job.id));
+    const stopJobs = sdk.$jobs.listen(() => {});
+    closers.push(stopJobs);
+
+    const { job } = await createJob(a.url, token, { type: TYPE, scope: 'in-order' });
+    const worker = createWorkerApi({ baseUrl: `${b.url}/api`, workerKey: WORKER_KEY });
+    const claimed = await worker.claim({ types: [TYPE], workerId: 'worker-on-b' });
+    assert.equal(claimed?.job.id, job.id, 'the worker on B claims the job created on A');
+    const lease = claimed?.leaseToken ?? '';
+    for (let step = 1; step <= 9; step++) {
+      await worker.progress(job.id, lease, { progress: step * 10, message: `Step ${step} of 10` });
+    }
+    await worker.complete(job.id, lease, { url: '/reports/1', summary: 'Report ready' });
+
+    await reader.until(
+      () => reader.jobs().some((event) => event.id === job.id && event.status === 'completed'),
+      10_000,
+      'the completion on A',
+    );
+    // Every version once, in order: created (1), claimed (2), nine progress steps (3–11), completed (12).
+    assert.deepEqual(
+      versionsOf([reader], job.id),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    const progress = reader
+      .jobs()
+      .filter((event) => event.id === job.id && event.status === 'running')
+      .map((event) => event.progress as number | null);
+    assert.deepEqual(progress, [null, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    assert.ok(rising(cursorsOf(reader)), 'cursors rise');
+
+    const deadline = Date.now() + 10_000;
+    while (completions.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(completions, [job.id], 'the SDK client on A announces the completion once');
+    assert.equal(sdk.$jobs.get()[job.id]?.status, 'completed');
+  });
+
+  it('yields one job when instances race to create the same type and scope', async () => {
+    const token = tokenFor('grace');
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        createJob(i % 2 === 0 ? a.url : b.url, token, { type: TYPE, scope: 'raced' }),
+      ),
+    );
+    assert.equal(answers.filter((answer) => answer.created).length, 1, 'exactly one created');
+    assert.equal(new Set(answers.map((answer) => answer.job.id)).size, 1, 'every answer names that job');
+
+    const keyed = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${(i % 2 === 0 ? a : b).url}/api/jobs`, {
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${token}`,
+            'Content-Type': 'application/json',
+            'Idempotency-Key': 'same-key',
+          },
+          body: JSON.stringify({ type: TYPE, scope: 'keyed', dedupe: false }),
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as any })),
+      ),
+    );
+    assert.deepEqual(
+      keyed.map((answer) => answer.status).filter((status) => status !== 200 && status !== 201),
+      [],
+    );
+    assert.equal(new Set(keyed.map((answer) => answer.body.job.id)).size, 1, 'one job for one key');
+
+    const list = await fetch(`${b.url}/api/jobs?status=pending,running`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const { jobs } = (await list.json()) as { jobs: Job[] };
+    assert.equal(jobs.length, 2, 'one raced job and one keyed job, seen from either instance');
+  });
+});
+
+describe('an instance killed under its clients', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let balancer: Balancer;
+
+  before(async () => {
+    [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
+    balancer = await startBalancer([a.port, b.port]);
+    closers.push(() => balancer.close());
+  });
+
+  it('moves its clients to the other instance, which resumes them from their cursor without a lost event', async () => {
+    const token = tokenFor('linus');
+    const sdk: JobClient = createJobClient({
+      baseUrl: `${balancer.url}/api`,
+      token,
+      transport: 'sse',
+      storage: null,
+    });
+    const completions: string[] = [];
+    sdk.on('completed', (job) => completions.push(job.id));
+    closers.push(sdk.$jobs.listen(() => {}));
+
+    const first = await openStream(balancer.url, token);
+    const { job } = await createJob(balancer.url, token, { type: FAILOVER_TYPE, scope: 'failover' });
+    const worker = createWorkerApi({ baseUrl: `${b.url}/api`, workerKey: WORKER_KEY });
+    const claimed = await worker.claim({ types: [FAILOVER_TYPE], workerId: 'worker-on-b' });
+    assert.equal(claimed?.job.id, job.id);
+    const lease = claimed?.leaseToken ?? '';
+    let step = 0;
+    const report = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        step++;
+        await worker.progress(job.id, lease, { progress: step * 5, message: `Step ${step}` });
+      }
+    };
+    await report(5);
+    await first.reader.until(
+      () => versionsOf([first.reader], job.id).includes(7),
+      10_000,
+      'the first steps on A',
+    );
+    assert.equal(balancer.routed[0], a.port, 'the first stream went to A');
+
+    await a.kill();
+    await first.reader.ended$();
+    await report(5); // while the client is away
+    const second = await openStream(balancer.url, token, first.reader.lastId);
+    await report(5);
+    await worker.complete(job.id, lease, { url: '/reports/failover' });
+    await second.reader.until(
+      () => second.reader.jobs().some((event) => event.id === job.id && event.status === 'completed'),
+      10_000,
+      'the completion on B',
+    );
+
+    assert.equal(balancer.routed.at(-1), b.port, 'the resumed stream went to B');
+    assert.equal(second.reader.ready.length, 1);
+    assert.equal(
+      second.reader.events.filter((event) => event.event === 'reset' || event.event === 'snapshot').length,
+      0,
+      'B resumed the cursor A gave: a replay, not a reset',
+    );
+    // created (1), claimed (2), fifteen progress steps (3–17), completed (18): each once, in order.
+    assert.deepEqual(
+      versionsOf([first.reader, second.reader], job.id),
+      Array.from({ length: 18 }, (_, i) => i + 1),
+    );
+    assert.ok(
+      rising([...cursorsOf(first.reader), ...cursorsOf(second.reader)]),
+      'cursors rise across instances',
+    );
+
+    const deadline = Date.now() + 15_000;
+    while (completions.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(completions, [job.id], 'the SDK client followed to B and announced the completion once');
+    assert.equal(sdk.$jobs.get()[job.id]?.progress, 100);
+  });
+});
