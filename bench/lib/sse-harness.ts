@@ -177,34 +177,14 @@ export interface OurServer extends ServerChild {
 export async function startOurServer(): Promise<OurServer> {
   const dir = mkdtempSync(join(tmpdir(), 'jobtracker-bench-sse-'));
   tempDirs.add(dir);
-  const secret = randomBytes(24).toString('base64url');
-  const workerKey = randomBytes(24).toString('base64url');
+  const credentials = {
+    secret: randomBytes(24).toString('base64url'),
+    workerKey: randomBytes(24).toString('base64url'),
+  };
   try {
-    const server = await startChild(
-      'jobtracker',
-      [
-        '--expose-gc',
-        '--conditions=source',
-        '--import',
-        'tsx',
-        '--import',
-        PROBE,
-        CLI,
-        '--port',
-        '0',
-        '--db',
-        `file:${join(dir, 'jobs.db')}`,
-        '--secret',
-        secret,
-        '--worker-key',
-        workerKey,
-      ],
-      { JOBTRACKER_SECRET: '', JOBTRACKER_WORKER_KEY: '' },
-    );
+    const server = await startOurServerOn(`file:${join(dir, 'jobs.db')}`, credentials);
     return {
       ...server,
-      secret,
-      workerKey,
       async stop() {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -214,6 +194,39 @@ export async function startOurServer(): Promise<OurServer> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The same CLI on a database the caller names (e.g. `postgres://…?schema=…`, shared by several
+ * instances started with the same credentials); the caller owns the database.
+ */
+export async function startOurServerOn(
+  db: string,
+  credentials: { secret: string; workerKey: string },
+  name = 'jobtracker',
+): Promise<OurServer> {
+  const server = await startChild(
+    name,
+    [
+      '--expose-gc',
+      '--conditions=source',
+      '--import',
+      'tsx',
+      '--import',
+      PROBE,
+      CLI,
+      '--port',
+      '0',
+      '--db',
+      db,
+      '--secret',
+      credentials.secret,
+      '--worker-key',
+      credentials.workerKey,
+    ],
+    { JOBTRACKER_SECRET: '', JOBTRACKER_WORKER_KEY: '' },
+  );
+  return { ...server, ...credentials };
 }
 
 /** The bare node:http SSE server (sse-bare-server.ts); `jobTemplate` is a job as ours sends it. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
+import pg from 'pg';
 import { type ServerProcess, startServerProcess } from '../../packages/sdk/src/testing/server-process.js';
+import { FEED_APPLICATION_NAME } from '../../packages/server/src/storage/pg/pg-feed.js';
 import { openTestSchema } from '../../packages/server/src/storage/pg/test-database.js';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '../../packages/server/src/testing/helpers.js';
 import { type Balancer, startBalancer } from './balancer.js';
@@ -13,6 +15,8 @@ import { type Balancer, startBalancer } from './balancer.js';
 
 const env = { JOBTRACKER_SECRET: SECRET, JOBTRACKER_WORKER_KEY: WORKER_KEY };
 const TYPE = 'scale.report';
+/** Clients moved at once by the crowd failover test: `JOBTRACKER_SCALE_OUT_FULL=1` for the full count. */
+const CROWD = process.env.JOBTRACKER_SCALE_OUT_FULL === '1' ? 300 : 12;
 const FAILOVER_TYPE = 'scale.failover';
 
 let database: Awaited<ReturnType<typeof openTestSchema>>;
@@ -165,6 +169,65 @@ describe('two API instances on one PostgreSQL database', () => {
   });
 });
 
+/** The backends of this schema's listeners (one per instance), as `pg_stat_activity` shows them. */
+async function listeners(client: pg.Client): Promise<number[]> {
+  const { rows } = await client.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE '%' || $2 || '%' ORDER BY pid",
+    [FEED_APPLICATION_NAME, database.schema],
+  );
+  return rows.map((row) => row.pid);
+}
+
+describe('listener connections dropped by the database', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let admin: pg.Client;
+
+  before(async () => {
+    [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
+    admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    closers.push(() => admin.end());
+  });
+
+  it('loses no event committed while the instances were not listening', async () => {
+    const token = tokenFor('barbara');
+    const { reader } = await openStream(a.url, token);
+    const { job } = await createJob(a.url, token, { type: 'scale.dropped', scope: 'x' });
+    const worker = createWorkerApi({ baseUrl: `${b.url}/api`, workerKey: WORKER_KEY });
+    const claimed = await worker.claim({ types: ['scale.dropped'], workerId: 'worker-on-b' });
+    const lease = claimed?.leaseToken ?? '';
+    await reader.until(() => versionsOf([reader], job.id).includes(2), 10_000, 'the claim on A');
+
+    const before = await listeners(admin);
+    assert.ok(before.length >= 2, `both instances listen (${before.length} listeners)`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);
+    for (let step = 1; step <= 5; step++) {
+      await worker.progress(job.id, lease, { progress: step * 10 });
+    }
+    await worker.complete(job.id, lease, null);
+
+    await reader.until(
+      () => reader.jobs().some((event) => event.id === job.id && event.status === 'completed'),
+      10_000,
+      'the events committed while A was not listening',
+    );
+    assert.deepEqual(versionsOf([reader], job.id), [1, 2, 3, 4, 5, 6, 7, 8]);
+    const deadline = Date.now() + 10_000;
+    let after = await listeners(admin);
+    // Every instance on this schema listens again (those of the suite above too).
+    while (after.filter((pid) => !before.includes(pid)).length < before.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await listeners(admin);
+    }
+    assert.equal(
+      after.filter((pid) => !before.includes(pid)).length,
+      before.length,
+      'every instance listens again',
+    );
+  });
+});
+
 describe('an instance killed under its clients', () => {
   let a: ServerProcess;
   let b: ServerProcess;
@@ -242,5 +305,74 @@ describe('an instance killed under its clients', () => {
     while (completions.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(completions, [job.id], 'the SDK client followed to B and announced the completion once');
     assert.equal(sdk.$jobs.get()[job.id]?.progress, 100);
+  });
+});
+
+describe('an instance killed under many clients', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let balancer: Balancer;
+
+  before(async () => {
+    [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
+    balancer = await startBalancer([a.port, b.port]);
+    closers.push(() => balancer.close());
+  });
+
+  it(`moves ${CROWD} clients at once, each resuming its own job without a gap`, async () => {
+    const type = 'scale.crowd';
+    const users = Array.from({ length: CROWD }, (_, i) => `crowd-${i}`);
+    const streams = await Promise.all(users.map((user) => openStream(balancer.url, tokenFor(user))));
+    const jobIds: string[] = [];
+    for (const user of users) jobIds.push((await createJob(balancer.url, tokenFor(user), { type })).job.id);
+    const worker = createWorkerApi({ baseUrl: `${b.url}/api`, workerKey: WORKER_KEY });
+    const leases = new Map<string, string>();
+    for (let i = 0; i < CROWD; i++) {
+      const claimed = await worker.claim({ types: [type], workerId: 'crowd-worker' });
+      if (claimed) leases.set(claimed.job.id, claimed.leaseToken);
+    }
+    assert.equal(leases.size, CROWD);
+    const step = async (progress: number) => {
+      const results = await worker.progressMany(
+        [...leases].map(([id, leaseToken]) => ({ id, leaseToken, progress, message: `${progress}%` })),
+      );
+      assert.deepEqual(
+        results.filter((result) => 'error' in result),
+        [],
+      );
+    };
+    await step(10);
+    await Promise.all(
+      streams.map(({ reader }, i) =>
+        reader.until(() => versionsOf([reader], jobIds[i] ?? '').includes(3), 10_000, 'the first step'),
+      ),
+    );
+
+    await a.kill();
+    await Promise.all(streams.map(({ reader }) => reader.ended$()));
+    await step(20);
+    const resumed = await Promise.all(
+      users.map((user, i) => openStream(balancer.url, tokenFor(user), streams[i]?.reader.lastId)),
+    );
+    await step(30);
+    for (const [id, leaseToken] of leases) await worker.complete(id, leaseToken, null);
+    await Promise.all(
+      resumed.map(({ reader }, i) =>
+        reader.until(
+          () => reader.jobs().some((event) => event.id === jobIds[i] && event.status === 'completed'),
+          15_000,
+          'the completion',
+        ),
+      ),
+    );
+    for (const [i, id] of jobIds.entries()) {
+      const readers = [streams[i]?.reader, resumed[i]?.reader].filter((reader) => reader !== undefined);
+      assert.deepEqual(
+        versionsOf(readers, id),
+        [1, 2, 3, 4, 5, 6],
+        `every version of ${users[i]}'s job, once`,
+      );
+      assert.equal(resumed[i]?.reader.events.filter((event) => event.event === 'reset').length, 0);
+    }
   });
 });

@@ -41,6 +41,21 @@ export interface CreateJobInput {
   dedupe?: boolean;
 }
 
+export interface ProgressUpdate {
+  progress?: number | null;
+  message?: string | null;
+  /** Extends the lease by this much from now; the default lease when omitted. */
+  leaseMs?: number;
+}
+
+export interface BatchProgressUpdate extends ProgressUpdate {
+  id: string;
+  leaseToken: string;
+}
+
+/** One answer of `progressMany`: the job as it now is, or why this update was refused. */
+export type BatchOutcome = { job: Job } | { error: ApiError };
+
 export interface ClaimOptions {
   types: readonly string[];
   workerId: string;
@@ -525,16 +540,57 @@ export class JobEngine {
   }
 
   /** Records progress; it is published at once and committed within `progressFlushMs`. Extends the lease. */
-  async progress(
-    id: string,
-    leaseToken: string,
-    update: { progress?: number | null; message?: string | null; leaseMs?: number },
-  ): Promise<Job> {
+  async progress(id: string, leaseToken: string, update: ProgressUpdate): Promise<Job> {
+    return toWireJob(await this.#workerChange(id, leaseToken, this.#progressCommand(update), false));
+  }
+
+  /**
+   * Progress of many jobs. Each update stands alone: a refused one (lease lost, job cancelled…) is
+   * answered with its error and the others go on. In shared mode one transaction carries them all.
+   */
+  async progressMany(updates: readonly BatchProgressUpdate[]): Promise<BatchOutcome[]> {
+    const answer = async (work: () => Promise<Job>): Promise<BatchOutcome> => {
+      try {
+        return { job: await work() };
+      } catch (error) {
+        if (error instanceof ApiError) return { error };
+        throw error;
+      }
+    };
+    if (!this.#shared) {
+      return Promise.all(
+        updates.map((update) => answer(() => this.progress(update.id, update.leaseToken, update))),
+      );
+    }
+    const now = this.#now();
+    const outcomes: BatchOutcome[] = [];
+    // Rows are locked in id order, so that two batches naming the same jobs cannot deadlock.
+    const order = updates.map((_, index) => index).sort((a, b) => compareIds(updates[a]?.id, updates[b]?.id));
+    await this.store.transaction(async (tx) => {
+      const events: StoredEvent[] = [];
+      for (const index of order) {
+        const update = updates[index] as BatchProgressUpdate;
+        outcomes[index] = await answer(async () => {
+          const current = await tx.lockJob(update.id);
+          if (!current) throw notFound();
+          checkLease(current, update.leaseToken);
+          const { next, event } = this.#decideShared(current, this.#progressCommand(update), now);
+          await this.#writeShared(tx, current, next);
+          if (event) events.push(event);
+          return toWireJob(next);
+        });
+      }
+      if (events.length > 0) await tx.appendEvents(events);
+    });
+    return this.#delivered(outcomes);
+  }
+
+  #progressCommand(update: ProgressUpdate): JobCommand {
     const command: JobCommand = { kind: 'progress' };
     if (update.progress !== undefined) command.progress = update.progress;
     if (update.message !== undefined) command.message = update.message;
     command.leaseExpiresAt = this.#now() + (update.leaseMs ?? this.#options.defaultLeaseMs);
-    return toWireJob(await this.#workerChange(id, leaseToken, command, false));
+    return command;
   }
 
   async complete(id: string, leaseToken: string, result: JsonValue | null): Promise<Job> {
@@ -695,26 +751,16 @@ export class JobEngine {
     command: JobCommand,
     durable: boolean,
   ): Promise<JobRecord> {
-    const checkLease = (job: JobRecord) => {
-      if (job.status === 'cancelled')
-        throw conflict('job_cancelled', 'The job was cancelled; stop working on it.');
-      if (job.leaseToken === null || job.leaseToken !== leaseToken) {
-        throw conflict(
-          'lease_lost',
-          'This lease is no longer valid: the job was re-queued, finished or given to another worker.',
-        );
-      }
-    };
     if (this.#shared) {
       return this.#changeShared(id, (current) => {
-        checkLease(current);
+        checkLease(current, leaseToken);
         return command;
       });
     }
     return this.#lock.run(async () => {
       const job = await this.#load(id);
       if (!job) throw notFound();
-      checkLease(job);
+      checkLease(job, leaseToken);
       return this.#changeLocked(id, command, durable);
     });
   }
@@ -741,14 +787,30 @@ export class JobEngine {
     now: number,
     amend: Amend = (next) => next,
   ): Promise<JobRecord> {
+    const { next, event } = this.#decideShared(current, command, now, amend);
+    await this.#writeShared(tx, current, next);
+    if (event) await tx.appendEvents([event]);
+    return next;
+  }
+
+  #decideShared(
+    current: JobRecord,
+    command: JobCommand,
+    now: number,
+    amend: Amend = (next) => next,
+  ): { next: JobRecord; event: StoredEvent | null } {
     const outcome = transition(current, command, now);
     if (!outcome.ok) throw conflict(outcome.code, outcome.message);
-    const next = outcome.visible ? amend(outcome.job, current) : outcome.job;
+    if (!outcome.visible) return { next: outcome.job, event: null };
+    const next = amend(outcome.job, current);
+    return { next, event: this.#eventFor(next) };
+  }
+
+  async #writeShared(tx: StoreTransaction, current: JobRecord, next: JobRecord): Promise<void> {
+    // The row is locked: a version that moved means the lock was not held, which is a bug, not a race.
     if (!(await tx.updateJob(next, current.version))) {
       throw new ApiError(503, 'busy', 'The job is being changed by another writer; try again.');
     }
-    if (outcome.visible) await tx.appendEvents([this.#eventFor(next)]);
-    return next;
   }
 
   async #claimShared(options: ClaimOptions, leaseMs: number): Promise<ClaimedJob | null> {
@@ -893,6 +955,19 @@ export class JobEngine {
     }
   }
 }
+
+function checkLease(job: JobRecord, leaseToken: string): void {
+  if (job.status === 'cancelled')
+    throw conflict('job_cancelled', 'The job was cancelled; stop working on it.');
+  if (job.leaseToken === null || job.leaseToken !== leaseToken) {
+    throw conflict(
+      'lease_lost',
+      'This lease is no longer valid: the job was re-queued, finished or given to another worker.',
+    );
+  }
+}
+
+const compareIds = (a = '', b = '') => (a < b ? -1 : a > b ? 1 : 0);
 
 const requeueMessage = (job: JobRecord) =>
   `The worker stopped responding; the job will start again (attempt ${job.attempt + 1} of ${job.maxAttempts}).`;

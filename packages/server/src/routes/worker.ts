@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Authenticator } from '../auth/auth.js';
 import type { ClaimedJob, JobEngine } from '../engine/engine.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { notFound } from '../http/errors.js';
 import {
   claimBody,
   completeBody,
@@ -89,17 +89,15 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
   // (lease lost, job cancelled…) does not stop the others.
   app.post('/worker/progress', async (c) => {
     const { updates } = await readJson(c, progressBatchBody, maxBodyBytes);
-    const results = await Promise.all(
-      updates.map(async ({ id: jobId, leaseToken, ...update }) => {
-        try {
-          const job = await engine.progress(id(jobId), leaseToken, update);
-          return { id: jobId, version: job.version };
-        } catch (error) {
-          if (!(error instanceof ApiError)) throw error;
-          return { id: jobId, error: { status: error.status, code: error.code, message: error.message } };
-        }
-      }),
+    const outcomes = await engine.progressMany(
+      updates.map(({ id: jobId, ...update }) => ({ ...update, id: JOB_ID.test(jobId) ? jobId : '' })),
     );
+    const results = outcomes.map((outcome, index) => {
+      const jobId = updates[index]?.id ?? '';
+      if ('job' in outcome) return { id: jobId, version: outcome.job.version };
+      const { status, code, message } = outcome.error;
+      return { id: jobId, error: { status, code, message } };
+    });
     return c.json({ results });
   });
 
