@@ -217,12 +217,10 @@ export async function startOurServerOn(
       CLI,
       '--port',
       '0',
-      '--db',
-      db,
-      '--secret',
-      credentials.secret,
-      '--worker-key',
-      credentials.workerKey,
+      `--db=${db}`,
+      // Joined with `=`: a base64url key may start with '-', which parseArgs would take for an option.
+      `--secret=${credentials.secret}`,
+      `--worker-key=${credentials.workerKey}`,
     ],
     { JOBTRACKER_SECRET: '', JOBTRACKER_WORKER_KEY: '' },
   );

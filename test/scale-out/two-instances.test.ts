@@ -15,6 +15,7 @@ import { type Balancer, startBalancer } from './balancer.js';
 
 const env = { JOBTRACKER_SECRET: SECRET, JOBTRACKER_WORKER_KEY: WORKER_KEY };
 const TYPE = 'scale.report';
+const PASSWORD = 'never-printed';
 /** Clients moved at once by the crowd failover test: `JOBTRACKER_SCALE_OUT_FULL=1` for the full count. */
 const CROWD = process.env.JOBTRACKER_SCALE_OUT_FULL === '1' ? 300 : 12;
 const FAILOVER_TYPE = 'scale.failover';
@@ -28,6 +29,8 @@ before(async () => {
   database = await openTestSchema();
   const url = new URL(database.url);
   url.searchParams.set('schema', database.schema);
+  // Trust auth ignores it; the instances must not print it.
+  url.password = PASSWORD;
   db = url.toString();
 });
 
@@ -41,6 +44,10 @@ after(async () => {
 async function startInstances(count: number): Promise<ServerProcess[]> {
   const started = await Promise.all(Array.from({ length: count }, () => startServerProcess({ db, env })));
   processes.push(...started);
+  for (const server of started) {
+    assert.match(server.output(), /database postgres:\/\/postgres:\*\*\*@/);
+    assert.ok(!server.output().includes(PASSWORD), 'the start-up line hides the password');
+  }
   return started;
 }
 

@@ -6,6 +6,7 @@ export {
   type JobTracker,
   type JobTrackerOptions,
   openStore,
+  redactDbUrl,
 } from './app/tracker.js';
 export { type Authenticate, DEV_OWNER } from './auth/auth.js';
 export { signToken, TokenError, verifyToken } from './auth/jwt.js';
@@ -26,6 +27,7 @@ export {
   type JobRunner,
   type RunnerOptions,
 } from './runner/runner.js';
+export { PgStore, type PgStoreOptions } from './storage/pg/pg-store.js';
 export { SqliteStore } from './storage/sqlite/sqlite-store.js';
-export type { JobStore, StoredEvent, StoreTransaction } from './storage/store.js';
+export type { ChangeFeed, JobStore, StoredEvent, StoreTransaction } from './storage/store.js';
 export { withNodeStreams } from './stream/node-streams.js';

@@ -7,7 +7,8 @@ export const USAGE = `Usage: jobtracker-server [options]
 Options (each mirrors an environment variable):
   --port <n>            PORT                     default 8787
   --host <name>         HOST                     default 127.0.0.1
-  --db <url>            JOBTRACKER_DB            default ${DEFAULT_DB} (or :memory:)
+  --db <url>            JOBTRACKER_DB            default ${DEFAULT_DB} (or :memory:, or
+                                                 postgres://user@host/db[?schema=name] for several instances)
   --secret <s>          JOBTRACKER_SECRET        HS256 secret for browser tokens; without it: dev mode
   --worker-key <k>      JOBTRACKER_WORKER_KEY    key for the worker API
   --cors-origins <list> JOBTRACKER_CORS_ORIGINS  comma-separated allowed origins
