@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRunner, type JobRunner } from '../runner/runner.js';
+import { PgStore } from '../storage/pg/pg-store.js';
+import { openTestSchema } from '../storage/pg/test-database.js';
+import { eventually } from '../testing/helpers.js';
+import { JobEngine } from './engine.js';
+
+// Two engines on one PostgreSQL schema, as two API instances would be: what one decides, the other
+// must respect, because every change is decided on the row locked in the database.
+
+let database: Awaited<ReturnType<typeof openTestSchema>>;
+const stores: PgStore[] = [];
+const engines: JobEngine[] = [];
+let clock = Date.now();
+
+async function openEngine(): Promise<JobEngine> {
+  const store = new PgStore({ url: database.url, schema: database.schema, onError: () => {} });
+  stores.push(store);
+  await store.migrate();
+  const engine = new JobEngine({
+    store,
+    now: () => clock,
+    leaseCheckIntervalMs: 3_600_000,
+    onError: () => {},
+  });
+  engines.push(engine);
+  await engine.start();
+  return engine;
+}
+
+let a: JobEngine;
+let b: JobEngine;
+
+before(async () => {
+  database = await openTestSchema();
+  a = await openEngine();
+  b = await openEngine();
+});
+
+after(async () => {
+  for (const engine of engines) await engine.stop();
+  for (const store of stores) await store.close();
+  await database.drop();
+});
+
+describe('two engines on one PostgreSQL database', () => {
+  it('never hands one job to two workers when both claim at once', async () => {
+    const created = [];
+    for (let i = 0; i < 10; i++)
+      created.push((await a.create('ann', { type: 'claim.race', scope: `${i}` })).job);
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? a : b).claim({ types: ['claim.race'], workerId: `w${i}` }),
+      ),
+    );
+    const claimed = claims.flatMap((claim) => (claim ? [claim.job.id] : []));
+    assert.equal(claimed.length, 10, 'every pending job claimed');
+    assert.equal(new Set(claimed).size, 10, 'none twice');
+    assert.deepEqual(new Set(claimed), new Set(created.map((job) => job.id)));
+  });
+
+  it('re-queues an expired lease once when both engines recover it at the same time', async () => {
+    const { job } = await a.create('bob', { type: 'lease.race', maxAttempts: 3 });
+    const claim = await b.claim({ types: ['lease.race'], workerId: 'w', leaseMs: 1000 });
+    assert.equal(claim?.job.id, job.id);
+    clock += 2000;
+    const recovered = await Promise.all([a.recoverExpiredLeases(), b.recoverExpiredLeases()]);
+    assert.equal(recovered[0] + recovered[1], 1, 'one engine re-queued it');
+    const after = await a.getRecord(job.id);
+    assert.deepEqual([after?.status, after?.attempt, after?.version], ['pending', 1, 3]);
+  });
+
+  it('keeps a job whose lease was extended through the other engine', async () => {
+    const { job } = await a.create('cyd', { type: 'lease.kept' });
+    const claim = await a.claim({ types: ['lease.kept'], workerId: 'w', leaseMs: 1000 });
+    clock += 900;
+    await b.heartbeat(job.id, claim?.leaseToken ?? '', 5000);
+    clock += 900;
+    assert.equal(await a.recoverExpiredLeases(), 0);
+    assert.equal((await a.getRecord(job.id))?.status, 'running');
+    await assert.rejects(
+      b.progress(job.id, 'a-stale-lease', { progress: 1 }),
+      (error: Error & { code?: string }) => error.code === 'lease_lost',
+    );
+  });
+
+  it('delivers each change to both engines’ subscribers in the same cursor order', async () => {
+    const seen = { a: [] as number[], b: [] as number[] };
+    const stopA = a.hub.subscribe('dora', (event) => seen.a.push(event.cursor));
+    const stopB = b.hub.subscribe('dora', (event) => seen.b.push(event.cursor));
+    try {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? a : b).create('dora', { type: 'order', scope: `${i}` }),
+        ),
+      );
+      await eventually(() => seen.a.length === 10 && seen.b.length === 10, 5000, 'both engines to deliver');
+      assert.deepEqual(seen.a, seen.b);
+      assert.deepEqual(
+        seen.a,
+        [...seen.a].sort((x, y) => x - y),
+      );
+      const changes = await b.changesSince('dora', seen.a[4] ?? 0);
+      assert.deepEqual(
+        changes.events.map((event) => event.cursor),
+        seen.a.slice(5),
+        'a cursor from one engine resumes on the other',
+      );
+    } finally {
+      stopA();
+      stopB();
+    }
+  });
+
+  it('stops a handler running under one engine when the job is cancelled through the other', async () => {
+    const runner: JobRunner = createRunner(b, { onError: () => {}, pollMs: 60_000 });
+    let aborted = false;
+    runner.handle('cancel.remote', async (_job, { signal }) => {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      aborted = true;
+    });
+    runner.start();
+    try {
+      const { job } = await a.create('eve', { type: 'cancel.remote' });
+      await eventually(
+        async () => (await a.getRecord(job.id))?.status === 'running',
+        5000,
+        'the runner under B to take the job A created',
+      );
+      await a.cancel('eve', job.id);
+      await eventually(() => aborted, 5000, 'the handler under B to be aborted');
+    } finally {
+      await runner.stop();
+    }
+  });
+});
