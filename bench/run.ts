@@ -11,6 +11,7 @@ export const BENCHES = [
   { name: 'connections', file: 'connections.ts', timeoutMs: 150_000 },
   { name: 'latency', file: 'latency.ts', timeoutMs: 120_000 },
   { name: 'ingest', file: 'ingest.ts', timeoutMs: 90_000 },
+  { name: 'scale-out', file: 'scale-out.ts', timeoutMs: 150_000 },
   { name: 'polling', file: 'polling.ts', timeoutMs: 60_000 },
   { name: 'first-paint', file: 'first-paint.ts', timeoutMs: 60_000 },
 ] as const;

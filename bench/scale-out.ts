@@ -1,8 +1,7 @@
 /**
- * Scale-out: several API instances on one PostgreSQL database. Measures the latency a progress update
- * takes from the worker's call to the client's parse (p50/p95/p99 at fixed rates: a light one and a
- * modest one) and the highest rate of events delivered (a closed loop of worker calls), in three
- * set-ups in one run:
+ * Scale-out: several API instances on one PostgreSQL database. Measures the latency of a progress update
+ * from the worker's call to the client's parse (p50/p95/p99 at fixed rates: a light one and a modest
+ * one) and the highest rate of events delivered (a closed loop of worker calls), in three set-ups:
  *
  *   A  one instance on SQLite (a temporary file): the product's default, for context;
  *   B  one instance on PostgreSQL, worker calls and streams on it: the baseline of "versus one";
@@ -10,20 +9,22 @@
  *
  *   node --conditions=source --import tsx bench/scale-out.ts      (npm run bench -- scale-out)
  *
- * BENCH_SCALE_STREAMS (200: users, one stream and one running job each), BENCH_SCALE_RATES ("50,200"
- * updates/s, one latency phase each), BENCH_SCALE_PHASE_MS (4000 measured per phase, after 1000
- * unmeasured), BENCH_SCALE_INFLIGHT (64 worker calls outstanding in the throughput phase),
- * BENCH_SCALE_PG_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_PROFILE=0 leaves out the CPU
- * profiles of the PostgreSQL instances (taken after the measured throughput phase, under the same load).
- * Each PostgreSQL set-up gets a fresh schema (jt_bench_<random>), dropped at the end.
+ * BENCH_SCALE_STREAMS (200: users, one stream and one running job each, per set-up), BENCH_SCALE_RATES
+ * ("50,200" updates/s, one latency phase each), BENCH_SCALE_PHASE_MS (4000 measured per set-up and phase),
+ * BENCH_SCALE_INFLIGHT (64 worker calls outstanding in the closed loop), BENCH_SCALE_PG_URL
+ * (postgres://postgres@127.0.0.1:5432/postgres), BENCH_PROFILE=0 leaves out the CPU profiles of the
+ * PostgreSQL instances (a separate, unmeasured stretch of the closed loop).
  *
- * The sender (this process, keep-alive http.Agent) posts `POST /api/worker/jobs/:id/progress` with the
- * message `t=<epoch ms>`, and the SSE client processes (sse-load.ts) subtract it from their parse time,
- * as in latency.ts. Throughput counts the `job` frames the clients parsed during the measured phase.
- * Server, PostgreSQL and whole-machine CPU come from /proc; what the set-up's PostgreSQL connections are
- * doing (waiting for a lock, idle in a transaction…) from pg_stat_activity, sampled every 25 ms.
+ * All three set-ups run side by side (each PostgreSQL one in a fresh schema jt_bench_<random>, dropped at
+ * the end, or by the next run when this one is interrupted), and each phase visits them in windows
+ * ordered A B C C B A, half the phase each: load from other processes on this shared machine then falls
+ * on all three alike. The sender (this process,
+ * keep-alive http.Agent) posts `POST /api/worker/jobs/:id/progress` with the message `t=<epoch ms>`, and
+ * the SSE client processes (sse-load.ts) subtract it from their parse time, as in latency.ts. The closed
+ * loop counts the `job` frames the clients parsed. CPU of the servers, PostgreSQL and the machine comes
+ * from /proc; what the set-up's PostgreSQL connections were doing (waiting for a lock, idle in a
+ * transaction…) from pg_stat_activity, sampled every 25 ms.
  */
-
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,17 +53,23 @@ const RATES = (process.env.BENCH_SCALE_RATES || '50,200').split(',').map((rate) 
   if (!Number.isFinite(value) || value <= 0) throw new Error(`BENCH_SCALE_RATES: bad rate "${rate}"`);
   return value;
 });
-const PHASE_MS = Math.max(500, envNumber('BENCH_SCALE_PHASE_MS', 4000));
-const WARM_MS = 1000;
+const PHASE_MS = Math.max(1000, envNumber('BENCH_SCALE_PHASE_MS', 4000));
 const IN_FLIGHT = Math.max(1, Math.floor(envNumber('BENCH_SCALE_INFLIGHT', 64)));
 const PG_URL = process.env.BENCH_SCALE_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const PROFILE = envNumber('BENCH_PROFILE', 1) > 0;
 const START_PG = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
+const WINDOW_ORDER = ['A', 'B', 'C', 'C', 'B', 'A'] as const;
+const WINDOW_MS = PHASE_MS / 2;
+const WINDOW_WARM_MS = 500;
 const WARMUP_CALLS = 300;
 const DRAIN_MS = 5000;
-const PROFILE = envNumber('BENCH_PROFILE', 1) > 0;
 const PROFILE_MS = 1500;
+/** % of a core that other processes may use before the notes call the machine busy. */
+const OTHER_CPU_QUIET = 10;
+/** Each PostgreSQL instance's pool (PgStore's default). */
+const POOL_SIZE = 10;
 
-type SetupKey = 'A' | 'B' | 'C';
+type SetupKey = (typeof WINDOW_ORDER)[number];
 
 interface Setup {
   key: SetupKey;
@@ -73,60 +80,55 @@ interface Setup {
   worker: OurServer;
   instances: OurServer[];
   schema: string | null;
+  /** One progress call for the i-th user's job, stamped with its send time. */
+  send: (i: number) => Promise<number>;
+  api: HttpClient | null;
 }
 
-interface LatencyPhase {
+interface LatencyTally {
   rate: number;
-  achieved: number;
+  ok: number;
   errors: number;
   firstError: string | null;
-  samples: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  rttP50: number;
-  rttP99: number;
+  elapsedMs: number;
+  latencies: number[];
+  roundTrips: number[];
 }
 
-interface ThroughputPhase {
-  /** Worker calls answered 2xx per second, during the measured phase. */
-  accepted: number;
-  /** `job` frames parsed by the clients per second, during the measured phase. */
-  delivered: number;
+interface ThroughputTally {
+  measuredMs: number;
+  ok: number;
+  frames: number;
   errors: number;
   firstError: string | null;
-  /** Frames still missing once the loop stopped and DRAIN_MS passed (0: every accepted update arrived). */
+  /** Accepted updates that had not reached the clients DRAIN_MS after a window's loop stopped. */
   missing: number;
-  rttP50: number;
-  rttP99: number;
-  /** Latency under that load, send → parse. */
-  p50: number;
-  p99: number;
-  /** CPU, % of one core, per instance (streams first when there are two). */
-  serverCpu: number[];
-  postgresCpu: number;
-  senderCpu: number;
-  clientCpu: number;
-  machineCpu: number;
-  /** Server CPU (all instances) and PostgreSQL CPU per delivered event, µs. */
-  serverUsPerEvent: number;
-  postgresUsPerEvent: number;
-  /** Mean number of the set-up's PostgreSQL connections in each state (null on SQLite). */
-  backends: Record<string, number> | null;
-  /** CPU profiles of the instances (streams first), taken after the measured phase under the same load. */
+  roundTrips: number[];
+  latencies: number[];
+  /** CPU, ms, per instance (streams first when there are two). */
+  serverMs: number[];
+  postgresMs: number;
+  clientMs: number;
+  senderMs: number;
+  machineMs: number;
+  backendTotals: Map<string, number>;
+  backendSamples: number;
   profiles: ProfileSummary[];
 }
 
-interface SetupRun {
-  setup: SetupKey;
-  label: string;
-  latency: LatencyPhase[];
-  throughput: ThroughputPhase;
+interface Run {
+  setup: Setup;
+  latency: LatencyTally[];
+  throughput: ThroughputTally;
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+const formatMs = (value: number) => `${round(value)} ms`;
+const pct = (value: number) => `${Math.round(value)}%`;
 const users = () => Array.from({ length: STREAMS }, (_, i) => `user-${i}`);
+const append = (into: number[], values: Iterable<number>) => {
+  for (const value of values) into.push(value);
+};
 
 /** CPU of every `postgres` process (postmaster, backends, WAL writer…) by pid, ms. */
 function postgresCpuByPid(): Map<number, number> {
@@ -178,7 +180,7 @@ async function requirePostgres(): Promise<string> {
   }
 }
 
-/** The servers' URL: their connections carry the schema's name, to tell them apart in pg_stat_activity. */
+/** The servers' URL: their connections carry the schema's name, to find them in pg_stat_activity. */
 function schemaUrl(schema: string): string {
   const url = new URL(PG_URL);
   url.searchParams.set('schema', schema);
@@ -190,11 +192,28 @@ const dropSchema = (schema: string) =>
   withPg((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 
 /**
- * Samples what the set-up's busy PostgreSQL connections are doing (pg_stat_activity, every 25 ms) until
- * `stop()`: the mean number of connections in each state, e.g. waiting for a lock, or idle in a
- * transaction while the server prepares its next statement.
+ * Drops the schemas of interrupted runs (an interrupt leaves through process.exit, with no time to drop
+ * them): the jt_bench_ schemas no connection names, so never those of a run still going.
  */
-function sampleBackends(applicationName: string): { stop: () => Promise<Record<string, number>> } {
+async function dropStaleSchemas(): Promise<string[]> {
+  const { rows } = await withPg((client) =>
+    client.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace
+        WHERE nspname LIKE 'jt\\_bench\\_%'
+          AND nspname NOT IN (SELECT application_name FROM pg_stat_activity)`,
+    ),
+  );
+  for (const { name } of rows) await dropSchema(name);
+  return rows.map((row) => row.name);
+}
+
+/**
+ * Samples what the set-up's busy PostgreSQL connections are doing (pg_stat_activity, every 25 ms) until
+ * `stop()`: per state (a wait event, `running`, `idle in transaction`), the connections summed over samples.
+ */
+function sampleBackends(applicationName: string): {
+  stop: () => Promise<{ totals: Map<string, number>; samples: number }>;
+} {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
   client.on('error', () => {});
   const totals = new Map<string, number>();
@@ -220,40 +239,64 @@ function sampleBackends(applicationName: string): { stop: () => Promise<Record<s
     stop: async () => {
       running = false;
       await done;
-      return Object.fromEntries(
-        [...totals.entries()]
-          .map(([what, count]) => [what, round(count / Math.max(1, samples), 2)] as const)
-          .sort((x, y) => y[1] - x[1]),
-      );
+      return { totals, samples };
     },
   };
 }
 
-const describeBackends = (backends: Record<string, number>) =>
-  Object.entries(backends)
-    .map(([what, count]) => `${what} ${count}`)
-    .join(', ');
-
-function describeProfile(profile: ProfileSummary): string {
-  const share = (ms: number) => `${Math.round((100 * ms) / Math.max(1, profile.busyMs))}%`;
-  return (
-    `busy ${Math.round((100 * profile.busyMs) / profile.wallMs)}% of ${profile.wallMs.toFixed(0)} ms; ` +
-    `${profile.buckets
-      .slice(0, 8)
-      .map((bucket) => `${bucket.name} ${share(bucket.ms)}`)
-      .join(', ')}; top: ${profile.top
-      .slice(0, 6)
-      .map((entry) => `${entry.name} ${share(entry.ms)}`)
-      .join(', ')}`
-  );
+/** Mean connections per state, busiest first. */
+function meanBackends(tally: ThroughputTally): [string, number][] {
+  return [...tally.backendTotals.entries()]
+    .map(([what, count]) => [what, count / Math.max(1, tally.backendSamples)] as [string, number])
+    .sort((x, y) => y[1] - x[1]);
 }
 
-/** Runs `call` with `concurrency` in flight until `stop()` resolves; resolves with the calls made. */
+const backendsMatching = (tally: ThroughputTally, match: (what: string) => boolean) =>
+  meanBackends(tally).reduce((sum, [what, count]) => (match(what) ? sum + count : sum), 0);
+
+function describeProfile(profile: ProfileSummary, areas = 8): string {
+  const share = (ms: number) => pct((100 * ms) / Math.max(1, profile.busyMs));
+  return `${profile.buckets
+    .slice(0, areas)
+    .map((bucket) => `${bucket.name} ${share(bucket.ms)}`)
+    .join(', ')}`;
+}
+
+/** Time all CPUs spent in processes (user, nice, system) from /proc/stat, ms: not interrupts, not steal. */
+function processCpuMs(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 4);
+  return fields.reduce((sum, field) => sum + Number(field), 0) * 10;
+}
+
+/**
+ * From now on, the CPU of processes that are not part of the benchmark (all processes' time minus the
+ * servers, PostgreSQL, the SSE clients and this process), as % of one core: `otherSince()`.
+ */
+function cpuOfOthers(instances: OurServer[], clients: LoadClients): { otherSince: () => number } {
+  const oursMs = () => {
+    const sender = process.cpuUsage();
+    return (
+      instances.reduce((sum, server) => sum + server.cpuMs(), 0) +
+      clients.cpuMs() +
+      (sender.user + sender.system) / 1000
+    );
+  };
+  const start = { at: performance.now(), all: processCpuMs(), ours: oursMs(), postgres: postgresCpuByPid() };
+  return {
+    otherSince: () => {
+      const seconds = (performance.now() - start.at) / 1000;
+      const ours = oursMs() - start.ours + postgresCpuSince(start.postgres);
+      return Math.max(0, (processCpuMs() - start.all - ours) / 10 / seconds);
+    },
+  };
+}
+
+/** Runs `call` with `concurrency` in flight until `stop()`, reporting each answer. */
 function closedLoopUntil(
   concurrency: number,
   call: (i: number) => Promise<number>,
   onAnswer: (status: number, roundTripMs: number) => void,
-): { stop: () => Promise<number> } {
+): { stop: () => Promise<void> } {
   let running = true;
   let next = 0;
   const workers = Array.from({ length: concurrency }, async () => {
@@ -267,148 +310,16 @@ function closedLoopUntil(
     stop: async () => {
       running = false;
       await Promise.all(workers);
-      return next;
     },
   };
 }
 
-function progressSender(setup: Setup, jobs: { id: string; leaseToken: string }[]) {
-  const api = new HttpClient(setup.worker.port, IN_FLIGHT);
-  const headers = { authorization: `Bearer ${setup.worker.workerKey}`, 'content-type': 'application/json' };
-  return {
-    api,
-    send: (i: number) => {
-      const job = jobs[i % jobs.length] as (typeof jobs)[0];
-      const body = JSON.stringify({
-        leaseToken: job.leaseToken,
-        progress: 50,
-        message: `t=${epochNow().toFixed(3)}`,
-        leaseMs: 3_600_000,
-      });
-      return api
-        .request('POST', `/api/worker/jobs/${job.id}/progress`, headers, body)
-        .then((answer) => answer.status);
-    },
-  };
-}
-
-async function measureLatency(
-  rate: number,
-  send: (i: number) => Promise<number>,
-  clients: LoadClients,
-): Promise<LatencyPhase> {
-  await atRate(rate, WARM_MS, IN_FLIGHT, send);
-  await sleep(100);
-  await clients.latencyStart();
-  const result = await atRate(rate, PHASE_MS, IN_FLIGHT, send);
-  await sleep(300);
-  const latencies = await clients.latencyStop();
-  return {
-    rate,
-    achieved: result.ok / (result.elapsedMs / 1000),
-    errors: result.errors,
-    firstError: result.firstError,
-    samples: latencies.length,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    max: percentile(latencies, 100),
-    rttP50: percentile(result.roundTrips, 50),
-    rttP99: percentile(result.roundTrips, 99),
-  };
-}
-
-async function measureThroughput(
-  setup: Setup,
-  send: (i: number) => Promise<number>,
-  clients: LoadClients,
-): Promise<ThroughputPhase> {
-  const framesBefore = (await clients.counts()).jobs;
-  let ok = 0;
-  let errors = 0;
-  let firstError: string | null = null;
-  let measuring = false;
-  const roundTrips: number[] = [];
-  const loop = closedLoopUntil(IN_FLIGHT, send, (status, roundTripMs) => {
-    if (status >= 200 && status < 300) {
-      ok++;
-      if (measuring) roundTrips.push(roundTripMs);
-    } else {
-      errors++;
-      firstError ??= status === 0 ? 'connection error' : `HTTP ${status}`;
-    }
-  });
-  await sleep(WARM_MS);
-  await clients.latencyStart();
-  const start = {
-    at: performance.now(),
-    ok,
-    frames: (await clients.counts()).jobs,
-    servers: setup.instances.map((server) => server.cpuMs()),
-    postgres: postgresCpuByPid(),
-    clients: clients.cpuMs(),
-    sender: process.cpuUsage(),
-    machine: machineCpuMs().busy,
-  };
-  const sampler = setup.schema ? sampleBackends(setup.schema) : null;
-  measuring = true;
-  await sleep(PHASE_MS);
-  measuring = false;
-  const backends = sampler ? await sampler.stop() : null;
-  const framesAtEnd = (await clients.counts()).jobs;
-  const seconds = (performance.now() - start.at) / 1000;
-  const okInPhase = ok - start.ok;
-  const serverCpuMs = setup.instances.map((server, i) => server.cpuMs() - (start.servers[i] ?? 0));
-  const postgresMs = postgresCpuSince(start.postgres);
-  const clientMs = clients.cpuMs() - start.clients;
-  const sender = process.cpuUsage(start.sender);
-  const machineMs = machineCpuMs().busy - start.machine;
-  const latencies = await clients.latencyStop();
-  const profiles: ProfileSummary[] = [];
-  if (PROFILE && setup.schema) {
-    await Promise.all(setup.instances.map((server) => server.profileStart()));
-    await sleep(PROFILE_MS);
-    for (const server of setup.instances) profiles.push(await server.profileStop());
-  }
-  await loop.stop();
-  const expected = framesBefore + ok;
-  const deadline = Date.now() + DRAIN_MS;
-  let frames = (await clients.counts()).jobs;
-  while (frames < expected && Date.now() < deadline) {
-    await sleep(50);
-    frames = (await clients.counts()).jobs;
-  }
-  const delivered = (framesAtEnd - start.frames) / seconds;
-  const serverMsTotal = serverCpuMs.reduce((sum, ms) => sum + ms, 0);
-  const eventsInPhase = Math.max(1, framesAtEnd - start.frames);
-  return {
-    accepted: okInPhase / seconds,
-    delivered,
-    errors,
-    firstError,
-    missing: expected - frames,
-    rttP50: percentile(roundTrips, 50),
-    rttP99: percentile(roundTrips, 99),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    serverCpu: serverCpuMs.map((ms) => ms / 10 / seconds),
-    postgresCpu: postgresMs / 10 / seconds,
-    senderCpu: (sender.user + sender.system) / 1e4 / seconds,
-    clientCpu: clientMs / 10 / seconds,
-    machineCpu: machineMs / 10 / seconds,
-    serverUsPerEvent: (serverMsTotal * 1000) / eventsInPhase,
-    postgresUsPerEvent: (postgresMs * 1000) / eventsInPhase,
-    backends,
-    profiles,
-  };
-}
-
-async function startSetup(key: SetupKey): Promise<Setup> {
+async function startSetup(key: SetupKey): Promise<Omit<Setup, 'send' | 'api'>> {
   if (key === 'A') {
     const server = await startOurServer();
     return {
       key,
-      label: 'one instance, SQLite',
+      label: 'one SQLite instance',
       streams: server,
       worker: server,
       instances: [server],
@@ -426,7 +337,7 @@ async function startSetup(key: SetupKey): Promise<Setup> {
       const server = await startOurServerOn(db, credentials, 'jobtracker pg');
       return {
         key,
-        label: 'one instance, PostgreSQL',
+        label: 'one PostgreSQL instance',
         streams: server,
         worker: server,
         instances: [server],
@@ -441,7 +352,7 @@ async function startSetup(key: SetupKey): Promise<Setup> {
     });
     return {
       key,
-      label: 'two instances, PostgreSQL',
+      label: 'two PostgreSQL instances',
       streams: first,
       worker: second,
       instances: [first, second],
@@ -453,54 +364,147 @@ async function startSetup(key: SetupKey): Promise<Setup> {
   }
 }
 
-async function runSetup(setup: Setup, clients: LoadClients, log: (line: string) => void): Promise<SetupRun> {
-  const jobsApi = new HttpClient(setup.worker.port, 16);
-  const jobs = await runningJobs(jobsApi, setup.worker, users(), 'bench.scale-out');
+/** Running jobs for every user, their streams open on the streaming instance, the worker path warmed up. */
+async function prepare(base: Omit<Setup, 'send' | 'api'>, clients: LoadClients): Promise<Setup> {
+  const jobsApi = new HttpClient(base.worker.port, 16);
+  const jobs = await runningJobs(jobsApi, base.worker, users(), 'bench.scale-out');
   jobsApi.close();
-  const opened = await clients.open(setup.streams.port, users(), setup.streams.secret);
+  const opened = await clients.open(base.streams.port, users(), base.streams.secret);
   if (opened.ready !== STREAMS) {
-    throw new Error(`${setup.label}: ${opened.ready}/${STREAMS} streams opened: ${opened.errors.join('; ')}`);
+    throw new Error(`${base.label}: ${opened.ready}/${STREAMS} streams opened: ${opened.errors.join('; ')}`);
   }
-  const { api, send } = progressSender(setup, jobs);
-  try {
-    await closedLoop(WARMUP_CALLS, 16, async (i) => {
-      const status = await send(i);
-      if (status !== 200) throw new Error(`${setup.label}: warm-up progress call answered ${status}`);
+  const api = new HttpClient(base.worker.port, IN_FLIGHT);
+  const headers = { authorization: `Bearer ${base.worker.workerKey}`, 'content-type': 'application/json' };
+  const send = (i: number) => {
+    const job = jobs[i % jobs.length] as (typeof jobs)[0];
+    const body = JSON.stringify({
+      leaseToken: job.leaseToken,
+      progress: 50,
+      message: `t=${epochNow().toFixed(3)}`,
+      leaseMs: 3_600_000,
     });
-    const latency: LatencyPhase[] = [];
-    for (const rate of RATES) {
-      const phase = await measureLatency(rate, send, clients);
-      if (phase.errors > 0)
-        throw new Error(`${setup.label}: ${phase.errors} calls failed: ${phase.firstError}`);
-      log(
-        `${setup.key} ${setup.label} @ ${rate}/s: achieved ${Math.round(phase.achieved)}/s, p50/p95/p99 ` +
-          `${round(phase.p50)}/${round(phase.p95)}/${round(phase.p99)} ms, max ${round(phase.max)} ms ` +
-          `(${phase.samples} samples), call round trip p50 ${round(phase.rttP50)} ms`,
-      );
-      latency.push(phase);
-    }
-    const throughput = await measureThroughput(setup, send, clients);
-    if (throughput.errors > 0) {
-      throw new Error(`${setup.label}: ${throughput.errors} calls failed: ${throughput.firstError}`);
-    }
-    log(
-      `${setup.key} ${setup.label}, ${IN_FLIGHT} in flight: ${Math.round(throughput.delivered)} events/s ` +
-        `delivered (${Math.round(throughput.accepted)} calls/s accepted, ${throughput.missing} missing after ` +
-        `the drain), call round trip p50/p99 ${round(throughput.rttP50)}/${round(throughput.rttP99)} ms, ` +
-        `latency p50/p99 ${round(throughput.p50)}/${round(throughput.p99)} ms; CPU: servers ` +
-        `${throughput.serverCpu.map((cpu) => `${Math.round(cpu)}%`).join(' + ')}, PostgreSQL ` +
-        `${Math.round(throughput.postgresCpu)}%, sender ${Math.round(throughput.senderCpu)}%, clients ` +
-        `${Math.round(throughput.clientCpu)}%, machine ${Math.round(throughput.machineCpu)}% of 200%` +
-        (throughput.backends ? `; PostgreSQL connections: ${describeBackends(throughput.backends)}` : ''),
-    );
-    for (const [i, profile] of throughput.profiles.entries()) {
-      log(`${setup.key} instance ${i + 1} profile: ${describeProfile(profile)}`);
-    }
-    return { setup: setup.key, label: setup.label, latency, throughput };
-  } finally {
-    api.close();
-  }
+    return api
+      .request('POST', `/api/worker/jobs/${job.id}/progress`, headers, body)
+      .then((answer) => answer.status);
+  };
+  await closedLoop(WARMUP_CALLS, 16, async (i) => {
+    const status = await send(i);
+    if (status !== 200) throw new Error(`${base.label}: warm-up progress call answered ${status}`);
+  });
+  return { ...base, send, api };
 }
+
+async function latencyWindow(setup: Setup, clients: LoadClients, tally: LatencyTally): Promise<void> {
+  await atRate(tally.rate, WINDOW_WARM_MS, IN_FLIGHT, setup.send);
+  await sleep(100);
+  await clients.latencyStart();
+  const result = await atRate(tally.rate, WINDOW_MS, IN_FLIGHT, setup.send);
+  await sleep(300);
+  append(tally.latencies, await clients.latencyStop());
+  append(tally.roundTrips, result.roundTrips);
+  tally.ok += result.ok;
+  tally.errors += result.errors;
+  tally.firstError ??= result.firstError;
+  tally.elapsedMs += result.elapsedMs;
+}
+
+/** Waits until the clients have parsed `frames` job frames; answers how many are still missing. */
+async function drain(clients: LoadClients, frames: number): Promise<number> {
+  const deadline = Date.now() + DRAIN_MS;
+  let parsed = (await clients.counts()).jobs;
+  while (parsed < frames && Date.now() < deadline) {
+    await sleep(50);
+    parsed = (await clients.counts()).jobs;
+  }
+  return frames - parsed;
+}
+
+async function throughputWindow(setup: Setup, clients: LoadClients, tally: ThroughputTally): Promise<void> {
+  const framesBefore = (await clients.counts()).jobs;
+  let ok = 0;
+  let measuring = false;
+  const loop = closedLoopUntil(IN_FLIGHT, setup.send, (status, roundTripMs) => {
+    if (status >= 200 && status < 300) {
+      ok++;
+      if (measuring) tally.roundTrips.push(roundTripMs);
+    } else {
+      tally.errors++;
+      tally.firstError ??= status === 0 ? 'connection error' : `HTTP ${status}`;
+    }
+  });
+  await sleep(WINDOW_WARM_MS);
+  await clients.latencyStart();
+  const start = {
+    at: performance.now(),
+    ok,
+    frames: (await clients.counts()).jobs,
+    servers: setup.instances.map((server) => server.cpuMs()),
+    postgres: postgresCpuByPid(),
+    clients: clients.cpuMs(),
+    sender: process.cpuUsage(),
+    machine: machineCpuMs().busy,
+  };
+  const sampler = setup.schema ? sampleBackends(setup.schema) : null;
+  measuring = true;
+  await sleep(WINDOW_MS);
+  measuring = false;
+  tally.frames += (await clients.counts()).jobs - start.frames;
+  tally.ok += ok - start.ok;
+  tally.measuredMs += performance.now() - start.at;
+  for (const [i, server] of setup.instances.entries()) {
+    tally.serverMs[i] = (tally.serverMs[i] ?? 0) + server.cpuMs() - (start.servers[i] ?? 0);
+  }
+  tally.postgresMs += postgresCpuSince(start.postgres);
+  tally.clientMs += clients.cpuMs() - start.clients;
+  const sender = process.cpuUsage(start.sender);
+  tally.senderMs += (sender.user + sender.system) / 1000;
+  tally.machineMs += machineCpuMs().busy - start.machine;
+  if (sampler) {
+    const { totals, samples } = await sampler.stop();
+    for (const [what, count] of totals)
+      tally.backendTotals.set(what, (tally.backendTotals.get(what) ?? 0) + count);
+    tally.backendSamples += samples;
+  }
+  append(tally.latencies, await clients.latencyStop());
+  await loop.stop();
+  tally.missing += await drain(clients, framesBefore + ok);
+}
+
+/** CPU profiles of the set-up's instances over PROFILE_MS of the closed loop, outside the measured windows. */
+async function profileUnderLoad(setup: Setup, clients: LoadClients): Promise<ProfileSummary[]> {
+  const framesBefore = (await clients.counts()).jobs;
+  let ok = 0;
+  const loop = closedLoopUntil(IN_FLIGHT, setup.send, (status) => {
+    if (status >= 200 && status < 300) ok++;
+  });
+  await sleep(WINDOW_WARM_MS);
+  await Promise.all(setup.instances.map((server) => server.profileStart()));
+  await sleep(PROFILE_MS);
+  const profiles: ProfileSummary[] = [];
+  for (const server of setup.instances) profiles.push(await server.profileStop());
+  await loop.stop();
+  await drain(clients, framesBefore + ok);
+  return profiles;
+}
+
+const emptyThroughput = (): ThroughputTally => ({
+  measuredMs: 0,
+  ok: 0,
+  frames: 0,
+  errors: 0,
+  firstError: null,
+  missing: 0,
+  roundTrips: [],
+  latencies: [],
+  serverMs: [],
+  postgresMs: 0,
+  clientMs: 0,
+  senderMs: 0,
+  machineMs: 0,
+  backendTotals: new Map(),
+  backendSamples: 0,
+  profiles: [],
+});
 
 async function main() {
   const startedAt = new Date().toISOString();
@@ -508,166 +512,276 @@ async function main() {
   const log = (line: string) => console.log(`[scale-out ${(total() / 1000).toFixed(0)} s] ${line}`);
   const postgres = await requirePostgres();
   log(`${postgres} at ${new URL(PG_URL).host}`);
+  const stale = await dropStaleSchemas();
+  if (stale.length > 0)
+    log(`dropped ${stale.length} schema(s) left by interrupted runs: ${stale.join(', ')}`);
   const clients = await LoadClients.start(2);
-  const schemas: string[] = [];
-  const runs = new Map<SetupKey, SetupRun>();
+  const started: Omit<Setup, 'send' | 'api'>[] = [];
+  const runs = new Map<SetupKey, Run>();
+  let otherCpu = 0;
   try {
-    for (const key of ['A', 'B', 'C'] as const) {
-      const setup = await startSetup(key);
-      if (setup.schema) schemas.push(setup.schema);
-      try {
-        runs.set(key, await runSetup(setup, clients, log));
-      } finally {
-        await clients.closeAll();
-        for (const server of setup.instances) await server.stop();
+    const starting = await Promise.allSettled((['A', 'B', 'C'] as const).map((key) => startSetup(key)));
+    for (const outcome of starting) if (outcome.status === 'fulfilled') started.push(outcome.value);
+    const failure = starting.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+    for (const base of started) {
+      const setup = await prepare(base, clients);
+      runs.set(setup.key, { setup, latency: [], throughput: emptyThroughput() });
+      log(`${setup.key} ${setup.label}: ${STREAMS} streams open, ${WARMUP_CALLS} warm-up calls done`);
+    }
+    const run = (key: SetupKey) => runs.get(key) as Run;
+    const instances = started.flatMap((base) => base.instances);
+    const others = cpuOfOthers(instances, clients);
+
+    for (const rate of RATES) {
+      for (const key of ['A', 'B', 'C'] as const) {
+        run(key).latency.push({
+          rate,
+          ok: 0,
+          errors: 0,
+          firstError: null,
+          elapsedMs: 0,
+          latencies: [],
+          roundTrips: [],
+        });
+      }
+      for (const key of WINDOW_ORDER) {
+        const tally = run(key).latency.at(-1) as LatencyTally;
+        await latencyWindow(run(key).setup, clients, tally);
+        if (tally.errors > 0) throw new Error(`${key}: ${tally.errors} calls failed: ${tally.firstError}`);
+      }
+      for (const key of ['A', 'B', 'C'] as const) {
+        const tally = run(key).latency.at(-1) as LatencyTally;
+        log(
+          `${key} @ ${rate}/s: achieved ${Math.round(tally.ok / (tally.elapsedMs / 1000))}/s, p50/p95/p99 ` +
+            `${round(percentile(tally.latencies, 50))}/${round(percentile(tally.latencies, 95))}/` +
+            `${round(percentile(tally.latencies, 99))} ms (${tally.latencies.length} samples), call round trip ` +
+            `p50 ${round(percentile(tally.roundTrips, 50))} ms`,
+        );
       }
     }
+
+    for (const key of WINDOW_ORDER) {
+      const { setup, throughput } = run(key);
+      await throughputWindow(setup, clients, throughput);
+      if (throughput.errors > 0)
+        throw new Error(`${key}: ${throughput.errors} calls failed: ${throughput.firstError}`);
+    }
+    for (const key of ['A', 'B', 'C'] as const) {
+      const t = run(key).throughput;
+      const seconds = t.measuredMs / 1000;
+      log(
+        `${key} closed loop: ${Math.round(t.frames / seconds)} events/s delivered (${Math.round(t.ok / seconds)} ` +
+          `calls/s accepted, ${t.missing} missing), call round trip p50 ${round(percentile(t.roundTrips, 50))} ms; ` +
+          `CPU servers ${t.serverMs.map((ms) => pct(ms / 10 / seconds)).join(' + ')}, PostgreSQL ` +
+          `${pct(t.postgresMs / 10 / seconds)}, machine ${pct(t.machineMs / 10 / seconds)} of 200%` +
+          (t.backendSamples > 0
+            ? `; connections: ${meanBackends(t)
+                .map(([what, count]) => `${what} ${round(count)}`)
+                .join(', ')}`
+            : ''),
+      );
+    }
+    if (PROFILE) {
+      for (const key of ['B', 'C'] as const) {
+        const { setup, throughput } = run(key);
+        throughput.profiles = await profileUnderLoad(setup, clients);
+        for (const [i, profile] of throughput.profiles.entries()) {
+          log(
+            `${key} instance ${i + 1} profile: busy ${pct((100 * profile.busyMs) / profile.wallMs)}; ${describeProfile(profile)}`,
+          );
+        }
+      }
+    }
+    otherCpu = others.otherSince();
+    log(`other processes on the machine: ${pct(otherCpu)} of a core on average while measuring`);
   } finally {
+    await clients.closeAll().catch(() => {});
+    for (const base of started) for (const server of base.instances) await server.stop();
+    for (const { setup } of runs.values()) setup.api?.close();
     await clients.stop();
-    for (const schema of schemas) await dropSchema(schema).catch((error) => console.error(error));
+    for (const base of started)
+      if (base.schema) await dropSchema(base.schema).catch((error) => console.error(error));
   }
-
-  reportRuns(startedAt, total(), postgres, clients.pids.length, runs);
+  reportRuns(startedAt, total(), postgres, clients.pids.length, runs, otherCpu);
 }
-
-const formatMs = (value: number) => `${round(value)} ms`;
-const pct = (value: number) => `${Math.round(value)}%`;
-const sumOf = (backends: Record<string, number> | null, match: (what: string) => boolean) =>
-  Object.entries(backends ?? {}).reduce((sum, [what, count]) => (match(what) ? sum + count : sum), 0);
 
 function reportRuns(
   startedAt: string,
   durationMs: number,
   postgres: string,
   clientProcesses: number,
-  runs: Map<SetupKey, SetupRun>,
+  runs: Map<SetupKey, Run>,
+  otherCpu: number,
 ): void {
-  const a = runs.get('A') as SetupRun;
-  const b = runs.get('B') as SetupRun;
-  const c = runs.get('C') as SetupRun;
-  const at = (run: SetupRun, i: number) => run.latency[i] as LatencyPhase;
+  const a = runs.get('A') as Run;
+  const b = runs.get('B') as Run;
+  const c = runs.get('C') as Run;
+  const latency = (run: Run, i: number) => {
+    const tally = run.latency[i] as LatencyTally;
+    return {
+      rate: tally.rate,
+      achieved: tally.ok / (tally.elapsedMs / 1000),
+      samples: tally.latencies.length,
+      p50: percentile(tally.latencies, 50),
+      p95: percentile(tally.latencies, 95),
+      p99: percentile(tally.latencies, 99),
+      max: percentile(tally.latencies, 100),
+      rttP50: percentile(tally.roundTrips, 50),
+      rttP99: percentile(tally.roundTrips, 99),
+    };
+  };
+  const closed = (run: Run) => {
+    const t = run.throughput;
+    const seconds = t.measuredMs / 1000;
+    const events = Math.max(1, t.frames);
+    const serverMs = t.serverMs.reduce((sum, ms) => sum + ms, 0);
+    const machine = t.machineMs / 10 / seconds;
+    return {
+      delivered: t.frames / seconds,
+      accepted: t.ok / seconds,
+      missing: t.missing,
+      rttP50: percentile(t.roundTrips, 50),
+      rttP99: percentile(t.roundTrips, 99),
+      p50: percentile(t.latencies, 50),
+      p99: percentile(t.latencies, 99),
+      serverCpu: t.serverMs.map((ms) => ms / 10 / seconds),
+      postgresCpu: t.postgresMs / 10 / seconds,
+      senderCpu: t.senderMs / 10 / seconds,
+      clientCpu: t.clientMs / 10 / seconds,
+      machineCpu: machine,
+      restCpu: Math.max(0, machine - (serverMs + t.postgresMs + t.senderMs + t.clientMs) / 10 / seconds),
+      serverUsPerEvent: (serverMs * 1000) / events,
+      postgresUsPerEvent: (t.postgresMs * 1000) / events,
+    };
+  };
+  const [ca, cb, cc] = [closed(a), closed(b), closed(c)];
+
   const latencyFigures = RATES.flatMap((rate, i) =>
     (['p50', 'p95', 'p99'] as const).flatMap((p) => [
-      figure(`${p} at ${rate}/s, one PostgreSQL instance`, round(at(b, i)[p]), 'ms', {
-        baseline: { name: 'one SQLite instance', value: round(at(a, i)[p]) },
+      figure(`${p} at ${rate}/s, one PostgreSQL instance`, round(latency(b, i)[p]), 'ms', {
+        baseline: { name: 'one SQLite instance', value: round(latency(a, i)[p]) },
       }),
-      figure(`${p} at ${rate}/s, two instances (streams on 1, worker on 2)`, round(at(c, i)[p]), 'ms', {
-        baseline: { name: 'one PostgreSQL instance', value: round(at(b, i)[p]) },
+      figure(`${p} at ${rate}/s, two instances (streams on 1, worker on 2)`, round(latency(c, i)[p]), 'ms', {
+        baseline: { name: 'one PostgreSQL instance', value: round(latency(b, i)[p]) },
       }),
     ]),
   );
   const throughputFigures: Figure[] = [
-    figure('events/s delivered, two instances', Math.round(c.throughput.delivered), 'events/s', {
-      baseline: { name: 'one PostgreSQL instance', value: Math.round(b.throughput.delivered) },
+    figure('events/s delivered, two instances', Math.round(cc.delivered), 'events/s', {
+      baseline: { name: 'one PostgreSQL instance', value: Math.round(cb.delivered) },
     }),
-    figure('events/s delivered, one PostgreSQL instance', Math.round(b.throughput.delivered), 'events/s', {
-      baseline: { name: 'one SQLite instance', value: Math.round(a.throughput.delivered) },
+    figure('events/s delivered, one PostgreSQL instance', Math.round(cb.delivered), 'events/s', {
+      baseline: { name: 'one SQLite instance', value: Math.round(ca.delivered) },
     }),
-    figure(
-      `worker call round trip p50 at ${IN_FLIGHT} in flight, two instances`,
-      round(c.throughput.rttP50),
-      'ms',
-      {
-        baseline: { name: 'one PostgreSQL instance', value: round(b.throughput.rttP50) },
-      },
-    ),
-    figure('server CPU per event, two instances (both)', Math.round(c.throughput.serverUsPerEvent), 'µs', {
-      baseline: { name: 'one PostgreSQL instance', value: Math.round(b.throughput.serverUsPerEvent) },
+    figure(`worker call round trip p50 at ${IN_FLIGHT} in flight, two instances`, round(cc.rttP50), 'ms', {
+      baseline: { name: 'one PostgreSQL instance', value: round(cb.rttP50) },
     }),
-    figure('PostgreSQL CPU per event, two instances', Math.round(c.throughput.postgresUsPerEvent), 'µs', {
-      baseline: { name: 'one PostgreSQL instance', value: Math.round(b.throughput.postgresUsPerEvent) },
+    figure('server CPU per event, two instances (both)', Math.round(cc.serverUsPerEvent), 'µs', {
+      baseline: { name: 'one PostgreSQL instance', value: Math.round(cb.serverUsPerEvent) },
+    }),
+    figure('PostgreSQL CPU per event, two instances', Math.round(cc.postgresUsPerEvent), 'µs', {
+      baseline: { name: 'one PostgreSQL instance', value: Math.round(cb.postgresUsPerEvent) },
     }),
   ];
 
   const params: Record<string, string | number> = {
-    streams: STREAMS,
+    streamsPerSetup: STREAMS,
     rates: RATES.join(','),
-    phaseMs: PHASE_MS,
-    warmMsPerPhase: WARM_MS,
+    measuredMsPerSetupAndPhase: PHASE_MS,
+    windows: `${WINDOW_ORDER.join(' ')}, ${WINDOW_MS} ms each after ${WINDOW_WARM_MS} ms unmeasured`,
     inFlight: IN_FLIGHT,
     postgres,
     clientProcesses,
+    otherProcessesCpu: `${pct(otherCpu)} of a core`,
   };
   for (const run of [a, b, c]) {
-    for (const l of run.latency) {
-      params[`${run.setup}@${l.rate}`] =
-        `${run.label}: achieved ${Math.round(l.achieved)}/s, ${l.samples} samples, max ${formatMs(l.max)}, ` +
+    const { key, label } = run.setup;
+    for (const [i] of run.latency.entries()) {
+      const l = latency(run, i);
+      params[`${key}@${l.rate}`] =
+        `${label}: achieved ${Math.round(l.achieved)}/s, ${l.samples} samples, max ${formatMs(l.max)}, ` +
         `call rtt p50/p99 ${round(l.rttP50)}/${round(l.rttP99)} ms`;
     }
-    const t = run.throughput;
-    params[`${run.setup} closed loop`] =
-      `${run.label}: ${Math.round(t.delivered)} events/s delivered, ${Math.round(t.accepted)} calls/s accepted, ` +
+    const t = closed(run);
+    params[`${key} closed loop`] =
+      `${label}: ${Math.round(t.delivered)} events/s delivered, ${Math.round(t.accepted)} calls/s accepted, ` +
       `${t.missing} missing after the drain, call rtt p50/p99 ${round(t.rttP50)}/${round(t.rttP99)} ms, ` +
       `latency p50/p99 ${round(t.p50)}/${round(t.p99)} ms, CPU servers ${t.serverCpu.map(pct).join(' + ')} ` +
       `(${Math.round(t.serverUsPerEvent)} µs/event), PostgreSQL ${pct(t.postgresCpu)} ` +
       `(${Math.round(t.postgresUsPerEvent)} µs/event), sender ${pct(t.senderCpu)}, clients ` +
-      `${pct(t.clientCpu)}, machine ${pct(t.machineCpu)} of 200%` +
-      (t.backends ? `; PostgreSQL connections (mean): ${describeBackends(t.backends)}` : '');
+      `${pct(t.clientCpu)}, the rest ${pct(t.restCpu)}, machine ${pct(t.machineCpu)} of 200%` +
+      (run.throughput.backendSamples > 0
+        ? `; PostgreSQL connections (mean): ${meanBackends(run.throughput)
+            .map(([what, count]) => `${what} ${round(count)}`)
+            .join(', ')}`
+        : '');
   }
 
   const light = 0;
   const modest = RATES.length - 1;
-  const added = (p: 'p50' | 'p95' | 'p99', i: number) => formatMs(at(c, i)[p] - at(b, i)[p]);
+  const added = (p: 'p50' | 'p95' | 'p99', i: number) => formatMs(latency(c, i)[p] - latency(b, i)[p]);
   const notes: string[] = [
     `Same machine for everything: ${os.availableParallelism()} cores shared by the server instances, ` +
       `${postgres}, the sender and ${clientProcesses} SSE client processes. In C's closed loop the machine was ` +
-      `${pct(c.throughput.machineCpu)} busy of 200% (servers ${c.throughput.serverCpu.map(pct).join(' + ')}, ` +
-      `PostgreSQL ${pct(c.throughput.postgresCpu)}, sender ${pct(c.throughput.senderCpu)}, clients ` +
-      `${pct(c.throughput.clientCpu)}): these figures describe this box, not two instances on two machines.`,
+      `${pct(cc.machineCpu)} busy of 200% (servers ${cc.serverCpu.map(pct).join(' + ')}, PostgreSQL ` +
+      `${pct(cc.postgresCpu)}, sender ${pct(cc.senderCpu)}, clients ${pct(cc.clientCpu)}, the rest ` +
+      `${pct(cc.restCpu)}: kernel network work, VM steal, other processes): these figures describe this box, not two instances on two machines. ` +
+      `Processes outside the benchmark used ${pct(otherCpu)} of a core on average over all measured phases` +
+      (otherCpu > OTHER_CPU_QUIET
+        ? ': more than a quiet machine. The PostgreSQL figures, whose ceiling is a chain of round trips ' +
+          'through busy processes, drop first when the cores are shared; rerun on a quiet machine to quote them.'
+        : '.'),
     `Added latency of the second instance (C − B): ${RATES.map(
       (rate, i) => `at ${rate}/s p50 ${added('p50', i)}, p95 ${added('p95', i)}, p99 ${added('p99', i)}`,
     ).join('; ')}. In B the writing instance reads the log itself before it answers the worker; in C ` +
       'instance 1 hears the NOTIFY sent at commit and reads the log with one query for all its streams. ' +
-      `Versus SQLite (A), which publishes before it writes, PostgreSQL costs the commit first: at ` +
-      `${RATES[light]}/s the worker's call took p50 ${formatMs(at(b, light).rttP50)} on B against ` +
-      `${formatMs(at(a, light).rttP50)} on A.`,
+      'Versus SQLite (A), which publishes before it writes, PostgreSQL costs the transaction first: at ' +
+      `${RATES[light]}/s the worker's call took p50 ${formatMs(latency(b, light).rttP50)} on B against ` +
+      `${formatMs(latency(a, light).rttP50)} on A (about ten statements in sequence: BEGIN, the row's ` +
+      'SELECT … FOR UPDATE, a savepoint around the row update, the counter, the event, pg_notify, COMMIT, ' +
+      'then the log read, each a round trip through the server’s event loop).',
   ];
-  const backends = b.throughput.backends;
-  if (backends) {
-    const lockWait = sumOf(backends, (what) => what.startsWith('Lock:'));
-    const idleInTransaction = sumOf(backends, (what) => what.startsWith('idle in transaction'));
-    const wal = sumOf(backends, (what) => what.startsWith('IO:WAL'));
-    const running = sumOf(backends, (what) => what === 'running');
+  if (b.throughput.backendSamples > 0) {
+    const lockWait = backendsMatching(b.throughput, (what) => what.startsWith('Lock:'));
+    const idle = backendsMatching(b.throughput, (what) => what.startsWith('idle in transaction'));
+    const wal = backendsMatching(b.throughput, (what) => what.startsWith('IO:WAL'));
     const writer = b.throughput.profiles[0];
     notes.push(
       `Where the closed loop's ceiling comes from (B, ${IN_FLIGHT} calls in flight, ` +
-        `${Math.round(b.throughput.delivered)} events/s): of the instance's 10 pooled connections, on average ` +
-        `${round(lockWait, 1)} were waiting for a row lock another transaction held (mostly the one-row event ` +
-        `counter, held from the cursor's UPDATE to COMMIT), ${round(idleInTransaction, 1)} were idle inside a ` +
-        `transaction waiting for the server's next statement, ${round(wal, 1)} were flushing WAL and ` +
-        `${round(running, 1)} running a statement; the other calls queued for a pool connection in the ` +
-        `server (round trip p50 ${formatMs(b.throughput.rttP50)}). So commits are serialised and each holds the ` +
-        'counter across the rest of its statements (INSERT event, pg_notify, COMMIT), every one a round trip ' +
-        `to a Node process that was ${pct(b.throughput.serverCpu[0] ?? 0)} of a core busy` +
-        (writer
-          ? ` (profile: ${writer.buckets
-              .slice(0, 4)
-              .map((bucket) => `${bucket.name} ${pct((100 * bucket.ms) / Math.max(1, writer.busyMs))}`)
-              .join(', ')} of its busy time)`
-          : '') +
-        `; the disk is not the limit (WAL flushes were ${round(wal, 1)} connections on average). A second ` +
-        'instance adds no write capacity: the writes still serialise on the same row, and the reading ' +
-        `instance costs ${pct(c.throughput.serverCpu[0] ?? 0)} of a core and its log reads on the same 2 cores.`,
+        `${Math.round(cb.delivered)} events/s, i.e. one commit every ${formatMs(1000 / cb.delivered)}): of ` +
+        `the instance's ${POOL_SIZE} pooled connections, on average ${round(lockWait, 1)} were waiting for a ` +
+        `row lock another transaction held, ${round(idle, 1)} were idle inside a transaction waiting for the ` +
+        `server's next statement and ${round(wal, 1)} flushing WAL; the other calls queued for a connection ` +
+        `in the server (round trip p50 ${formatMs(cb.rttP50)}). Every event takes the one-row event ` +
+        'counter and holds it until COMMIT, across the INSERT of the event, pg_notify and COMMIT, each a ' +
+        `round trip to a server process that was ${pct(cb.serverCpu[0] ?? 0)} of a core busy` +
+        (writer ? ` (its profile: ${describeProfile(writer, 4)} of its busy time)` : '') +
+        ': commits are serialised on that row, and the disk is not the limit. A second instance adds no ' +
+        'write capacity (the writes still serialise on the same row) and costs its own CPU and log reads ' +
+        `on the same 2 cores (instance 1: ${pct(cc.serverCpu[0] ?? 0)} of a core).`,
     );
   }
+  const modestRate = RATES[modest] as number;
   notes.push(
-    'Only the single-update route (POST /api/worker/jobs/:id/progress, one transaction per call) is driven; ' +
-      `at ${RATES[modest]}/s one PostgreSQL instance runs at ${pct(
-        (100 * (RATES[modest] as number)) / Math.max(1, b.throughput.delivered),
-      )} of its closed-loop ceiling here, so that phase's p95/p99 are mostly queueing and vary from run to run.`,
+    'Only the single-update route (POST /api/worker/jobs/:id/progress, one transaction per call) is ' +
+      `driven. At ${modestRate}/s one PostgreSQL instance runs at ${pct((100 * modestRate) / Math.max(1, cb.delivered))} ` +
+      'of its closed-loop ceiling here, so that phase’s p95/p99 are mostly queueing and move from run to run; ' +
+      `the ${RATES[light]}/s phase shows the path itself.`,
   );
   for (const run of [a, b, c]) {
-    for (const l of run.latency) {
+    for (const [i] of run.latency.entries()) {
+      const l = latency(run, i);
       if (l.achieved < 0.95 * l.rate) {
         notes.push(
-          `${run.setup} (${run.label}) reached only ${Math.round(l.achieved)}/s of ${l.rate}/s offered.`,
+          `${run.setup.key} (${run.setup.label}) reached only ${Math.round(l.achieved)}/s of ${l.rate}/s offered.`,
         );
       }
     }
     if (run.throughput.missing !== 0) {
       notes.push(
-        `${run.setup} (${run.label}): ${run.throughput.missing} accepted updates had not reached the clients ` +
-          `${DRAIN_MS / 1000} s after the loop stopped.`,
+        `${run.setup.key} (${run.setup.label}): ${run.throughput.missing} accepted updates had not reached the ` +
+          `clients ${DRAIN_MS / 1000} s after the loop stopped.`,
       );
     }
   }
@@ -681,17 +795,17 @@ function reportRuns(
     figures: [...latencyFigures, ...throughputFigures],
     explanation: [
       'Two jobtracker instances sharing one PostgreSQL database delivered',
-      `${Math.round(c.throughput.delivered).toLocaleString('en-US')} events/s to streams on instance 1 from`,
-      `worker calls on instance 2, against ${Math.round(b.throughput.delivered).toLocaleString('en-US')}/s`,
-      `for one PostgreSQL instance and ${Math.round(a.throughput.delivered).toLocaleString('en-US')}/s for`,
-      `one SQLite instance. At ${RATES[light]} updates/s a progress update reached a client`,
-      `${formatMs(at(c, light).p50)} (p50) after the worker sent it across two instances, against`,
-      `${formatMs(at(b, light).p50)} on one PostgreSQL instance and ${formatMs(at(a, light).p50)} on SQLite.`,
+      `${Math.round(cc.delivered).toLocaleString('en-US')} events/s to streams on instance 1 from worker`,
+      `calls on instance 2, against ${Math.round(cb.delivered).toLocaleString('en-US')}/s for one PostgreSQL`,
+      `instance and ${Math.round(ca.delivered).toLocaleString('en-US')}/s for one SQLite instance. At`,
+      `${RATES[light]} updates/s a progress update reached a client ${formatMs(latency(c, light).p50)} (p50)`,
+      `after the worker sent it across two instances, against ${formatMs(latency(b, light).p50)} on one`,
+      `PostgreSQL instance and ${formatMs(latency(a, light).p50)} on SQLite.`,
       '\n\nPhysical limits: on PostgreSQL each progress call is one transaction that commits (a WAL flush)',
-      'before it is published, and commits are ordered by one counter row held until COMMIT, so the',
-      'write rate is bounded by how fast one transaction at a time gets through its last statements; a',
-      'second instance adds a NOTIFY and a log read before its streams see the event. Everything runs on',
-      'one 2-core machine, the database and the load generator included.',
+      'before it is published, and every commit takes one counter row until COMMIT, so the write rate is',
+      'bounded by how fast one transaction at a time gets through its last statements; a second instance',
+      'adds a NOTIFY and a log read before its streams see the event. Everything runs on one 2-core',
+      'machine, the database and the load generator included.',
     ].join(' '),
     notes,
   });

@@ -11,13 +11,14 @@ const median = (values: number[]) =>
 // users go on as before; CORS answers only allow-listed origins.
 const STREAMS = 5;
 const BURST = 10;
+const PER_MINUTE = 60;
 
 describe('per-user limits', () => {
   let server: RunningServer;
   before(async () => {
     server = await startReliabilityServer({
       maxStreamsPerUser: STREAMS,
-      createRate: { burst: BURST, perMinute: 60 },
+      createRate: { burst: BURST, perMinute: PER_MINUTE },
       corsOrigins: ['https://app.example'],
     });
   });
@@ -68,26 +69,42 @@ describe('per-user limits', () => {
   it('limits one user’s job creation with 429 and Retry-After, while another user’s requests go on unslowed', async (t) => {
     const before: number[] = [];
     for (let i = 0; i < 20; i++) before.push((await create(`calm-${i}`, 'x')).ms);
-    const flood = await Promise.all(Array.from({ length: 60 }, (_, i) => create('flooder', `f${i}`)));
+    // The bucket refills one token a second: a slow machine may let one more in while a flood lasts.
+    const refilledDuring = async <T>(work: () => Promise<T>) => {
+      const started = Date.now();
+      const result = await work();
+      return { result, refills: Math.floor(((Date.now() - started) / 60_000) * PER_MINUTE) + 1 };
+    };
+    const first = await refilledDuring(() =>
+      Promise.all(Array.from({ length: 60 }, (_, i) => create('flooder', `f${i}`))),
+    );
+    const flood = first.result;
     const accepted = flood.filter((answer) => answer.status === 201).length;
     const refused = flood.filter((answer) => answer.status === 429);
-    assert.equal(accepted, BURST, 'the burst is accepted');
-    assert.equal(refused.length, 60 - BURST);
+    assert.ok(accepted >= BURST && accepted <= BURST + first.refills, `the burst is accepted (${accepted})`);
+    assert.equal(refused.length, 60 - accepted);
     for (const answer of refused) {
       assert.equal(answer.body.error?.code, 'rate_limited');
       assert.ok(Number(answer.retryAfter) >= 1, `Retry-After ${answer.retryAfter}`);
     }
     const during: number[] = [];
-    const flooding = Promise.all(Array.from({ length: 200 }, (_, i) => create('flooder', `g${i}`)));
+    const flooding = refilledDuring(() =>
+      Promise.all(Array.from({ length: 200 }, (_, i) => create('flooder', `g${i}`))),
+    );
     for (let i = 0; i < 20; i++) {
       const answer = await create(`calm-during-${i}`, 'x');
       assert.equal(answer.status, 201, 'another user is not limited');
       during.push(answer.ms);
     }
-    const floodAnswers = await flooding;
-    assert.ok(floodAnswers.every((answer) => answer.status === 429));
+    const second = await flooding;
+    const floodAnswers = second.result;
+    const slipped = floodAnswers.filter((answer) => answer.status !== 429);
+    assert.ok(
+      slipped.every((answer) => answer.status === 201) && slipped.length <= second.refills,
+      `only refilled tokens pass during the flood (${slipped.length} of ${floodAnswers.length})`,
+    );
     t.diagnostic(
-      `flooder: ${accepted} accepted, ${60 - BURST + floodAnswers.length} refused with 429; another user's create p50 ${median(before).toFixed(1)} ms before, ${median(during).toFixed(1)} ms during the flood`,
+      `flooder: ${accepted + slipped.length} accepted, ${refused.length + floodAnswers.length - slipped.length} refused with 429; another user's create p50 ${median(before).toFixed(1)} ms before, ${median(during).toFixed(1)} ms during the flood`,
     );
   });
 

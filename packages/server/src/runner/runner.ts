@@ -126,6 +126,8 @@ export function createRunner(engine: JobEngine, options: RunnerOptions = {}): Jo
           signal.throwIfAborted();
           throw error;
         }
+        // Stopped or cancelled while reporting: this is the handler's next chance to notice.
+        signal.throwIfAborted();
       },
     };
     const done = (async () => {
