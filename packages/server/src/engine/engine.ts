@@ -149,7 +149,7 @@ export class JobEngine {
   #restartCursor = 0;
   readonly #shared: boolean;
   #feedRead: Promise<void> | null = null;
-  #feedAgain = false;
+  #nextFeedRead: Promise<void> | null = null;
   #timers: NodeJS.Timeout[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #started = false;
@@ -213,29 +213,31 @@ export class JobEngine {
 
   /**
    * Shared mode: delivers every event of the log after the last one delivered, in cursor order. One
-   * read at a time; a call during a read makes it read again, and resolves when that is done.
+   * read at a time: a call during a read is answered by the next one, which starts when it ends, so
+   * a caller waits for at most two reads however busy the log is.
    */
   #readFeed(): Promise<void> {
-    if (this.#feedRead) {
-      this.#feedAgain = true;
+    if (!this.#feedRead) {
+      this.#feedRead = this.#readLog().finally(() => {
+        this.#feedRead = null;
+      });
       return this.#feedRead;
     }
-    const read = async () => {
-      try {
-        do {
-          this.#feedAgain = false;
-          for (;;) {
-            const events = await this.store.eventsAfterAll(this.#published, FEED_BATCH);
-            for (const event of events) this.#deliver(event);
-            if (events.length < FEED_BATCH) break;
-          }
-        } while (this.#feedAgain);
-      } finally {
-        this.#feedRead = null;
-      }
-    };
-    this.#feedRead = read();
-    return this.#feedRead;
+    this.#nextFeedRead ??= this.#feedRead
+      .catch(() => {})
+      .then(() => {
+        this.#nextFeedRead = null;
+        return this.#readFeed();
+      });
+    return this.#nextFeedRead;
+  }
+
+  async #readLog(): Promise<void> {
+    for (;;) {
+      const events = await this.store.eventsAfterAll(this.#published, FEED_BATCH);
+      for (const event of events) this.#deliver(event);
+      if (events.length < FEED_BATCH) return;
+    }
   }
 
   #deliver(event: StoredEvent): void {
@@ -539,7 +541,10 @@ export class JobEngine {
     return { leaseExpiresAt };
   }
 
-  /** Records progress; it is published at once and committed within `progressFlushMs`. Extends the lease. */
+  /**
+   * Records progress and extends the lease. It is published at once and committed within
+   * `progressFlushMs`; in shared mode it is committed, then published.
+   */
   async progress(id: string, leaseToken: string, update: ProgressUpdate): Promise<Job> {
     return toWireJob(await this.#workerChange(id, leaseToken, this.#progressCommand(update), false));
   }
