@@ -66,6 +66,7 @@ const DRAIN_MS = 5000;
 const PROFILE_MS = 1500;
 /** % of a core that other processes may use before the notes call the machine busy. */
 const OTHER_CPU_QUIET = 10;
+const CORES = os.availableParallelism();
 /** Each PostgreSQL instance's pool (PgStore's default). */
 const POOL_SIZE = 10;
 
@@ -82,7 +83,7 @@ interface Setup {
   schema: string | null;
   /** One progress call for the i-th user's job, stamped with its send time. */
   send: (i: number) => Promise<number>;
-  api: HttpClient | null;
+  api: HttpClient;
 }
 
 interface LatencyTally {
@@ -574,7 +575,7 @@ async function main() {
         `${key} closed loop: ${Math.round(t.frames / seconds)} events/s delivered (${Math.round(t.ok / seconds)} ` +
           `calls/s accepted, ${t.missing} missing), call round trip p50 ${round(percentile(t.roundTrips, 50))} ms; ` +
           `CPU servers ${t.serverMs.map((ms) => pct(ms / 10 / seconds)).join(' + ')}, PostgreSQL ` +
-          `${pct(t.postgresMs / 10 / seconds)}, machine ${pct(t.machineMs / 10 / seconds)} of 200%` +
+          `${pct(t.postgresMs / 10 / seconds)}, machine ${pct(t.machineMs / 10 / seconds)} of ${CORES * 100}%` +
           (t.backendSamples > 0
             ? `; connections: ${meanBackends(t)
                 .map(([what, count]) => `${what} ${round(count)}`)
@@ -598,7 +599,7 @@ async function main() {
   } finally {
     await clients.closeAll().catch(() => {});
     for (const base of started) for (const server of base.instances) await server.stop();
-    for (const { setup } of runs.values()) setup.api?.close();
+    for (const { setup } of runs.values()) setup.api.close();
     await clients.stop();
     for (const base of started)
       if (base.schema) await dropSchema(base.schema).catch((error) => console.error(error));
@@ -710,7 +711,7 @@ function reportRuns(
       `latency p50/p99 ${round(t.p50)}/${round(t.p99)} ms, CPU servers ${t.serverCpu.map(pct).join(' + ')} ` +
       `(${Math.round(t.serverUsPerEvent)} µs/event), PostgreSQL ${pct(t.postgresCpu)} ` +
       `(${Math.round(t.postgresUsPerEvent)} µs/event), sender ${pct(t.senderCpu)}, clients ` +
-      `${pct(t.clientCpu)}, the rest ${pct(t.restCpu)}, machine ${pct(t.machineCpu)} of 200%` +
+      `${pct(t.clientCpu)}, the rest ${pct(t.restCpu)}, machine ${pct(t.machineCpu)} of ${CORES * 100}%` +
       (run.throughput.backendSamples > 0
         ? `; PostgreSQL connections (mean): ${meanBackends(run.throughput)
             .map(([what, count]) => `${what} ${round(count)}`)
@@ -722,9 +723,9 @@ function reportRuns(
   const modest = RATES.length - 1;
   const added = (p: 'p50' | 'p95' | 'p99', i: number) => formatMs(latency(c, i)[p] - latency(b, i)[p]);
   const notes: string[] = [
-    `Same machine for everything: ${os.availableParallelism()} cores shared by the server instances, ` +
+    `Same machine for everything: ${CORES} cores shared by the server instances, ` +
       `${postgres}, the sender and ${clientProcesses} SSE client processes. In C's closed loop the machine was ` +
-      `${pct(cc.machineCpu)} busy of 200% (servers ${cc.serverCpu.map(pct).join(' + ')}, PostgreSQL ` +
+      `${pct(cc.machineCpu)} busy of ${CORES * 100}% (servers ${cc.serverCpu.map(pct).join(' + ')}, PostgreSQL ` +
       `${pct(cc.postgresCpu)}, sender ${pct(cc.senderCpu)}, clients ${pct(cc.clientCpu)}, the rest ` +
       `${pct(cc.restCpu)}: kernel network work, VM steal, other processes): these figures describe this box, not two instances on two machines. ` +
       `Processes outside the benchmark used ${pct(otherCpu)} of a core on average over all measured phases` +
@@ -734,7 +735,14 @@ function reportRuns(
         : '.'),
     `Added latency of the second instance (C − B): ${RATES.map(
       (rate, i) => `at ${rate}/s p50 ${added('p50', i)}, p95 ${added('p95', i)}, p99 ${added('p99', i)}`,
-    ).join('; ')}. In B the writing instance reads the log itself before it answers the worker; in C ` +
+    ).join('; ')}. The worker's own call (its round trip, p50/p99) took ${RATES.map(
+      (rate, i) =>
+        `${round(latency(c, i).rttP50)}/${round(latency(c, i).rttP99)} ms in C against ` +
+        `${round(latency(b, i).rttP50)}/${round(latency(b, i).rttP99)} ms in B at ${rate}/s`,
+    ).join(
+      ', ',
+    )}: where the call's own tail is as long, the delay is queueing on the write side, not in the fan-out. ` +
+      'In B the writing instance reads the log itself before it answers the worker; in C ' +
       'instance 1 hears the NOTIFY sent at commit and reads the log with one query for all its streams. ' +
       'Versus SQLite (A), which publishes before it writes, PostgreSQL costs the transaction first: at ' +
       `${RATES[light]}/s the worker's call took p50 ${formatMs(latency(b, light).rttP50)} on B against ` +
@@ -759,15 +767,16 @@ function reportRuns(
         (writer ? ` (its profile: ${describeProfile(writer, 4)} of its busy time)` : '') +
         ': commits are serialised on that row, and the disk is not the limit. A second instance adds no ' +
         'write capacity (the writes still serialise on the same row) and costs its own CPU and log reads ' +
-        `on the same 2 cores (instance 1: ${pct(cc.serverCpu[0] ?? 0)} of a core).`,
+        `on the same ${CORES} cores (instance 1: ${pct(cc.serverCpu[0] ?? 0)} of a core).`,
     );
   }
   const modestRate = RATES[modest] as number;
   notes.push(
     'Only the single-update route (POST /api/worker/jobs/:id/progress, one transaction per call) is ' +
       `driven. At ${modestRate}/s one PostgreSQL instance runs at ${pct((100 * modestRate) / Math.max(1, cb.delivered))} ` +
-      'of its closed-loop ceiling here, so that phase’s p95/p99 are mostly queueing and move from run to run; ' +
-      `the ${RATES[light]}/s phase shows the path itself.`,
+      `of its closed-loop ceiling here and two at ${pct((100 * modestRate) / Math.max(1, cc.delivered))} of ` +
+      'theirs, so that phase’s p95/p99 are mostly queueing and move from run to run; the ' +
+      `${RATES[light]}/s phase shows the path itself.`,
   );
   for (const run of [a, b, c]) {
     for (const [i] of run.latency.entries()) {
@@ -804,7 +813,7 @@ function reportRuns(
       '\n\nPhysical limits: on PostgreSQL each progress call is one transaction that commits (a WAL flush)',
       'before it is published, and every commit takes one counter row until COMMIT, so the write rate is',
       'bounded by how fast one transaction at a time gets through its last statements; a second instance',
-      'adds a NOTIFY and a log read before its streams see the event. Everything runs on one 2-core',
+      `adds a NOTIFY and a log read before its streams see the event. Everything runs on one ${CORES}-core`,
       'machine, the database and the load generator included.',
     ].join(' '),
     notes,
