@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Pool } from 'pg';
@@ -14,11 +14,11 @@ import type {
   StoreTransaction,
 } from '../store.js';
 import { PgChangeFeed } from './pg-feed.js';
+import { eventsAfterAll, pgTransaction } from './pg-transaction.js';
 import * as schema from './schema.js';
 
-const { jobs, jobEvents, idempotencyKeys, meta, eventSequence } = schema;
+const { jobs, jobEvents, idempotencyKeys, meta } = schema;
 type Db = NodePgDatabase<typeof schema>;
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type JobRow = typeof jobs.$inferSelect;
 
 const WATERMARK = 'event_log_watermark';
@@ -28,8 +28,6 @@ const MIGRATION_LOCK = '7301598324461207553';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const CHANNEL = 'jobtracker_events';
 const MAX_IDENTIFIER_LENGTH = 63;
-const EVENTS_PER_INSERT = 500;
-const UPDATES_PER_STATEMENT = 500;
 
 export interface PgStoreOptions {
   /**
@@ -48,7 +46,6 @@ export interface PgStoreOptions {
 const reportError = (error: unknown) => console.error('[jobtracker] PostgreSQL:', error);
 
 const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-const toJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 function fromRow(row: JobRow): JobRecord {
   return {
@@ -59,20 +56,6 @@ function fromRow(row: JobRow): JobRecord {
   };
 }
 
-function toRow(job: JobRecord): JobRow {
-  return {
-    ...job,
-    input: toJson(job.input),
-    result: toJson(job.result),
-    error: toJson(job.error),
-  };
-}
-
-const isUniqueViolation = (error: unknown) => {
-  const codeOf = (value: unknown) => (value as { code?: unknown } | null | undefined)?.code;
-  return codeOf(error) === '23505' || codeOf((error as { cause?: unknown }).cause) === '23505';
-};
-
 /** The notification channel of a schema: one per schema, hashed when the name would pass 63 characters. */
 export function channelOf(schemaName: string): string {
   if (schemaName === 'public') return CHANNEL;
@@ -80,124 +63,6 @@ export function channelOf(schemaName: string): string {
   if (channel.length <= MAX_IDENTIFIER_LENGTH) return channel;
   const hash = createHash('sha256').update(schemaName).digest('hex').slice(0, 8);
   return `${channel.slice(0, MAX_IDENTIFIER_LENGTH - hash.length - 1)}_${hash}`;
-}
-
-// The progress flush writes up to UPDATES_PER_STATEMENT rows in one statement (one round trip) joined
-// to a VALUES list, each value cast to its column's type.
-const jobColumns = Object.entries(getTableColumns(jobs));
-const BULK_COLUMNS = sql.raw(
-  ['"expected_version"', ...jobColumns.map(([, column]) => `"${column.name}"`)].join(', '),
-);
-const BULK_SET = sql.raw(
-  jobColumns
-    .filter(([key]) => key !== 'id')
-    .map(([, column]) => `"${column.name}" = "v"."${column.name}"`)
-    .join(', '),
-);
-function bulkUpdate(updates: readonly { job: JobRecord; expectedVersion: number }[]): SQL {
-  const rows = updates.map(({ job, expectedVersion }) => {
-    const row = toRow(job) as Record<string, unknown>;
-    const values = jobColumns.map(
-      ([key, column]) => sql`${column.mapToDriverValue(row[key] ?? null)}::${sql.raw(column.getSQLType())}`,
-    );
-    return sql`(${sql.join([sql`${expectedVersion}::integer`, ...values], sql`, `)})`;
-  });
-  return sql`UPDATE "jobs" SET ${BULK_SET} FROM (VALUES ${sql.join(rows, sql`, `)}) AS "v" (${BULK_COLUMNS})
-    WHERE "jobs"."id" = "v"."id" AND "jobs"."version" = "v"."expected_version" RETURNING "jobs"."id"`;
-}
-
-function transactionOf(tx: Tx, channel: string): StoreTransaction {
-  const writeJob = async (job: JobRecord, expectedVersion: number) => {
-    const { id: _id, ...fields } = toRow(job);
-    const rows = await tx
-      .update(jobs)
-      .set(fields)
-      .where(and(eq(jobs.id, job.id), eq(jobs.version, expectedVersion)))
-      .returning({ id: jobs.id });
-    return rows.length === 1;
-  };
-  const store: StoreTransaction = {
-    async insertJob(job) {
-      const rows = await tx.insert(jobs).values(toRow(job)).onConflictDoNothing().returning({ id: jobs.id });
-      return rows.length === 1;
-    },
-    async updateJob(job, expectedVersion) {
-      // Only a job with an active key can break the unique index, and a failed statement would abort the
-      // whole transaction: those go through a savepoint.
-      if (job.activeKey === null) return writeJob(job, expectedVersion);
-      try {
-        return await tx.transaction(() => writeJob(job, expectedVersion));
-      } catch (error) {
-        if (isUniqueViolation(error)) return false;
-        throw error;
-      }
-    },
-    async updateJobs(updates) {
-      const moved: string[] = [];
-      for (let start = 0; start < updates.length; start += UPDATES_PER_STATEMENT) {
-        const chunk = updates.slice(start, start + UPDATES_PER_STATEMENT);
-        const ids = chunk.map(({ job }) => job.id);
-        // One statement for the chunk; row by row (in order) when an id repeats or a row breaks the index.
-        if (new Set(ids).size === ids.length) {
-          try {
-            const result = await tx.transaction((savepoint) =>
-              savepoint.execute<{ id: string }>(bulkUpdate(chunk)),
-            );
-            const written = new Set(result.rows.map((row) => row.id));
-            moved.push(...ids.filter((id) => !written.has(id)));
-            continue;
-          } catch (error) {
-            if (!isUniqueViolation(error)) throw error;
-          }
-        }
-        for (const { job, expectedVersion } of chunk) {
-          if (!(await store.updateJob(job, expectedVersion))) moved.push(job.id);
-        }
-      }
-      return moved;
-    },
-    async appendEvents(events) {
-      if (events.length === 0) return;
-      // The row lock taken here is held until commit, so cursors rise in commit order.
-      const { rows } = await tx.execute<{ value: string }>(sql`
-        UPDATE ${eventSequence}
-        SET "value" = GREATEST("value" + ${events.length}, (extract(epoch from clock_timestamp()) * 1000000)::bigint)
-        WHERE "id" = 1 RETURNING "value"`);
-      const last = rows[0];
-      if (!last) throw new Error('The event_sequence row is missing: run migrate().');
-      const highest = Number(last.value);
-      const first = highest - events.length + 1;
-      for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
-        const chunk = events.slice(start, start + EVENTS_PER_INSERT);
-        await tx.insert(jobEvents).values(chunk.map((event, i) => ({ ...event, cursor: first + start + i })));
-      }
-      await tx.execute(sql`SELECT pg_notify(${channel}, ${String(highest)})`);
-    },
-    async lockJob(id) {
-      const [row] = await tx.select().from(jobs).where(eq(jobs.id, id)).for('update');
-      return row ? fromRow(row) : null;
-    },
-    async lockNextPending(types) {
-      if (types.length === 0) return null;
-      const [row] = await tx
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.status, 'pending'), inArray(jobs.type, [...types])))
-        .orderBy(asc(jobs.createdAt), asc(jobs.id))
-        .limit(1)
-        .for('update', { skipLocked: true });
-      return row ? fromRow(row) : null;
-    },
-    async insertIdempotencyKey(record) {
-      const rows = await tx
-        .insert(idempotencyKeys)
-        .values(record)
-        .onConflictDoNothing()
-        .returning({ key: idempotencyKeys.key });
-      return rows.length === 1;
-    },
-  };
-  return store;
 }
 
 /**
@@ -265,24 +130,24 @@ export class PgStore implements JobStore {
   }
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    const failure: { error?: unknown } = {};
+    const client = await this.pool.connect();
+    let broken = false;
     try {
-      return await this.db.transaction(
-        async (tx) => {
-          try {
-            return await work(transactionOf(tx, this.channel));
-          } catch (error) {
-            failure.error = error;
-            throw error;
-          }
-        },
-        { isolationLevel: 'read committed' },
-      );
-    } catch (error) {
-      // A failed rollback (the connection dropped) must not hide what the work threw.
-      if (!('error' in failure) || failure.error === error) throw error;
-      this.#onError(error);
-      throw failure.error;
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      try {
+        const result = await work(pgTransaction(client, this.channel));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A failed rollback (the connection dropped) must not hide what the work threw.
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = true;
+          this.#onError(rollbackError);
+        });
+        throw error;
+      }
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -339,13 +204,13 @@ export class PgStore implements JobStore {
       .limit(limit);
   }
 
-  eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]> {
-    return this.db
-      .select()
-      .from(jobEvents)
-      .where(gt(jobEvents.cursor, after))
-      .orderBy(asc(jobEvents.cursor))
-      .limit(limit);
+  async eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]> {
+    const client = await this.pool.connect();
+    try {
+      return await eventsAfterAll(client, after, limit);
+    } finally {
+      client.release();
+    }
   }
 
   async listExpiredLeases(now: number, limit: number) {
