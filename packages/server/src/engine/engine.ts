@@ -102,6 +102,8 @@ interface UnflushedRow {
 const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 const ACTIVE: readonly JobStatus[] = ['pending', 'running'];
 const FEED_BATCH = 1000;
+/** Progress reports committed together at most (shared mode's group commit). */
+const PROGRESS_BATCH_MAX = 500;
 /** Each instance reads the log this often even without notifications (a silently broken listener). */
 const FEED_SAFETY_READ_MS = 5000;
 const ACTIVE_SNAPSHOT_LIMIT = 10_000;
@@ -148,6 +150,12 @@ export class JobEngine {
   #lostAfter = 0;
   #restartCursor = 0;
   readonly #shared: boolean;
+  readonly #progressQueue: {
+    update: BatchProgressUpdate;
+    resolve: (job: Job) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  #progressWriting = false;
   #feedRead: Promise<void> | null = null;
   #nextFeedRead: Promise<void> | null = null;
   #timers: NodeJS.Timeout[] = [];
@@ -546,6 +554,7 @@ export class JobEngine {
    * `progressFlushMs`; in shared mode it is committed, then published.
    */
   async progress(id: string, leaseToken: string, update: ProgressUpdate): Promise<Job> {
+    if (this.#shared) return this.#combineProgress({ ...update, id, leaseToken });
     return toWireJob(await this.#workerChange(id, leaseToken, this.#progressCommand(update), false));
   }
 
@@ -554,19 +563,52 @@ export class JobEngine {
    * answered with its error and the others go on. In shared mode one transaction carries them all.
    */
   async progressMany(updates: readonly BatchProgressUpdate[]): Promise<BatchOutcome[]> {
-    const answer = async (work: () => Promise<Job>): Promise<BatchOutcome> => {
-      try {
-        return { job: await work() };
-      } catch (error) {
-        if (error instanceof ApiError) return { error };
-        throw error;
-      }
-    };
     if (!this.#shared) {
       return Promise.all(
         updates.map((update) => answer(() => this.progress(update.id, update.leaseToken, update))),
       );
     }
+    return this.#delivered(await this.#commitProgress(updates));
+  }
+
+  /**
+   * Shared mode: progress reports that arrive while a batch is being committed wait and go together in
+   * the next one, one transaction for all (group commit). Every commit takes the one event counter, so
+   * this is what lets a busy instance keep up.
+   */
+  #combineProgress(update: BatchProgressUpdate): Promise<Job> {
+    return new Promise((resolve, reject) => {
+      this.#progressQueue.push({ update, resolve, reject });
+      if (!this.#progressWriting) void this.#writeProgressQueue();
+    });
+  }
+
+  async #writeProgressQueue(): Promise<void> {
+    this.#progressWriting = true;
+    try {
+      while (this.#progressQueue.length > 0) {
+        const batch = this.#progressQueue.splice(0, PROGRESS_BATCH_MAX);
+        const settle = (outcomes: BatchOutcome[]) => {
+          for (const [index, { resolve, reject }] of batch.entries()) {
+            const outcome = outcomes[index];
+            if (outcome && 'job' in outcome) resolve(outcome.job);
+            else reject(outcome?.error ?? new Error('No outcome for a progress update.'));
+          }
+        };
+        // The next batch starts as soon as this one commits; its callers answer once it was read back.
+        await this.#commitProgress(batch.map((entry) => entry.update)).then(
+          (outcomes) => void this.#delivered(outcomes).then(settle),
+          (error: unknown) => {
+            for (const { reject } of batch) reject(error);
+          },
+        );
+      }
+    } finally {
+      this.#progressWriting = false;
+    }
+  }
+
+  async #commitProgress(updates: readonly BatchProgressUpdate[]): Promise<BatchOutcome[]> {
     const now = this.#now();
     const outcomes: BatchOutcome[] = [];
     // Rows are locked in id order, so that two batches naming the same jobs cannot deadlock.
@@ -587,7 +629,7 @@ export class JobEngine {
       }
       if (events.length > 0) await tx.appendEvents(events);
     });
-    return this.#delivered(outcomes);
+    return outcomes;
   }
 
   #progressCommand(update: ProgressUpdate): JobCommand {
@@ -958,6 +1000,16 @@ export class JobEngine {
         this.#onError(error);
       }
     }
+  }
+}
+
+/** Runs one update of a batch: a refusal becomes its outcome, anything else fails the batch. */
+async function answer(work: () => Promise<Job>): Promise<BatchOutcome> {
+  try {
+    return { job: await work() };
+  } catch (error) {
+    if (error instanceof ApiError) return { error };
+    throw error;
   }
 }
 

@@ -134,4 +134,47 @@ describe('two engines on one PostgreSQL database', () => {
       await runner.stop();
     }
   });
+
+  it('commits progress reports that arrive together in one transaction, each answered on its own', async () => {
+    const leases = [];
+    for (let i = 0; i < 10; i++) {
+      await a.create('fay', { type: 'group.commit', scope: `${i}` });
+      const claim = await a.claim({ types: ['group.commit'], workerId: 'w' });
+      if (claim) leases.push({ id: claim.job.id, leaseToken: claim.leaseToken, version: claim.job.version });
+    }
+    const store = stores[0] as PgStore;
+    const transaction = store.transaction.bind(store);
+    let transactions = 0;
+    store.transaction = (work) => {
+      transactions++;
+      return transaction(work);
+    };
+    try {
+      const calls = leases.flatMap((lease) =>
+        [10, 20, 30, 40, 50].map((progress) => ({ ...lease, progress })),
+      );
+      const answers = await Promise.allSettled(
+        calls.map((call) => a.progress(call.id, call.leaseToken, { progress: call.progress })),
+      );
+      const refused = await a.progress(leases[0]?.id ?? '', 'not-the-lease', {}).catch((error) => error.code);
+      assert.equal(refused, 'lease_lost');
+      assert.deepEqual(
+        answers.filter((answer) => answer.status === 'rejected'),
+        [],
+      );
+      assert.ok(transactions < calls.length / 2, `${calls.length} reports in ${transactions} transactions`);
+      for (const lease of leases) {
+        const record = await a.getRecord(lease.id);
+        assert.deepEqual([record?.progress, record?.version], [50, lease.version + 5]);
+        const events = (await store.eventsAfterAll(0, 10_000)).filter((event) => event.jobId === lease.id);
+        assert.deepEqual(
+          events.map((event) => event.version),
+          Array.from({ length: lease.version + 5 }, (_, i) => i + 1),
+          'one event per accepted report, in order',
+        );
+      }
+    } finally {
+      store.transaction = transaction;
+    }
+  });
 });
