@@ -245,6 +245,7 @@ async function startTracker(): Promise<number> {
       return work({
         insertJob: (job) => tx.insertJob(job),
         lockJob: (id) => tx.lockJob(id),
+        lockJobs: (ids) => tx.lockJobs(ids),
         lockNextPending: (types) => tx.lockNextPending(types),
         updateJob: async (job, expectedVersion) => {
           const begun = performance.now();

@@ -608,28 +608,42 @@ export class JobEngine {
     }
   }
 
+  /**
+   * One transaction for many progress updates: the rows are locked together (in id order, so that two
+   * batches cannot deadlock), each update is decided in arrival order on the row as the ones before it
+   * left it, and the rows and events are written with one statement each.
+   */
   async #commitProgress(updates: readonly BatchProgressUpdate[]): Promise<BatchOutcome[]> {
     const now = this.#now();
-    const outcomes: BatchOutcome[] = [];
-    // Rows are locked in id order, so that two batches naming the same jobs cannot deadlock.
-    const order = updates.map((_, index) => index).sort((a, b) => compareIds(updates[a]?.id, updates[b]?.id));
-    await this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx) => {
+      const locked = await tx.lockJobs([...new Set(updates.map((update) => update.id))]);
+      const stored = new Map(locked.map((job) => [job.id, job]));
+      const latest = new Map(stored);
       const events: StoredEvent[] = [];
-      for (const index of order) {
-        const update = updates[index] as BatchProgressUpdate;
-        outcomes[index] = await answer(async () => {
-          const current = await tx.lockJob(update.id);
-          if (!current) throw notFound();
-          checkLease(current, update.leaseToken);
-          const { next, event } = this.#decideShared(current, this.#progressCommand(update), now);
-          await this.#writeShared(tx, current, next);
-          if (event) events.push(event);
-          return toWireJob(next);
-        });
+      const outcomes: BatchOutcome[] = [];
+      for (const update of updates) {
+        outcomes.push(
+          await answer(async () => {
+            const current = latest.get(update.id);
+            if (!current) throw notFound();
+            checkLease(current, update.leaseToken);
+            const { next, event } = this.#decideShared(current, this.#progressCommand(update), now);
+            latest.set(update.id, next);
+            if (event) events.push(event);
+            return toWireJob(next);
+          }),
+        );
       }
+      const changed = [...latest.values()].filter((job) => job !== stored.get(job.id));
+      const moved = await tx.updateJobs(
+        changed.map((job) => ({ job, expectedVersion: stored.get(job.id)?.version ?? 0 })),
+      );
+      // The rows are locked: a version that moved means the lock was not held, a bug rather than a race.
+      if (moved.length > 0)
+        throw new ApiError(503, 'busy', 'The jobs are being changed by another writer; try again.');
       if (events.length > 0) await tx.appendEvents(events);
+      return outcomes;
     });
-    return outcomes;
   }
 
   #progressCommand(update: ProgressUpdate): JobCommand {
@@ -1023,8 +1037,6 @@ function checkLease(job: JobRecord, leaseToken: string): void {
     );
   }
 }
-
-const compareIds = (a = '', b = '') => (a < b ? -1 : a > b ? 1 : 0);
 
 const requeueMessage = (job: JobRecord) =>
   `The worker stopped responding; the job will start again (attempt ${job.attempt + 1} of ${job.maxAttempts}).`;

@@ -353,6 +353,24 @@ export function storeContract(
       });
     });
 
+    test('locks many jobs by id, in id order, leaving out the missing ones', async (store) => {
+      const written = ['j3', 'j1', 'j2'].map((id, i) =>
+        testJob(id, { activeKey: `t|${id}`, createdAt: i + 1, input: { n: i } }),
+      );
+      await store.transaction(async (tx) => {
+        for (const job of written) await tx.insertJob(job);
+      });
+      await store.transaction(async (tx) => {
+        const locked = await tx.lockJobs(['j2', 'missing', 'j3', 'j1']);
+        assert.deepEqual(
+          locked.map((job) => job.id),
+          ['j1', 'j2', 'j3'],
+        );
+        assert.deepEqual(locked[2], written[0]);
+        assert.deepEqual(await tx.lockJobs([]), []);
+      });
+    });
+
     test('locks the oldest pending job of the types asked for', async (store) => {
       await store.transaction(async (tx) => {
         for (const [id, type, status, createdAt] of [

@@ -47,6 +47,8 @@ export interface StoreTransaction {
    * UPDATE`; SQLite's write transactions take turns anyway).
    */
   lockJob(id: string): Promise<JobRecord | null>;
+  /** `lockJob` for many jobs at once, locked in id order (so that two such locks cannot deadlock). */
+  lockJobs(ids: readonly string[]): Promise<JobRecord[]>;
   /** The oldest pending job of these types that no other transaction holds, locked like `lockJob`. */
   lockNextPending(types: readonly string[]): Promise<JobRecord | null>;
   insertIdempotencyKey(record: IdempotencyRecord): Promise<boolean>;

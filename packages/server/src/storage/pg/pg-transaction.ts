@@ -16,8 +16,29 @@ const placeholder = (key: string) => `$${jobColumns.findIndex(([name]) => name =
 const VERSION_PARAM = `$${jobColumns.length + 1}`;
 
 const statement = (name: string, text: string) => ({ name: `jobtracker_${name}`, text });
+const ROWS_PER_UPDATE = 1000;
 
 const LOCK_JOB = statement('lock_job', `SELECT ${columnList} FROM "jobs" WHERE "id" = $1 FOR UPDATE`);
+const LOCK_JOBS = statement(
+  'lock_jobs',
+  `SELECT ${columnList} FROM "jobs" WHERE "id" = ANY($1::text[]) ORDER BY "id" FOR UPDATE`,
+);
+// Many rows in one statement: one array per column, rows joined by position. Rows whose version moved
+// or whose active key another row holds are left as they are, like UPDATE_JOB.
+const UPDATE_JOBS = statement(
+  'update_jobs',
+  `UPDATE "jobs" SET ${jobColumns
+    .filter(([key]) => key !== 'id')
+    .map(([, column]) => `"${column.name}" = "v"."${column.name}"`)
+    .join(', ')}
+   FROM unnest(${jobColumns.map(([, column], i) => `$${i + 1}::${column.getSQLType()}[]`).join(', ')}, ${VERSION_PARAM}::integer[])
+     AS "v" (${columnList}, "expected_version")
+   WHERE "jobs"."id" = "v"."id" AND "jobs"."version" = "v"."expected_version"
+     AND ("v"."active_key" IS NULL OR NOT EXISTS (
+       SELECT 1 FROM "jobs" AS "other" WHERE "other"."owner_id" = "v"."owner_id"
+         AND "other"."active_key" = "v"."active_key" AND "other"."id" <> "v"."id"))
+   RETURNING "jobs"."id"`,
+);
 const LOCK_NEXT_PENDING = statement(
   'lock_next_pending',
   `SELECT ${columnList} FROM "jobs" WHERE "status" = 'pending' AND "type" = ANY($1::text[])
@@ -127,11 +148,27 @@ export function pgTransaction(client: PoolClient, channel: string): StoreTransac
     },
     updateJob,
     async updateJobs(updates) {
-      const moved: string[] = [];
-      for (const { job, expectedVersion } of updates) {
-        if (!(await updateJob(job, expectedVersion))) moved.push(job.id);
+      const ids = updates.map(({ job }) => job.id);
+      if (new Set(ids).size !== ids.length) {
+        // A row named twice is written in order, one statement each.
+        const moved: string[] = [];
+        for (const { job, expectedVersion } of updates) {
+          if (!(await updateJob(job, expectedVersion))) moved.push(job.id);
+        }
+        return moved;
       }
-      return moved;
+      const moved = new Set(ids);
+      for (let start = 0; start < updates.length; start += ROWS_PER_UPDATE) {
+        const chunk = updates.slice(start, start + ROWS_PER_UPDATE);
+        const rows = chunk.map(({ job }) => jobToDriver(job));
+        const columns = jobColumns.map((_, column) => rows.map((row) => row[column]));
+        const { rows: written } = await run(client, UPDATE_JOBS, [
+          ...columns,
+          chunk.map(({ expectedVersion }) => expectedVersion),
+        ]);
+        for (const row of written) moved.delete(row.id as string);
+      }
+      return [...moved];
     },
     async appendEvents(events) {
       if (events.length === 0) return;
@@ -149,6 +186,11 @@ export function pgTransaction(client: PoolClient, channel: string): StoreTransac
     async lockJob(id) {
       const { rows } = await run(client, LOCK_JOB, [id]);
       return rows[0] ? jobFromDriver(rows[0]) : null;
+    },
+    async lockJobs(ids) {
+      if (ids.length === 0) return [];
+      const { rows } = await run(client, LOCK_JOBS, [[...ids]]);
+      return rows.map(jobFromDriver);
     },
     async lockNextPending(types) {
       if (types.length === 0) return null;

@@ -127,6 +127,15 @@ function transactionOf(tx: Tx): StoreTransaction {
       const row = await tx.select().from(jobs).where(eq(jobs.id, id)).get();
       return row ? fromRow(row) : null;
     },
+    async lockJobs(ids) {
+      if (ids.length === 0) return [];
+      const rows = await tx
+        .select()
+        .from(jobs)
+        .where(inArray(jobs.id, [...ids]))
+        .orderBy(asc(jobs.id));
+      return rows.map(fromRow);
+    },
     async lockNextPending(types) {
       if (types.length === 0) return null;
       const row = await tx
