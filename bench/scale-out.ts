@@ -746,9 +746,9 @@ function reportRuns(
       'instance 1 hears the NOTIFY sent at commit and reads the log with one query for all its streams. ' +
       'Versus SQLite (A), which publishes before it writes, PostgreSQL costs the transaction first: at ' +
       `${RATES[light]}/s the worker's call took p50 ${formatMs(latency(b, light).rttP50)} on B against ` +
-      `${formatMs(latency(a, light).rttP50)} on A (about ten statements in sequence: BEGIN, the row's ` +
-      'SELECT … FOR UPDATE, a savepoint around the row update, the counter, the event, pg_notify, COMMIT, ' +
-      'then the log read, each a round trip through the server’s event loop).',
+      `${formatMs(latency(a, light).rttP50)} on A (six statements in sequence: BEGIN, the rows' ` +
+      'SELECT … FOR UPDATE, one UPDATE of the rows, one statement for the counter, the events and ' +
+      'pg_notify, COMMIT, then the log read, each a round trip through the server’s event loop).',
   ];
   if (b.throughput.backendSamples > 0) {
     const lockWait = backendsMatching(b.throughput, (what) => what.startsWith('Lock:'));
@@ -757,23 +757,23 @@ function reportRuns(
     const writer = b.throughput.profiles[0];
     notes.push(
       `Where the closed loop's ceiling comes from (B, ${IN_FLIGHT} calls in flight, ` +
-        `${Math.round(cb.delivered)} events/s, i.e. one commit every ${formatMs(1000 / cb.delivered)}): of ` +
-        `the instance's ${POOL_SIZE} pooled connections, on average ${round(lockWait, 1)} were waiting for a ` +
-        `row lock another transaction held, ${round(idle, 1)} were idle inside a transaction waiting for the ` +
-        `server's next statement and ${round(wal, 1)} flushing WAL; the other calls queued for a connection ` +
-        `in the server (round trip p50 ${formatMs(cb.rttP50)}). Every event takes the one-row event ` +
-        'counter and holds it until COMMIT, across the INSERT of the event, pg_notify and COMMIT, each a ' +
-        `round trip to a server process that was ${pct(cb.serverCpu[0] ?? 0)} of a core busy` +
+        `${Math.round(cb.delivered)} events/s): progress calls that arrive while a batch commits go ` +
+        'together in the next transaction (group commit), so the commits, which take turns on the one-row ' +
+        'event counter from the statement that appends the events to COMMIT, are few and carry many ' +
+        `events. Of the instance's ${POOL_SIZE} pooled connections, on average ${round(lockWait, 1)} were ` +
+        `waiting for a lock, ${round(idle, 1)} idle inside a transaction waiting for the server's next ` +
+        `statement and ${round(wal, 1)} flushing WAL; PostgreSQL used ${pct(cb.postgresCpu)} of a core. The ` +
+        `writing instance used ${pct(cb.serverCpu[0] ?? 0)} of a core` +
         (writer ? ` (its profile: ${describeProfile(writer, 4)} of its busy time)` : '') +
-        ': commits are serialised on that row, and the disk is not the limit. A second instance adds no ' +
-        'write capacity (the writes still serialise on the same row) and costs its own CPU and log reads ' +
-        `on the same ${CORES} cores (instance 1: ${pct(cc.serverCpu[0] ?? 0)} of a core).`,
+        `: the limit is that one process's HTTP, transaction and delivery work on ${CORES} cores shared ` +
+        'with everything else, not the disk. A second instance takes the worker calls off the streaming one ' +
+        `and adds its own log reads (instance 1: ${pct(cc.serverCpu[0] ?? 0)} of a core).`,
     );
   }
   const modestRate = RATES[modest] as number;
   notes.push(
-    'Only the single-update route (POST /api/worker/jobs/:id/progress, one transaction per call) is ' +
-      `driven. At ${modestRate}/s one PostgreSQL instance runs at ${pct((100 * modestRate) / Math.max(1, cb.delivered))} ` +
+    'Only the single-update route (POST /api/worker/jobs/:id/progress) is driven; each call joins the ' +
+      `next batch its instance commits. At ${modestRate}/s one PostgreSQL instance runs at ${pct((100 * modestRate) / Math.max(1, cb.delivered))} ` +
       `of its closed-loop ceiling here and two at ${pct((100 * modestRate) / Math.max(1, cc.delivered))} of ` +
       'theirs, so that phase’s p95/p99 are mostly queueing and move from run to run; the ' +
       `${RATES[light]}/s phase shows the path itself.`,
