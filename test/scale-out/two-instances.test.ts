@@ -16,8 +16,12 @@ import { type Balancer, startBalancer } from './balancer.js';
 const env = { JOBTRACKER_SECRET: SECRET, JOBTRACKER_WORKER_KEY: WORKER_KEY };
 const TYPE = 'scale.report';
 const PASSWORD = 'never-printed';
-/** Clients moved at once by the crowd failover test: `JOBTRACKER_SCALE_OUT_FULL=1` for the full count. */
-const CROWD = process.env.JOBTRACKER_SCALE_OUT_FULL === '1' ? 300 : 12;
+/**
+ * Clients moved at once by the crowd failover test: `JOBTRACKER_SCALE_OUT_FULL=1` (or the reliability
+ * suite's `JOBTRACKER_RELIABILITY_FULL=1`) for the full count.
+ */
+const FULL = [process.env.JOBTRACKER_SCALE_OUT_FULL, process.env.JOBTRACKER_RELIABILITY_FULL].includes('1');
+const CROWD = FULL ? 300 : 12;
 const FAILOVER_TYPE = 'scale.failover';
 
 let database: Awaited<ReturnType<typeof openTestSchema>>;
