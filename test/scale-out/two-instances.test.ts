@@ -55,6 +55,14 @@ async function startInstances(count: number): Promise<ServerProcess[]> {
   return started;
 }
 
+/** Two instances behind a balancer that sends new connections to A while it answers, else to B. */
+async function startBalancedPair(): Promise<{ a: ServerProcess; b: ServerProcess; balancer: Balancer }> {
+  const [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
+  const balancer = await startBalancer([a.port, b.port]);
+  closers.push(() => balancer.close());
+  return { a, b, balancer };
+}
+
 async function openStream(baseUrl: string, token: string, lastEventId?: string) {
   const controller = new AbortController();
   closers.push(() => controller.abort());
@@ -245,9 +253,7 @@ describe('an instance killed under its clients', () => {
   let balancer: Balancer;
 
   before(async () => {
-    [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
-    balancer = await startBalancer([a.port, b.port]);
-    closers.push(() => balancer.close());
+    ({ a, b, balancer } = await startBalancedPair());
   });
 
   it('moves its clients to the other instance, which resumes them from their cursor without a lost event', async () => {
@@ -325,9 +331,7 @@ describe('an instance killed under many clients', () => {
   let balancer: Balancer;
 
   before(async () => {
-    [a, b] = (await startInstances(2)) as [ServerProcess, ServerProcess];
-    balancer = await startBalancer([a.port, b.port]);
-    closers.push(() => balancer.close());
+    ({ a, b, balancer } = await startBalancedPair());
   });
 
   it(`moves ${CROWD} clients at once, each resuming its own job without a gap`, async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CreateJobResponse, Job, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
+import type { BatchProgressUpdate, ProgressUpdate } from '@jobtracker/sdk/worker';
 import { ApiError, conflict, notFound } from '../http/errors.js';
 import { createId, createSecretToken } from '../ids/ids.js';
 import { activeKeyOf, isActive, type JobRecord, toWireJob } from '../jobs/job-record.js';
@@ -39,18 +40,6 @@ export interface CreateJobInput {
   maxAttempts?: number;
   /** When false, a second job of the same type and scope may run beside the first. Default true. */
   dedupe?: boolean;
-}
-
-export interface ProgressUpdate {
-  progress?: number | null;
-  message?: string | null;
-  /** Extends the lease by this much from now; the default lease when omitted. */
-  leaseMs?: number;
-}
-
-export interface BatchProgressUpdate extends ProgressUpdate {
-  id: string;
-  leaseToken: string;
 }
 
 /** One answer of `progressMany`: the job as it now is, or why this update was refused. */
