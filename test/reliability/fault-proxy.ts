@@ -13,13 +13,21 @@ export interface FaultProxy {
    * open: a half-open link, as after a NAT or Wi-Fi drop. New connections pass.
    */
   blackhole(): void;
+  /** Resets every open connection and every new one until `up()`: the server is gone for a while. */
+  down(): void;
+  up(): void;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket; dropped: boolean }>();
   let opened = 0;
+  let refusing = false;
   const server: Server = createServer((client) => {
+    if (refusing) {
+      client.resetAndDestroy();
+      return;
+    }
     opened++;
     const upstream = connect(target.port, target.host);
     const pair = { client, upstream, dropped: false };
@@ -43,16 +51,24 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('the proxy has no port');
+  function reset() {
+    for (const { client, upstream } of [...pairs]) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+  }
   return {
     url: `http://127.0.0.1:${address.port}`,
     get opened() {
       return opened;
     },
-    reset() {
-      for (const { client, upstream } of [...pairs]) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
+    reset,
+    down() {
+      refusing = true;
+      reset();
+    },
+    up() {
+      refusing = false;
     },
     blackhole() {
       for (const pair of pairs) pair.dropped = true;

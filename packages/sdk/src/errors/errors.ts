@@ -5,7 +5,11 @@ export class JobTrackerError extends Error {
   override name = 'JobTrackerError';
 }
 
-/** The API answered with an error status. `code` is the API's error code (e.g. `not_found`, `lease_lost`). */
+/**
+ * The API answered with an error status. `code` is the API's error code (e.g. `not_found`,
+ * `lease_lost`); `retryAfterMs` is how long the API asked to wait before trying again (a 429, or a 503
+ * while its database is out of reach), when it said.
+ */
 export class JobTrackerHttpError extends JobTrackerError {
   override name = 'JobTrackerHttpError';
   constructor(
@@ -13,6 +17,7 @@ export class JobTrackerHttpError extends JobTrackerError {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
   }
@@ -31,8 +36,18 @@ export class JobTrackerHttpError extends JobTrackerError {
       typeof error?.code === 'string' ? error.code : `http_${response.status}`,
       typeof error?.message === 'string' ? error.message : `The job API answered ${response.status}.`,
       error?.details,
+      retryAfterMsOf(response.headers.get('retry-after')),
     );
   }
+}
+
+/** `Retry-After` as milliseconds: a number of seconds or an HTTP date; null when absent or unreadable. */
+function retryAfterMsOf(header: string | null): number | null {
+  if (header === null || header.trim() === '') return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
 /** The API could not be reached (offline, DNS, connection refused or reset, aborted). */

@@ -46,6 +46,9 @@ export interface JobApp {
   streams: StreamRegistry;
 }
 
+/** Seconds a client is asked to wait when the database is out of reach (a restart, a failover). */
+const STORAGE_RETRY_AFTER_S = 2;
+
 function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
@@ -135,6 +138,13 @@ export function createJobApi(options: AppOptions): JobApp {
       );
     }
     onError(error);
+    if (options.engine.store.isUnavailable(error)) {
+      c.header('Retry-After', String(STORAGE_RETRY_AFTER_S));
+      return c.json(
+        errorBody('storage_unavailable', 'The job database cannot be reached right now; try again shortly.'),
+        503,
+      );
+    }
     return c.json(errorBody('internal_error', 'Something went wrong on the server.'), 500);
   });
   return { app, auth, streams };

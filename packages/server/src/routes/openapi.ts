@@ -167,6 +167,7 @@ function errorResponses(op: Operation) {
     '413': 'The body is too large.',
     '415': 'The body is not JSON.',
     '422': 'The request does not fit the schema.',
+    '503': 'The job database cannot be reached right now (`storage_unavailable`); see Retry-After.',
   };
   if (['/jobs', '/jobs/{id}/retry', '/jobs/stream'].includes(op.path) && op.tag === 'jobs') {
     codes['429'] = 'Too many new jobs or open streams for this user; see Retry-After.';

@@ -79,6 +79,11 @@ export interface JobStore {
    */
   readonly feed?: ChangeFeed;
   migrate(): Promise<void>;
+  /**
+   * Whether `error` says the database cannot be reached or serve right now (a refused or dropped
+   * connection, a server shutting down, a lock held too long): the request may be tried again.
+   */
+  isUnavailable(error: unknown): boolean;
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getJob(id: string): Promise<JobRecord | null>;
   findActiveByKey(ownerId: string, activeKey: string): Promise<JobRecord | null>;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { and, asc, desc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import type { JobRecord } from '../../jobs/job-record.js';
 import type {
   ChangeFeed,
@@ -41,6 +41,32 @@ export interface PgStoreOptions {
   poolSize?: number;
   /** Where errors nobody awaits go (the change feed's lost connection, an idle pooled connection's). */
   onError?: (error: unknown) => void;
+}
+
+// Connection exceptions (class 08), a server shutting down or starting (57P01–57P03), too many
+// connections (53300); and what node and node-postgres say when the socket itself fails.
+const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
+const UNAVAILABLE_SOCKET = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+
+/** Whether a node-postgres error says the database is out of reach rather than the query wrong. */
+export function isPgUnavailable(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_STATES.test(code) || UNAVAILABLE_SOCKET.has(code)))
+      return true;
+    if (UNAVAILABLE_MESSAGE.test(cause.message)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const reportError = (error: unknown) => console.error('[jobtracker] PostgreSQL:', error);
@@ -111,28 +137,48 @@ export class PgStore implements JobStore {
     this.feed = new PgChangeFeed({ url: options.url, channel: this.channel, onError: this.#onError });
   }
 
+  isUnavailable(error: unknown): boolean {
+    return isPgUnavailable(error);
+  }
+
   /** Creates the schema and applies pending migrations; processes migrating at once take turns. */
   async migrate(): Promise<void> {
+    await this.#withClient(async (client, discard) => {
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS, migrationsSchema: this.schema });
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      } catch (error) {
+        // The advisory lock belongs to the session: closing the connection drops it.
+        discard();
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Lends a pooled connection to `work`. A connection that breaks while lent emits 'error', which
+   * node-postgres leaves to the borrower (unheard, it would end the process); the query in flight
+   * fails anyway, so the error is only noted and the connection closed instead of pooled.
+   */
+  async #withClient<T>(work: (client: PoolClient, discard: () => void) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    let failed = false;
+    let broken = false;
+    const onLost = () => {
+      broken = true;
+    };
+    client.on('error', onLost);
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-      await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS, migrationsSchema: this.schema });
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-    } catch (error) {
-      failed = true;
-      throw error;
+      return await work(client, onLost);
     } finally {
-      // The advisory lock belongs to the session: after a failure the connection is closed, which drops it.
-      client.release(failed);
+      client.off('error', onLost);
+      client.release(broken);
     }
   }
 
-  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.#withClient(async (client, discard) => {
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       try {
         const result = await work(pgTransaction(client, this.channel));
@@ -141,14 +187,12 @@ export class PgStore implements JobStore {
       } catch (error) {
         // A failed rollback (the connection dropped) must not hide what the work threw.
         await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = true;
-          this.#onError(rollbackError);
+          discard();
+          if (!this.isUnavailable(rollbackError)) this.#onError(rollbackError);
         });
         throw error;
       }
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async getJob(id: string) {
@@ -204,13 +248,8 @@ export class PgStore implements JobStore {
       .limit(limit);
   }
 
-  async eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]> {
-    const client = await this.pool.connect();
-    try {
-      return await eventsAfterAll(client, after, limit);
-    } finally {
-      client.release();
-    }
+  eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]> {
+    return this.#withClient((client) => eventsAfterAll(client, after, limit));
   }
 
   async listExpiredLeases(now: number, limit: number) {
@@ -236,24 +275,18 @@ export class PgStore implements JobStore {
     return row?.cursor ?? 0;
   }
 
-  pruneEvents(before: number) {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.execute<{ highest: string | null }>(sql`
-        WITH "deleted" AS (DELETE FROM ${jobEvents} WHERE ${lt(jobEvents.createdAt, before)} RETURNING "cursor")
-        SELECT max("cursor")::text AS "highest" FROM "deleted"`);
-      const highest = rows[0]?.highest;
-      if (highest !== null && highest !== undefined) {
-        await tx
-          .insert(meta)
-          .values({ key: WATERMARK, value: highest })
-          .onConflictDoUpdate({
-            target: meta.key,
-            set: { value: sql`GREATEST("meta"."value"::bigint, excluded."value"::bigint)::text` },
-          });
-      }
-      const [row] = await tx.select().from(meta).where(eq(meta.key, WATERMARK));
-      return Number(row?.value ?? 0);
-    });
+  /** One statement, so atomic: deletes, raises the watermark to the highest deleted cursor, answers it. */
+  async pruneEvents(before: number) {
+    const { rows } = await this.db.execute<{ watermark: string }>(sql`
+      WITH "deleted" AS (DELETE FROM ${jobEvents} WHERE ${lt(jobEvents.createdAt, before)} RETURNING "cursor"),
+      "highest" AS (SELECT max("cursor") AS "value" FROM "deleted"),
+      "raised" AS (
+        INSERT INTO ${meta} ("key", "value") SELECT ${WATERMARK}, "value"::text FROM "highest" WHERE "value" IS NOT NULL
+        ON CONFLICT ("key") DO UPDATE SET "value" = GREATEST("meta"."value"::bigint, excluded."value"::bigint)::text
+        RETURNING "value"
+      )
+      SELECT COALESCE((SELECT "value" FROM "raised"), (SELECT "value" FROM ${meta} WHERE "key" = ${WATERMARK}), '0') AS "watermark"`);
+    return Number(rows[0]?.watermark ?? 0);
   }
 
   async pruneWatermark() {

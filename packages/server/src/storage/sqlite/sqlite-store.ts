@@ -187,6 +187,11 @@ export class SqliteStore implements JobStore {
     return this.#gate.run(work);
   }
 
+  /** A write that waited out the busy timeout behind another process's lock. */
+  isUnavailable(error: unknown): boolean {
+    return /SQLITE_BUSY/.test(String((error as { code?: unknown } | null)?.code ?? '') + String(error));
+  }
+
   async migrate(): Promise<void> {
     if (!this.#memory) await this.client.execute('PRAGMA journal_mode=WAL');
     await this.#write(() => migrate(this.db, { migrationsFolder: MIGRATIONS }));
