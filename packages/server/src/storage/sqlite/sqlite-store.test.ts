@@ -64,4 +64,12 @@ describe('SQLite store on a file', () => {
       await reopened.close();
     }
   });
+
+  it('calls a write that outwaited the busy timeout unavailable (503), and other failures not', () => {
+    const failure = (code: string) => Object.assign(new Error(`${code}: failed`), { code });
+    assert.equal(store.isUnavailable(failure('SQLITE_BUSY')), true);
+    assert.equal(store.isUnavailable(failure('SQLITE_IOERR')), false);
+    assert.equal(store.isUnavailable(failure('SQLITE_CONSTRAINT')), false);
+    assert.equal(store.isUnavailable(new Error('no such table: jobs')), false);
+  });
 });
