@@ -67,6 +67,7 @@ export class PgChangeFeed implements ChangeFeed {
       connectionString: this.#options.url,
       application_name: FEED_APPLICATION_NAME,
       keepAlive: true,
+      connectionTimeoutMillis: 5000,
     });
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, null));

@@ -28,6 +28,7 @@ const MIGRATION_LOCK = '7301598324461207553';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const CHANNEL = 'jobtracker_events';
 const MAX_IDENTIFIER_LENGTH = 63;
+const CONNECT_TIMEOUT_MS = 5000;
 
 export interface PgStoreOptions {
   /**
@@ -130,6 +131,9 @@ export class PgStore implements JobStore {
       max: options.poolSize ?? 10,
       options: `-c search_path=${schemaName}`,
       application_name: 'jobtracker',
+      // A database behind a dropped network would otherwise hold each request until TCP gives up.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
     });
     // An idle pooled connection that drops emits 'error' on the pool; the pool replaces it.
     this.pool.on('error', (error) => this.#onError(error));
