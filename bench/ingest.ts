@@ -27,7 +27,7 @@ import {
   type ServerStats,
   startLoadServer,
 } from './lib/load-control.js';
-import { type LoadResult, type LoadSpec, loadTool, runLoad } from './lib/load-generator.js';
+import { type LoadResult, type LoadSpec, loadTool, mergeLoadResults, runLoad } from './lib/load-generator.js';
 import { envNumber, figure, report, stopwatch } from './lib/report.js';
 
 const JOBS = Math.max(1, Math.round(envNumber('BENCH_INGEST_JOBS', 1000)));
@@ -156,18 +156,7 @@ function merge(windows: Window[]): Window {
   const windowMs = sum((w) => w.server.windowMs);
   const gaps = windows.map((w) => w.server.minGapMs).filter((gap): gap is number => gap !== null);
   return {
-    load: {
-      ...first.load,
-      seconds: sum((w) => w.load.seconds),
-      responses: sum((w) => w.load.responses),
-      ok: sum((w) => w.load.ok),
-      failed: sum((w) => w.load.failed),
-      socketErrors: sum((w) => w.load.socketErrors),
-      bytes: sum((w) => w.load.bytes),
-      accepted: sum((w) => w.load.accepted),
-      refused: sum((w) => w.load.refused),
-      cpuMs: sum((w) => w.load.cpuMs),
-    },
+    load: mergeLoadResults(windows.map((w) => w.load)),
     server: {
       ...first.server,
       windowMs,

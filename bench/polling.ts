@@ -15,7 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '@jobtracker/server';
 import { describeProfile, type LoadServer, type ServerStats, startLoadServer } from './lib/load-control.js';
-import { type LoadRequest, type LoadResult, loadTool, rawExchange, runLoad } from './lib/load-generator.js';
+import {
+  type LoadRequest,
+  type LoadResult,
+  loadTool,
+  mergeLoadResults,
+  rawExchange,
+  runLoad,
+} from './lib/load-generator.js';
 import { envNumber, figure, report, stopwatch } from './lib/report.js';
 
 const SECONDS = envNumber('BENCH_POLL_SECONDS', 6);
@@ -83,16 +90,7 @@ function merge(windows: Window[]): Window {
   const first = windows[0] as Window;
   const windowMs = sum((w) => w.server.windowMs);
   return {
-    load: {
-      ...first.load,
-      seconds: sum((w) => w.load.seconds),
-      responses: sum((w) => w.load.responses),
-      ok: sum((w) => w.load.ok),
-      failed: sum((w) => w.load.failed),
-      socketErrors: sum((w) => w.load.socketErrors),
-      bytes: sum((w) => w.load.bytes),
-      cpuMs: sum((w) => w.load.cpuMs),
-    },
+    load: mergeLoadResults(windows.map((w) => w.load)),
     server: {
       ...first.server,
       windowMs,

@@ -74,6 +74,23 @@ export interface LoadResult {
   cpuMs: number;
 }
 
+/** Several runs' results as one: their counts and times added up. */
+export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
+  const sum = (pick: (result: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    tool: results[0]?.tool ?? 'node',
+    seconds: sum((r) => r.seconds),
+    responses: sum((r) => r.responses),
+    ok: sum((r) => r.ok),
+    failed: sum((r) => r.failed),
+    socketErrors: sum((r) => r.socketErrors),
+    bytes: sum((r) => r.bytes),
+    accepted: sum((r) => r.accepted),
+    refused: sum((r) => r.refused),
+    cpuMs: sum((r) => r.cpuMs),
+  };
+}
+
 export type LoadTool = 'wrk' | 'node';
 
 const hasWrk = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;

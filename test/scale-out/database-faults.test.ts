@@ -4,7 +4,6 @@ import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
 import pg from 'pg';
 import { type ServerProcess, startServerProcess } from '../../packages/sdk/src/testing/server-process.js';
-import { FEED_APPLICATION_NAME } from '../../packages/server/src/storage/pg/pg-feed.js';
 import { openTestSchema } from '../../packages/server/src/storage/pg/test-database.js';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '../../packages/server/src/testing/helpers.js';
 import { type FaultProxy, startFaultProxy } from '../reliability/fault-proxy.js';
@@ -32,9 +31,8 @@ before(async () => {
   database = await openTestSchema();
   const target = new URL(database.url);
   proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const db = new URL(database.url);
+  const db = new URL(database.db);
   db.host = new URL(proxy.url).host;
-  db.searchParams.set('schema', database.schema);
   [a, b] = (await Promise.all([1, 2].map(() => startServerProcess({ db: db.toString(), env })))) as [
     ServerProcess,
     ServerProcess,
@@ -131,13 +129,7 @@ describe('database connections reset under two instances', () => {
       `only 503 storage_unavailable with Retry-After while the database was away: ${JSON.stringify(Object.fromEntries(refusals))}`,
     );
     // The listeners come back on their own backoff (at most 5 s between tries).
-    const listening = async () => {
-      const { rows } = await admin.query<{ count: number }>(
-        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE '%' || $2 || '%'",
-        [FEED_APPLICATION_NAME, database.schema],
-      );
-      return rows[0]?.count ?? 0;
-    };
+    const listening = async () => (await database.listenerPids()).length;
     const deadline = Date.now() + 15_000;
     while ((await listening()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.equal(await listening(), 2, 'both instances listen again');

@@ -4,7 +4,6 @@ import { createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
 import pg from 'pg';
 import { type ServerProcess, startServerProcess } from '../../packages/sdk/src/testing/server-process.js';
-import { FEED_APPLICATION_NAME } from '../../packages/server/src/storage/pg/pg-feed.js';
 import { openTestSchema } from '../../packages/server/src/storage/pg/test-database.js';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '../../packages/server/src/testing/helpers.js';
 import { type Balancer, startBalancer } from './balancer.js';
@@ -31,8 +30,7 @@ const closers: (() => Promise<unknown> | unknown)[] = [];
 
 before(async () => {
   database = await openTestSchema();
-  const url = new URL(database.url);
-  url.searchParams.set('schema', database.schema);
+  const url = new URL(database.db);
   // Trust auth ignores it; the instances must not print it.
   url.password = PASSWORD;
   db = url.toString();
@@ -188,15 +186,6 @@ describe('two API instances on one PostgreSQL database', () => {
   });
 });
 
-/** The backends of this schema's listeners (one per instance), as `pg_stat_activity` shows them. */
-async function listeners(client: pg.Client): Promise<number[]> {
-  const { rows } = await client.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE '%' || $2 || '%' ORDER BY pid",
-    [FEED_APPLICATION_NAME, database.schema],
-  );
-  return rows.map((row) => row.pid);
-}
-
 describe('listener connections dropped by the database', () => {
   let a: ServerProcess;
   let b: ServerProcess;
@@ -218,7 +207,7 @@ describe('listener connections dropped by the database', () => {
     const lease = claimed?.leaseToken ?? '';
     await reader.until(() => versionsOf([reader], job.id).includes(2), 10_000, 'the claim on A');
 
-    const before = await listeners(admin);
+    const before = await database.listenerPids();
     assert.ok(before.length >= 2, `both instances listen (${before.length} listeners)`);
     await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);
     for (let step = 1; step <= 5; step++) {
@@ -233,11 +222,11 @@ describe('listener connections dropped by the database', () => {
     );
     assert.deepEqual(versionsOf([reader], job.id), [1, 2, 3, 4, 5, 6, 7, 8]);
     const deadline = Date.now() + 10_000;
-    let after = await listeners(admin);
+    let after = await database.listenerPids();
     // Every instance on this schema listens again (those of the suite above too).
     while (after.filter((pid) => !before.includes(pid)).length < before.length && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      after = await listeners(admin);
+      after = await database.listenerPids();
     }
     assert.equal(
       after.filter((pid) => !before.includes(pid)).length,

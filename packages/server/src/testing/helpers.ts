@@ -20,10 +20,8 @@ export const TEST_DIALECT = process.env.JOBTRACKER_TEST_DIALECT === 'postgres' ?
  */
 export async function openTestDatabase(fallback: string): Promise<{ db: string; drop(): Promise<void> }> {
   if (TEST_DIALECT === 'sqlite') return { db: fallback, drop: async () => {} };
-  const database = await openTestSchema();
-  const db = new URL(database.url);
-  db.searchParams.set('schema', database.schema);
-  return { db: db.toString(), drop: () => database.drop() };
+  const { db, drop } = await openTestSchema();
+  return { db, drop };
 }
 
 /**

@@ -4,7 +4,7 @@ import { and, asc, desc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Pool, type PoolClient } from 'pg';
-import type { JobRecord } from '../../jobs/job-record.js';
+import { jobFromRow } from '../job-row.js';
 import type {
   ChangeFeed,
   IdempotencyRecord,
@@ -19,7 +19,6 @@ import * as schema from './schema.js';
 
 const { jobs, jobEvents, idempotencyKeys, meta } = schema;
 type Db = NodePgDatabase<typeof schema>;
-type JobRow = typeof jobs.$inferSelect;
 
 const WATERMARK = 'event_log_watermark';
 const MIGRATIONS = fileURLToPath(new URL('../../../drizzle/pg', import.meta.url));
@@ -71,17 +70,6 @@ export function isPgUnavailable(error: unknown): boolean {
 }
 
 const reportError = (error: unknown) => console.error('[jobtracker] PostgreSQL:', error);
-
-const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-
-function fromRow(row: JobRow): JobRecord {
-  return {
-    ...row,
-    input: parseJson(row.input),
-    result: parseJson(row.result),
-    error: parseJson(row.error),
-  };
-}
 
 /** The notification channel of a schema: one per schema, hashed when the name would pass 63 characters. */
 export function channelOf(schemaName: string): string {
@@ -201,7 +189,7 @@ export class PgStore implements JobStore {
 
   async getJob(id: string) {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
-    return row ? fromRow(row) : null;
+    return row ? jobFromRow(row) : null;
   }
 
   async findActiveByKey(ownerId: string, activeKey: string) {
@@ -209,7 +197,7 @@ export class PgStore implements JobStore {
       .select()
       .from(jobs)
       .where(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)));
-    return row ? fromRow(row) : null;
+    return row ? jobFromRow(row) : null;
   }
 
   async listActiveJobs() {
@@ -218,7 +206,7 @@ export class PgStore implements JobStore {
       .from(jobs)
       .where(inArray(jobs.status, ['pending', 'running']))
       .orderBy(asc(jobs.createdAt), asc(jobs.id));
-    return rows.map(fromRow);
+    return rows.map(jobFromRow);
   }
 
   async listJobs(ownerId: string, filter: JobFilter) {
@@ -232,7 +220,7 @@ export class PgStore implements JobStore {
       .where(and(...where))
       .orderBy(desc(jobs.createdAt), desc(jobs.id))
       .limit(filter.limit);
-    return rows.map(fromRow);
+    return rows.map(jobFromRow);
   }
 
   async getIdempotencyKey(ownerId: string, key: string): Promise<IdempotencyRecord | null> {
@@ -263,7 +251,7 @@ export class PgStore implements JobStore {
       .where(and(eq(jobs.status, 'running'), lte(jobs.leaseExpiresAt, now)))
       .orderBy(asc(jobs.leaseExpiresAt), asc(jobs.id))
       .limit(limit);
-    return rows.map(fromRow);
+    return rows.map(jobFromRow);
   }
 
   async maxCursor() {

@@ -1,6 +1,7 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { PoolClient, QueryConfig } from 'pg';
 import type { JobRecord } from '../../jobs/job-record.js';
+import { type JobRow, jobFromRow, jobToRow } from '../job-row.js';
 import type { StoredEvent, StoreTransaction } from '../store.js';
 import { jobs } from './schema.js';
 
@@ -90,25 +91,20 @@ const EVENTS_AFTER_ALL = statement(
    FROM "job_events" WHERE "cursor" > $1 ORDER BY "cursor" LIMIT $2`,
 );
 
-const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-const toJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-const JSON_FIELDS = new Set(['input', 'result', 'error']);
-
 /** A `jobs` row as node-postgres returns it (bigint as text) to a record. */
 export function jobFromDriver(row: DriverRow): JobRecord {
-  const record: Record<string, unknown> = {};
+  const mapped: Record<string, unknown> = {};
   for (const [key, column] of jobColumns) {
     const value = row[column.name] ?? null;
-    const mapped = value === null ? null : column.mapFromDriverValue(value);
-    record[key] = JSON_FIELDS.has(key) ? parseJson(mapped as string | null) : mapped;
+    mapped[key] = value === null ? null : column.mapFromDriverValue(value);
   }
-  return record as unknown as JobRecord;
+  return jobFromRow(mapped as JobRow);
 }
 
 function jobToDriver(job: JobRecord): unknown[] {
+  const row = jobToRow(job) as unknown as Record<string, unknown>;
   return jobColumns.map(([key, column]) => {
-    const raw = (job as unknown as Record<string, unknown>)[key] ?? null;
-    const value = JSON_FIELDS.has(key) ? toJson(raw) : raw;
+    const value = row[key] ?? null;
     return value === null ? null : column.mapToDriverValue(value);
   });
 }

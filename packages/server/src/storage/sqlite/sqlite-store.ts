@@ -5,13 +5,13 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { JobRecord } from '../../jobs/job-record.js';
 import { Mutex } from '../../util/mutex.js';
+import { jobFromRow, jobToRow } from '../job-row.js';
 import type { IdempotencyRecord, JobFilter, JobStore, StoredEvent, StoreTransaction } from '../store.js';
 import * as schema from './schema.js';
 
 const { jobs, jobEvents, idempotencyKeys, meta } = schema;
 type Db = LibSQLDatabase<typeof schema>;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type JobRow = typeof jobs.$inferSelect;
 
 const WATERMARK = 'event_log_watermark';
 const MIGRATIONS = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
@@ -23,27 +23,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-const toJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-
-function fromRow(row: JobRow): JobRecord {
-  return {
-    ...row,
-    input: parseJson(row.input),
-    result: parseJson(row.result),
-    error: parseJson(row.error),
-  };
-}
-
-function toRow(job: JobRecord): JobRow {
-  return {
-    ...job,
-    input: toJson(job.input),
-    result: toJson(job.result),
-    error: toJson(job.error),
-  };
-}
-
 const isUniqueViolation = (error: unknown) =>
   /UNIQUE constraint failed|SQLITE_CONSTRAINT/.test(String((error as { cause?: unknown }).cause ?? error));
 
@@ -53,7 +32,7 @@ type Value = string | number | null;
 const jobColumns = Object.entries(getTableColumns(jobs)).filter(([key]) => key !== 'id');
 const UPDATE_JOB = `UPDATE "jobs" SET ${jobColumns.map(([, column]) => `"${column.name}" = ?`).join(', ')} WHERE "id" = ? AND "version" = ?`;
 const updateArgs = (job: JobRecord, expectedVersion: number): Value[] => {
-  const row = toRow(job) as Record<string, unknown>;
+  const row = jobToRow(job) as Record<string, unknown>;
   return [
     ...jobColumns.map(([key, column]) => column.mapToDriverValue(row[key] ?? null) as Value),
     job.id,
@@ -79,7 +58,11 @@ function transactionOf(tx: Tx): StoreTransaction {
   const raw = libsqlOf(tx);
   const store: StoreTransaction = {
     async insertJob(job) {
-      const rows = await tx.insert(jobs).values(toRow(job)).onConflictDoNothing().returning({ id: jobs.id });
+      const rows = await tx
+        .insert(jobs)
+        .values(jobToRow(job))
+        .onConflictDoNothing()
+        .returning({ id: jobs.id });
       return rows.length === 1;
     },
     async updateJob(job, expectedVersion) {
@@ -88,7 +71,7 @@ function transactionOf(tx: Tx): StoreTransaction {
           const result = await raw.execute({ sql: UPDATE_JOB, args: updateArgs(job, expectedVersion) });
           return result.rowsAffected === 1;
         }
-        const { id: _id, ...fields } = toRow(job);
+        const { id: _id, ...fields } = jobToRow(job);
         const rows = await tx
           .update(jobs)
           .set(fields)
@@ -125,7 +108,7 @@ function transactionOf(tx: Tx): StoreTransaction {
     },
     async lockJob(id) {
       const row = await tx.select().from(jobs).where(eq(jobs.id, id)).get();
-      return row ? fromRow(row) : null;
+      return row ? jobFromRow(row) : null;
     },
     async lockJobs(ids) {
       if (ids.length === 0) return [];
@@ -134,7 +117,7 @@ function transactionOf(tx: Tx): StoreTransaction {
         .from(jobs)
         .where(inArray(jobs.id, [...ids]))
         .orderBy(asc(jobs.id));
-      return rows.map(fromRow);
+      return rows.map(jobFromRow);
     },
     async lockNextPending(types) {
       if (types.length === 0) return null;
@@ -145,7 +128,7 @@ function transactionOf(tx: Tx): StoreTransaction {
         .orderBy(asc(jobs.createdAt), asc(jobs.id))
         .limit(1)
         .get();
-      return row ? fromRow(row) : null;
+      return row ? jobFromRow(row) : null;
     },
     async insertIdempotencyKey(record) {
       const rows = await tx
@@ -204,7 +187,7 @@ export class SqliteStore implements JobStore {
   getJob(id: string) {
     return this.#use(async () => {
       const row = await this.db.select().from(jobs).where(eq(jobs.id, id)).get();
-      return row ? fromRow(row) : null;
+      return row ? jobFromRow(row) : null;
     });
   }
 
@@ -215,7 +198,7 @@ export class SqliteStore implements JobStore {
         .from(jobs)
         .where(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)))
         .get();
-      return row ? fromRow(row) : null;
+      return row ? jobFromRow(row) : null;
     });
   }
 
@@ -226,7 +209,7 @@ export class SqliteStore implements JobStore {
         .from(jobs)
         .where(inArray(jobs.status, ['pending', 'running']))
         .orderBy(asc(jobs.createdAt), asc(jobs.id));
-      return rows.map(fromRow);
+      return rows.map(jobFromRow);
     });
   }
 
@@ -242,7 +225,7 @@ export class SqliteStore implements JobStore {
         .where(and(...where))
         .orderBy(desc(jobs.createdAt), desc(jobs.id))
         .limit(filter.limit);
-      return rows.map(fromRow);
+      return rows.map(jobFromRow);
     });
   }
 
@@ -291,7 +274,7 @@ export class SqliteStore implements JobStore {
         .where(and(eq(jobs.status, 'running'), lte(jobs.leaseExpiresAt, now)))
         .orderBy(asc(jobs.leaseExpiresAt), asc(jobs.id))
         .limit(limit);
-      return rows.map(fromRow);
+      return rows.map(jobFromRow);
     });
   }
 
