@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_DB } from './app/tracker.js';
+import { readConfig } from './config/config.js';
 import { delay, eventually, readBody } from './testing/helpers.js';
 
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
@@ -86,5 +88,83 @@ describe('jobtracker-server CLI', () => {
     await assert.rejects(bad.url, /exited with 2/);
     assert.match(bad.output(), /Usage: jobtracker-server/);
     await delay(10);
+  });
+});
+
+describe('readConfig (the CLI’s settings)', () => {
+  const defaults = {
+    help: false,
+    port: 8787,
+    hostname: '127.0.0.1',
+    db: DEFAULT_DB,
+    secret: undefined,
+    workerKey: undefined,
+    corsOrigins: [],
+    demo: false,
+    runner: { leaseMs: 15_000 },
+  };
+  const env = {
+    PORT: '9100',
+    HOST: '0.0.0.0',
+    JOBTRACKER_DB: 'file:/var/lib/jobtracker/env.db',
+    JOBTRACKER_SECRET: 'env-secret',
+    JOBTRACKER_WORKER_KEY: 'env-worker-key',
+    JOBTRACKER_CORS_ORIGINS: 'https://app.example, https://admin.example ,',
+    JOBTRACKER_LEASE_MS: '5000',
+    JOBTRACKER_DEMO: '1',
+  };
+
+  it('uses the defaults when nothing is set', () => {
+    assert.deepEqual(readConfig([], {}), defaults);
+  });
+
+  it('reads every setting from the environment', () => {
+    assert.deepEqual(readConfig([], env), {
+      help: false,
+      port: 9100,
+      hostname: '0.0.0.0',
+      db: 'file:/var/lib/jobtracker/env.db',
+      secret: 'env-secret',
+      workerKey: 'env-worker-key',
+      corsOrigins: ['https://app.example', 'https://admin.example'],
+      demo: true,
+      runner: { leaseMs: 5000 },
+    });
+  });
+
+  it('lets each flag win over its environment variable', () => {
+    const flags = [
+      ['--port', '9200'],
+      ['--host', '::1'],
+      ['--db', ':memory:'],
+      ['--secret', 'flag-secret'],
+      ['--worker-key', 'flag-worker-key'],
+      ['--cors-origins', 'https://flag.example'],
+      ['--lease-ms', '2000'],
+    ].flat();
+    assert.deepEqual(readConfig(flags, env), {
+      help: false,
+      port: 9200,
+      hostname: '::1',
+      db: ':memory:',
+      secret: 'flag-secret',
+      workerKey: 'flag-worker-key',
+      corsOrigins: ['https://flag.example'],
+      demo: true,
+      runner: { leaseMs: 2000 },
+    });
+    assert.equal(readConfig(['--port=0'], env).port, 0, '0 (a free port) from a flag beats PORT');
+  });
+
+  it('treats an empty variable as unset, so HOST= keeps the server on loopback', () => {
+    const empty = Object.fromEntries(Object.keys(env).map((name) => [name, '']));
+    assert.deepEqual(readConfig([], empty), defaults);
+  });
+
+  it('refuses bad numbers and unknown flags with a readable message', () => {
+    assert.throws(() => readConfig([], { PORT: 'abc' }), /--port must be a whole number ≥ 0, not "abc"/);
+    assert.throws(() => readConfig(['--port=-1'], {}), /--port must be a whole number/);
+    assert.throws(() => readConfig(['--lease-ms', '10'], {}), /--lease-ms must be a whole number ≥ 1000/);
+    assert.throws(() => readConfig(['--nope'], {}), /Unknown option '--nope'/);
   });
 });

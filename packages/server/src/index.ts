@@ -10,6 +10,7 @@ export {
 } from './app/tracker.js';
 export { type Authenticate, DEV_OWNER } from './auth/auth.js';
 export { signToken, TokenError, verifyToken } from './auth/jwt.js';
+export { readConfig, USAGE } from './config/config.js';
 export { registerDemoJobs } from './demo/demo-jobs.js';
 export {
   type ClaimedJob,

@@ -16,7 +16,11 @@ Options (each mirrors an environment variable):
   --demo                JOBTRACKER_DEMO=1        register the demo job types and serve the demo page
   -h, --help`;
 
-/** Reads CLI flags, falling back to the environment. Throws with a readable message on bad values. */
+/**
+ * Reads CLI flags, falling back to the environment; an empty value counts as unset (`HOST=` in an env
+ * file keeps the loopback default rather than listening on every interface). Throws with a readable
+ * message on bad values.
+ */
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOptions & { help: boolean } {
   const { values } = parseArgs({
     args: argv,
@@ -33,6 +37,12 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
     },
     strict: true,
   });
+  const given = (flag: string | undefined, variable: string | undefined) =>
+    flag !== undefined && flag !== ''
+      ? flag
+      : variable !== undefined && variable !== ''
+        ? variable
+        : undefined;
   const integer = (name: string, raw: string | undefined, fallback: number, min: number) => {
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
@@ -44,14 +54,14 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  const leaseMs = integer('--lease-ms', values['lease-ms'] ?? env.JOBTRACKER_LEASE_MS, 15_000, 1000);
+  const leaseMs = integer('--lease-ms', given(values['lease-ms'], env.JOBTRACKER_LEASE_MS), 15_000, 1000);
   return {
     help: values.help ?? false,
-    port: integer('--port', values.port ?? env.PORT, 8787, 0),
-    hostname: values.host ?? env.HOST ?? '127.0.0.1',
-    db: values.db ?? env.JOBTRACKER_DB ?? DEFAULT_DB,
-    secret: values.secret ?? (env.JOBTRACKER_SECRET || undefined),
-    workerKey: values['worker-key'] ?? (env.JOBTRACKER_WORKER_KEY || undefined),
+    port: integer('--port', given(values.port, env.PORT), 8787, 0),
+    hostname: given(values.host, env.HOST) ?? '127.0.0.1',
+    db: given(values.db, env.JOBTRACKER_DB) ?? DEFAULT_DB,
+    secret: given(values.secret, env.JOBTRACKER_SECRET),
+    workerKey: given(values['worker-key'], env.JOBTRACKER_WORKER_KEY),
     corsOrigins: origins,
     demo: values.demo ?? ['1', 'true', 'yes'].includes(env.JOBTRACKER_DEMO ?? ''),
     runner: { leaseMs },

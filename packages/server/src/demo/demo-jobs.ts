@@ -22,19 +22,22 @@ const demoInput = z
 
 /**
  * Registers the demo job types: `demo.generate` walks through realistic steps for `durationMs`
- * (default 20 s) and completes with `{ url, summary, programId }`, or fails with a retryable error at
- * `failAtPercent`.
+ * (default 20 s) and completes with `{ url, summary, programId }`. With `failAtPercent` it fails with a
+ * retryable error (`demo_failure`) once its progress reaches that percent, as after a transient fault:
+ * only a first job fails, so its Retry (a new job with `retryOf` set) runs through and completes.
  */
 export function registerDemoJobs(runner: JobRunner, options: { defaultDurationMs?: number } = {}) {
   runner.handle(
     'demo.generate',
     async (job, { input, progress, signal }) => {
       const parsed = demoInput.parse(input) ?? {};
+      // A retry inherits the input; the fault it retries was transient, so it does not fail again.
+      const failAt = job.retryOf === null ? parsed.failAtPercent : undefined;
       const duration = parsed.durationMs ?? options.defaultDurationMs ?? 20_000;
       const ticks = Math.max(1, Math.min(100, Math.round(duration / 200)));
       for (let tick = 0; tick <= ticks; tick++) {
         const percent = Math.round((tick / ticks) * 100);
-        if (parsed.failAtPercent !== undefined && percent >= parsed.failAtPercent) {
+        if (failAt !== undefined && percent >= failAt) {
           throw new JobFailure(`Generation stopped at ${percent}%: the planning service did not answer.`, {
             code: 'demo_failure',
             retryable: true,
