@@ -7,18 +7,39 @@ import {
   uniqueUser,
   workerCall,
 } from '../testing/browser-env.js';
-import type { CreateJobResponse, Job } from '../wire.js';
+import type { CreateJobResponse, Job, JobStatus } from '../wire.js';
 import { createJobClient, type JobClient } from './client.js';
+
+/** A request a tab's client sent (recorded by tab.html). */
+interface TabRequest {
+  url: string;
+  method: string;
+  lastEventId: string | null;
+}
+
+/** A job state a tab's client took (recorded by tab.html on every change of `$jobs`). */
+interface SeenJob {
+  id: string;
+  version: number;
+  status: JobStatus;
+  progress: number | null;
+}
 
 interface Tab {
   frame: HTMLIFrameElement;
   client: JobClient;
   announced: string[];
+  requests: TabRequest[];
+  seen: SeenJob[];
+  holdStreams: () => () => void;
 }
 
 interface TabWindow extends Window {
   jobClient?: JobClient;
   announced?: string[];
+  requests?: TabRequest[];
+  seen?: SeenJob[];
+  holdStreams?: () => () => void;
   tabReady?: boolean;
 }
 
@@ -38,7 +59,14 @@ async function openTab(params: Record<string, string>): Promise<Tab> {
     8000,
     'the tab to load',
   );
-  return { frame, client: win.jobClient as JobClient, announced: win.announced as string[] };
+  return {
+    frame,
+    client: win.jobClient as JobClient,
+    announced: win.announced as string[],
+    requests: win.requests as TabRequest[],
+    seen: win.seen as SeenJob[],
+    holdStreams: win.holdStreams as () => () => void,
+  };
 }
 
 async function createJob(apiUrl: string, token: string, body: object): Promise<Job> {
@@ -120,55 +148,133 @@ describe('job client in the browser', () => {
     second.clear();
   });
 
-  it('keeps one server connection for two tabs, both see every event, and closing the leader hands over', async () => {
+  it('keeps one server connection for two tabs, both take every event in order, and closing the leader resumes from their cursor', async () => {
     const { apiUrl } = await testConfig();
     const user = uniqueUser('tabs');
     const token = await tokenFor(user);
     const baseline = await settledStreams();
     const params = { api: apiUrl, token, user };
-    const leader = await openTab(params);
-    await eventually(() => leader.client.$connection.get().state === 'live', 5000, 'the leader to connect');
-    const follower = await openTab(params);
+    const first = await openTab(params);
+    await eventually(() => first.client.$connection.get().state === 'live', 5000, 'the first tab to connect');
+    const second = await openTab(params);
     await eventually(
-      () => follower.client.$connection.get().state === 'live',
+      () => second.client.$connection.get().state === 'live',
       5000,
-      'the follower to hear the leader',
+      'the second tab to hear the first',
     );
-    await delay(500);
-    assertEqual(await streamCount(), baseline + 1, 'one stream for two tabs');
+    await eventually(async () => (await streamCount()) === baseline + 1, 3000, 'the stream on the server');
 
     const type = `tabs.${user}`;
     const job = await createJob(apiUrl, token, { type, title: 'Shared' });
-    const { leaseToken } = await claim(type);
-    for (const progress of [20, 50]) {
-      await workerCall(`/jobs/${job.id}/progress`, { leaseToken, progress, message: `at ${progress}` });
-    }
-    for (const tab of [leader, follower]) {
-      await eventually(
-        () => tab.client.jobStore(job.id).get()?.progress === 50,
-        5000,
-        'progress in both tabs',
+    const { leaseToken, job: claimed } = await claim(type);
+    // What the server made of each change, in order: the tabs must take exactly these states.
+    const posted: Job[] = [job, claimed];
+    const report = async (progress: number) => {
+      const answer = await workerCall<{ job: Job }>(`/jobs/${job.id}/progress`, {
+        leaseToken,
+        progress,
+        message: `at ${progress}`,
+      });
+      assertEqual(answer.status, 200, `progress ${progress} accepted`);
+      posted.push(answer.json.job);
+    };
+    const states = (jobs: readonly { version: number; status: JobStatus; progress: number | null }[]) =>
+      jobs.map(({ version, status, progress }) => [version, status, progress]);
+    const seenBy = (tab: Tab) => tab.seen.filter((seen) => seen.id === job.id);
+    const hasSeen = (tab: Tab, version: number) => seenBy(tab).some((seen) => seen.version === version);
+    const versionsRise = (tab: Tab, who: string) => {
+      const versions = seenBy(tab).map((seen) => seen.version);
+      assert(
+        versions.every((version, i) => i === 0 || version > (versions[i - 1] as number)),
+        `${who}: versions strictly rising, got ${JSON.stringify(versions)}`,
       );
+    };
+    // The worker reports without waiting for the tabs.
+    for (const progress of [10, 20, 30, 40, 50]) await report(progress);
+    const fifty = (posted.at(-1) as Job).version;
+    for (const [tab, who] of [
+      [first, 'first tab'],
+      [second, 'second tab'],
+    ] as const) {
+      await eventually(() => hasSeen(tab, fifty), 5000, `progress 50 in the ${who}`);
+      assertEqual(states(seenBy(tab)), states(posted), `every state, in order, once, in the ${who}`);
+      versionsRise(tab, who);
     }
 
+    // Exactly one tab asked the server for changes: the leader, with one stream and no polling.
+    const isStream = (request: TabRequest) => request.url === `${apiUrl}/jobs/stream`;
+    const isPoll = (request: TabRequest) => request.url.startsWith(`${apiUrl}/jobs?since=`);
+    const syncRequests = (tab: Tab) => tab.requests.filter((request) => isStream(request) || isPoll(request));
+    const streaming = [first, second].filter((tab) => syncRequests(tab).length > 0);
+    assertEqual(streaming.length, 1, 'tabs that asked the server for changes');
+    const [leader, follower] = streaming[0] === first ? [first, second] : [second, first];
+    assert(leader === first, 'the tab that opened first leads');
+    assertEqual(
+      syncRequests(leader).map((request) => [isStream(request), request.lastEventId]),
+      [[true, null]],
+      "the leader's requests for changes: one fresh stream",
+    );
+    assertEqual(syncRequests(follower), [], "the follower's requests for changes while the leader lives");
+    assertEqual(await streamCount(), baseline + 1, 'one stream for two tabs');
+    const pairCursor = leader.client.cursor;
+    assert(pairCursor && pairCursor !== '0', `the leader holds a cursor, got ${pairCursor}`);
+    assertEqual(follower.client.cursor, pairCursor, "the follower's cursor");
+
+    // Close the leader. The follower takes the lead, but its stream is held back (a slow network) while
+    // the worker reports twice: no tab hears those events live.
+    const release = follower.holdStreams();
+    const requestsBefore = follower.requests.length;
     leader.frame.remove();
-    await workerCall(`/jobs/${job.id}/progress`, { leaseToken, progress: 80, message: 'after the handover' });
-    await eventually(
-      () => follower.client.jobStore(job.id).get()?.progress === 80,
-      8000,
-      'the new leader to resume',
-    );
-    await workerCall(`/jobs/${job.id}/complete`, { leaseToken, result: { url: '/done' } });
-    await eventually(
-      () => follower.client.jobStore(job.id).get()?.status === 'completed',
+    const resumed = await eventually(
+      () => follower.requests.slice(requestsBefore).find(isStream),
       5000,
-      'completion',
+      'the follower to open its own stream',
     );
+    assertEqual(resumed.lastEventId, pairCursor, 'the new leader resumes from the cursor the tabs held');
     await eventually(
-      async () => (await streamCount()) === baseline + 1,
+      async () => (await streamCount()) === baseline,
       5000,
-      'still one stream after the handover',
+      "the server to drop the closed tab's stream",
     );
+    for (const progress of [60, 70]) await report(progress);
+    assertEqual(await streamCount(), baseline, 'no stream while the new one is held back');
+    const seventy = (posted.at(-1) as Job).version;
+    assertEqual(
+      (seenBy(follower).at(-1) as SeenJob).version,
+      fifty,
+      'nothing heard while no tab holds a stream',
+    );
+    release();
+    await eventually(() => hasSeen(follower, seventy), 5000, 'the missed reports after the handover');
+    await eventually(
+      () => follower.client.$connection.get().state === 'live',
+      3000,
+      'the new leader to be live',
+    );
+    for (const progress of [80, 90]) await report(progress);
+    const completed = await workerCall<{ job: Job }>(`/jobs/${job.id}/complete`, {
+      leaseToken,
+      result: { url: '/done' },
+    });
+    assertEqual(completed.status, 200, 'complete accepted');
+    posted.push(completed.json.job);
+    await eventually(
+      () => seenBy(follower).at(-1)?.status === 'completed',
+      5000,
+      'completion in the remaining tab',
+    );
+    assertEqual(
+      states(seenBy(follower)),
+      states(posted),
+      'every state before, during and after the handover, in order, once',
+    );
+    versionsRise(follower, 'remaining tab');
+    assertEqual(
+      syncRequests(follower).map((request) => [isStream(request), request.lastEventId]),
+      [[true, pairCursor]],
+      "the remaining tab's requests for changes: one stream, resumed",
+    );
+    assertEqual(await streamCount(), baseline + 1, 'one stream after the handover');
   });
 
   it('shares a dismissed card with every tab and keeps it across reloads', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { JobTrackerHttpError } from '../errors/errors.js';
+import { JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
 import { type ServerProcess, startServerProcess } from '../testing/server-process.js';
 import { eventually, memoryStorage, signTestToken } from '../testing/tokens.js';
 import type { Job } from '../wire.js';
@@ -27,7 +28,69 @@ function worker(base: string) {
       call(`/jobs/${id}/progress`, { leaseToken, progress, message }),
     complete: (id: string, leaseToken: string, result: unknown) =>
       call(`/jobs/${id}/complete`, { leaseToken, result }),
+    fail: (id: string, leaseToken: string, message: string) =>
+      call(`/jobs/${id}/fail`, { leaseToken, error: { message, code: 'test_failure' } }),
   };
+}
+
+interface RecordedRequest {
+  path: string;
+  headers: Headers;
+  /** The answer's status, or null while unanswered or when the server could not be reached. */
+  status: number | null;
+}
+
+/**
+ * A `fetch` for the client that records each request (path, headers, status) and its answer in `log`,
+ * and can hold stream requests back (as a slow network would) until released.
+ */
+function recordingFetch() {
+  const requests: RecordedRequest[] = [];
+  const log: string[] = [];
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  const recording: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    const record: RecordedRequest = {
+      path: url.pathname,
+      headers: new Headers(init?.headers),
+      status: null,
+    };
+    requests.push(record);
+    if (held && url.pathname.endsWith('/jobs/stream')) await held;
+    try {
+      const response = await fetch(input, init);
+      record.status = response.status;
+      log.push(`${record.path} ${response.status}`);
+      return response;
+    } catch (error) {
+      log.push(`${record.path} unreachable`);
+      throw error;
+    }
+  };
+  return {
+    fetch: recording,
+    requests,
+    log,
+    hold() {
+      held = new Promise((resolve) => {
+        release = resolve;
+      });
+    },
+    release() {
+      held = null;
+      release();
+    },
+  };
+}
+
+/** A loopback port that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as { port: number };
+  await new Promise((resolve) => listener.close(resolve));
+  return port;
 }
 
 /** Subscribes to the client's stores (which starts its connection) and records what it saw. */
@@ -131,6 +194,123 @@ describe('job client in Node against a real server', () => {
     await eventually(() => unreachable.$connection.get().state === 'error', 5000, 'an error state');
     assert.equal(unreachable.$connection.get().error?.code, 'network');
     stop();
+  });
+
+  it('start() answers the existing job when the server dedupes it or an idempotency key is reused', async () => {
+    const baseUrl = `${server.url}/api`;
+    const client = createJobClient({ baseUrl, transport: 'sse', storage: null });
+    const watcher = watch(client);
+    await eventually(() => client.$connection.get().state === 'live', 5000, 'a live stream');
+    const first = await client.start({ type: 'dedupe.job', scope: 'doc-1', title: 'Export' });
+    assert.equal(first.created, true);
+    const duplicate = await client.start({ type: 'dedupe.job', scope: 'doc-1', title: 'Export again' });
+    assert.deepEqual(
+      [duplicate.created, duplicate.reason, duplicate.job.id],
+      [false, 'active_duplicate', first.job.id],
+    );
+    const keyed = await client.start({ type: 'keyed.job', idempotencyKey: 'click-1', dedupe: false });
+    assert.equal(keyed.created, true);
+    const replayed = await client.start({ type: 'keyed.job', idempotencyKey: 'click-1', dedupe: false });
+    assert.deepEqual(
+      [replayed.created, replayed.reason, replayed.job.id],
+      [false, 'idempotency_key', keyed.job.id],
+    );
+    // A job created behind the client's back: once the stream brought it, it brought everything before it.
+    const marker = (await fetch(`${baseUrl}/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'dedupe.marker' }),
+    }).then((response) => response.json())) as { job: Job };
+    await eventually(() => client.jobStore(marker.job.id).get(), 5000, 'the stream to catch up');
+    const held = (type: string) =>
+      Object.values(client.$jobs.get())
+        .filter((job) => job.type === type)
+        .map((job) => job.id);
+    assert.deepEqual(held('dedupe.job'), [first.job.id], 'one job of the deduped type and scope');
+    assert.deepEqual(held('keyed.job'), [keyed.job.id], 'one job for the idempotency key');
+    watcher.stop();
+  });
+
+  it('fires on(progress) for each step and on(failed) / on(cancelled) once for each job that ends so', async () => {
+    const client = createJobClient({ baseUrl: `${server.url}/api`, transport: 'sse', storage: null });
+    const heard: Record<'progress' | 'failed' | 'cancelled' | 'completed', string[]> = {
+      progress: [],
+      failed: [],
+      cancelled: [],
+      completed: [],
+    };
+    client.on('progress', (job) => heard.progress.push(`${job.id} ${job.progress} ${job.message}`));
+    client.on('failed', (job) => heard.failed.push(`${job.id} ${job.error?.message}`));
+    client.on('cancelled', (job) => heard.cancelled.push(job.id));
+    client.on('completed', (job) => heard.completed.push(job.id));
+    const watcher = watch(client);
+    await eventually(() => client.$connection.get().state === 'live', 5000, 'a live stream');
+    const w = worker(server.url);
+
+    const failing = (await client.start({ type: 'listen.fail' })).job;
+    const failClaim = await w.claim('listen.fail');
+    assert.equal((await w.progress(failing.id, failClaim.leaseToken, 25, 'quarter')).status, 200);
+    assert.equal((await w.progress(failing.id, failClaim.leaseToken, 50, 'half')).status, 200);
+    assert.equal((await w.fail(failing.id, failClaim.leaseToken, 'Out of paper')).status, 200);
+
+    const cancelled = (await client.start({ type: 'listen.cancel' })).job;
+    const cancelClaim = await w.claim('listen.cancel');
+    assert.equal((await w.progress(cancelled.id, cancelClaim.leaseToken, 5, 'started')).status, 200);
+    await eventually(() => client.jobStore(cancelled.id).get()?.progress === 5, 5000, 'the running job');
+    assert.equal((await client.cancel(cancelled.id)).status, 'cancelled');
+
+    // Announcements go out in order: once the last job's is heard, any duplicate of the others would be too.
+    const last = (await client.start({ type: 'listen.last' })).job;
+    const lastClaim = await w.claim('listen.last');
+    assert.equal((await w.complete(last.id, lastClaim.leaseToken, null)).status, 200);
+    await eventually(() => heard.completed.length > 0, 5000, 'the last job’s announcement');
+    assert.deepEqual(heard, {
+      progress: [`${failing.id} 25 quarter`, `${failing.id} 50 half`, `${cancelled.id} 5 started`],
+      failed: [`${failing.id} Out of paper`],
+      cancelled: [cancelled.id],
+      completed: [last.id],
+    });
+    watcher.stop();
+  });
+});
+
+describe('job client against an unreachable server', () => {
+  it('rejects actions with JobTrackerNetworkError and keeps connection errors in $connection, never unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const baseUrl = `http://127.0.0.1:${await closedPort()}/api`;
+      const sse = recordingFetch();
+      const client = createJobClient({ baseUrl, storage: null, fetch: sse.fetch });
+      await assert.rejects(
+        client.start({ type: 'nowhere' }),
+        (error) => error instanceof JobTrackerNetworkError,
+      );
+      await assert.rejects(
+        client.cancel('01m8k0x60974smd8gnmwwmw588'),
+        (error) => error instanceof JobTrackerNetworkError,
+      );
+      const polling = recordingFetch();
+      const poller = createJobClient({ baseUrl, storage: null, transport: 'poll', fetch: polling.fetch });
+      const stops = [client.$connection.subscribe(() => {}), poller.$connection.subscribe(() => {})];
+      const failed = (log: string[], path: string) => log.filter((entry) => entry === `${path} unreachable`);
+      await eventually(
+        () => failed(sse.log, '/api/jobs/stream').length >= 3 && failed(polling.log, '/api/jobs').length >= 2,
+        8000,
+        'repeated attempts of both clients',
+      );
+      for (const status of [client.$connection.get(), poller.$connection.get()]) {
+        assert.ok(['offline', 'error'].includes(status.state), status.state);
+        assert.equal(status.error?.code, 'network');
+        assert.equal(status.lastContactAt, null);
+      }
+      for (const stop of stops) stop();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 
@@ -249,6 +429,89 @@ describe('job client tokens', () => {
     assert.equal(calls, 2, 'a valid token is reused');
     watcher.stop();
     await server.kill();
+  });
+
+  it('a 401 on an established session: asks the token function again and resumes from its cursor without a reset', async () => {
+    let secret = 'secret-before-rotation';
+    let server = await startServerProcess({
+      args: ['--worker-key', WORKER],
+      env: { JOBTRACKER_SECRET: secret },
+    });
+    const network = recordingFetch();
+    let calls = 0;
+    const client = createJobClient({
+      baseUrl: `${server.url}/api`,
+      transport: 'sse',
+      storage: null,
+      fetch: network.fetch,
+      token: () => {
+        calls++;
+        network.log.push('token');
+        return signTestToken('rita', secret);
+      },
+    });
+    const watcher = watch(client);
+    try {
+      await eventually(() => client.$connection.get().state === 'live', 5000, 'a live stream');
+      const { job } = await client.start({ type: 'rotation.job', title: 'Rotation' });
+      const w = worker(server.url);
+      const claim = await w.claim('rotation.job');
+      for (const step of [10, 20, 30]) {
+        assert.equal((await w.progress(job.id, claim.leaseToken, step, `step ${step}`)).status, 200);
+      }
+      await eventually(() => client.jobStore(job.id).get()?.progress === 30, 5000, 'live progress');
+
+      await server.stop();
+      await eventually(
+        () => client.$connection.get().error?.code === 'network',
+        5000,
+        'the client to find the server gone',
+      );
+      const cursor = client.cursor;
+      assert.ok(cursor);
+      const callsBefore = calls;
+      // The client's next stream request waits until the worker has moved on without it.
+      network.hold();
+      const logFrom = network.log.length;
+      secret = 'secret-after-rotation';
+      server = await server.restart({ env: { JOBTRACKER_SECRET: secret } });
+      for (const step of [40, 50, 60]) {
+        assert.equal((await w.progress(job.id, claim.leaseToken, step, `step ${step}`)).status, 200);
+      }
+      network.release();
+      await eventually(() => client.jobStore(job.id).get()?.progress === 60, 5000, 'the steps missed');
+      assert.equal((await w.complete(job.id, claim.leaseToken, { url: '/rotated' })).status, 200);
+      await eventually(() => client.jobStore(job.id).get()?.status === 'completed', 5000, 'completion');
+
+      // (An attempt already on its way to the stopped server may still fail after the hold.)
+      const reconnect = network.log.slice(logFrom).filter((entry) => !entry.endsWith(' unreachable'));
+      assert.deepEqual(
+        reconnect.slice(0, 3),
+        ['/api/jobs/stream 401', 'token', '/api/jobs/stream 200'],
+        'refused, a fresh token, and the stream again',
+      );
+      assert.equal(calls, callsBefore + 1);
+      const streams = network.requests.filter((r) => r.path === '/api/jobs/stream');
+      const refused = streams.findIndex((r) => r.status === 401);
+      const [rejected, retried] = [streams[refused], streams[refused + 1]];
+      assert.ok(rejected && retried);
+      assert.equal(rejected.headers.get('last-event-id'), cursor);
+      assert.equal(retried.headers.get('last-event-id'), cursor, 'the retry resumes from the cursor held');
+      assert.notEqual(retried.headers.get('authorization'), rejected.headers.get('authorization'));
+      // A reset would have replaced the job by its state at 60: each missed step proves a replay.
+      const running = watcher.seen.filter((j) => j.id === job.id && j.status === 'running');
+      assert.deepEqual(
+        running.map((j) => j.progress),
+        [null, 10, 20, 30, 40, 50, 60],
+      );
+      assert.deepEqual(
+        watcher.seen.filter((j) => j.id === job.id).map((j) => j.status),
+        ['pending', ...running.map(() => 'running'), 'completed'],
+      );
+    } finally {
+      watcher.stop();
+      await server.kill();
+    }
   });
 });
 

@@ -17,8 +17,11 @@ export interface ServerProcess {
   kill(): Promise<void>;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<void>;
-  /** Starts the server again on the same port and database. */
-  restart(): Promise<ServerProcess>;
+  /**
+   * Starts the server again on the same port and database; `changes` replaces its arguments or adds to
+   * its environment (e.g. a rotated `JOBTRACKER_SECRET`).
+   */
+  restart(changes?: Pick<ServerProcessOptions, 'args' | 'env'>): Promise<ServerProcess>;
 }
 
 export interface ServerProcessOptions {
@@ -71,8 +74,14 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
       child.kill('SIGTERM');
       await exited;
     },
-    async restart() {
-      return startServerProcess({ ...options, port, db });
+    async restart(changes = {}) {
+      return startServerProcess({
+        ...options,
+        args: changes.args ?? options.args,
+        env: { ...options.env, ...changes.env },
+        port,
+        db,
+      });
     },
   };
   process.once('exit', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { TokenOption } from '../auth/token.js';
 import { createHttp } from '../http/http.js';
-import { eventually } from '../testing/tokens.js';
+import { eventually, signTestToken } from '../testing/tokens.js';
 import {
   backoff,
   type ConnectionStatus,
@@ -18,11 +19,11 @@ interface FakeStream {
 
 /** A fake job API: answers polls from `poll`, and hands each stream request to `onStream`. */
 function fakeServer(handlers: { onStream(stream: FakeStream): Response | undefined; poll?: () => Response }) {
-  const requests: { path: string; headers: Headers }[] = [];
+  const requests: { path: string; headers: Headers; at: number }[] = [];
   const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input));
     const headers = new Headers(init?.headers);
-    requests.push({ path: url.pathname + url.search, headers });
+    requests.push({ path: url.pathname + url.search, headers, at: performance.now() });
     if (url.pathname.endsWith('/jobs/stream')) {
       let controller!: ReadableStreamDefaultController<Uint8Array>;
       const body = new ReadableStream<Uint8Array>({
@@ -53,13 +54,24 @@ function fakeServer(handlers: { onStream(stream: FakeStream): Response | undefin
 function run(
   fetch: typeof globalThis.fetch,
   transport: Transport,
-  extra: { watchdogMs?: number; firstEventMs?: number } = {},
+  {
+    token,
+    ...extra
+  }: {
+    watchdogMs?: number;
+    firstEventMs?: number;
+    sseRetryMs?: number;
+    pollActiveMs?: number;
+    pollIdleMs?: number;
+    busy?: () => boolean;
+    token?: TokenOption;
+  } = {},
 ) {
   const delivered: SyncMessage[] = [];
   const statuses: ConnectionStatus[] = [];
   let cursor: string | null = null;
   const stop = startConnection({
-    http: createHttp({ baseUrl: 'http://jobs.test/api', fetch }),
+    http: createHttp({ baseUrl: 'http://jobs.test/api', fetch, token }),
     transport,
     cursor: () => cursor,
     deliver: (message) => {
@@ -82,6 +94,11 @@ const snapshot = (cursor: string) =>
   `id: ${cursor}\nevent: snapshot\ndata: {"jobs":[],"cursor":"${cursor}"}\n\n` +
   `id: ${cursor}\nevent: ready\ndata: {"cursor":"${cursor}"}\n\n`;
 const pollAnswer = () => Response.json({ jobs: [], cursor: '7' }, { headers: { ETag: '"7-x"' } });
+const isPoll = (request: { path: string }) => request.path.startsWith('/api/jobs?since=');
+const isStream = (request: { path: string }) => request.path.endsWith('/jobs/stream');
+const gaps = (times: number[]) => times.slice(1).map((time, i) => time - (times[i] as number));
+/** Timers may fire a hair before the period as `performance.now()` measures it. */
+const SLACK_MS = 3;
 
 describe('connection', () => {
   it('falls back to polling when a stream opens but never delivers (a buffering proxy)', async () => {
@@ -166,6 +183,73 @@ describe('connection', () => {
     const count = server.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(server.requests.length, count);
+  });
+
+  it('polls every pollActiveMs while jobs are active and every pollIdleMs while none is', async () => {
+    const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
+    let busy = true;
+    const connection = run(server.fetch, 'poll', { busy: () => busy, pollActiveMs: 30, pollIdleMs: 400 });
+    const polls = () => server.requests.filter(isPoll).map((request) => request.at);
+    await eventually(() => polls().length >= 6, 3000, 'six polls while busy');
+    busy = false;
+    // The poll in flight (if any) is the last one followed by the busy period.
+    const idleFrom = polls().length;
+    await eventually(() => polls().length >= idleFrom + 4, 5000, 'four polls while idle');
+    connection.stop();
+    const busyGaps = gaps(polls().slice(0, 6));
+    const idleGaps = gaps(polls().slice(idleFrom, idleFrom + 4));
+    for (const gap of busyGaps) assert.ok(gap >= 30 - SLACK_MS && gap < 400, `busy gap ${gap} ms`);
+    for (const gap of idleGaps) assert.ok(gap >= 400 - SLACK_MS, `idle gap ${gap} ms`);
+  });
+
+  it('tries the stream again sseRetryMs after falling back to polling', async () => {
+    let refuse = true;
+    const server = fakeServer({
+      onStream: (stream) => {
+        if (refuse) return new Response('bad gateway', { status: 502 });
+        setTimeout(() => stream.push(snapshot('9')), 1);
+        return undefined;
+      },
+      poll: pollAnswer,
+    });
+    const connection = run(server.fetch, 'auto', { sseRetryMs: 500 });
+    await eventually(() => connection.state() === 'polling', 3000, 'polling');
+    refuse = false;
+    await eventually(() => connection.state() === 'live', 3000, 'the stream again');
+    connection.stop();
+    const streams = server.requests.filter(isStream);
+    assert.equal(streams.length, 4, 'three refusals, then one stream after the retry period');
+    const [fellBackAt, retriedAt] = [streams[2]?.at ?? 0, streams[3]?.at ?? 0];
+    const waited = retriedAt - fellBackAt;
+    assert.ok(waited >= 500 - SLACK_MS && waited < 2000, `the stream was tried again after ${waited} ms`);
+    const pollsMeanwhile = server.requests.filter((r) => isPoll(r) && r.at > fellBackAt && r.at < retriedAt);
+    assert.ok(pollsMeanwhile.length >= 3, `${pollsMeanwhile.length} polls while waiting`);
+  });
+
+  it('asks the token function again before a request when its token expires within 30 s', async () => {
+    for (const expiresIn of [10, 600]) {
+      const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
+      const issued: string[] = [];
+      const token = () => {
+        const fresh = signTestToken(`user-${issued.length}`, 'secret', expiresIn);
+        issued.push(fresh);
+        return fresh;
+      };
+      const connection = run(server.fetch, 'poll', { token });
+      await eventually(() => server.requests.filter(isPoll).length >= 4, 3000, 'four polls');
+      connection.stop();
+      const sent = server.requests.filter(isPoll).map((request) => request.headers.get('authorization'));
+      if (expiresIn === 10) {
+        assert.deepEqual(
+          sent,
+          issued.slice(0, sent.length).map((t) => `Bearer ${t}`),
+          'a token about to expire is replaced before every request',
+        );
+      } else {
+        assert.equal(issued.length, 1, 'a token far from expiry is reused');
+        assert.deepEqual(new Set(sent), new Set([`Bearer ${issued[0]}`]));
+      }
+    }
   });
 
   it('backs off exponentially with full jitter, capped at 2.5 s through a short outage and 30 s after', () => {

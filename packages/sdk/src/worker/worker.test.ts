@@ -306,6 +306,45 @@ describe('createWorker against the real server', () => {
     }
   });
 
+  it('keeps the lease of a handler that runs longer than leaseMs through heartbeats: no re-queue, no 409', async () => {
+    const answers: { path: string; status: number }[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      answers.push({ path: new URL(String(input)).pathname, status: response.status });
+      return response;
+    };
+    const errors: unknown[] = [];
+    const attempts: number[] = [];
+    const worker = startWorker(server, {
+      types: ['t.long'],
+      leaseMs: 1000,
+      fetch: recordingFetch,
+      onError: (error) => errors.push(error),
+      async handler(_job, ctx) {
+        attempts.push(ctx.attempt);
+        // Three leases long; a lost lease aborts the signal and so fails this handler.
+        await delay(3000, undefined, { signal: ctx.signal });
+        return { long: true };
+      },
+    });
+    try {
+      const created = await createJob(server, { type: 't.long' });
+      const job = await settledJob(server, created.id);
+      assert.deepEqual([job.status, job.attempt, job.result], ['completed', 1, { long: true }]);
+      assert.deepEqual(attempts, [1], 'the handler ran once');
+      const heartbeats = answers.filter((answer) => answer.path.endsWith(`/${created.id}/heartbeat`));
+      assert.ok(heartbeats.length >= 6, `${heartbeats.length} heartbeats in 3 s`);
+      assert.ok(heartbeats.every((answer) => answer.status === 200));
+      assert.deepEqual(
+        answers.filter((answer) => answer.status === 409),
+        [],
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('reports many jobs’ progress in one request with progressMany, each result standing alone', async () => {
     const api = createWorkerApi({ baseUrl: `${server.url}/api`, workerKey: WORKER_KEY });
     const first = await createJob(server, { type: 'sdk.batch', dedupe: false });
