@@ -1,38 +1,70 @@
 /// <reference path="../../sdk/src/testing/mocha.d.ts" />
+import type { JobClient } from '@jobtracker/sdk';
 import type { JobBadge } from './job-badge/job-badge.js';
+import type { JobButton } from './job-button/job-button.js';
+import type { JobList } from './job-list/job-list.js';
 import type { JobTracker } from './job-tracker/job-tracker.js';
-import { assertEqual, claimJob, eventually, streamsClosed, testUser } from './testing/widget-env.js';
+import {
+  assert,
+  assertEqual,
+  claimJob,
+  eventually,
+  streamCount,
+  streamsClosed,
+  testUser,
+} from './testing/widget-env.js';
 
 const frames: HTMLIFrameElement[] = [];
+const storageKeys: string[] = [];
 afterEach(async () => {
   for (const frame of frames.splice(0)) frame.remove();
+  for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
   await streamsClosed();
 });
 
+/** A server-rendered page in a same-origin iframe: the endpoint and a short-lived token in meta tags, one script. */
+async function plainPage(
+  user: { apiUrl: string; token: string; user: string },
+  head: string,
+  body: string,
+): Promise<Document> {
+  // The page-wide client keeps its cache in localStorage, which the iframe shares with this page.
+  storageKeys.push(
+    `jobtracker:${user.apiUrl}:${user.user}`,
+    `jobtracker:${user.apiUrl}:${user.user}:dismissed`,
+  );
+  const frame = document.createElement('iframe');
+  frame.srcdoc = `<!doctype html><html lang="en"><head><title>Programs</title>
+    <meta name="jobtracker-endpoint" content="${user.apiUrl}">
+    <meta name="jobtracker-token" content="${user.token}">
+    <script type="module" src="/packages/widget/dist/jobtracker.min.js"></script>
+    ${head}
+    </head><body>${body}</body></html>`;
+  // Wide enough that the tracker does not start collapsed, as on a small screen.
+  frame.style.cssText = 'width: 1000px; height: 700px';
+  document.body.append(frame);
+  frames.push(frame);
+  return eventually(
+    () => {
+      const doc = frame.contentDocument;
+      return doc?.defaultView?.customElements.get('job-tracker') ? doc : null;
+    },
+    8000,
+    'the elements to be defined',
+  );
+}
+
+const badgeText = (badge: JobBadge) => badge.shadowRoot?.querySelector('[part="badge"]')?.textContent;
+
 describe('the self-contained file', () => {
   it('works in a plain HTML page with one script tag and two tags', async () => {
-    const { apiUrl, token, create } = await testUser('plain');
-    const frame = document.createElement('iframe');
-    // A server-rendered page: the endpoint and a short-lived token in meta tags, one script, the tags.
-    frame.srcdoc = `<!doctype html><html lang="en"><head>
-      <meta name="jobtracker-endpoint" content="${apiUrl}">
-      <meta name="jobtracker-token" content="${token}">
-      <script type="module" src="/packages/widget/dist/jobtracker.min.js"></script>
-      </head><body>
-      <nav><a href="#">Programs <job-badge></job-badge></a></nav>
-      <job-tracker></job-tracker>
-      </body></html>`;
-    // Wide enough that the tracker does not start collapsed, as on a small screen.
-    frame.style.cssText = 'width: 1000px; height: 700px';
-    document.body.append(frame);
-    frames.push(frame);
-    const page = await eventually(
-      () => {
-        const doc = frame.contentDocument;
-        return doc?.defaultView?.customElements.get('job-tracker') ? doc : null;
-      },
-      8000,
-      'the elements to be defined',
+    const user = await testUser('plain');
+    const { create } = user;
+    const page = await plainPage(
+      user,
+      '',
+      `<nav><a href="#">Programs <job-badge></job-badge></a></nav>
+      <job-tracker></job-tracker>`,
     );
     const job = await create({ type: 'plain.page', title: 'Plain page job' });
     const worker = await claimJob('plain.page');
@@ -46,7 +78,9 @@ describe('the self-contained file', () => {
       8000,
       'the tracker to show the job',
     );
-    await eventually(() => badge.shadowRoot?.textContent?.includes('1'), 5000, 'the badge to count it');
+    await eventually(() => badge.getAttribute('count') === '1', 5000, 'the badge to count it');
+    assertEqual(badgeText(badge), '1', 'the visible count');
+    assert(badge.checkVisibility(), 'the badge shows');
     assertEqual(
       tracker.shadowRoot?.querySelector(`[data-job-id="${job.id}"] [part="label"]`)?.textContent,
       'Plain page job',
@@ -54,5 +88,56 @@ describe('the self-contained file', () => {
     );
     await worker.complete({ url: '/done' });
     await eventually(() => tracker.shadowRoot?.querySelector('[part="toast"]'), 5000, 'the toast');
+    await eventually(() => badge.getAttribute('count') === '0', 5000, 'the badge count to fall to 0');
+    assertEqual(badgeText(badge), '0', 'the count text');
+    assert(!badge.checkVisibility(), 'the badge is hidden at 0');
+    assertEqual(badge.getBoundingClientRect().width, 0, 'the badge takes no space at 0');
+  });
+
+  it('gives every element of the page the one client made from the meta tags, on one connection', async () => {
+    const user = await testUser('meta');
+    const type = `plain.meta.${user.user}`;
+    const before = await streamCount();
+    const page = await plainPage(
+      user,
+      // The page's own script asks for the page-wide client, as the elements do.
+      `<script type="module">
+        import { defaultJobClient } from '/packages/widget/dist/jobtracker.min.js';
+        window.pageClient = defaultJobClient();
+      </script>`,
+      `<nav><a href="#">Programs <job-badge></job-badge></a></nav>
+      <main><job-list></job-list>
+      <job-button type="${type}"><button type="button">Generate program</button></job-button></main>
+      <job-tracker></job-tracker>`,
+    );
+    const client = await eventually(
+      () => (page.defaultView as (Window & { pageClient?: JobClient }) | null)?.pageClient,
+      5000,
+      'the page-wide client',
+    );
+    const tracker = page.querySelector('job-tracker') as JobTracker;
+    const badge = page.querySelector('job-badge') as JobBadge;
+    const list = page.querySelector('job-list') as JobList;
+    const button = page.querySelector('job-button') as JobButton;
+    await button.updateComplete;
+    button.querySelector('button')?.click();
+    const job = await eventually(() => button.job, 5000, 'the started job');
+    const worker = await claimJob(type);
+    assertEqual(worker.job.id, job.id, 'the worker runs the job the button started');
+    await worker.progress(40, 'Writing');
+    const percentOf = (element: Element) =>
+      element.shadowRoot?.querySelector(`[data-job-id="${job.id}"] [part="percent"]`)?.textContent;
+    await eventually(() => percentOf(tracker) === '40%', 5000, 'the tracker to show the job');
+    await eventually(() => percentOf(list) === '40%', 5000, 'the list to show the job');
+    await eventually(() => badge.getAttribute('count') === '1', 5000, 'the badge to count it');
+    assertEqual(badgeText(badge), '1', 'the visible count');
+    assert(button.querySelector('button')?.disabled, 'the button disabled by the job');
+    // The tracker, badge and list follow that client's active jobs, and the button's activeFor() store does too.
+    assertEqual(client.$active.lc, 4, "listeners of the page-wide client's active jobs");
+    assertEqual(await streamCount(), before + 1, 'open streams: the page holds one');
+
+    await worker.complete({ url: '/done' });
+    await eventually(() => badge.getAttribute('count') === '0', 5000, 'the badge count to fall to 0');
+    await eventually(() => !button.querySelector('button')?.disabled, 5000, 'the button enabled again');
   });
 });

@@ -17,12 +17,14 @@ import {
   eventually,
   streamCount,
   testUser,
+  workerCall,
 } from '../testing/widget-env.js';
 import { JobButton } from './job-button.js';
 
 defineElement('job-button', JobButton);
 
 const mounted: HTMLElement[] = [];
+const storageKeys: string[] = [];
 
 /** A job type no other test uses, so `claimJob` only ever picks this test's job. */
 const uniqueType = (name: string) => `button.${name}.${crypto.randomUUID().slice(0, 8)}`;
@@ -76,6 +78,83 @@ async function countingUser(prefix: string, storage: KeyValueStorage | null = nu
   return { ...user, client, posts };
 }
 
+/** A user whose client records the headers of every POST it sends (the start requests). */
+async function recordingUser(prefix: string) {
+  const user = await testUser(prefix);
+  const posts: Headers[] = [];
+  const client = createJobClient({
+    baseUrl: user.apiUrl,
+    token: user.token,
+    user: user.user,
+    storage: null,
+    shareTabs: false,
+    fetch: (input, init) => {
+      if (init?.method === 'POST') posts.push(new Headers(init.headers));
+      return fetch(input, init);
+    },
+  });
+  return { ...user, client, posts };
+}
+
+/** The window of the page in the iframe, with the request gate its inline script installs. */
+type GatedWindow = Window & {
+  /** Lets the held requests, and every later one, through. */
+  __release(): void;
+  __requests: number;
+  __answered: number;
+};
+
+/**
+ * A plain page in a same-origin iframe: the endpoint and token in meta tags, the self-contained file,
+ * and a `<job-button>` around the page's own button. An inline script holds every request the page
+ * makes until the test calls `__release()`, on each load of the page (the first one and each reload),
+ * so the test can tell what the page shows before the network answered.
+ */
+function gatedPage(apiUrl: string, token: string, attributes: string): HTMLIFrameElement {
+  const frame = document.createElement('iframe');
+  frame.srcdoc = `<!doctype html><html lang="en"><head><title>Page</title>
+    <meta name="jobtracker-endpoint" content="${apiUrl}">
+    <meta name="jobtracker-token" content="${token}">
+    <script>
+      const realFetch = window.fetch.bind(window);
+      let open;
+      const gate = new Promise((resolve) => { open = resolve; });
+      window.__requests = 0;
+      window.__answered = 0;
+      window.__release = () => open();
+      window.fetch = (...args) => {
+        window.__requests++;
+        return gate.then(() => realFetch(...args)).then((response) => {
+          window.__answered++;
+          return response;
+        });
+      };
+    </script>
+    <script type="module" src="/packages/widget/dist/jobtracker.min.js"></script>
+    </head><body>
+    <job-button ${attributes}><button type="button">Generate program</button></job-button>
+    </body></html>`;
+  document.body.append(frame);
+  mounted.push(frame);
+  return frame;
+}
+
+/** Waits for the page in `frame` (a document other than `previous`) to have its `<job-button>` rendered. */
+async function loadedPage(frame: HTMLIFrameElement, previous: Document | null = null) {
+  const page = await eventually(
+    () => {
+      const doc = frame.contentDocument;
+      return doc && doc !== previous && doc.defaultView?.customElements.get('job-button') ? doc : null;
+    },
+    8000,
+    'the page with its elements defined',
+  );
+  const element = page.querySelector('job-button') as JobButton;
+  await element.updateComplete;
+  const button = element.querySelector('button') as HTMLButtonElement;
+  return { win: page.defaultView as unknown as GatedWindow, element, button };
+}
+
 /** The user's jobs as the server holds them. */
 async function serverJobs(apiUrl: string, token: string) {
   const response = await fetch(`${apiUrl}/jobs`, { headers: { Authorization: `Bearer ${token}` } });
@@ -101,6 +180,7 @@ before(async () => {
 
 afterEach(async () => {
   for (const element of mounted.splice(0)) element.remove();
+  for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
   Reflect.deleteProperty(window, '__xss');
   // A client stops its stream only after its stores unmount (nanostores waits a second per store in the
   // chain): wait for it, so no test leaves a stream behind (the browser holds at most 6 per host).
@@ -213,6 +293,54 @@ describe('<job-button>', () => {
     assertEqual(statusText(third.element), 'Working…', 'the pending job shown');
   });
 
+  it('is disabled with its progress right after a real reload of the page, before the network answers', async () => {
+    const { apiUrl, token, user } = await testUser('page-reload');
+    const type = uniqueType('page-reload');
+    storageKeys.push(`jobtracker:${apiUrl}:${user}`, `jobtracker:${apiUrl}:${user}:dismissed`);
+    const frame = gatedPage(apiUrl, token, `type="${type}" scope="analysis-7"`);
+    const first = await loadedPage(frame);
+    first.win.__release();
+    assertEqual(first.button.disabled, false, 'enabled before the click');
+    first.button.click();
+    const job = await eventually(() => first.element.job, 5000, 'the started job');
+    const worker = await claimJob(type);
+    assertEqual(worker.job.id, job.id, 'the worker runs the job the click started');
+    await worker.progress(30, 'Writing');
+    await eventually(() => statusText(first.element) === 'Working… 30%', 5000, 'the progress shown');
+    // The page keeps what it knows in localStorage (shared with this test page: same origin).
+    await eventually(
+      () => localStorage.getItem(`jobtracker:${apiUrl}:${user}`)?.includes('"progress":30'),
+      5000,
+      'the page to keep the job',
+    );
+
+    const before = frame.contentDocument;
+    frame.contentWindow?.location.reload();
+    const second = await loadedPage(frame, before);
+    assert(second.element !== first.element, 'a new element after the reload');
+    assert(second.button.disabled, 'disabled on the first render after the reload');
+    assertEqual(second.button.getAttribute('aria-busy'), 'true', 'aria-busy after the reload');
+    assertEqual(statusText(second.element), 'Working… 30%', 'the progress after the reload');
+    assertEqual(second.element.job?.id, job.id, 'the running job');
+    // The page did ask the server, and none of it has answered yet: all of the above came from the cache.
+    await eventually(() => second.win.__requests > 0, 5000, 'the page to ask the server');
+    assertEqual(second.win.__answered, 0, 'answers the page has had');
+    assert(second.button.disabled, 'still disabled while the server has not answered');
+
+    second.win.__release();
+    await eventually(() => second.win.__answered > 0, 5000, 'the server to answer');
+    await worker.progress(60, 'Still writing');
+    await eventually(
+      () => statusText(second.element) === 'Working… 60%',
+      5000,
+      'live progress after the reload',
+    );
+    await worker.complete({ url: '/programs/1' });
+    await eventually(() => !second.button.disabled, 5000, 'the button enabled when the job ends');
+    assertEqual(second.button.hasAttribute('aria-busy'), false, 'aria-busy removed');
+    assertEqual(statusText(second.element), '', 'status cleared');
+  });
+
   it('disables another button for the same type and scope elsewhere on the page, but not one for another scope', async () => {
     const { client } = await testUser('elsewhere');
     const type = uniqueType('elsewhere');
@@ -282,6 +410,60 @@ describe('<job-button>', () => {
     assertEqual(errorText(element), '', 'the earlier error cleared');
   });
 
+  it('creates the job with exactly the input JSON it was given', async () => {
+    const { client } = await testUser('input');
+    const type = uniqueType('input');
+    const input = {
+      durationMs: 5000,
+      label: 'Q3 <b>program</b> "draft" ü',
+      steps: [1, 2.5, -3, null, true, false, 'four'],
+      nested: { empty: {}, list: [], deep: { zero: 0 } },
+    };
+    const { element, button } = await mount(client, { type, input: JSON.stringify(input) });
+    const { starts } = recordEvents(element);
+    button.click();
+    await eventually(() => starts.length === 1, 5000, 'job-start');
+    // The API gives a job's input to the worker that claims it.
+    const claimed = await workerCall<{ job: { id: string }; input: unknown }>('/claim', {
+      types: [type],
+      leaseMs: 60_000,
+    });
+    assertEqual(claimed.status, 200, 'claim status');
+    assertEqual(claimed.json.job.id, starts[0]?.job.id, 'the claimed job');
+    assertEqual(claimed.json.input, input, 'the input on the server');
+  });
+
+  it('sends its idempotency-key as the Idempotency-Key header, and a second start with that key gives the same job', async () => {
+    const { client, posts, apiUrl, token } = await recordingUser('idempotent');
+    const type = uniqueType('idempotent');
+    const key = `export-${crypto.randomUUID()}`;
+    const { element, button } = await mount(client, { type, 'idempotency-key': key });
+    const { starts } = recordEvents(element);
+    button.click();
+    await eventually(() => starts.length === 1 && element.job, 5000, 'the first start');
+    assertEqual(starts[0]?.created, true, 'the first start creates the job');
+    // End the job, so that only the key (not the dedupe of an active job) can return it again.
+    const worker = await claimJob(type);
+    await worker.complete({ url: '/exports/1' });
+    await eventually(() => !button.disabled, 5000, 'enabled after the job ended');
+
+    button.click();
+    await eventually(() => starts.length === 2, 5000, 'the second start');
+    assertEqual(starts[1]?.created, false, 'the second start creates nothing');
+    assertEqual(starts[1]?.job.id, starts[0]?.job.id, 'the same job');
+    assertEqual(starts[1]?.job.status, 'completed', 'the job as it is now');
+    assertEqual(
+      posts.map((headers) => headers.get('Idempotency-Key')),
+      [key, key],
+      'the Idempotency-Key header of each start request',
+    );
+    assertEqual(
+      (await serverJobs(apiUrl, token)).map((job) => job.id),
+      [starts[0]?.job.id],
+      'jobs on the server',
+    );
+  });
+
   it('shows an error and sends no request when no type is set', async () => {
     const { client, posts } = await countingUser('notype');
     const { element, button } = await mount(client, {});
@@ -295,16 +477,35 @@ describe('<job-button>', () => {
     );
   });
 
-  it('starts the job from the keyboard on the slotted button', async () => {
+  it('is reached by Tab and started with Space or Enter; a disabled button is skipped', async () => {
     const { client } = await testUser('keyboard');
-    const { element, button } = await mount(client, { type: uniqueType('keyboard') });
-    const { starts } = recordEvents(element);
-    assert(button instanceof HTMLButtonElement, 'a real button');
-    button.focus();
-    assertEqual(document.activeElement, button, 'the button takes focus');
+    const before = document.createElement('input');
+    before.setAttribute('aria-label', 'Before the buttons');
+    document.body.append(before);
+    mounted.push(before);
+    const spaced = await mount(client, { type: uniqueType('space') });
+    const entered = await mount(client, { type: uniqueType('enter') });
+    const spaceEvents = recordEvents(spaced.element);
+    const enterEvents = recordEvents(entered.element);
+
+    before.focus();
+    await sendKeys({ press: 'Tab' });
+    assertEqual(document.activeElement, spaced.button, 'Tab reaches the first slotted button');
+    await sendKeys({ press: 'Space' });
+    await eventually(() => spaceEvents.starts.length === 1, 5000, 'job-start after Space');
+    assert(spaced.button.disabled, 'disabled while its job runs');
+
+    before.focus();
+    await sendKeys({ press: 'Tab' });
+    assertEqual(document.activeElement, entered.button, 'Tab skips the disabled button');
     await sendKeys({ press: 'Enter' });
-    await eventually(() => starts.length === 1, 5000, 'job-start after Enter');
-    assert(button.disabled, 'disabled while the job runs');
+    await eventually(() => enterEvents.starts.length === 1, 5000, 'job-start after Enter');
+    assert(entered.button.disabled, 'disabled while its job runs');
+    assertEqual(
+      [spaceEvents.starts.length, spaceEvents.errors.length, enterEvents.errors.length],
+      [1, 0, 0],
+      'no other start and no error',
+    );
   });
 
   it('passes the accessibility check while idle and while working', async () => {

@@ -496,6 +496,95 @@ describe('<job-list>', () => {
     );
   });
 
+  it('is operable from the keyboard: Tab reaches Retry on a failed job and Enter retries it', async () => {
+    const user = await testUser('list-keyboard-retry');
+    const type = `program.${user.user}`;
+    const failed = await job(user, { type, title: 'Q3 program' }, (w) => w.fail('The model timed out'));
+    const before = document.createElement('button');
+    before.textContent = 'Before the list';
+    document.body.append(before);
+    mounted.push(before);
+    const element = list(user.client, { type, status: 'failed' });
+    const active = list(user.client, { type });
+    await showsJobs(element, [failed]);
+    const retries: JobRetryEvent[] = [];
+    element.addEventListener('job-retry', (event) => retries.push(event));
+
+    before.focus();
+    await sendKeys({ press: 'Tab' });
+    const focused = root(element).activeElement;
+    assert(focused instanceof HTMLButtonElement, `Tab reached a real <button>, not ${focused?.tagName}`);
+    assertEqual(focused.getAttribute('part'), 'retry-button', 'the focused control');
+    assertEqual(focused.textContent?.trim(), 'Retry', 'its text');
+    assertEqual(focused.closest<HTMLElement>('[part~="card"]')?.dataset.jobId, failed.id, 'the failed card');
+    await sendKeys({ press: 'Enter' });
+    const retry = await eventually(
+      async () => (await serverJobs(user)).find((candidate) => candidate.retryOf === failed.id),
+      5000,
+      'the new attempt on the server',
+    );
+    assertEqual(
+      retries.map((event) => event.job.id),
+      [failed.id],
+      'one job-retry, for the failed job',
+    );
+    assertEqual(retry.status, 'pending', 'the new attempt waits for a worker');
+    await showsJobs(active, [retry], 'the new attempt in the active list');
+  });
+
+  it('takes the types JSON text on its property as well as on its attribute', async () => {
+    const user = await testUser('list-types');
+    const type = `program.${user.user}`;
+    const created = await job(user, { type, title: 'Q3 program' });
+    const views = { [type]: { label: 'EPM Generation', href: '/programs', linkLabel: 'Go to Programs' } };
+    const byAttribute = list(user.client, { type, types: JSON.stringify(views) });
+    const byProperty = list(user.client, { type });
+    // What a framework binding a property does with the attribute's text.
+    (byProperty as unknown as { types: string }).types = JSON.stringify(views);
+    await showsJobs(byAttribute, [created]);
+    await showsJobs(byProperty, [created]);
+    for (const [element, how] of [
+      [byAttribute, 'attribute'],
+      [byProperty, 'property'],
+    ] as const) {
+      const shown = card(element, created.id) as HTMLElement;
+      assertEqual(shown.querySelector('[part="label"]')?.textContent, 'EPM Generation', `label (${how})`);
+      assertEqual(
+        shown.querySelector<HTMLAnchorElement>('[part~="type-link"]')?.href,
+        `${location.origin}/programs`,
+        `type link (${how})`,
+      );
+      assertEqual(
+        shown.querySelector('[part~="type-link"]')?.textContent?.trim(),
+        'Go to Programs',
+        `type link text (${how})`,
+      );
+    }
+    assertEqual(byProperty.types, views, 'the property holds the parsed views');
+
+    // Text that is not a JSON object gives no views and a warning, not an error.
+    const warnings: unknown[][] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args);
+    try {
+      (byProperty as unknown as { types: string }).types = '{not json';
+      await eventually(
+        async () => {
+          await byProperty.updateComplete;
+          return card(byProperty, created.id)?.querySelector('[part="label"]')?.textContent === 'Q3 program';
+        },
+        5000,
+        'the title as label without views',
+      );
+    } finally {
+      console.warn = warn;
+    }
+    assertEqual(card(byProperty, created.id)?.querySelector('[part~="type-link"]'), null, 'no type link');
+    assertEqual(byProperty.types, {}, 'no views');
+    assertEqual(warnings.length, 1, 'one warning');
+    assert(String(warnings[0]?.[0]).includes('"types"'), 'a warning about types');
+  });
+
   it('leaves out dismissed jobs with hide-dismissed', async () => {
     const user = await testUser('list-dismissed');
     const type = `program.${user.user}`;

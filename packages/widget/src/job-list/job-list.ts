@@ -121,7 +121,7 @@ export class JobList extends LitElement {
   declare scope: string | undefined;
   /** Shows at most this many jobs (the newest). */
   declare limit: number | undefined;
-  /** Per-type label and link, e.g. `{"epm_generation":{"label":"EPM Generation","href":"/programs","linkLabel":"Go to Programs"}}` (attribute: JSON). */
+  /** Per-type label and link, e.g. `{"epm_generation":{"label":"EPM Generation","href":"/programs","linkLabel":"Go to Programs"}}` (attribute: JSON; the property also takes the JSON text). */
   declare types: JobTypeViews;
   /** Where a completed job's result lives, e.g. `/programs/{result.programId}`; default `result.url`. */
   declare resultUrl: string | undefined;
@@ -200,6 +200,8 @@ export class JobList extends LitElement {
   }
 
   protected override willUpdate(_changed: PropertyValues<this>) {
+    // A framework may set the property to the attribute's JSON text.
+    if (typeof this.types === 'string') this.types = parseTypeViews(this.types);
     this.#shown = this.#visible();
   }
 

@@ -1,12 +1,17 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import type { Job, JobClient, JobListResponse } from '@jobtracker/sdk';
 import { LitElement } from 'lit';
+import { JobBadge } from '../job-badge/job-badge.js';
 import { JobButton } from '../job-button/job-button.js';
+import { JobList } from '../job-list/job-list.js';
+import { JobTracker } from '../job-tracker/job-tracker.js';
+import { configureJobTracker, defaultJobClient, resetDefaultJobClient } from '../shared/client.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { defineElement } from '../shared/define.js';
 import {
   assert,
   assertEqual,
+  claimJob,
   delay,
   eventually,
   streamCount,
@@ -37,9 +42,13 @@ class TestConsumer extends LitElement {
 
 defineElement('job-provider', JobProvider);
 defineElement('job-button', JobButton);
+defineElement('job-tracker', JobTracker);
+defineElement('job-badge', JobBadge);
+defineElement('job-list', JobList);
 defineElement('test-job-consumer', TestConsumer);
 
 const mounted: HTMLElement[] = [];
+const storageKeys: string[] = [];
 
 async function mountProvider(
   attributes: Record<string, string>,
@@ -68,7 +77,44 @@ async function providerUser(prefix: string) {
   const { apiUrl } = await testConfig();
   const user = uniqueUser(prefix);
   const token = await tokenFor(user);
+  // The clients these tests make keep their cache in localStorage (the default): forget it afterwards.
+  storageKeys.push(`jobtracker:${apiUrl}:${user}`, `jobtracker:${apiUrl}:${user}:dismissed`);
   return { apiUrl, user, token, attributes: { endpoint: apiUrl, token, user } };
+}
+
+/** Creates a job as `user` through the API, and has a worker report `progress` on it. */
+async function runningJob(apiUrl: string, token: string, type: string, progress: number) {
+  const response = await fetch(`${apiUrl}/jobs`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type, title: 'Q3 program' }),
+  });
+  assertEqual(response.status, 201, 'create status');
+  const { job } = (await response.json()) as { job: Job };
+  const worker = await claimJob(type);
+  assertEqual(worker.job.id, job.id, 'the worker claimed the job just created');
+  await worker.progress(progress, 'Writing');
+  return { job, worker };
+}
+
+/** Waits until a real `<job-tracker>`, `<job-badge>` and `<job-list>` all show `job` at `percent`. */
+async function allShow(
+  elements: { tracker: JobTracker; badge: JobBadge; list: JobList },
+  job: Job,
+  percent: string,
+) {
+  const { tracker, badge, list } = elements;
+  const percentOf = (element: LitElement) =>
+    element.shadowRoot?.querySelector(`[data-job-id="${job.id}"] [part="percent"]`)?.textContent;
+  await eventually(() => percentOf(tracker) === percent, 5000, `the tracker to show ${percent}`);
+  await eventually(() => percentOf(list) === percent, 5000, `the list to show ${percent}`);
+  await eventually(() => badge.getAttribute('count') === '1', 5000, 'the badge to count the job');
+  assertEqual(badge.shadowRoot?.querySelector('[part="badge"]')?.textContent, '1', 'the badge text');
+  assertEqual(
+    list.jobs.map((shown) => shown.id),
+    [job.id],
+    'the jobs of the list',
+  );
 }
 
 async function serverJobs(apiUrl: string, token: string) {
@@ -96,6 +142,8 @@ before(async () => {
 
 afterEach(async () => {
   for (const element of mounted.splice(0)) element.remove();
+  resetDefaultJobClient();
+  for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
   // A client stops its stream only after its stores unmount (nanostores waits a second per store in the
   // chain): wait for it, so no test leaves a stream behind (the browser holds at most 6 per host).
   await eventually(
@@ -198,5 +246,70 @@ describe('<job-provider>', () => {
     await provider.updateComplete;
     assert(provider.providedClient !== second, 'a new client for a new transport');
     assert(consumer.clients.client === provider.providedClient, 'the consumer follows');
+  });
+
+  it('gives a real tracker, badge and list inside it one client and one connection, and all show the job', async () => {
+    const { apiUrl, token, user, attributes } = await providerUser('real');
+    const type = `provider.real.${user}`;
+    const before = await settledStreams();
+    const provider = await mountProvider(
+      attributes,
+      `<nav>Programs <job-badge></job-badge></nav>
+       <main><job-list></job-list></main>
+       <job-tracker></job-tracker>`,
+    );
+    const tracker = provider.querySelector('job-tracker') as JobTracker;
+    const badge = provider.querySelector('job-badge') as JobBadge;
+    const list = provider.querySelector('job-list') as JobList;
+    const { job, worker } = await runningJob(apiUrl, token, type, 40);
+    await allShow({ tracker, badge, list }, job, '40%');
+
+    // Each of the three follows the provided client's active jobs: three listeners on that one store.
+    const client = provider.providedClient;
+    assertEqual(client.$active.lc, 3, "listeners of the provided client's active jobs");
+    await eventually(async () => (await streamCount()) === before + 1, 5000, 'the stream to open');
+    assertEqual(await settledStreams(), before + 1, 'open streams once settled');
+
+    await worker.progress(70, 'Almost');
+    await allShow({ tracker, badge, list }, job, '70%');
+    provider.remove();
+    await eventually(async () => (await streamCount()) === before, 5000, 'the one stream to close');
+  });
+
+  it('gives elements outside any provider the one page-wide client of configureJobTracker, on one connection', async () => {
+    const { apiUrl, token, user } = await providerUser('page-default');
+    const type = `provider.default.${user}`;
+    const before = await settledStreams();
+    const client = configureJobTracker({ baseUrl: apiUrl, token, user });
+    assert(defaultJobClient() === client, 'the configured client is the page default');
+    const page = document.createElement('div');
+    page.innerHTML = `<nav>Programs <job-badge></job-badge></nav>
+      <main><job-list></job-list>
+      <job-button type="${type}"><button type="button">Generate program</button></job-button></main>
+      <job-tracker></job-tracker>`;
+    document.body.append(page);
+    mounted.push(page);
+    const tracker = page.querySelector('job-tracker') as JobTracker;
+    const badge = page.querySelector('job-badge') as JobBadge;
+    const list = page.querySelector('job-list') as JobList;
+    const button = page.querySelector('job-button') as JobButton;
+    await button.updateComplete;
+
+    button.querySelector('button')?.click();
+    const job = await eventually(() => button.job, 5000, 'the started job');
+    const worker = await claimJob(type);
+    assertEqual(worker.job.id, job.id, 'the worker runs the job the button started');
+    await worker.progress(40, 'Writing');
+    await allShow({ tracker, badge, list }, job, '40%');
+    assert(button.querySelector('button')?.disabled, 'the button disabled by the same job');
+
+    // The tracker, badge and list follow the client's active jobs, and the button's activeFor() store does too.
+    assertEqual(client.$active.lc, 4, "listeners of the page-wide client's active jobs");
+    await eventually(async () => (await streamCount()) === before + 1, 5000, 'the stream to open');
+    assertEqual(await settledStreams(), before + 1, 'open streams once settled');
+
+    await worker.complete({ url: '/programs/1' });
+    await eventually(() => badge.getAttribute('count') === '0', 5000, 'the badge back to 0');
+    await eventually(() => !button.querySelector('button')?.disabled, 5000, 'the button enabled again');
   });
 });
