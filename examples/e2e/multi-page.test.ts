@@ -1,129 +1,33 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
+import { badge, percentOf, settlesTo, trackerPercent, useExampleApp } from './harness.js';
 
-const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-e2e-'));
-// The README's pictures come from this suite: `JOBTRACKER_SCREENSHOTS=1 npm test` writes them to docs/images.
-const screenshot = (name: string) =>
-  process.env.JOBTRACKER_SCREENSHOTS
-    ? fileURLToPath(new URL(`../../docs/images/${name}`, import.meta.url))
-    : join(dir, name);
-let app: ChildProcess;
-let base = '';
-let browser: Browser;
-
-/** Starts the example app (what `npm start` serves) on a free port with a temporary database. */
-async function startApp(port = 0): Promise<string> {
-  app = spawn(process.execPath, [fileURLToPath(new URL('../multi-page/server.js', import.meta.url))], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      JOBTRACKER_LEASE_MS: '2000',
-      JOBTRACKER_DB: `file:${join(dir, 'e2e.db')}`,
-      JOBTRACKER_DEMO_DURATION_MS: '6000',
-      JOBTRACKER_SECRET: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    app.stdout?.on('data', (chunk) => {
-      output += chunk;
-      const match = /listening on (http:\/\/\S+?)\/\s/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    app.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    app.once('exit', (code) => reject(new Error(`the example app exited with ${code}: ${output}`)));
-  });
-}
-
-before(async () => {
-  base = await startApp();
-  browser = await chromium.launch({
-    executablePath: CHROME,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  app?.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const trackerPercent = (page: Page) =>
-  page
-    .locator('job-tracker')
-    .locator('[part="card"] [part="percent"]')
-    .first()
-    .textContent({ timeout: 10_000 });
-const badge = (page: Page) => page.locator('job-badge').locator('[part="badge"]');
-const percentOf = (text: string | null) => Number.parseInt(text ?? '', 10);
-const api = async <T>(path: string) => (await (await fetch(`${base}/api${path}`)).json()) as T;
-const openStreams = async () => (await api<{ streams: number }>('/health')).streams;
-
-/** Polls `read` until it returns `expected` (a count the server settles to), and fails with the last value. */
-async function settlesTo<T>(read: () => Promise<T>, expected: T, what: string, ms = 5000): Promise<void> {
-  let last: T | undefined;
-  await eventually(
-    async () => {
-      last = await read();
-      return last === expected;
-    },
-    ms,
-    what,
-  ).catch(() => assert.equal(last, expected, what));
-}
-
-// Every scene starts with no active job of the demo user, whatever an earlier scene left running.
-beforeEach(async () => {
-  await settlesTo(
-    async () => (await api<{ jobs: unknown[] }>('/jobs?status=active')).jobs.length,
-    0,
-    'no active job left by an earlier scene',
-    30_000,
-  );
-});
+const example = useExampleApp();
+const openStreams = async () => (await example.api<{ streams: number }>('/health')).streams;
 
 describe('the seed story in a real browser (examples/multi-page)', () => {
   it('follows a started job across full page loads, disables Generate meanwhile, and shows one toast that links to the result', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await example.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
-    await page.goto(`${base}/`);
+    await page.goto(`${example.base}/`);
     await page.getByRole('button', { name: 'Generate program' }).click();
     await page.locator('job-tracker [part="card"]').first().waitFor({ timeout: 10_000 });
 
     const seen: number[] = [];
     for (const path of ['/programs', '/settings']) {
-      await page.goto(`${base}${path}`);
+      await page.goto(`${example.base}${path}`);
       await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
       seen.push(percentOf(await trackerPercent(page)));
       assert.equal(await badge(page).textContent(), '1', `the badge counts the job on ${path}`);
+      if (path === '/programs')
+        await page.locator('job-list[status="active"] [part="card"]').first().waitFor({ timeout: 5000 });
       await page.waitForTimeout(700);
     }
-    assert.ok(
-      seen[1] !== undefined && seen[0] !== undefined && seen[1] >= seen[0],
-      `progress rises: ${seen}`,
-    );
+    assert.ok(seen[1] !== undefined && seen[0] !== undefined && seen[1] > seen[0], `progress rises: ${seen}`);
 
-    await page.goto(`${base}/`);
+    await page.goto(`${example.base}/`);
     const generate = page.getByRole('button', { name: 'Generate program' });
     await page.waitForFunction(
       () => document.querySelector('job-button button')?.hasAttribute('disabled'),
@@ -131,11 +35,17 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       { timeout: 5000 },
     );
     assert.equal(await generate.isDisabled(), true, 'Generate is disabled while the job runs');
-    assert.match(
-      (await page.locator('job-button').first().locator('[part="status"]').textContent()) ?? '',
-      /Working/,
+    const buttonStatus = page.locator('job-button').first().locator('[part="status"]');
+    await eventually(
+      async () => /Working… \d+\s?%/.test((await buttonStatus.textContent()) ?? ''),
+      5000,
+      'the button shows the job’s progress',
     );
-    await page.screenshot({ path: screenshot('analysis-running.png') });
+    assert.ok(
+      percentOf(((await buttonStatus.textContent()) ?? '').replace(/^\D+/, '')) >= (seen[1] ?? 0),
+      'the button’s progress is the job’s, not a restart',
+    );
+    await page.screenshot({ path: example.screenshot('analysis-running.png') });
 
     const toast = page.locator('job-tracker [part="toast"]');
     await toast.first().waitFor({ timeout: 15_000 });
@@ -146,18 +56,26 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       null,
       { timeout: 5000 },
     );
-    await page.screenshot({ path: screenshot('toast.png') });
+    await page.locator('job-badge[count="0"]').waitFor({ state: 'attached', timeout: 5000 });
+    assert.equal(await badge(page).isVisible(), false, 'the badge hides at zero');
+    await page.screenshot({ path: example.screenshot('toast.png') });
     await toast.locator('[part="view-link"]').click();
     await page.waitForURL(/\/programs\/[0-9a-z]{26}$/);
     assert.match((await page.locator('main').textContent()) ?? '', /is ready/);
-    assert.equal(await badge(page).isVisible(), false, 'the badge hides at zero');
+    await page.locator('job-badge[count="0"]').waitFor({ state: 'attached', timeout: 5000 });
+    await page.waitForTimeout(1000);
+    assert.equal(
+      await page.locator('job-tracker [part="toast"]').count(),
+      0,
+      'the completion is announced once, not again on the next page',
+    );
     await context.close();
   });
 
-  it('shows a failing job’s error in the tracker, and Retry starts it again', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  it('shows a failing job’s error in the tracker, and Retry runs it again to completion', async () => {
+    const context = await example.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
-    await page.goto(`${base}/`);
+    await page.goto(`${example.base}/`);
     await page.getByRole('button', { name: 'Generate (fails at 40%)' }).click();
     const error = page.locator('job-tracker [part="card"][data-status="failed"] [part="error"]');
     await error.waitFor({ timeout: 15_000 });
@@ -174,13 +92,27 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       0,
       'the failed card gives way to the retry',
     );
+    // The demo's failure is transient: its retry completes.
+    const toast = page.locator('job-tracker [part="toast"]');
+    await toast.first().waitFor({ timeout: 15_000 });
+    assert.match((await toast.first().textContent()) ?? '', /Risky program/);
+    // Another browser never offers to retry what has been retried.
+    const elsewhere = await (await example.browser.newContext()).newPage();
+    await elsewhere.goto(`${example.base}/programs`);
+    await elsewhere.locator('job-list [part="card"]').first().waitFor({ timeout: 10_000 });
+    assert.equal(
+      await elsewhere.locator('job-tracker [part="card"][data-status="failed"]').count(),
+      0,
+      'the retried failure is not shown as a failure in another browser',
+    );
+    await elsewhere.context().close();
     await context.close();
   });
 
   it('shows the running job after a reload before the first network answer', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await example.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
-    await page.goto(`${base}/`);
+    await page.goto(`${example.base}/`);
     await page.getByRole('button', { name: 'Generate program' }).click();
     await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
     // From now on the API answers only after 3 s: what shows before that comes from the page's cache.
@@ -205,80 +137,107 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
   });
 
   it('keeps one server connection for two tabs, and hands over when the leading tab closes', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    const first = await context.newPage();
-    await first.goto(`${base}/programs`);
-    const second = await context.newPage();
-    await second.goto(`${base}/settings`);
-    await first.waitForTimeout(1500);
-    await settlesTo(openStreams, 1, 'one stream for two tabs');
+    const context = await example.browser.newContext({ viewport: { width: 1200, height: 800 } });
+    // Which tab asks the API for what: the leader alone holds the stream and polls nothing.
+    const streamRequests = new Map<Page, { lastEventId: string | undefined; since: string | null }[]>();
+    const pollRequests = new Map<Page, number>();
+    const watch = (page: Page) => {
+      streamRequests.set(page, []);
+      pollRequests.set(page, 0);
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        if (url.pathname === '/api/jobs' && request.method() === 'GET')
+          pollRequests.set(page, (pollRequests.get(page) ?? 0) + 1);
+        if (url.pathname === '/api/jobs/stream')
+          streamRequests.get(page)?.push({
+            lastEventId: request.headers()['last-event-id'],
+            since: url.searchParams.get('since'),
+          });
+      });
+      return page;
+    };
+    const first = watch(await context.newPage());
+    await first.goto(`${example.base}/programs`);
+    const second = watch(await context.newPage());
+    await second.goto(`${example.base}/settings`);
+    await settlesTo(openStreams, 1, 'one stream for two tabs', 10_000);
     await second.getByRole('link', { name: 'Analysis' }).click();
     await second.getByRole('button', { name: 'Generate program' }).click();
-    for (const page of [first, second])
+    const risen: Record<string, number[]> = { first: [], second: [] };
+    for (const [name, page] of [
+      ['first', first],
+      ['second', second],
+    ] as const) {
       await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
-    await first.close();
-    const before = percentOf(await trackerPercent(second));
-    await second.waitForTimeout(1500);
-    assert.ok(percentOf(await trackerPercent(second)) > before, 'the remaining tab keeps updating');
+      risen[name]?.push(percentOf(await trackerPercent(page)));
+    }
+    await first.waitForTimeout(1000);
+    for (const [name, page] of [
+      ['first', first],
+      ['second', second],
+    ] as const) {
+      risen[name]?.push(percentOf(await trackerPercent(page)));
+      const [start, later] = risen[name] ?? [];
+      assert.ok(
+        start !== undefined && later !== undefined && later > start,
+        `the ${name} tab updates: ${start} → ${later}`,
+      );
+    }
+    const streamsOf = (page: Page) => streamRequests.get(page)?.length ?? 0;
+    const [leader, follower] = streamsOf(first) > 0 ? [first, second] : [second, first];
+    assert.ok(streamsOf(leader) > 0, 'one tab holds the stream');
+    assert.equal(streamsOf(follower), 0, 'the other tab opened no stream of its own');
+    assert.equal(pollRequests.get(follower), 0, 'and polled nothing');
+
+    await leader.close();
+    await eventually(async () => streamsOf(follower) > 0, 10_000, 'the remaining tab takes the stream over');
+    const takeover = streamRequests.get(follower)?.[0];
+    const resumedFrom = takeover?.lastEventId ?? takeover?.since ?? '';
+    assert.match(resumedFrom, /^[1-9]\d*$/, `the new leader resumes from the pair's cursor (${resumedFrom})`);
+    const before = percentOf(await trackerPercent(follower));
+    await follower.waitForTimeout(1500);
+    assert.ok(percentOf(await trackerPercent(follower)) > before, 'the remaining tab keeps updating');
     await settlesTo(openStreams, 1, 'still one stream after the handover');
-    await second.locator('job-tracker [part="toast"]').first().waitFor({ timeout: 15_000 });
+    await follower.locator('job-tracker [part="toast"]').first().waitFor({ timeout: 15_000 });
     await context.close();
   });
 
   it('says it is reconnecting while the server is down, then shows the true final state', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await example.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
-    await page.goto(`${base}/`);
+    await page.goto(`${example.base}/`);
     await page.getByRole('button', { name: 'Generate program' }).click();
     await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
-    const port = Number(new URL(base).port);
-    app.kill('SIGKILL');
+    const [running] = (await example.api<{ jobs: { id: string }[] }>('/jobs?status=active')).jobs;
+    assert.ok(running, 'the job runs');
+    example.kill();
     await page.locator('job-tracker [part="connection"]').waitFor({ timeout: 20_000 });
     assert.match((await page.locator('job-tracker [part="connection"]').textContent()) ?? '', /Reconnecting/);
-    base = await startApp(port);
+    await example.restart();
     await page.locator('job-tracker [part="toast"]').first().waitFor({ timeout: 30_000 });
     // The toast can paint a moment before the stream's `ready` marks the connection live.
     await page.locator('job-tracker [part="connection"]').waitFor({ state: 'detached', timeout: 5000 });
-    await context.close();
-  });
-});
-
-describe('the seed story in the React example (client-side routing)', () => {
-  it('follows a job across routes, disables Generate, and shows one toast that links to the result route', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(`${base}/react/`);
-    await page.getByRole('button', { name: 'Generate program' }).click();
-    await page.locator('job-tracker [part="percent"]').first().waitFor({ timeout: 10_000 });
+    const final = await example.api<{ job: { status: string } }>(`/jobs/${running.id}`);
+    assert.equal(final.job.status, 'completed', 'the server finished the job after its restart');
     assert.equal(
-      await page.locator('job-tracker [part="label"]').first().textContent(),
-      'Program generation',
+      new URL(
+        (await page.locator('job-tracker [part="toast"] [part="view-link"]').first().getAttribute('href')) ??
+          '',
+        example.base,
+      ).pathname,
+      `/programs/${running.id}`,
+      'the toast is that job’s',
     );
-    await page
-      .locator('nav')
-      .getByRole('link', { name: /Programs/ })
-      .click();
-    await page.waitForURL(`${base}/react/programs`);
-    await page.locator('job-list [part="card"]').first().waitFor({ timeout: 10_000 });
-    assert.equal(await badge(page).textContent(), '1');
-    assert.match(
-      (await page.locator('main h2').first().textContent()) ?? '',
-      /In progress \(1\)/,
-      'the SDK store in a React component',
+    await page.locator('job-badge[count="0"]').waitFor({ state: 'attached', timeout: 5000 });
+    assert.equal(
+      await page
+        .locator(
+          'job-tracker [part="card"][data-status="running"], job-tracker [part="card"][data-status="pending"]',
+        )
+        .count(),
+      0,
+      'no card left running',
     );
-    await page.locator('nav').getByRole('link', { name: 'Analysis' }).click();
-    await page.waitForFunction(
-      () => document.querySelector('job-button button')?.hasAttribute('disabled'),
-      null,
-      { timeout: 5000 },
-    );
-    const toast = page.locator('job-tracker [part="toast"]');
-    await toast.first().waitFor({ timeout: 15_000 });
-    await page.waitForTimeout(1000);
-    assert.equal(await toast.count(), 1, 'exactly one toast');
-    await toast.locator('[part="view-link"]').click();
-    await page.waitForURL(/\/react\/programs\/[0-9a-z]{26}$/);
-    await page.getByText('is ready').waitFor({ timeout: 5000 });
     await context.close();
   });
 });

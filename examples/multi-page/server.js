@@ -2,22 +2,30 @@
 // server-rendered example app on the same port: http://localhost:8787/.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { signToken, startServer } from '@jobtracker/server';
+import { readConfig, signToken, startServer, USAGE } from '@jobtracker/server';
 import { analysisPage, layout, programPage, programsPage, settingsPage } from './pages.js';
 
 const require = createRequire(import.meta.url);
 const bundlePath = require.resolve('@jobtracker/widget/jobtracker.min.js');
-const secret = process.env.JOBTRACKER_SECRET || undefined;
+// The same settings as the `jobtracker-server` CLI: environment variables or flags (README, Configuration).
+let config;
+try {
+  config = readConfig(process.argv.slice(2), process.env);
+} catch (error) {
+  console.error(`${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { help, ...options } = config;
+if (help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const { secret } = options;
 const user = 'demo';
 
 const server = await startServer({
-  port: Number(process.env.PORT ?? 8787),
-  hostname: process.env.HOST ?? '127.0.0.1',
-  db: process.env.JOBTRACKER_DB ?? 'file:./data/jobtracker.db',
-  secret,
-  workerKey: process.env.JOBTRACKER_WORKER_KEY || undefined,
+  ...options,
   demo: true,
-  runner: { leaseMs: Number(process.env.JOBTRACKER_LEASE_MS ?? 15000) },
   extend(app) {
     const bundle = readFileSync(bundlePath);
     app.get('/assets/jobtracker.min.js', (c) =>
