@@ -87,6 +87,9 @@ export const trackerStyles = css`
     color: var(--job-fg);
     cursor: pointer;
   }
+  :host([position$='left']) .pill {
+    justify-self: start;
+  }
   .icon-button {
     border: none;
     padding: 0.2rem 0.45rem;

@@ -1,5 +1,6 @@
 import type { Job, JobClient } from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
 import {
   JobCancelEvent,
@@ -152,9 +153,8 @@ export class JobTracker extends LitElement {
       this.collapsed = true;
     }
     this.#ticker = setInterval(() => {
-      if (this.#active.length === 0 && !this.#connectionNotice()) return;
       this.#now = Date.now();
-      this.requestUpdate();
+      if (this.#active.length > 0 || this.#connectionNotice()) this.requestUpdate();
     }, 1000);
   }
 
@@ -169,6 +169,7 @@ export class JobTracker extends LitElement {
   }
 
   protected override willUpdate() {
+    this.#now = Date.now();
     // A framework may set the property to the attribute's JSON text.
     if (typeof this.types === 'string') this.types = parseTypeViews(this.types);
     const client = this.#clients.client;
@@ -316,6 +317,17 @@ export class JobTracker extends LitElement {
     }
   }
 
+  /** Collapses or expands; the focus, when on the control, moves to the control that replaces it. */
+  #setCollapsed(collapsed: boolean) {
+    const focused = this.shadowRoot?.activeElement?.matches('.pill, [part="toggle"]');
+    this.collapsed = collapsed;
+    if (focused) {
+      void this.updateComplete.then(() =>
+        this.shadowRoot?.querySelector<HTMLElement>(collapsed ? '.pill' : '[part="toggle"]')?.focus(),
+      );
+    }
+  }
+
   #connectionNotice(): string | null {
     const status = this.#connection;
     if (!status) return null;
@@ -348,7 +360,11 @@ export class JobTracker extends LitElement {
       active.length > 0;
     return html`
       <div class="stack">
-        ${this.#toasts.map((job) => this.#renderToast(job, messages))}
+        ${repeat(
+          this.#toasts,
+          (job) => job.id,
+          (job) => this.#renderToast(job, messages),
+        )}
         ${
           jobs.length === 0
             ? nothing
@@ -358,9 +374,7 @@ export class JobTracker extends LitElement {
                   class="pill"
                   type="button"
                   aria-expanded="false"
-                  @click=${() => {
-                    this.collapsed = false;
-                  }}
+                  @click=${() => this.#setCollapsed(false)}
                 >
                   ${active.length > 0 ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}
                   <span>${active.length > 0 ? messages.jobsRunning(active.length) : messages.failedTitle(failures[0] as Job, typeLabel(failures[0] as Job, this.types))}</span>
@@ -375,14 +389,14 @@ export class JobTracker extends LitElement {
                       type="button"
                       aria-expanded="true"
                       aria-label=${messages.collapse}
-                      @click=${() => {
-                        this.collapsed = true;
-                      }}
+                      @click=${() => this.#setCollapsed(true)}
                     >–</button>
                   </div>
                   ${notice ? html`<p part="connection" class="connection">${notice}</p>` : nothing}
                   <ul class="cards" role="list">
-                    ${jobs.map(
+                    ${repeat(
+                      jobs,
+                      (job) => job.id,
                       (job) =>
                         html`<li>${jobCard(job, { views: this.types, messages, now: this.#now, resultTemplate: this.resultUrl, actions })}</li>`,
                     )}

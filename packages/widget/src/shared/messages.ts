@@ -102,7 +102,8 @@ export function formatDuration(ms: number): string {
 
 /** "20 seconds ago" in the page's language. */
 export function formatAgo(ms: number): string {
-  const seconds = Math.round(ms / 1000);
+  // Never "in 1 second": a clock read a moment before the last contact gives a small negative age.
+  const seconds = Math.max(0, Math.round(ms / 1000));
   const format = new Intl.RelativeTimeFormat(pageLocale(), { numeric: 'auto' });
   return seconds < 60
     ? format.format(-seconds, 'second')

@@ -14,7 +14,11 @@ const darkPalette = css`
   --job-shadow: 0 8px 24px rgb(0 0 0 / 0.5);
 `;
 
-/** Design tokens: override any `--job-*` property on the element or an ancestor. */
+/**
+ * Design tokens: override any `--job-*` property on the element itself, e.g. from the page's CSS
+ * `job-tracker { --job-accent: teal }` (a page rule beats `:host`). A value set on an ancestor only
+ * (`:root { … }`) does not reach inside: `:host` sets every token on the element.
+ */
 export const tokens = css`
   :host {
     --job-font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;

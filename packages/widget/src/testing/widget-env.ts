@@ -11,23 +11,75 @@ export {
   workerCall,
 } from '../../../sdk/src/testing/browser-env.js';
 
+/**
+ * The network between a test client and the real server: `down()` drops the client's open requests
+ * (its change stream too) and refuses new ones, as an unreachable server would; `up()` lets them through.
+ */
+export interface TestNetwork {
+  readonly fetch: typeof fetch;
+  down(): void;
+  up(): void;
+}
+
+const networks = new Set<TestNetwork>();
+
+/** A fetch through a `TestNetwork` (see `testUser`'s `network`). */
+export function testNetwork(): TestNetwork {
+  let isDown = false;
+  const open = new Set<AbortController>();
+  const network: TestNetwork = {
+    fetch: (input, init) => {
+      if (isDown) return Promise.reject(new TypeError('Failed to fetch (the test network is down)'));
+      const controller = new AbortController();
+      const outer = init?.signal;
+      if (outer?.aborted) controller.abort(outer.reason);
+      outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+      controller.signal.addEventListener('abort', () => open.delete(controller), { once: true });
+      open.add(controller);
+      return globalThis.fetch(input, { ...init, signal: controller.signal });
+    },
+    down() {
+      isDown = true;
+      for (const controller of [...open]) controller.abort(new DOMException('network down', 'AbortError'));
+    },
+    up() {
+      isDown = false;
+    },
+  };
+  networks.add(network);
+  return network;
+}
+
+/**
+ * Cuts every `testUser` client off the server at once. Call it after each test (before
+ * `streamsClosed()`): a client's stream otherwise stays open for a second after its last subscriber left.
+ */
+export function disconnectTestClients(): void {
+  for (const network of networks) network.down();
+  networks.clear();
+}
+
 /** A user of the real test server with a client of their own (no cache, no tab sharing). */
 export async function testUser(prefix: string, options: { storage?: Storage | null } = {}) {
   const { apiUrl } = await testConfig();
   const user = uniqueUser(prefix);
   const token = await tokenFor(user);
+  const network = testNetwork();
   const client: JobClient = createJobClient({
     baseUrl: apiUrl,
     token,
     user,
     storage: options.storage ?? null,
     shareTabs: false,
+    fetch: network.fetch,
   });
   return {
     user,
     token,
     apiUrl,
     client,
+    /** Takes this client's server away (`down()`) and back (`up()`). */
+    network,
     /** Creates a job as this user through the API. */
     async create(body: {
       type: string;
@@ -109,4 +161,20 @@ export const HOSTILE_URLS = [
   'java\tscript:window.__xss=1',
   'data:text/html,<script>window.__xss=1</script>',
   'vbscript:msgbox(1)',
+];
+
+/**
+ * More hostile URLs: whitespace, control characters, case, entities and encodings that a naive
+ * `startsWith('javascript:')` check lets through. None may become a link other than to an http(s) page.
+ */
+export const HOSTILE_URL_TRICKS = [
+  '   JaVaScRiPt:window.__xss=1',
+  '\n\tjavascript:window.__xss=1',
+  '\u0001javascript:window.__xss=1',
+  'jav&#x09;ascript:window.__xss=1',
+  '&#106;avascript:window.__xss=1',
+  'javascript&colon;window.__xss=1',
+  'javascript://%0Awindow.__xss=1',
+  'DATA:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9MTwvc2NyaXB0Pg==',
+  ' data:image/svg+xml,<svg onload="window.__xss=1">',
 ];
