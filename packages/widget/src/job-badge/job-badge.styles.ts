@@ -24,8 +24,8 @@ export const badgeStyles = css`
     height: 1.5em;
     padding: 0 0.45em;
     border-radius: 999px;
-    background: var(--job-badge-bg, var(--job-accent));
-    color: var(--job-badge-fg, var(--job-accent-fg));
+    background: var(--job-badge-bg, var(--jt-accent));
+    color: var(--job-badge-fg, var(--jt-accent-fg));
     font-size: 0.75em;
     font-weight: 600;
     line-height: 1;

@@ -18,15 +18,15 @@ export const buttonStyles = css`
     font-size: 0.875em;
   }
   .status {
-    color: var(--job-muted);
+    color: var(--jt-muted);
     font-variant-numeric: tabular-nums;
   }
   .error {
-    color: var(--job-danger);
+    color: var(--jt-danger);
     overflow-wrap: anywhere;
   }
   .status:not(:empty),
   .error:not(:empty) {
-    margin-inline-start: var(--job-gap);
+    margin-inline-start: var(--jt-gap);
   }
 `;

@@ -319,6 +319,11 @@ describe('<job-list>', () => {
         );
         assertEqual(retry.status, 'pending', 'the new attempt waits for a worker');
         await eventually(() => card(active, retry.id), 5000, 'the new attempt in the active list');
+        await eventually(
+          () => card(element, original.id)?.querySelector('[part~="retry-button"]') === null,
+          3000,
+          'no second Retry for a job already retried',
+        );
       }
     } finally {
       document.body.removeEventListener('job-retry', onRetry);

@@ -19,16 +19,16 @@ export const listStyles = css`
     outline: none;
   }
   .empty {
-    color: var(--job-muted);
+    color: var(--jt-muted);
     font-size: 0.875rem;
   }
   .action-error {
     margin: 0 0 0.6rem;
     padding: 0.5rem 0.75rem;
-    border: 1px solid var(--job-danger);
-    border-radius: var(--job-radius);
-    color: var(--job-danger);
-    background: var(--job-bg);
+    border: 1px solid var(--jt-danger);
+    border-radius: var(--jt-radius);
+    color: var(--jt-danger);
+    background: var(--jt-bg);
     font-size: 0.875rem;
   }
 `;

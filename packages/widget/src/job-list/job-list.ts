@@ -255,7 +255,14 @@ export class JobList extends LitElement {
       cancel: (job) => void this.#act('cancel', job),
       retry: (job) => void this.#act('retry', job),
     };
-    const options = { views: this.types, messages, now: Date.now(), resultTemplate: this.resultUrl, actions };
+    const options = {
+      views: this.types,
+      messages,
+      now: Date.now(),
+      resultTemplate: this.resultUrl,
+      actions,
+      retried: this.#clients.jobs.retried,
+    };
     return html`
       ${
         this.#actionFailed

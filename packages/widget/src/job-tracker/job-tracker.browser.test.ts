@@ -231,6 +231,28 @@ describe('<job-tracker>', () => {
     await client.cancel(retried.id);
   });
 
+  it('offers no failure card for a job that was retried elsewhere (another tab, browser or the API)', async () => {
+    const { client, create, apiUrl, token } = await testUser('retried');
+    const tracker = await mount(client);
+    const job = await create({ type: 'tracker.retried', title: 'Import' });
+    const worker = await claimJob('tracker.retried');
+    await worker.fail('The spreadsheet has no header row.');
+    await eventually(
+      () => card(tracker, job.id)?.querySelector('[part="retry-button"]'),
+      5000,
+      'the failed card',
+    );
+    const response = await fetch(`${apiUrl}/jobs/${job.id}/retry`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const retried = ((await response.json()) as { job: Job }).job;
+    await eventually(() => card(tracker, retried.id), 5000, 'the new attempt in the panel');
+    await eventually(() => card(tracker, job.id) === null, 3000, 'the failed card to give way');
+    assertEqual(client.$dismissed.get().includes(job.id), false, 'hidden because retried, not dismissed');
+    await client.cancel(retried.id);
+  });
+
   it('cancels a running job from its card, and dismisses a card without touching the job', async () => {
     const { client, create } = await testUser('cancel');
     const tracker = await mount(client);
@@ -392,6 +414,7 @@ describe('<job-tracker>', () => {
     await press('Tab');
     await press('Enter');
     await eventually(() => toasts(tracker).length === 0, 2000, 'Enter to close the toast');
+    assert(focusedPart(tracker) !== null, 'the focus stays in the tracker when its toast goes');
 
     // The panel: the collapse toggle, then each failed card's Retry and Dismiss.
     before.focus();
@@ -411,6 +434,7 @@ describe('<job-tracker>', () => {
     assertEqual(focusedJob(tracker), dismissed, 'of the first card');
     await press('Space');
     await eventually(() => card(tracker, dismissed) === null, 3000, 'Space to dismiss');
+    await eventually(() => focusedPart(tracker) !== null, 2000, 'the focus to stay in the tracker');
     assertEqual(client.jobStore(dismissed).get()?.status, 'failed', 'dismissing leaves the job alone');
     before.focus();
     await press('Tab');
@@ -424,6 +448,7 @@ describe('<job-tracker>', () => {
       'the new attempt',
     );
     await eventually(() => card(tracker, retried.id), 5000, 'the new attempt in the panel');
+    assert(focusedPart(tracker) !== null, 'the focus stays in the tracker after Retry');
 
     // Collapse and expand: the focus stays on the control as it swaps between toggle and pill.
     before.focus();
@@ -520,7 +545,7 @@ describe('<job-tracker>', () => {
   it('follows the color scheme, and a theme attribute forces one', async () => {
     const { client } = await testUser('theme');
     const tracker = await mount(client);
-    const bg = () => getComputedStyle(tracker).getPropertyValue('--job-bg').trim();
+    const bg = () => getComputedStyle(tracker).getPropertyValue('--jt-bg').trim();
     try {
       await emulateMedia({ colorScheme: 'light' });
       assertEqual(bg(), '#ffffff', 'light by default');
@@ -779,7 +804,7 @@ describe('<job-tracker>', () => {
     }
   });
 
-  it('takes --job-* custom properties and ::part() rules from the page', async () => {
+  it('takes --job-* custom properties (on the element or any ancestor) and ::part() rules from the page', async () => {
     const { client, create } = await testUser('theming');
     const style = document.createElement('style');
     style.textContent = `
@@ -791,6 +816,12 @@ describe('<job-tracker>', () => {
     mounted.push({ element: style });
     const branded = await mount(client, { class: 'branded' });
     const plain = await mount(client);
+    const section = document.createElement('section');
+    section.style.setProperty('--job-accent', 'rgb(10, 11, 12)');
+    document.body.append(section);
+    mounted.push({ element: section });
+    const inherited = await mount(client);
+    section.append(inherited);
     const job = await create({ type: 'tracker.theming' });
     const worker = await claimJob('tracker.theming');
     await worker.progress(50, 'Half');
@@ -819,6 +850,12 @@ describe('<job-tracker>', () => {
       'the default accent elsewhere',
     );
     assertEqual(getComputedStyle(theirs.shown).outlineStyle, 'none', 'no outline elsewhere');
+    const below = await parts(inherited);
+    assertEqual(
+      getComputedStyle(below.fill).backgroundColor,
+      'rgb(10, 11, 12)',
+      'a --job-* value set on an ancestor reaches inside',
+    );
     await worker.complete(null);
   });
 

@@ -26,10 +26,10 @@ export const trackerStyles = css`
   .toast,
   .pill {
     pointer-events: auto;
-    background: var(--job-bg);
-    border: 1px solid var(--job-border);
-    border-radius: var(--job-radius);
-    box-shadow: var(--job-shadow);
+    background: var(--jt-bg);
+    border: 1px solid var(--jt-border);
+    border-radius: var(--jt-radius);
+    box-shadow: var(--jt-shadow);
   }
   .panel {
     display: grid;
@@ -57,23 +57,23 @@ export const trackerStyles = css`
   .connection {
     margin: 0;
     font-size: 0.8rem;
-    color: var(--job-muted);
+    color: var(--jt-muted);
   }
   .connection {
-    color: var(--job-danger);
+    color: var(--jt-danger);
   }
   .toast {
     display: grid;
     gap: 0.35rem;
     padding: 0.75rem 0.9rem;
-    border-left: 4px solid var(--job-success);
+    border-left: 4px solid var(--jt-success);
     font-size: 0.875rem;
   }
   .toast-title {
     font-weight: 600;
   }
   .toast-body {
-    color: var(--job-muted);
+    color: var(--jt-muted);
     overflow-wrap: anywhere;
   }
   .pill {
@@ -84,7 +84,7 @@ export const trackerStyles = css`
     font: inherit;
     font-size: 0.85rem;
     padding: 0.45rem 0.85rem;
-    color: var(--job-fg);
+    color: var(--jt-fg);
     cursor: pointer;
   }
   :host([position$='left']) .pill {
@@ -98,8 +98,8 @@ export const trackerStyles = css`
     width: 0.8rem;
     height: 0.8rem;
     border-radius: 50%;
-    border: 2px solid var(--job-track);
-    border-top-color: var(--job-accent);
+    border: 2px solid var(--jt-track);
+    border-top-color: var(--jt-accent);
     animation: job-spin 0.9s linear infinite;
   }
   @keyframes job-spin {

@@ -154,7 +154,9 @@ export class JobTracker extends LitElement {
     }
     this.#ticker = setInterval(() => {
       this.#now = Date.now();
-      if (this.#active.length > 0 || this.#connectionNotice()) this.requestUpdate();
+      // Failed cards leave once their window has passed, also when nothing else changes.
+      if (this.#active.length > 0 || this.#visibleFailures().length > 0 || this.#connectionNotice())
+        this.requestUpdate();
     }, 1000);
   }
 
@@ -194,6 +196,7 @@ export class JobTracker extends LitElement {
       (job) =>
         job.status === 'failed' &&
         !this.#dismissed.includes(job.id) &&
+        !this.#clients.jobs.retried.has(job.id) &&
         Date.parse(job.completedAt ?? job.updatedAt) >= since,
     );
   }
@@ -317,6 +320,22 @@ export class JobTracker extends LitElement {
     }
   }
 
+  /** When the focused control leaves with its card or toast, the focus stays in the tracker, not on the page's body. */
+  async #keepFocus(action: () => unknown) {
+    const root = this.shadowRoot;
+    const focused = root?.activeElement != null;
+    await action();
+    if (!root || !focused) return;
+    await this.updateComplete;
+    const elsewhere = document.activeElement !== null && document.activeElement !== document.body;
+    if (root.activeElement || (elsewhere && document.activeElement !== this)) return;
+    root
+      .querySelector<HTMLElement>(
+        '.card a[href], .card button, [part="toggle"], [part="pill"], [part="toast"] a[href], [part="toast"] button',
+      )
+      ?.focus();
+  }
+
   /** Collapses or expands; the focus, when on the control, moves to the control that replaces it. */
   #setCollapsed(collapsed: boolean) {
     const focused = this.shadowRoot?.activeElement?.matches('.pill, [part="toggle"]');
@@ -349,9 +368,9 @@ export class JobTracker extends LitElement {
     const jobs = [...active, ...failures];
     const notice = jobs.length > 0 ? this.#connectionNotice() : null;
     const actions = {
-      cancel: (job: Job) => void this.#act('cancel', job),
-      retry: (job: Job) => void this.#act('retry', job),
-      dismiss: (job: Job) => this.#clients.client.dismiss(job.id),
+      cancel: (job: Job) => void this.#keepFocus(() => this.#act('cancel', job)),
+      retry: (job: Job) => void this.#keepFocus(() => this.#act('retry', job)),
+      dismiss: (job: Job) => void this.#keepFocus(() => this.#clients.client.dismiss(job.id)),
     };
     const canAskNotifications =
       this.notify &&
@@ -432,7 +451,7 @@ export class JobTracker extends LitElement {
       ${(summaryOf(job) ?? job.title) ? html`<span class="toast-body">${summaryOf(job) ?? job.title}</span>` : nothing}
       <div class="actions">
         ${link ? html`<a part="view-link" class="link" href=${link}>${messages.view}</a>` : nothing}
-        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => this.#closeToast(job.id)}>${messages.close}</button>
+        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => void this.#keepFocus(() => this.#closeToast(job.id))}>${messages.close}</button>
       </div>
     </div>`;
   }

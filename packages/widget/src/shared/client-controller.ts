@@ -34,22 +34,31 @@ export class JobClientController implements ReactiveController {
     active: readonly Job[];
     recent: readonly Job[];
     dismissed: readonly string[];
+    /** Ids of failed or cancelled jobs that a known job retries: retrying them again would start a second copy. */
+    retried: ReadonlySet<string>;
     connection: ConnectionStatus | undefined;
-  } = { active: [], recent: [], dismissed: [], connection: undefined };
+  } = { active: [], recent: [], dismissed: [], retried: new Set(), connection: undefined };
 
-  /** Keeps `jobs` current: active and recent jobs, dismissed ids and the connection. */
+  /** Keeps `jobs` current: active and recent jobs, dismissed and retried ids, and the connection. */
   watchJobs(onActive?: (jobs: readonly Job[]) => void): void {
+    const findRetried = () => {
+      const retried = new Set<string>();
+      for (const job of [...this.jobs.active, ...this.jobs.recent]) if (job.retryOf) retried.add(job.retryOf);
+      this.jobs.retried = retried;
+    };
     this.watch(
       (client) => client.$active,
       (active) => {
         onActive?.(active);
         this.jobs.active = active;
+        findRetried();
       },
     );
     this.watch(
       (client) => client.$recent,
       (recent) => {
         this.jobs.recent = recent;
+        findRetried();
       },
     );
     this.watch(

@@ -72,6 +72,8 @@ export function jobCard(
     now: number;
     resultTemplate?: string | null;
     actions: JobCardActions;
+    /** Jobs already retried: they get no Retry button. */
+    retried?: ReadonlySet<string>;
   },
 ): TemplateResult {
   const { views, messages, now, actions } = options;
@@ -82,7 +84,9 @@ export function jobCard(
   const typeLink = safeUrl(view?.href);
   const link = job.status === 'completed' ? resultUrl(job, options.resultTemplate) : null;
   const name = job.title ?? label;
-  const retryable = job.status === 'cancelled' || (job.status === 'failed' && job.error?.retryable !== false);
+  const retryable =
+    !options.retried?.has(job.id) &&
+    (job.status === 'cancelled' || (job.status === 'failed' && job.error?.retryable !== false));
   return html`<article part="card" class="card ${job.status}" data-job-id=${job.id} data-status=${job.status} aria-label=${name}>
     <header class="head">
       <span part="label" class="label">${label}</span>

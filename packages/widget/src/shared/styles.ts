@@ -2,40 +2,40 @@ import { css } from 'lit';
 
 /** The dark theme's values, for `prefers-color-scheme: dark` and for `theme="dark"`. */
 const darkPalette = css`
-  --job-bg: #1c2128;
-  --job-fg: #e6edf3;
-  --job-muted: #9198a1;
-  --job-border: #3d444d;
-  --job-accent: #4493f8;
-  --job-accent-fg: #0d1117;
-  --job-success: #3fb950;
-  --job-danger: #f85149;
-  --job-track: #2d333b;
-  --job-shadow: 0 8px 24px rgb(0 0 0 / 0.5);
+  --jt-bg: var(--job-bg, #1c2128);
+  --jt-fg: var(--job-fg, #e6edf3);
+  --jt-muted: var(--job-muted, #9198a1);
+  --jt-border: var(--job-border, #3d444d);
+  --jt-accent: var(--job-accent, #4493f8);
+  --jt-accent-fg: var(--job-accent-fg, #0d1117);
+  --jt-success: var(--job-success, #3fb950);
+  --jt-danger: var(--job-danger, #f85149);
+  --jt-track: var(--job-track, #2d333b);
+  --jt-shadow: var(--job-shadow, 0 8px 24px rgb(0 0 0 / 0.5));
 `;
 
 /**
- * Design tokens: override any `--job-*` property on the element itself, e.g. from the page's CSS
- * `job-tracker { --job-accent: teal }` (a page rule beats `:host`). A value set on an ancestor only
- * (`:root { … }`) does not reach inside: `:host` sets every token on the element.
+ * Design tokens: set any `--job-*` property on the page, for every element (`:root { --job-accent:
+ * teal }`) or for one (`job-tracker { --job-radius: 0 }`). Inside, the styles read `--jt-*`, which take
+ * the page's value when there is one and the theme's default otherwise.
  */
 export const tokens = css`
   :host {
-    --job-font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
-    --job-bg: #ffffff;
-    --job-fg: #1b1f24;
-    --job-muted: #59636e;
-    --job-border: #d1d9e0;
-    --job-accent: #0969da;
-    --job-accent-fg: #ffffff;
-    --job-success: #1a7f37;
-    --job-danger: #cf222e;
-    --job-track: #e6eaef;
-    --job-radius: 10px;
-    --job-shadow: 0 8px 24px rgb(0 0 0 / 0.14);
-    --job-gap: 0.5rem;
-    font-family: var(--job-font);
-    color: var(--job-fg);
+    --jt-font: var(--job-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    --jt-bg: var(--job-bg, #ffffff);
+    --jt-fg: var(--job-fg, #1b1f24);
+    --jt-muted: var(--job-muted, #59636e);
+    --jt-border: var(--job-border, #d1d9e0);
+    --jt-accent: var(--job-accent, #0969da);
+    --jt-accent-fg: var(--job-accent-fg, #ffffff);
+    --jt-success: var(--job-success, #1a7f37);
+    --jt-danger: var(--job-danger, #cf222e);
+    --jt-track: var(--job-track, #e6eaef);
+    --jt-radius: var(--job-radius, 10px);
+    --jt-shadow: var(--job-shadow, 0 8px 24px rgb(0 0 0 / 0.14));
+    --jt-gap: var(--job-gap, 0.5rem);
+    font-family: var(--jt-font);
+    color: var(--jt-fg);
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
@@ -53,9 +53,9 @@ export const cardStyles = css`
     display: grid;
     gap: 0.35rem;
     padding: 0.75rem 0.9rem;
-    border: 1px solid var(--job-border);
-    border-radius: var(--job-radius);
-    background: var(--job-bg);
+    border: 1px solid var(--jt-border);
+    border-radius: var(--jt-radius);
+    background: var(--jt-bg);
     font-size: 0.875rem;
     line-height: 1.4;
   }
@@ -72,11 +72,11 @@ export const cardStyles = css`
   .message,
   .timing,
   .summary {
-    color: var(--job-muted);
+    color: var(--jt-muted);
     overflow-wrap: anywhere;
   }
   .error {
-    color: var(--job-danger);
+    color: var(--jt-danger);
     overflow-wrap: anywhere;
   }
   .meta {
@@ -95,12 +95,12 @@ export const cardStyles = css`
     position: relative;
     height: 6px;
     border-radius: 3px;
-    background: var(--job-track);
+    background: var(--jt-track);
     overflow: hidden;
   }
   .fill {
     height: 100%;
-    background: var(--job-accent);
+    background: var(--jt-accent);
     border-radius: inherit;
     transition: width 0.4s ease;
   }
@@ -131,7 +131,7 @@ export const cardStyles = css`
   .actions {
     display: flex;
     flex-wrap: wrap;
-    gap: var(--job-gap);
+    gap: var(--jt-gap);
     align-items: center;
   }
   .actions:empty {
@@ -143,26 +143,26 @@ export const cardStyles = css`
     font-size: 0.8rem;
     padding: 0.25rem 0.6rem;
     border-radius: 6px;
-    border: 1px solid var(--job-border);
+    border: 1px solid var(--jt-border);
     background: transparent;
-    color: var(--job-fg);
+    color: var(--jt-fg);
     cursor: pointer;
     text-decoration: none;
   }
   .link {
-    background: var(--job-accent);
-    border-color: var(--job-accent);
-    color: var(--job-accent-fg);
+    background: var(--jt-accent);
+    border-color: var(--jt-accent);
+    color: var(--jt-accent-fg);
   }
   button:focus-visible,
   .link:focus-visible {
-    outline: 2px solid var(--job-accent);
+    outline: 2px solid var(--jt-accent);
     outline-offset: 2px;
   }
   .card.completed {
-    border-left: 4px solid var(--job-success);
+    border-left: 4px solid var(--jt-success);
   }
   .card.failed {
-    border-left: 4px solid var(--job-danger);
+    border-left: 4px solid var(--jt-danger);
   }
 `;
