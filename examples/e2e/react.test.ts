@@ -59,7 +59,8 @@ describe('the seed story in the React example (client-side routing)', () => {
     await stillOnePageLoad();
     await toast.locator('[part="view-link"]').click();
     await page.waitForURL(/\/react\/programs\/[0-9a-z]{26}$/);
-    await page.getByText('is ready').waitFor({ timeout: 5000 });
+    await page.locator('main').getByText('is ready').waitFor({ timeout: 5000 });
+    await stillOnePageLoad();
     await context.close();
   });
 });

@@ -49,7 +49,7 @@ describe('a client whose cursor fell out of the log', () => {
     for (let i = 0; i < 3; i++) {
       await client.start({ type: 'offline', scope: `run-${i}` });
       const claimed = await worker.claim({ types: ['offline'], leaseMs: 60_000 });
-      assert.ok(claimed);
+      assert.ok(claimed, 'the job is claimed');
       leases.push({ id: claimed.job.id, leaseToken: claimed.leaseToken });
       await worker.progress(claimed.job.id, claimed.leaseToken, {
         progress: 10 * (i + 1),

@@ -52,7 +52,7 @@ describe('a half-open connection', () => {
       const created = await client.start({ type: 'half.open' });
       id = created.job.id;
       const claimed = await worker.claim({ types: ['half.open'] });
-      assert.ok(claimed);
+      assert.ok(claimed, 'the job is claimed');
       let progress = 0;
       const step = async () => {
         progress++;

@@ -307,11 +307,20 @@ describe('isolation: another user’s token never reaches B’s jobs', () => {
     assert.equal(before.get(failed.id)?.status, 'failed');
     assert.equal(before.get(cancelled.id)?.status, 'cancelled');
     // Every text field an answer could carry holds the marker.
-    assert.ok(before.get(running.id)?.progress === 42 && before.get(running.id)?.message?.includes(MARK));
-    assert.ok(JSON.stringify(before.get(completed.id)?.result).includes(MARK));
-    assert.ok(before.get(failed.id)?.error?.message.includes(MARK));
-    assert.ok(before.get(retried.body.job.id)?.retryOf === cancelled.id);
-    assert.ok([...before.values()].every((job) => job.title?.includes(MARK)));
+    assert.ok(
+      before.get(running.id)?.progress === 42 && before.get(running.id)?.message?.includes(MARK),
+      "the running job's progress and message",
+    );
+    assert.ok(JSON.stringify(before.get(completed.id)?.result).includes(MARK), "the completed job's result");
+    assert.ok(before.get(failed.id)?.error?.message.includes(MARK), "the failed job's error");
+    assert.ok(
+      before.get(retried.body.job.id)?.retryOf === cancelled.id,
+      'the retry links to the cancelled job',
+    );
+    assert.ok(
+      [...before.values()].every((job) => job.title?.includes(MARK)),
+      'every title carries the mark',
+    );
     await bobStream.reader.until(
       () => bobStream.reader.jobs().some((job) => job.id === pending.id),
       5000,
@@ -567,7 +576,7 @@ describe('isolation: another user’s token never reaches B’s jobs', () => {
     assert.deepEqual(loopErrors, [], 'B’s and A’s workers kept their jobs');
     assert.equal(counts.notFound, counts.idProbes, '100% of requests on B’s ids answer 404');
     assert.equal(counts.leaks, 0);
-    assert.ok(counts.requests >= TARGET_REQUESTS);
+    assert.ok(counts.requests >= TARGET_REQUESTS, 'enough requests were sent');
     assert.ok(bobUpdates > 0 && aliceUpdates > 0, 'B’s and A’s jobs progressed during the barrage');
 
     // ---- B's live progress reached B's stream, A's reached A's streams, and never crossed ----

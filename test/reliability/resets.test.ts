@@ -70,7 +70,7 @@ describe('connections reset while jobs progress', () => {
       for (let j = 0; j < JOBS; j++) {
         await clients[(j % USERS) * CLIENTS_PER_USER]?.client.start({ type: 'resets', scope: `job-${j}` });
         const claimed = await worker.claim({ types: ['resets'], leaseMs: 60_000 });
-        assert.ok(claimed);
+        assert.ok(claimed, 'the job is claimed');
         leases.push({ id: claimed.job.id, leaseToken: claimed.leaseToken });
       }
       const resets = setInterval(() => proxy.reset(), RESET_EVERY_MS);

@@ -54,7 +54,7 @@ describe('a server killed with clients connected', () => {
       for (const [user] of users.entries()) {
         await clients[user * PER_USER]?.client.start({ type: 'crash' });
         const claimed = await worker.claim({ types: ['crash'], leaseMs: 120_000 });
-        assert.ok(claimed);
+        assert.ok(claimed, 'the job is claimed');
         leases.push({ id: claimed.job.id, leaseToken: claimed.leaseToken });
         await worker.progress(claimed.job.id, claimed.leaseToken, { progress: 50, message: 'halfway' });
       }

@@ -224,7 +224,7 @@ describe('tokens', () => {
     const worker = createWorkerApi({ baseUrl: `${server.url}/api`, workerKey: WORKER_KEY });
     await send('POST', '/api/jobs', `Bearer ${goodToken}`, { type: 'tok.worker' });
     const claimed = await worker.claim({ types: ['tok.worker'], leaseMs: 60_000 });
-    assert.ok(claimed);
+    assert.ok(claimed, 'the job is claimed');
     const { leaseToken } = claimed;
     const id = claimed.job.id;
     const writes: [string, unknown][] = [

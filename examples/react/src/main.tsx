@@ -8,6 +8,7 @@ import {
   type MouseEvent,
   type ReactNode,
   StrictMode,
+  useCallback,
   useEffect,
   useState,
   useSyncExternalStore,
@@ -26,20 +27,47 @@ function useStore<T>(store: ReadableAtom<T>): T {
   return useSyncExternalStore(store.listen, store.get, store.get);
 }
 
+/** The link a plain left click follows inside this app, also from an element's shadow root (the tracker's View). */
+function appLink(event: globalThis.MouseEvent): string | null {
+  if (
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.altKey
+  )
+    return null;
+  const anchor = event
+    .composedPath()
+    .find((node): node is HTMLAnchorElement => node instanceof HTMLAnchorElement);
+  if (!anchor || (anchor.target && anchor.target !== '_self') || anchor.hasAttribute('download')) return null;
+  const url = new URL(anchor.href, location.href);
+  return url.origin === location.origin && url.pathname.startsWith(`${BASE}/`) ? url.pathname : null;
+}
+
 function usePath(): [string, (to: string) => void] {
   const [path, setPath] = useState(location.pathname);
+  const go = useCallback((to: string) => {
+    history.pushState(null, '', to);
+    setPath(to);
+  }, []);
   useEffect(() => {
     const onPop = () => setPath(location.pathname);
+    const onClick = (event: globalThis.MouseEvent) => {
+      const to = appLink(event);
+      if (to === null) return;
+      event.preventDefault();
+      go(to);
+    };
     addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
-  }, []);
-  return [
-    path,
-    (to) => {
-      history.pushState(null, '', to);
-      setPath(to);
-    },
-  ];
+    document.addEventListener('click', onClick);
+    return () => {
+      removeEventListener('popstate', onPop);
+      document.removeEventListener('click', onClick);
+    };
+  }, [go]);
+  return [path, go];
 }
 
 function Link({

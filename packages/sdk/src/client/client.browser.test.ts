@@ -318,6 +318,63 @@ describe('job client in the browser', () => {
     );
   });
 
+  it('connects each tab on its own where Web Locks or BroadcastChannel are missing', async () => {
+    const { apiUrl } = await testConfig();
+    const user = uniqueUser('no-locks');
+    const token = await tokenFor(user);
+    const baseline = await streamCount();
+    const params = { api: apiUrl, token, user, noTabSharing: '1' };
+    const first = await openTab(params);
+    const second = await openTab(params);
+    await eventually(async () => (await streamCount()) === baseline + 2, 5000, 'a stream per tab');
+    for (const tab of [first, second])
+      assertEqual(
+        tab.requests.filter((request) => request.url.endsWith('/jobs/stream')).length,
+        1,
+        'each tab holds its own stream',
+      );
+    const job = await createJob(apiUrl, token, { type: 'tabs.alone' });
+    const claim = await workerCall<{ leaseToken: string }>('/claim', { types: ['tabs.alone'] });
+    const { leaseToken } = claim.json;
+    await workerCall(`/jobs/${job.id}/progress`, { leaseToken, progress: 40 });
+    for (const tab of [first, second])
+      await eventually(() => tab.client.jobStore(job.id).get()?.progress === 40, 5000, 'both tabs update');
+  });
+
+  it('polls at once when the window gets the focus or the network comes back', async () => {
+    const { apiUrl } = await testConfig();
+    const user = uniqueUser('wake');
+    const token = await tokenFor(user);
+    let polls = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      if (String(input).includes('/jobs?since=')) polls++;
+      return fetch(input, init);
+    };
+    const client = createJobClient({
+      baseUrl: apiUrl,
+      token,
+      user,
+      transport: 'poll',
+      shareTabs: false,
+      storage: null,
+      fetch: countingFetch,
+      pollActiveMs: 60_000,
+      pollIdleMs: 60_000,
+    });
+    const stop = client.$active.subscribe(() => {});
+    try {
+      await eventually(() => client.$connection.get().state === 'polling', 3000, 'the first poll');
+      await delay(300);
+      for (const event of ['focus', 'online']) {
+        const before = polls;
+        window.dispatchEvent(new Event(event));
+        await eventually(() => polls > before, 500, `a poll on ${event}, not a minute later`);
+      }
+    } finally {
+      stop();
+    }
+  });
+
   it('pauses polling while the page is hidden and polls at once when it is shown again', async () => {
     const { apiUrl } = await testConfig();
     const user = uniqueUser('hidden');

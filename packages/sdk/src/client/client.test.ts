@@ -177,7 +177,7 @@ describe('job client in Node against a real server', () => {
   it('rejects actions with typed errors and keeps connection errors in $connection', async () => {
     const client = createJobClient({ baseUrl: `${server.url}/api`, storage: null });
     await assert.rejects(client.cancel('01m8k0x60974smd8gnmwwmw588'), (error) => {
-      assert.ok(error instanceof JobTrackerHttpError);
+      assert.ok(error instanceof JobTrackerHttpError, 'a typed HTTP error');
       assert.deepEqual([error.status, error.code], [404, 'not_found']);
       return true;
     });
@@ -468,7 +468,7 @@ describe('job client tokens', () => {
         'the client to find the server gone',
       );
       const cursor = client.cursor;
-      assert.ok(cursor);
+      assert.ok(cursor, 'the client holds a cursor');
       const callsBefore = calls;
       // The client's next stream request waits until the worker has moved on without it.
       network.hold();
@@ -494,7 +494,7 @@ describe('job client tokens', () => {
       const streams = network.requests.filter((r) => r.path === '/api/jobs/stream');
       const refused = streams.findIndex((r) => r.status === 401);
       const [rejected, retried] = [streams[refused], streams[refused + 1]];
-      assert.ok(rejected && retried);
+      assert.ok(rejected && retried, 'the refused request and its retry were both seen');
       assert.equal(rejected.headers.get('last-event-id'), cursor);
       assert.equal(retried.headers.get('last-event-id'), cursor, 'the retry resumes from the cursor held');
       assert.notEqual(retried.headers.get('authorization'), rejected.headers.get('authorization'));

@@ -105,7 +105,10 @@ describe('connection', () => {
     const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
     const connection = run(server.fetch, 'auto', { firstEventMs: 100 });
     await eventually(() => connection.state() === 'polling', 3000, 'polling');
-    assert.ok(server.requests.some((r) => r.path.startsWith('/api/jobs?since=')));
+    assert.ok(
+      server.requests.some((r) => r.path.startsWith('/api/jobs?since=')),
+      'it polls with since=',
+    );
     const polls = server.requests.filter((r) => r.path.startsWith('/api/jobs?since='));
     await eventually(
       () => server.requests.filter((r) => r.path.startsWith('/api/jobs?since=')).length > polls.length + 1,
@@ -166,7 +169,10 @@ describe('connection', () => {
     await eventually(() => attempts >= 5, 3000, 'retries');
     assert.equal(connection.state(), 'error');
     assert.equal(connection.statuses.at(-1)?.error?.code, 'network');
-    assert.ok(connection.statuses.every((s) => s.state !== 'polling'));
+    assert.ok(
+      connection.statuses.every((s) => s.state !== 'polling'),
+      'it never falls back to polling',
+    );
     connection.stop();
   });
 

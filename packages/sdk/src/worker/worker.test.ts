@@ -95,7 +95,7 @@ async function openStream(server: ServerProcess) {
   });
   assert.equal(response.status, 200);
   const body = response.body;
-  assert.ok(body);
+  assert.ok(body, 'the stream has a body');
   const jobs: Job[] = [];
   let snapshot = false;
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
@@ -245,7 +245,7 @@ describe('createWorker against the real server', () => {
       const job = await settledJob(server, created.id);
       assert.deepEqual([job.status, job.error?.code, job.result], ['failed', 'internal_error', null]);
       assert.equal(errors.length, 1);
-      assert.ok(errors[0] instanceof JobTrackerHttpError);
+      assert.ok(errors[0] instanceof JobTrackerHttpError, 'onError got a typed HTTP error');
       assert.equal(errors[0].status, 422);
     } finally {
       await worker.stop();
@@ -289,7 +289,7 @@ describe('createWorker against the real server', () => {
         aborted.promise,
         delay(5000).then(() => assert.fail('the handler was not aborted within 5 s')),
       ]);
-      assert.ok(reason instanceof JobTrackerHttpError);
+      assert.ok(reason instanceof JobTrackerHttpError, "the signal's reason is a typed HTTP error");
       assert.deepEqual([reason.status, reason.code], [409, 'job_cancelled']);
       assert.equal(lateProgress, reason, 'ctx.progress rejects with the abort reason once aborted');
       await eventually(() => worker.running === 0, 5000, 'the handler to settle');
@@ -334,7 +334,10 @@ describe('createWorker against the real server', () => {
       assert.deepEqual(attempts, [1], 'the handler ran once');
       const heartbeats = answers.filter((answer) => answer.path.endsWith(`/${created.id}/heartbeat`));
       assert.ok(heartbeats.length >= 6, `${heartbeats.length} heartbeats in 3 s`);
-      assert.ok(heartbeats.every((answer) => answer.status === 200));
+      assert.ok(
+        heartbeats.every((answer) => answer.status === 200),
+        'every heartbeat answered 200',
+      );
       assert.deepEqual(
         answers.filter((answer) => answer.status === 409),
         [],
@@ -351,7 +354,7 @@ describe('createWorker against the real server', () => {
     const second = await createJob(server, { type: 'sdk.batch', dedupe: false });
     const claims = [await api.claim({ types: ['sdk.batch'] }), await api.claim({ types: ['sdk.batch'] })];
     const [a, b] = claims.map((claim) => {
-      assert.ok(claim);
+      assert.ok(claim, 'a job was claimed');
       return claim;
     }) as [ClaimedJob, ClaimedJob];
     assert.deepEqual(new Set([a.job.id, b.job.id]), new Set([first.id, second.id]));

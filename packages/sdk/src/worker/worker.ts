@@ -355,6 +355,9 @@ export function createWorker(options: WorkerOptions): Worker {
               : GENERIC_FAILURE,
           );
         }
+        // No heartbeat may cross the result on the wire: the server would refuse it (409) once the job ended.
+        stopBeating();
+        await beating;
         await finish(write, fallback);
       } finally {
         stopBeating();

@@ -7,10 +7,10 @@ import { openStore, redactDbUrl } from './tracker.js';
 describe('openStore', () => {
   it('opens SQLite for file: and :memory:, PostgreSQL for postgres:// with its schema', async () => {
     const memory = openStore(':memory:');
-    assert.ok(memory instanceof SqliteStore);
+    assert.ok(memory instanceof SqliteStore, ':memory: opens SQLite');
     await memory.close();
     const shared = openStore('postgres://app:pw@db.internal:5432/jobs?schema=tracker&sslmode=disable');
-    assert.ok(shared instanceof PgStore);
+    assert.ok(shared instanceof PgStore, 'a postgres URL opens PostgreSQL');
     assert.equal(shared.schema, 'tracker');
     assert.equal(shared.feed !== undefined, true, 'a shared store has a change feed');
     await shared.close();

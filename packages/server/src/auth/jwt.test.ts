@@ -16,7 +16,7 @@ const problem = (token: string, now = Date.now()) => {
     verifyToken(token, secret, now);
     return 'accepted';
   } catch (error) {
-    assert.ok(error instanceof TokenError);
+    assert.ok(error instanceof TokenError, 'a TokenError');
     return error.problem;
   }
 };
@@ -57,7 +57,7 @@ describe('the authenticator’s memory of verified tokens', () => {
       await promise;
       return 'accepted';
     } catch (error) {
-      assert.ok(error instanceof ApiError);
+      assert.ok(error instanceof ApiError, 'an ApiError');
       return `${error.status} ${error.code}`;
     }
   };

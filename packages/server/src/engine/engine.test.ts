@@ -30,7 +30,7 @@ const code = (error: unknown) =>
 async function startJob(engine: JobEngine, owner = 'alice', scope = 's') {
   const { job } = await engine.create(owner, { type: 'gen', scope });
   const claim = await engine.claim({ types: ['gen'], workerId: 'w' });
-  assert.ok(claim && claim.job.id === job.id);
+  assert.ok(claim && claim.job.id === job.id, 'the job is claimed');
   return claim;
 }
 
@@ -42,7 +42,10 @@ describe('job engine', () => {
     );
     assert.equal(outcomes.filter((o) => o.created).length, 1);
     assert.equal(new Set(outcomes.map((o) => o.job.id)).size, 1);
-    assert.ok(outcomes.filter((o) => !o.created).every((o) => o.reason === 'active_duplicate'));
+    assert.ok(
+      outcomes.filter((o) => !o.created).every((o) => o.reason === 'active_duplicate'),
+      'every other answer is the active duplicate',
+    );
     assert.equal((await store.listJobs('alice', { limit: 100 })).length, 1);
     const other = await engine.create('bob', { type: 'gen', scope: 'doc-1' });
     assert.equal(other.created, true, 'dedupe is per owner');
@@ -112,7 +115,10 @@ describe('job engine', () => {
     );
     assert.equal(outcomes.filter((o) => o.created).length, 1);
     assert.equal(new Set(outcomes.map((o) => o.job.id)).size, 1);
-    assert.ok(outcomes.filter((o) => !o.created).every((o) => o.reason === 'idempotency_key'));
+    assert.ok(
+      outcomes.filter((o) => !o.created).every((o) => o.reason === 'idempotency_key'),
+      "every other answer is the key's job",
+    );
     const reordered = await engine.create(
       'alice',
       { dedupe: false, input: { a: [1, 2], b: 1 }, type: 'gen', scope: null },
@@ -147,7 +153,10 @@ describe('job engine', () => {
       seen.map((e) => e.version),
       Array.from({ length: 40 }, (_, i) => claim.job.version + i + 1),
     );
-    assert.ok(seen.every((e, i) => i === 0 || e.cursor > (seen[i - 1] as LiveEvent).cursor));
+    assert.ok(
+      seen.every((e, i) => i === 0 || e.cursor > (seen[i - 1] as LiveEvent).cursor),
+      'cursors rise',
+    );
     assert.equal(transactions, 0, 'nothing committed before the flush');
     assert.equal((await store.getJob(claim.job.id))?.progress, null);
     await engine.flush();
@@ -268,7 +277,10 @@ describe('job engine', () => {
     assert.equal((await engine.changesSince('alice', old - 1)).reset, true);
     assert.equal((await engine.changesSince('alice', engine.cursor + 1_000_000)).reset, true);
     assert.equal((await engine.changesSince('alice', old)).reset, false);
-    assert.ok((await engine.snapshot('alice')).jobs.some((j) => j.id === job.id));
+    assert.ok(
+      (await engine.snapshot('alice')).jobs.some((j) => j.id === job.id),
+      'the snapshot holds the job',
+    );
     await close();
   });
 
@@ -277,7 +289,7 @@ describe('job engine', () => {
     const { engine, close } = await open({ now: () => now, defaultLeaseMs: 1000 });
     const { job } = await engine.create('alice', { type: 'gen', maxAttempts: 2 });
     const first = await engine.claim({ types: ['gen'], workerId: 'w1' });
-    assert.ok(first);
+    assert.ok(first, 'the first claim got a job');
     now += 999;
     assert.equal(await engine.recoverExpiredLeases(), 0);
     now += 2;

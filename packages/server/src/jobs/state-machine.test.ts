@@ -108,11 +108,14 @@ describe('job state machine', () => {
       { kind: 'progress', progress: 5, message: 'a', leaseExpiresAt: 7777 },
       2000,
     );
-    assert.ok(same.ok && !same.visible);
+    assert.ok(same.ok && !same.visible, 'the same progress is accepted but not visible');
     assert.equal(same.ok && same.job.version, running.version);
     assert.equal(same.ok && same.job.leaseExpiresAt, 7777);
     const beat = transition(running, { kind: 'heartbeat', leaseExpiresAt: 8888 }, 2000);
-    assert.ok(beat.ok && !beat.visible && beat.job.version === running.version);
+    assert.ok(
+      beat.ok && !beat.visible && beat.job.version === running.version,
+      'a heartbeat is accepted, invisible, and keeps the version',
+    );
   });
 
   it('re-queues a running job for a new attempt, clearing its lease and progress', () => {

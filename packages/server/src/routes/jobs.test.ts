@@ -53,7 +53,10 @@ describe('owner routes', () => {
     );
     assert.equal(responses.filter((r) => r.status === 201).length, 1);
     assert.equal(new Set(responses.map((r) => r.json.job.id)).size, 1);
-    assert.ok(responses.filter((r) => r.status === 200).every((r) => r.json.reason === 'idempotency_key'));
+    assert.ok(
+      responses.filter((r) => r.status === 200).every((r) => r.json.reason === 'idempotency_key'),
+      "every replay answers with the key's job",
+    );
     const reused = await call('/api/jobs', { body: { ...body, title: 'other' }, token: alice, headers });
     assert.deepEqual([reused.status, reused.json.error.code], [422, 'idempotency_key_reused']);
   });
@@ -114,7 +117,7 @@ describe('owner routes', () => {
     assert.equal(first.status, 200);
     const etag = first.headers.get('etag') ?? '';
     const cursor = first.json.cursor;
-    assert.ok(etag && cursor);
+    assert.ok(etag && cursor, 'an ETag and a cursor');
     const unchanged = await call(`/api/jobs?since=${cursor}`, {
       token: dave,
       headers: { 'If-None-Match': etag },
@@ -136,7 +139,7 @@ describe('owner routes', () => {
       changed.json.jobs.map((j: { id: string }) => j.id),
       [second.json.job.id],
     );
-    assert.ok(BigInt(changed.json.cursor) > BigInt(cursor));
+    assert.ok(BigInt(changed.json.cursor) > BigInt(cursor), 'the cursor moves on');
     const full = await call('/api/jobs', { token: dave, headers: { 'If-None-Match': etag } });
     assert.equal(full.status, 200, 'a list ETag differs from a changes ETag');
   });

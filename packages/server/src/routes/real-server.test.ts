@@ -86,7 +86,10 @@ describe('job API over a real HTTP server on a file database', () => {
     assert.equal(responses.filter((r) => r.status === 201).length, 1);
     const replays = responses.filter((r) => r.status === 200);
     assert.equal(replays.length, 49);
-    assert.ok(replays.every((r) => r.json.created === false && r.json.reason === 'idempotency_key'));
+    assert.ok(
+      replays.every((r) => r.json.created === false && r.json.reason === 'idempotency_key'),
+      "every replay answers with the key's job",
+    );
     const ids = new Set(responses.map((r) => r.json.job.id));
     assert.equal(ids.size, 1);
 
@@ -173,7 +176,7 @@ describe('job API over a real HTTP server on a file database', () => {
       [[created.json.job.id, 'Kept']],
       'the snapshot holds the caller’s jobs',
     );
-    assert.ok(BigInt(answer.json.cursor) > BigInt(cursor));
+    assert.ok(BigInt(answer.json.cursor) > BigInt(cursor), 'the cursor moves on');
     const resumed = await call(`/api/jobs?since=${answer.json.cursor}`, { token });
     assert.deepEqual([resumed.status, resumed.json.jobs, resumed.json.reset], [200, [], undefined]);
   });

@@ -97,7 +97,10 @@ describe('job stream over a real HTTP server on a file database', () => {
       body.jobs.map((j: { title: string }) => j.title),
       ['Visible'],
     );
-    assert.ok(body.jobs.some((j: { id: string }) => j.id === created.json.job.id));
+    assert.ok(
+      body.jobs.some((j: { id: string }) => j.id === created.json.job.id),
+      'the snapshot holds the job',
+    );
     await reader.until(() => reader.comments.includes('heartbeat'), 2000, 'a heartbeat');
     close();
   });
@@ -208,7 +211,7 @@ describe('job stream over a real HTTP server on a file database', () => {
     await reader.until(() => reader.events.length >= 1);
     assert.equal(reader.events[0]?.event, 'reset');
     const body = JSON.parse(reader.events[0]?.data ?? '{}');
-    assert.ok(body.jobs.length > 0 && body.cursor);
+    assert.ok(body.jobs.length > 0 && body.cursor, 'a snapshot with jobs and a cursor');
     close();
     const bad = await fetch(`${server.url}/api/jobs/stream`, {
       headers: { Authorization: `Bearer ${alice}`, 'Last-Event-ID': 'not-a-cursor' },
@@ -224,8 +227,14 @@ describe('job stream over a real HTTP server on a file database', () => {
     const job = await claim('crlf');
     await progress(job.job.id, job.leaseToken, 5, nasty);
     await reader.until(() => reader.jobs().some((j) => j.message === nasty));
-    assert.ok(reader.events.slice(1).every((e) => e.event === 'job'));
-    assert.ok(reader.jobs().every((j) => j.title === nasty));
+    assert.ok(
+      reader.events.slice(1).every((e) => e.event === 'job'),
+      'only job events after the snapshot',
+    );
+    assert.ok(
+      reader.jobs().every((j) => j.title === nasty),
+      'every title arrives intact',
+    );
     close();
   });
 

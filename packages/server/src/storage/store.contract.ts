@@ -285,7 +285,10 @@ export function storeContract(
         ].map(({ cursor: _cursor, ...event }) => event),
       );
       assertRising(cursorsOf(events));
-      assert.ok(events.every((event) => Number.isSafeInteger(event.cursor) && event.cursor > 0));
+      assert.ok(
+        events.every((event) => Number.isSafeInteger(event.cursor) && event.cursor > 0),
+        'cursors are positive safe integers',
+      );
     });
 
     test('reads an owner’s events in cursor order within bounds, and prunes with a lasting watermark', async (store) => {
