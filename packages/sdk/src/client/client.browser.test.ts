@@ -69,6 +69,28 @@ async function openTab(params: Record<string, string>): Promise<Tab> {
   };
 }
 
+/** A client of a new user that only polls, every `periodMs`, and counts its polls. */
+async function pollingClient(prefix: string, periodMs: number) {
+  const { apiUrl } = await testConfig();
+  const user = uniqueUser(prefix);
+  let polls = 0;
+  const client = createJobClient({
+    baseUrl: apiUrl,
+    token: await tokenFor(user),
+    user,
+    transport: 'poll',
+    shareTabs: false,
+    storage: null,
+    fetch: (input, init) => {
+      if (String(input).includes('/jobs?since=')) polls++;
+      return fetch(input, init);
+    },
+    pollActiveMs: periodMs,
+    pollIdleMs: periodMs,
+  });
+  return { client, polls: () => polls };
+}
+
 async function createJob(apiUrl: string, token: string, body: object): Promise<Job> {
   const response = await fetch(`${apiUrl}/jobs`, {
     method: 'POST',
@@ -342,33 +364,15 @@ describe('job client in the browser', () => {
   });
 
   it('polls at once when the window gets the focus or the network comes back', async () => {
-    const { apiUrl } = await testConfig();
-    const user = uniqueUser('wake');
-    const token = await tokenFor(user);
-    let polls = 0;
-    const countingFetch: typeof fetch = (input, init) => {
-      if (String(input).includes('/jobs?since=')) polls++;
-      return fetch(input, init);
-    };
-    const client = createJobClient({
-      baseUrl: apiUrl,
-      token,
-      user,
-      transport: 'poll',
-      shareTabs: false,
-      storage: null,
-      fetch: countingFetch,
-      pollActiveMs: 60_000,
-      pollIdleMs: 60_000,
-    });
+    const { client, polls } = await pollingClient('wake', 60_000);
     const stop = client.$active.subscribe(() => {});
     try {
       await eventually(() => client.$connection.get().state === 'polling', 3000, 'the first poll');
       await delay(300);
       for (const event of ['focus', 'online']) {
-        const before = polls;
+        const before = polls();
         window.dispatchEvent(new Event(event));
-        await eventually(() => polls > before, 500, `a poll on ${event}, not a minute later`);
+        await eventually(() => polls() > before, 500, `a poll on ${event}, not a minute later`);
       }
     } finally {
       stop();
@@ -376,27 +380,9 @@ describe('job client in the browser', () => {
   });
 
   it('pauses polling while the page is hidden and polls at once when it is shown again', async () => {
-    const { apiUrl } = await testConfig();
-    const user = uniqueUser('hidden');
-    const token = await tokenFor(user);
-    let polls = 0;
-    const countingFetch: typeof fetch = (input, init) => {
-      if (String(input).includes('/jobs?since=')) polls++;
-      return fetch(input, init);
-    };
-    const client = createJobClient({
-      baseUrl: apiUrl,
-      token,
-      user,
-      transport: 'poll',
-      shareTabs: false,
-      storage: null,
-      fetch: countingFetch,
-      pollActiveMs: 100,
-      pollIdleMs: 100,
-    });
+    const { client, polls } = await pollingClient('hidden', 100);
     const stop = client.$active.subscribe(() => {});
-    await eventually(() => polls >= 3, 3000, 'polling');
+    await eventually(() => polls() >= 3, 3000, 'polling');
     const setVisibility = (state: DocumentVisibilityState) => {
       Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
       document.dispatchEvent(new Event('visibilitychange'));
@@ -404,11 +390,11 @@ describe('job client in the browser', () => {
     try {
       setVisibility('hidden');
       await delay(250);
-      const whileHidden = polls;
+      const whileHidden = polls();
       await delay(800);
-      assertEqual(polls, whileHidden, 'no poll while hidden');
+      assertEqual(polls(), whileHidden, 'no poll while hidden');
       setVisibility('visible');
-      await eventually(() => polls > whileHidden, 300, 'a poll as soon as the page shows');
+      await eventually(() => polls() > whileHidden, 300, 'a poll as soon as the page shows');
     } finally {
       Reflect.deleteProperty(document, 'visibilityState');
       stop();
