@@ -63,6 +63,13 @@ const server = await startServer({
       return c.html(html, job ? 200 : 404);
     });
   },
+}).catch((error) => {
+  const hint =
+    error.code === 'EADDRINUSE'
+      ? ` (is another copy running? Choose another port with PORT=… or --port)`
+      : '';
+  console.error(`jobtracker: could not start: ${error.message}${hint}`);
+  process.exit(1);
 });
 
 if (!secret) console.warn('jobtracker: dev mode (no JOBTRACKER_SECRET): every visitor is the user "demo".');
