@@ -13,6 +13,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROME_PATH, CHROMIUM_ARGS } from '../packages/sdk/src/testing/chromium.js';
 import { envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
 
 const RUNS = Math.max(1, Math.round(envNumber('BENCH_PAINT_RUNS', 15)));
@@ -20,7 +21,6 @@ const DELAY_MS = envNumber('BENCH_PAINT_DELAY_MS', 500);
 const BUDGET_MS = envNumber('BENCH_PAINT_BUDGET_S', 30) * 1000;
 const WARMUP = 1;
 const TARGET_MS = 100;
-const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 // Long enough that the demo job runs through the whole bench (the demo caps it at 10 min).
 const JOB_MS = 300_000;
 const PATHS = ['/programs', '/settings'];
@@ -127,7 +127,8 @@ function bundleOrExplain(): void {
       'first-paint: the drop-in bundle packages/widget/dist/jobtracker.min.js is missing; build it with `npm run build`',
     );
   }
-  if (!existsSync(CHROME)) throw new Error(`first-paint: no Chromium at ${CHROME} (set CHROME_PATH)`);
+  if (!existsSync(CHROME_PATH))
+    throw new Error(`first-paint: no Chromium at ${CHROME_PATH} (set CHROME_PATH)`);
 }
 
 /** Starts the example app (what `npm start` serves) on a free port with a temporary database. */
@@ -323,16 +324,8 @@ try {
   // Start a demo job through the API (what the page's Generate button posts) while the browser starts.
   const [launched] = await Promise.all([
     chromium.launch({
-      executablePath: CHROME,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      executablePath: CHROME_PATH,
+      args: CHROMIUM_ARGS,
     }),
     startJob(base),
   ]);

@@ -67,15 +67,18 @@ describe('examples', () => {
     await eventually(() => worker.output().includes('claiming report.export'), 5000, 'the worker to start');
     const client = createJobClient({ baseUrl: `${server.url}/api`, storage: null });
     const seen: string[] = [];
+    let lastVersion = 0;
     const stop = client.$jobs.subscribe((jobs) => {
       for (const job of Object.values(jobs))
         if (
           job.type === 'report.export' &&
-          job.message &&
           job.status === 'running' &&
-          !seen.at(-1)?.endsWith(job.message)
-        )
+          job.message &&
+          job.version > lastVersion
+        ) {
+          lastVersion = job.version;
           seen.push(`${job.progress}% ${job.message}`);
+        }
     });
     const created = await fetch(`${server.url}/api/jobs`, {
       method: 'POST',

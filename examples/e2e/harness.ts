@@ -10,8 +10,7 @@ import { after, before, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-
-const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
+import { CHROME_PATH, CHROMIUM_ARGS } from '../../packages/sdk/src/testing/chromium.js';
 
 export interface ExampleApp {
   /** The app's origin, e.g. `http://127.0.0.1:41234`; it keeps its port across `restart`. */
@@ -87,16 +86,8 @@ export function useExampleApp(): ExampleApp {
   before(async () => {
     base = await start(0);
     browser = await chromium.launch({
-      executablePath: CHROME,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      executablePath: CHROME_PATH,
+      args: CHROMIUM_ARGS,
     });
   });
 

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
+import { CHROME_PATH, CHROMIUM_ARGS } from '../../packages/sdk/src/testing/chromium.js';
 import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
 
 // Promise 10: hostile text in jobs (message, title, error, type, result URL) renders as text in the real
 // elements: no script runs, and every link is http(s) or relative.
 const FULL = process.env.JOBTRACKER_RELIABILITY_FULL === '1';
-const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const BUNDLE = fileURLToPath(new URL('../../packages/widget/dist/jobtracker.min.js', import.meta.url));
 
 /** Each payload, if it ever ran, would call `pwned()`; the page counts the calls. */
@@ -74,8 +74,8 @@ describe('hostile content in the real elements (Chromium)', () => {
       },
     });
     browser = await chromium.launch({
-      executablePath: CHROME,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+      executablePath: CHROME_PATH,
+      args: CHROMIUM_ARGS,
     });
   });
   after(async () => {
