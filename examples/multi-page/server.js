@@ -8,6 +8,7 @@ import { analysisPage, layout, programPage, programsPage, settingsPage } from '.
 const require = createRequire(import.meta.url);
 const bundlePath = require.resolve('@jobtracker/widget/jobtracker.min.js');
 // The same settings as the `jobtracker-server` CLI: environment variables or flags (README, Configuration).
+// Without JOBTRACKER_SECRET they ask for dev mode by name (`devMode: true`), and the server says so loudly.
 let config;
 try {
   config = readConfig(process.argv.slice(2), process.env);
@@ -72,7 +73,6 @@ const server = await startServer({
   process.exit(1);
 });
 
-if (!secret) console.warn('jobtracker: dev mode (no JOBTRACKER_SECRET): every visitor is the user "demo".');
 console.log(
   `jobtracker example listening on ${server.url.replace('127.0.0.1', 'localhost')}/  (API at /api)`,
 );

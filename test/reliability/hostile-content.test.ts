@@ -64,6 +64,7 @@ describe('hostile content in the real elements (Chromium)', () => {
     server = await startServer({
       port: 0,
       db: `file:${join(dir, 'jobs.db')}`,
+      devMode: true,
       onError: () => {},
       extend(app) {
         const bundle = readFileSync(BUNDLE);

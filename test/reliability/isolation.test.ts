@@ -488,11 +488,15 @@ describe('isolation: another user’s token never reaches B’s jobs', () => {
         } catch {
           // reported below
         }
+        // A variant whose tail became a query string (`<id>?as=…/cancel`) POSTs to `/jobs/:id`: 405 from
+        // the route table, before any job is looked up, the same for every id.
+        const refused =
+          (answer.status === 404 && body?.error?.code === 'not_found') ||
+          (answer.status === 405 && body?.error?.code === 'method_not_allowed');
         const ok =
-          answer.status === 404 &&
+          refused &&
           answer.contentType.startsWith('application/json') &&
-          body?.error?.code === 'not_found' &&
-          typeof body.error.message === 'string' &&
+          typeof body?.error?.message === 'string' &&
           !answer.text.includes('stack');
         if (ok) counts.notFound++;
         else problem(`${who} ${probe.method} ${probe.path} → ${answer.status} ${answer.text.slice(0, 300)}`);

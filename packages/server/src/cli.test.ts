@@ -47,7 +47,7 @@ describe('jobtracker-server CLI', () => {
     const db = `file:${join(dir, 'crash.db')}`;
     const first = startCli(['--demo', '--db', db, '--lease-ms', '1500']);
     const base = await first.url;
-    assert.match(first.output(), /DEV MODE/);
+    assert.equal(first.output().match(/DEV MODE/g)?.length, 1, 'with no secret set, one dev-mode banner');
     const { job } = await json(`${base}/api/jobs`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -98,6 +98,7 @@ describe('readConfig (the CLI’s settings)', () => {
     hostname: '127.0.0.1',
     db: DEFAULT_DB,
     secret: undefined,
+    devMode: true,
     workerKey: undefined,
     corsOrigins: [],
     demo: false,
@@ -125,6 +126,7 @@ describe('readConfig (the CLI’s settings)', () => {
       hostname: '0.0.0.0',
       db: 'file:/var/lib/jobtracker/env.db',
       secret: 'env-secret',
+      devMode: false,
       workerKey: 'env-worker-key',
       corsOrigins: ['https://app.example', 'https://admin.example'],
       demo: true,
@@ -148,6 +150,7 @@ describe('readConfig (the CLI’s settings)', () => {
       hostname: '::1',
       db: ':memory:',
       secret: 'flag-secret',
+      devMode: false,
       workerKey: 'flag-worker-key',
       corsOrigins: ['https://flag.example'],
       demo: true,

@@ -24,13 +24,6 @@ const server = await startServer({
   process.exit(1);
 });
 
-const { auth } = server.tracker;
-if (auth.devMode) {
-  console.warn(
-    '\n  ⚠  DEV MODE: JOBTRACKER_SECRET is not set. Every caller is the user "demo" and the worker API\n' +
-      '     is open without a key. Set JOBTRACKER_SECRET (and JOBTRACKER_WORKER_KEY) before exposing this server.\n',
-  );
-}
 console.log(`jobtracker server listening on ${server.url}  (database ${redactDbUrl(config.db ?? '')})`);
 if (config.demo) console.log(`Demo page: ${server.url}/   API: ${server.url}/api/health`);
 

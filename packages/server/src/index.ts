@@ -1,4 +1,6 @@
 export { type AppOptions, createApp, createJobApi, type JobApp, VERSION } from './app/app.js';
+export { JobTrackerConfigError } from './app/dev-mode.js';
+export type { ErrorContext, LogLevel } from './app/log.js';
 export { type RunningServer, type ServerOptions, startServer } from './app/server.js';
 export {
   createJobTracker,

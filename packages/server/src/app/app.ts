@@ -5,24 +5,47 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Authenticate, type Authenticator, createAuthenticator } from '../auth/auth.js';
 import type { JobEngine } from '../engine/engine.js';
 import { ApiError } from '../http/errors.js';
+import { limitJsonDepth } from '../http/json-depth.js';
 import { LIMITS } from '../http/schemas.js';
-import { checkDeclaredLength } from '../http/validate.js';
+import { BodyNotReceivedError } from '../http/validate.js';
+import { createId } from '../ids/ids.js';
 import { createRateLimiter, type RateLimit } from '../limits/rate-limit.js';
+import { healthRoute } from '../routes/health.js';
 import { jobRoutes } from '../routes/jobs.js';
-import { buildOpenApi } from '../routes/openapi.js';
+import { openApiRoute } from '../routes/openapi.js';
 import { workerRoutes } from '../routes/worker.js';
 import { StreamRegistry } from '../stream/sse.js';
+import { assertAuthConfigured, devModeBanner } from './dev-mode.js';
+import {
+  createErrorReporter,
+  createLogger,
+  type ErrorContext,
+  type LogLevel,
+  oneLine,
+  readLogLevel,
+} from './log.js';
+import { createAllowedMethods } from './methods.js';
 
 export const VERSION = '0.1.0';
 
 export interface AppOptions {
   engine: JobEngine;
-  /** HS256 secret for browser tokens. Without it (and without `authenticate`) the API runs in dev mode. */
+  /**
+   * HS256 secret for browser tokens. Without it and without `authenticate`, the API refuses to start
+   * (`JobTrackerConfigError`) unless `devMode: true`.
+   */
   secret?: string;
-  /** Key for the worker API. */
+  /** Key for the worker API. Outside dev mode the worker API is closed (403) without one. */
   workerKey?: string;
   /** The host's own authentication: return the owner id, or null for 401. */
   authenticate?: Authenticate;
+  /**
+   * Run without authentication on purpose: every caller is the user `demo`, and without a `workerKey`
+   * the worker API is open. For local development only; a warning is printed when it starts.
+   */
+  devMode?: boolean;
+  /** What the server logs: `debug` adds stacks and clients that hung up. Default `JOBTRACKER_LOG_LEVEL`, else `info`. */
+  logLevel?: LogLevel;
   /** Origins allowed to call the API from a browser; `*` allows any (no credentials are used). */
   corsOrigins?: readonly string[];
   /** Where the API is mounted. Default `/api`. */
@@ -37,7 +60,11 @@ export interface AppOptions {
   createRate?: RateLimit;
   heartbeatMs?: number;
   retryMs?: number;
-  onError?: (error: unknown) => void;
+  /**
+   * Called with each unexpected error (a 500 or 503, a failed stream) instead of the default log line;
+   * for a request, `context` carries the request id that the client was given.
+   */
+  onError?: (error: unknown, context?: ErrorContext) => void;
 }
 
 export interface JobApp {
@@ -53,6 +80,12 @@ function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/** The logger and error reporter of an app, from its options. */
+function createAppLogging(options: Pick<AppOptions, 'logLevel' | 'onError'>) {
+  const logger = createLogger(options.logLevel ?? readLogLevel(process.env.JOBTRACKER_LOG_LEVEL));
+  return { logger, onError: options.onError ?? createErrorReporter(logger) };
+}
+
 /**
  * The job API as a Hono app, ready for `serve()` or for mounting in a host's own Hono/Node server
  * (`host.route('/', createApp({ engine }))`). Every error is a JSON `{ error: { code, message } }`;
@@ -64,9 +97,11 @@ export function createApp(options: AppOptions): Hono {
 
 /** `createApp`, plus the authenticator and the open streams (to close them on shutdown). */
 export function createJobApi(options: AppOptions): JobApp {
+  assertAuthConfigured(options);
   const basePath = options.basePath ?? '/api';
-  const onError = options.onError ?? ((error: unknown) => console.error('[jobtracker]', error));
+  const { logger, onError } = createAppLogging(options);
   const auth = createAuthenticator(options);
+  if (auth.devMode) console.warn(devModeBanner(options));
   const streams = new StreamRegistry(options.engine, {
     heartbeatMs: options.heartbeatMs ?? 15_000,
     retryMs: options.retryMs ?? 3000,
@@ -89,10 +124,7 @@ export function createJobApi(options: AppOptions): JobApp {
     );
   }
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.bodyBytes;
-  api.on('POST', '*', async (c, next) => {
-    checkDeclaredLength(c, maxBodyBytes);
-    await next();
-  });
+  api.use('*', limitJsonDepth(maxBodyBytes));
   api.route(
     '/',
     jobRoutes({
@@ -105,27 +137,49 @@ export function createJobApi(options: AppOptions): JobApp {
     }),
   );
   api.route('/', workerRoutes({ engine: options.engine, auth, maxBodyBytes }));
-  api.get('/health', (c) =>
-    c.json({
-      status: 'ok',
-      version: VERSION,
-      storage: options.engine.store.dialect,
-      devMode: auth.devMode,
-      streams: streams.connections.size,
-    }),
-  );
-  const openapi = buildOpenApi(basePath, VERSION);
-  api.get('/openapi.json', (c) => c.json(openapi));
-
-  const app = new Hono();
-  app.route(basePath, api);
-  app.notFound((c) =>
-    c.json(
-      errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}.`),
-      404,
+  api.get(
+    '/health',
+    healthRoute((c) =>
+      c.json({
+        status: 'ok',
+        version: VERSION,
+        storage: options.engine.store.dialect,
+        devMode: auth.devMode,
+        streams: streams.connections.size,
+      }),
     ),
   );
+  api.get('/openapi.json', openApiRoute(api, { basePath, version: VERSION }));
+
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    await next();
+    // Hono answers HEAD with the GET route's headers and drops its body; a stream must not stay open.
+    if (c.req.method === 'HEAD') await c.res.body?.cancel();
+  });
+  app.route(basePath, api);
+  const allowedMethods = createAllowedMethods(app);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return c.json(
+        errorBody(
+          'method_not_allowed',
+          `${oneLine(c.req.method, 20)} is not allowed here; use ${allowed.join(', ')}.`,
+        ),
+        405,
+      );
+    }
+    return c.json(errorBody('not_found', `No route for ${c.req.method} ${path.slice(0, 200)}.`), 404);
+  });
   app.onError((error, c) => {
+    if (error instanceof BodyNotReceivedError) {
+      logger.debug(
+        `[jobtracker] ${c.req.method} ${oneLine(c.req.path, 200)}: the client closed the connection before its body arrived`,
+      );
+    }
     if (error instanceof ApiError) {
       for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
       return c.json(errorBody(error.code, error.message, error.details), error.status);
@@ -137,15 +191,26 @@ export function createJobApi(options: AppOptions): JobApp {
         status,
       );
     }
-    onError(error);
+    const requestId = createId();
+    c.header('X-Request-Id', requestId);
+    onError(error, { requestId, method: c.req.method, path: c.req.path });
     if (options.engine.store.isUnavailable(error)) {
       c.header('Retry-After', String(STORAGE_RETRY_AFTER_S));
       return c.json(
-        errorBody('storage_unavailable', 'The job database cannot be reached right now; try again shortly.'),
+        {
+          error: {
+            code: 'storage_unavailable',
+            message: 'The job database cannot be reached right now; try again shortly.',
+            requestId,
+          },
+        },
         503,
       );
     }
-    return c.json(errorBody('internal_error', 'Something went wrong on the server.'), 500);
+    return c.json(
+      { error: { code: 'internal_error', message: 'Something went wrong on the server.', requestId } },
+      500,
+    );
   });
   return { app, auth, streams };
 }

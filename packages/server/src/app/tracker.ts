@@ -7,6 +7,7 @@ import { PgStore } from '../storage/pg/pg-store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { JobStore } from '../storage/store.js';
 import { type AppOptions, createJobApi, type JobApp } from './app.js';
+import { assertAuthConfigured } from './dev-mode.js';
 
 export const DEFAULT_DB = 'file:./data/jobtracker.db';
 
@@ -62,8 +63,12 @@ export function redactDbUrl(url: string): string {
   }
 }
 
-/** Opens the database (applying migrations), starts the engine and the runner, and builds the app. */
+/**
+ * Opens the database (applying migrations), starts the engine and the runner, and builds the app.
+ * Throws `JobTrackerConfigError` when neither `secret` nor `authenticate` is given, unless `devMode: true`.
+ */
 export async function createJobTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
+  assertAuthConfigured(options);
   const store = openStore(options.db ?? DEFAULT_DB, options.onError ?? options.engine?.onError);
   try {
     await store.migrate();

@@ -42,6 +42,18 @@ describe('HS256 tokens', () => {
     assert.equal(problem(forge({ alg: 'HS256' }, { sub: 'a', exp })), 'accepted');
   });
 
+  it('refuses an expiry that is not a real time: infinite, negative or past the year 9999', () => {
+    const withExp = (exp: string) => {
+      const head = `${b64({ alg: 'HS256' })}.${Buffer.from(`{"sub":"a","exp":${exp}}`).toString('base64url')}`;
+      return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+    };
+    for (const exp of ['1e400', '-1e400', '253402300800', '1e300', '-5']) {
+      assert.equal(problem(withExp(exp)), 'claims', `exp ${exp} is refused`);
+    }
+    assert.equal(problem(withExp('253402300799')), 'accepted', 'the last second of 9999 is a real expiry');
+    assert.equal(problem(withExp(String(Date.now() / 1000 + 60.5))), 'accepted', 'a fractional exp is valid');
+  });
+
   it('refuses malformed tokens without throwing anything but a TokenError', () => {
     for (const token of ['', 'abc', 'a.b', 'a.b.c', '..', `${b64('x')}.${b64(1)}.x`, 'é.é.é']) {
       assert.equal(problem(token), 'malformed', token);

@@ -21,6 +21,9 @@ export interface TokenClaims {
   [claim: string]: unknown;
 }
 
+/** 9999-12-31T23:59:59Z: an `exp` beyond it is not a real expiry (`1e400` even parses to Infinity). */
+export const MAX_EXP_SECONDS = 253_402_300_799;
+
 const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 const hmac = (input: string, secret: string) => createHmac('sha256', secret).update(input).digest();
 
@@ -69,6 +72,9 @@ export function verifyToken(
   }
   const seconds = now / 1000;
   if (typeof claims.exp !== 'number') throw new TokenError('claims', 'The token has no expiry (exp).');
+  if (!Number.isFinite(claims.exp) || claims.exp < 0 || claims.exp > MAX_EXP_SECONDS) {
+    throw new TokenError('claims', 'The token’s expiry (exp) is not a time between 1970 and 9999.');
+  }
   if (claims.exp + leewaySeconds <= seconds) throw new TokenError('expired', 'The token has expired.');
   if (typeof claims.nbf === 'number' && claims.nbf - leewaySeconds > seconds) {
     throw new TokenError('not_yet_valid', 'The token is not valid yet.');

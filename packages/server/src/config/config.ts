@@ -10,16 +10,21 @@ Options (each mirrors an environment variable):
   --db <url>            JOBTRACKER_DB            default ${DEFAULT_DB} (or :memory:, or
                                                  postgres://user@host/db[?schema=name] for several instances)
   --secret <s>          JOBTRACKER_SECRET        HS256 secret for browser tokens; without it: dev mode
+                                                 (every caller is the user "demo")
   --worker-key <k>      JOBTRACKER_WORKER_KEY    key for the worker API
   --cors-origins <list> JOBTRACKER_CORS_ORIGINS  comma-separated allowed origins
   --lease-ms <n>        JOBTRACKER_LEASE_MS      lease of the in-process runner, default 15000
   --demo                JOBTRACKER_DEMO=1        register the demo job types and serve the demo page
-  -h, --help`;
+  -h, --help
+
+Environment only:
+  JOBTRACKER_LOG_LEVEL   debug | info | warn | error; debug adds stacks, default info`;
 
 /**
  * Reads CLI flags, falling back to the environment; an empty value counts as unset (`HOST=` in an env
- * file keeps the loopback default rather than listening on every interface). Throws with a readable
- * message on bad values.
+ * file keeps the loopback default rather than listening on every interface). Without a secret the
+ * settings ask for dev mode by name (`devMode: true`), so `npm start` runs with no set-up. Throws with a
+ * readable message on bad values.
  */
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOptions & { help: boolean } {
   const { values } = parseArgs({
@@ -54,13 +59,15 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
+  const secret = given(values.secret, env.JOBTRACKER_SECRET);
   const leaseMs = integer('--lease-ms', given(values['lease-ms'], env.JOBTRACKER_LEASE_MS), 15_000, 1000);
   return {
     help: values.help ?? false,
     port: integer('--port', given(values.port, env.PORT), 8787, 0),
     hostname: given(values.host, env.HOST) ?? '127.0.0.1',
     db: given(values.db, env.JOBTRACKER_DB) ?? DEFAULT_DB,
-    secret: given(values.secret, env.JOBTRACKER_SECRET),
+    secret,
+    devMode: secret === undefined,
     workerKey: given(values['worker-key'], env.JOBTRACKER_WORKER_KEY),
     corsOrigins: origins,
     demo: values.demo ?? ['1', 'true', 'yes'].includes(env.JOBTRACKER_DEMO ?? ''),

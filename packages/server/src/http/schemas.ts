@@ -16,8 +16,27 @@ export const LIMITS = {
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
 
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/**
+ * Any JSON value. Named, so that the OpenAPI document holds its recursion once, as
+ * `#/components/schemas/JsonValue` (zod's own `z.json()` recurses through an unnamed inner schema).
+ */
+export const jsonValueSchema: z.ZodType<Json> = z
+  .lazy(() =>
+    z.union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.null(),
+      z.array(jsonValueSchema),
+      z.record(z.string(), jsonValueSchema),
+    ]),
+  )
+  .meta({ id: 'JsonValue', description: 'Any JSON value.' });
+
 const jsonValue = (maxBytes: number, what: string) =>
-  z.json().refine((value) => jsonBytes(value) <= maxBytes, {
+  jsonValueSchema.refine((value) => jsonBytes(value) <= maxBytes, {
     message: `${what} must be at most ${maxBytes} bytes of JSON.`,
   });
 
@@ -44,22 +63,21 @@ export const createJobBody = z
   })
   .describe('A job to start.');
 
+const statusName = `\\s*(?:active|finished|${jobStatusSchema.options.join('|')})\\s*`;
+
 const statusList = z
   .string()
-  .transform((value, ctx) => {
+  .regex(
+    new RegExp(`^${statusName}(?:,${statusName})*$`),
+    'Use statuses separated by commas: active, finished, pending, running, completed, failed, cancelled.',
+  )
+  .transform((value) => {
     const statuses = new Set<z.infer<typeof jobStatusSchema>>();
     for (const part of value.split(',')) {
       const name = part.trim();
       if (name === 'active') statuses.add('pending').add('running');
       else if (name === 'finished') statuses.add('completed').add('failed').add('cancelled');
-      else {
-        const parsed = jobStatusSchema.safeParse(name);
-        if (!parsed.success) {
-          ctx.addIssue({ code: 'custom', message: `Unknown status "${name.slice(0, 40)}".` });
-          return z.NEVER;
-        }
-        statuses.add(parsed.data);
-      }
+      else statuses.add(jobStatusSchema.parse(name));
     }
     return [...statuses];
   })
@@ -67,20 +85,28 @@ const statusList = z
     'Comma-separated statuses; `active` = pending,running and `finished` = completed,failed,cancelled.',
   );
 
+const CURSOR_MESSAGE = 'A cursor is the decimal number the API returned.';
+
 export const cursorSchema = z
   .string()
-  .regex(/^\d{1,16}$/, 'A cursor is the decimal number the API returned.')
+  .regex(/^\d{1,16}$/, CURSOR_MESSAGE)
   .transform(Number);
+
+/**
+ * A whole number in a query string, e.g. `?limit=50`: documented as an integer in `min`–`max`, read
+ * strictly (decimal digits only: no sign, exponent or blanks).
+ */
+const queryInteger = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value),
+    z.int().min(min).max(max),
+  );
 
 export const listJobsQuery = z.strictObject({
   status: statusList.optional(),
   type: jobTypeSchema.optional(),
   scope: z.string().min(1).max(LIMITS.scopeLength).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'limit must be a whole number.')
-    .transform(Number)
-    .pipe(z.int().min(1).max(200))
+  limit: queryInteger(1, 200)
     .optional()
     .describe('At most this many jobs, newest first (1–200, default 50).'),
   since: cursorSchema.optional().describe('Only jobs changed after this cursor (polling).'),
@@ -89,6 +115,27 @@ export const listJobsQuery = z.strictObject({
 export const streamQuery = z.strictObject({
   since: cursorSchema.optional().describe('Resume after this cursor; the `Last-Event-ID` header wins.'),
 });
+
+/** The cursor an `EventSource` sends back on reconnecting; empty means none. */
+export const lastEventIdHeader = z
+  .string()
+  .regex(/^(?:\d{1,16})?$/, CURSOR_MESSAGE)
+  .transform((value) => (value === '' ? undefined : Number(value)))
+  .optional()
+  .describe('The `id:` of the last event received; the stream resumes after it.');
+
+/** A job id in a path: anything else names no job (404). */
+export const jobIdParam = z
+  .string()
+  .regex(/^[0-9a-z]{26}$/)
+  .describe('The job id.');
+
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(LIMITS.idempotencyKeyLength)
+  .optional()
+  .describe('Retries of a create with the same key answer the job the first one created.');
 
 const leaseToken = z.string().min(1).max(100).describe('The token `claim` returned.');
 const leaseMs = z.int().min(1000).max(3_600_000);
@@ -152,25 +199,29 @@ export const jobErrorSchema = z.strictObject({
 export const failBody = z.strictObject({ leaseToken, error: jobErrorSchema });
 
 /** The job as responses carry it (documentation only; the server builds it from its records). */
-export const jobSchema = z.object({
-  id: z.string(),
-  type: z.string(),
-  scope: z.string().nullable(),
-  title: z.string().nullable(),
-  status: jobStatusSchema,
-  progress: z.number().min(0).max(100).nullable(),
-  message: z.string().nullable(),
-  result: z.json().nullable(),
-  error: jobErrorSchema.nullable(),
-  attempt: z.int(),
-  maxAttempts: z.int(),
-  retryOf: z.string().nullable(),
-  version: z.int(),
-  createdAt: z.iso.datetime(),
-  startedAt: z.iso.datetime().nullable(),
-  updatedAt: z.iso.datetime(),
-  completedAt: z.iso.datetime().nullable(),
-});
+export const jobSchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    scope: z.string().nullable(),
+    title: z.string().nullable(),
+    status: jobStatusSchema,
+    progress: z.number().min(0).max(100).nullable(),
+    message: z.string().nullable(),
+    result: jsonValueSchema.nullable(),
+    error: jobErrorSchema.nullable(),
+    attempt: z.int(),
+    maxAttempts: z.int(),
+    retryOf: z.string().nullable(),
+    version: z.int(),
+    createdAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().nullable(),
+    updatedAt: z.iso.datetime(),
+    completedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Job' });
+
+export const jobResponse = z.object({ job: jobSchema });
 
 export const jobListResponse = z.object({
   jobs: z.array(jobSchema),
@@ -187,11 +238,18 @@ export const createJobResponse = z.object({
 export const claimResponse = z.object({
   job: jobSchema,
   ownerId: z.string(),
-  input: z.json().nullable(),
+  input: jsonValueSchema.nullable(),
   leaseToken: z.string(),
   leaseExpiresAt: z.iso.datetime(),
 });
 
-export const errorResponse = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.json().optional() }),
-});
+export const heartbeatResponse = z.object({ leaseExpiresAt: z.iso.datetime() });
+
+export const healthResponse = z.looseObject({ status: z.literal('ok'), version: z.string() });
+
+/** Every error the API answers. */
+export const errorResponse = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: jsonValueSchema.optional() }),
+  })
+  .meta({ id: 'Error' });

@@ -33,10 +33,32 @@ export function checkDeclaredLength(c: Context, maxBytes: number): void {
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
 }
 
-/** The body as text, at most `maxBytes` of it; chunked bodies (no Content-Length) are counted as they arrive. */
-async function readText(c: Context, maxBytes: number): Promise<string> {
+/**
+ * The body as text, at most `maxBytes` of it; chunked bodies (no Content-Length) are counted as they
+ * arrive. Read once per request: later calls, and Hono's own `c.req.text()`/`c.req.json()`, get the same
+ * text from the request's body cache.
+ */
+export function readBodyText(c: Context, maxBytes: number): Promise<string> {
+  // Hono types the cache by what its methods resolve to; it holds their promises.
+  const cache = c.req.bodyCache as { text?: Promise<string> };
+  if (cache.text) return cache.text;
   checkDeclaredLength(c, maxBytes);
-  if (c.req.header('content-length') !== undefined) return c.req.text();
+  const reading = c.req.header('content-length') !== undefined ? c.req.text() : readChunked(c, maxBytes);
+  const text = reading.catch((error: unknown) => {
+    throw error instanceof ApiError ? error : new BodyNotReceivedError(error);
+  });
+  cache.text = text;
+  return text;
+}
+
+/** The client hung up (or the network failed) before its request body arrived: not a server error. */
+export class BodyNotReceivedError extends ApiError {
+  constructor(readonly reason: unknown) {
+    super(400, 'body_not_received', 'The request body did not arrive completely.');
+  }
+}
+
+async function readChunked(c: Context, maxBytes: number): Promise<string> {
   const body = c.req.raw.body;
   if (!body) return '';
   const chunks: Uint8Array[] = [];
@@ -49,6 +71,10 @@ async function readText(c: Context, maxBytes: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Whether a Content-Type names JSON (`application/json`, `application/*+json`). */
+export const isJsonContentType = (type: string | undefined): boolean =>
+  /^application\/(?:[\w.+-]+\+)?json\b/i.test(type ?? '');
+
 /**
  * Reads a JSON body: 413 over `maxBytes`, 415 when it is not JSON, 400 when it does not parse, 422 when
  * it does not fit.
@@ -58,11 +84,10 @@ export async function readJson<S extends z.ZodType>(
   schema: S,
   maxBytes: number = LIMITS.bodyBytes,
 ): Promise<z.output<S>> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+  if (!isJsonContentType(c.req.header('content-type'))) {
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
   }
-  const text = await readText(c, maxBytes);
+  const text = await readBodyText(c, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -216,32 +216,21 @@ describe('owner routes', () => {
     assert.equal(basic.status, 401);
   });
 
-  it('serves health and an OpenAPI 3.1 document that names every route', async () => {
+  it('serves health, and an OpenAPI document of the create body and the list query', async () => {
     const health = await call('/api/health');
-    assert.deepEqual([health.status, health.json.status, health.json.storage], [200, 'ok', TEST_DIALECT]);
+    assert.deepEqual(
+      [health.status, health.json.status, health.json.storage],
+      [200, 'ok', TEST_DIALECT],
+      'health answers',
+    );
+    // Which routes the document names is checked against the app's own routes in openapi.test.ts.
     const doc = await call('/api/openapi.json');
-    assert.equal(doc.json.openapi, '3.1.0');
-    const paths = Object.keys(doc.json.paths);
-    for (const path of [
-      '/api/jobs',
-      '/api/jobs/stream',
-      '/api/jobs/{id}',
-      '/api/jobs/{id}/cancel',
-      '/api/jobs/{id}/retry',
-      '/api/worker/claim',
-      '/api/worker/jobs/{id}/progress',
-      '/api/worker/jobs/{id}/complete',
-      '/api/worker/jobs/{id}/fail',
-      '/api/worker/jobs/{id}/heartbeat',
-      '/api/health',
-    ]) {
-      assert.ok(paths.includes(path), path);
-    }
+    assert.equal(doc.json.openapi, '3.1.0', 'OpenAPI 3.1');
     const create = doc.json.paths['/api/jobs'].post.requestBody.content['application/json'].schema;
-    assert.deepEqual(create.required, ['type']);
-    assert.equal(create.additionalProperties, false);
+    assert.deepEqual(create.required, ['type'], 'type is the one required field');
+    assert.equal(create.additionalProperties, false, 'unknown fields are refused');
     const query = doc.json.paths['/api/jobs'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(query.sort(), ['limit', 'scope', 'since', 'status', 'type']);
+    assert.deepEqual(query.sort(), ['limit', 'scope', 'since', 'status', 'type'], 'the list filters');
   });
 });
 
@@ -270,7 +259,7 @@ describe('CORS', () => {
 
 describe('dev mode and host authentication', () => {
   it('treats every caller as the demo user when no secret is set', async () => {
-    const tracker = await openTestTracker({ secret: undefined });
+    const tracker = await openTestTracker({ secret: undefined, devMode: true });
     const call = caller(tracker.app);
     const created = await call('/api/jobs', { body: { type: 'x' } });
     assert.equal(created.status, 201);

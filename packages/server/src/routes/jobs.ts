@@ -2,12 +2,21 @@ import { Hono } from 'hono';
 import type { Authenticator } from '../auth/auth.js';
 import type { JobEngine } from '../engine/engine.js';
 import { ApiError, notFound } from '../http/errors.js';
-import { createJobBody, cursorSchema, LIMITS, listJobsQuery, streamQuery } from '../http/schemas.js';
-import { check, readJson, readQuery } from '../http/validate.js';
+import {
+  createJobBody,
+  createJobResponse,
+  idempotencyKeyHeader,
+  jobIdParam,
+  jobListResponse,
+  jobResponse,
+  LIMITS,
+  lastEventIdHeader,
+  listJobsQuery,
+  streamQuery,
+} from '../http/schemas.js';
 import type { RateLimiter } from '../limits/rate-limit.js';
 import { NODE_STREAMS, type NodeStreamOpeners, STREAM_HEADERS, type StreamRegistry } from '../stream/sse.js';
-
-const JOB_ID = /^[0-9a-z]{26}$/;
+import { operation } from './operation.js';
 
 export interface JobRoutesDeps {
   engine: JobEngine;
@@ -21,10 +30,13 @@ export interface JobRoutesDeps {
   creates: RateLimiter;
 }
 
-function jobId(id: string): string {
-  if (!JOB_ID.test(id)) throw notFound();
-  return id;
-}
+/** A job id in the path; one that cannot name a job is a 404 like an unknown one. */
+const jobIdParams = { id: { schema: jobIdParam, refuse: () => notFound() } };
+
+const CREATED = {
+  201: { description: 'Created.', schema: createJobResponse },
+  200: { description: 'An existing job (see `reason`).', schema: createJobResponse },
+};
 
 /** A short, stable tag of the filters of a list request, so equal filters share an ETag. */
 function filterTag(query: {
@@ -57,116 +69,202 @@ export function jobRoutes({
 }: JobRoutesDeps) {
   const app = new Hono();
 
-  app.get('/jobs', async (c) => {
-    const caller = await auth.user(c.req.raw);
-    const query = readQuery(c, listJobsQuery);
-    if (query.since !== undefined && query.status !== undefined) {
-      throw new ApiError(
-        400,
-        'invalid_query',
-        'status cannot be combined with since: changes include jobs leaving a status.',
-      );
-    }
-    // The ETag names the owner's newest change: while it stands, the answer is the same, and a 304
-    // is answered from memory without touching the database.
-    const etag = `"${await engine.ownerCursor(caller.ownerId)}-${filterTag(query)}"`;
-    const headers = { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Authorization' };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+  app.get(
+    '/jobs',
+    operation(
+      {
+        summary:
+          'List jobs, newest first; with `since`, only jobs changed after that cursor (not with `status`). 304 to `If-None-Match` when nothing changed.',
+        tag: 'jobs',
+        auth: 'user',
+        query: listJobsQuery,
+        answers: {
+          200: { description: 'Jobs and the cursor to resume from.', schema: jobListResponse },
+          304: { description: 'Nothing changed since the ETag sent in If-None-Match.' },
+        },
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        const query = input.query();
+        if (query.since !== undefined && query.status !== undefined) {
+          throw new ApiError(
+            400,
+            'invalid_query',
+            'status cannot be combined with since: changes include jobs leaving a status.',
+          );
+        }
+        // The ETag names the owner's newest change: while it stands, the answer is the same, and a 304
+        // is answered from memory without touching the database.
+        const etag = `"${await engine.ownerCursor(caller.ownerId)}-${filterTag(query)}"`;
+        const headers = { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Authorization' };
+        if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
 
-    if (query.since !== undefined) {
-      const changes = await engine.changesSince(caller.ownerId, query.since);
-      if (changes.reset) {
-        const snapshot = await engine.snapshot(caller.ownerId);
-        const jobs = snapshot.jobs.filter(
-          (job) =>
-            (query.type === undefined || job.type === query.type) &&
-            (query.scope === undefined || job.scope === query.scope),
-        );
-        return c.json({ jobs, cursor: String(snapshot.cursor), reset: true }, 200, headers);
-      }
-      const latest = new Map<string, string>();
-      for (const event of changes.events) {
-        latest.delete(event.jobId);
-        latest.set(event.jobId, event.data);
-      }
-      const jobs = [...latest.values()]
-        .reverse()
-        .map((data) => JSON.parse(data))
-        .filter(
-          (job) =>
-            (query.type === undefined || job.type === query.type) &&
-            (query.scope === undefined || job.scope === query.scope),
-        );
-      return c.json({ jobs, cursor: String(changes.cursor) }, 200, headers);
-    }
+        if (query.since !== undefined) {
+          const changes = await engine.changesSince(caller.ownerId, query.since);
+          if (changes.reset) {
+            const snapshot = await engine.snapshot(caller.ownerId);
+            const jobs = snapshot.jobs.filter(
+              (job) =>
+                (query.type === undefined || job.type === query.type) &&
+                (query.scope === undefined || job.scope === query.scope),
+            );
+            return c.json({ jobs, cursor: String(snapshot.cursor), reset: true }, 200, headers);
+          }
+          const latest = new Map<string, string>();
+          for (const event of changes.events) {
+            latest.delete(event.jobId);
+            latest.set(event.jobId, event.data);
+          }
+          const jobs = [...latest.values()]
+            .reverse()
+            .map((data) => JSON.parse(data))
+            .filter(
+              (job) =>
+                (query.type === undefined || job.type === query.type) &&
+                (query.scope === undefined || job.scope === query.scope),
+            );
+          return c.json({ jobs, cursor: String(changes.cursor) }, 200, headers);
+        }
 
-    const cursor = engine.cursor;
-    const jobs = await engine.list(caller.ownerId, {
-      statuses: query.status,
-      type: query.type,
-      scope: query.scope,
-      limit: query.limit ?? 50,
-    });
-    return c.json({ jobs, cursor: String(cursor) }, 200, headers);
-  });
+        const cursor = engine.cursor;
+        const jobs = await engine.list(caller.ownerId, {
+          statuses: query.status,
+          type: query.type,
+          scope: query.scope,
+          limit: query.limit ?? 50,
+        });
+        return c.json({ jobs, cursor: String(cursor) }, 200, headers);
+      },
+    ),
+  );
 
-  app.post('/jobs', async (c) => {
-    const caller = await auth.user(c.req.raw);
-    const body = await readJson(c, createJobBody, maxBodyBytes);
-    creates.take(caller.ownerId);
-    const key = c.req.header('idempotency-key');
-    if (key !== undefined && (key.length === 0 || key.length > LIMITS.idempotencyKeyLength)) {
-      throw new ApiError(
-        400,
-        'invalid_idempotency_key',
-        `Idempotency-Key must be 1 to ${LIMITS.idempotencyKeyLength} characters.`,
-      );
-    }
-    const outcome = await engine.create(caller.ownerId, body, key);
-    return c.json(outcome, outcome.created ? 201 : 200);
-  });
+  app.post(
+    '/jobs',
+    operation(
+      {
+        summary:
+          'Start a job. An active job of the same type and scope is returned instead (200). Honours `Idempotency-Key`.',
+        tag: 'jobs',
+        auth: 'user',
+        headers: {
+          'Idempotency-Key': {
+            schema: idempotencyKeyHeader,
+            refuse: () =>
+              new ApiError(
+                400,
+                'invalid_idempotency_key',
+                `Idempotency-Key must be 1 to ${LIMITS.idempotencyKeyLength} characters.`,
+              ),
+          },
+        },
+        body: createJobBody,
+        answers: CREATED,
+        errors: [429],
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        const body = await input.body(maxBodyBytes);
+        creates.take(caller.ownerId);
+        const key = input.header('Idempotency-Key');
+        const outcome = await engine.create(caller.ownerId, body, key);
+        return c.json(outcome, outcome.created ? 201 : 200);
+      },
+    ),
+  );
 
-  app.get('/jobs/stream', async (c) => {
-    const caller = await auth.user(c.req.raw);
-    if (engine.hub.subscriberCount(caller.ownerId) >= maxStreamsPerUser) {
-      throw new ApiError(
-        429,
-        'too_many_streams',
-        `At most ${maxStreamsPerUser} open streams per user; close one (the tabs of a browser share one).`,
-        undefined,
-        { 'Retry-After': '10' },
-      );
-    }
-    const query = readQuery(c, streamQuery);
-    const lastEventId = c.req.header('last-event-id');
-    const since =
-      lastEventId !== undefined && lastEventId !== ''
-        ? check(cursorSchema, lastEventId, 'Last-Event-ID')
-        : query.since;
-    const openers = (c.env as Record<symbol, NodeStreamOpeners | undefined> | undefined)?.[NODE_STREAMS];
-    if (openers) {
-      openers.set(c.req.raw, (response, headers) => streams.openNode(caller, since, response, headers));
-      return c.body(null, 200, STREAM_HEADERS);
-    }
-    return streams.open(caller, since, c.req.raw.signal);
-  });
+  app.get(
+    '/jobs/stream',
+    operation(
+      {
+        summary:
+          "Server-sent events of the caller's jobs: `snapshot` first (or a replay after `Last-Event-ID`/`since`, or `reset` + snapshot when that cursor is too old), then `job` events; `id:` is the cursor.",
+        tag: 'jobs',
+        auth: 'user',
+        query: streamQuery,
+        headers: { 'Last-Event-ID': { schema: lastEventIdHeader } },
+        answers: { 200: { description: 'An event stream.', contentType: 'text/event-stream' } },
+        errors: [429],
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        if (engine.hub.subscriberCount(caller.ownerId) >= maxStreamsPerUser) {
+          throw new ApiError(
+            429,
+            'too_many_streams',
+            `At most ${maxStreamsPerUser} open streams per user; close one (the tabs of a browser share one).`,
+            undefined,
+            { 'Retry-After': '10' },
+          );
+        }
+        const query = input.query();
+        const since = input.header('Last-Event-ID') ?? query.since;
+        const openers = (c.env as Record<symbol, NodeStreamOpeners | undefined> | undefined)?.[NODE_STREAMS];
+        if (openers) {
+          openers.set(c.req.raw, (response, headers) => streams.openNode(caller, since, response, headers));
+          return c.body(null, 200, STREAM_HEADERS);
+        }
+        return streams.open(caller, since, c.req.raw.signal);
+      },
+    ),
+  );
 
-  app.get('/jobs/:id', async (c) => {
-    const caller = await auth.user(c.req.raw);
-    return c.json({ job: await engine.get(caller.ownerId, jobId(c.req.param('id'))) });
-  });
+  app.get(
+    '/jobs/:id',
+    operation(
+      {
+        summary: 'One job.',
+        tag: 'jobs',
+        auth: 'user',
+        params: jobIdParams,
+        answers: { 200: { description: 'The job.', schema: jobResponse } },
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        return c.json({ job: await engine.get(caller.ownerId, input.param('id')) });
+      },
+    ),
+  );
 
-  app.post('/jobs/:id/cancel', async (c) => {
-    const caller = await auth.user(c.req.raw);
-    return c.json({ job: await engine.cancel(caller.ownerId, jobId(c.req.param('id'))) });
-  });
+  app.post(
+    '/jobs/:id/cancel',
+    operation(
+      {
+        summary: 'Cancel a pending or running job.',
+        tag: 'jobs',
+        auth: 'user',
+        params: jobIdParams,
+        answers: { 200: { description: 'The cancelled job.', schema: jobResponse } },
+        errors: [409],
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        return c.json({ job: await engine.cancel(caller.ownerId, input.param('id')) });
+      },
+    ),
+  );
 
-  app.post('/jobs/:id/retry', async (c) => {
-    const caller = await auth.user(c.req.raw);
-    creates.take(caller.ownerId);
-    const outcome = await engine.retry(caller.ownerId, jobId(c.req.param('id')));
-    return c.json(outcome, outcome.created ? 201 : 200);
-  });
+  app.post(
+    '/jobs/:id/retry',
+    operation(
+      {
+        summary: 'Start a failed or cancelled job again, as a new job whose `retryOf` names the old one.',
+        tag: 'jobs',
+        auth: 'user',
+        params: jobIdParams,
+        answers: {
+          201: { description: 'The new attempt.', schema: createJobResponse },
+          200: { description: 'An active job of the same type and scope.', schema: createJobResponse },
+        },
+        errors: [409, 429],
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        creates.take(caller.ownerId);
+        const outcome = await engine.retry(caller.ownerId, input.param('id'));
+        return c.json(outcome, outcome.created ? 201 : 200);
+      },
+    ),
+  );
 
   return app;
 }

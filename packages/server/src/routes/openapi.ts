@@ -1,234 +1,158 @@
+import type { Handler, Hono } from 'hono';
 import { z } from 'zod';
-import * as s from '../http/schemas.js';
+import { errorResponse } from '../http/schemas.js';
+import { operation, operationOf, type Parameter } from './operation.js';
 
-interface Operation {
-  method: 'get' | 'post';
-  path: string;
-  summary: string;
-  tag: 'jobs' | 'worker' | 'meta';
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  ok: { status: number; schema?: z.ZodType; description: string; contentType?: string }[];
-  auth?: 'user' | 'worker' | 'none';
+type JsonSchema = { [key: string]: unknown };
+type Convert = ReturnType<typeof schemaConverter>['convert'];
+
+export interface OpenApiOptions {
+  /** Where the API is mounted, e.g. `/api`: the documented paths start with it. */
+  basePath: string;
+  version: string;
 }
 
-const idParam = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^[0-9a-z]{26}$' },
+const ERRORS: Record<number, string> = {
+  400: 'Malformed request (bad JSON, a repeated query parameter, conflicting parameters).',
+  401: 'Missing or invalid credentials.',
+  403: 'The worker API is closed: the server has no worker key.',
+  404: 'No such route, or no such job for this caller.',
+  409: "The change is not allowed in the job's state, or the lease is stale.",
+  413: 'The body is too large.',
+  415: 'The body is not JSON.',
+  422: 'The request does not fit the schema; `details` names each bad field.',
+  429: 'Too many new jobs or open streams for this user; see Retry-After.',
+  503: 'The job database cannot be reached right now (`storage_unavailable`); see Retry-After.',
 };
-const jobEnvelope = z.object({ job: s.jobSchema });
 
-const operations: Operation[] = [
-  {
-    method: 'get',
-    path: '/jobs',
-    summary:
-      'List jobs, newest first; with `since`, only jobs changed after that cursor. 304 to `If-None-Match` when nothing changed.',
-    tag: 'jobs',
-    query: s.listJobsQuery,
-    ok: [
-      { status: 200, schema: s.jobListResponse, description: 'Jobs and the cursor to resume from.' },
-      { status: 304, description: 'Nothing changed since the ETag sent in If-None-Match.' },
-    ],
-  },
-  {
-    method: 'post',
-    path: '/jobs',
-    summary:
-      'Start a job. An active job of the same type and scope is returned instead (200). Honours `Idempotency-Key`.',
-    tag: 'jobs',
-    body: s.createJobBody,
-    ok: [
-      { status: 201, schema: s.createJobResponse, description: 'Created.' },
-      { status: 200, schema: s.createJobResponse, description: 'An existing job (see `reason`).' },
-    ],
-  },
-  {
-    method: 'get',
-    path: '/jobs/stream',
-    summary:
-      "Server-sent events of the caller's jobs: `snapshot` first (or a replay after `Last-Event-ID`/`since`, or `reset` + snapshot when that cursor is too old), then `job` events; `id:` is the cursor.",
-    tag: 'jobs',
-    query: s.streamQuery,
-    ok: [{ status: 200, description: 'An event stream.', contentType: 'text/event-stream' }],
-  },
-  {
-    method: 'get',
-    path: '/jobs/{id}',
-    summary: 'One job.',
-    tag: 'jobs',
-    ok: [{ status: 200, schema: jobEnvelope, description: 'The job.' }],
-  },
-  {
-    method: 'post',
-    path: '/jobs/{id}/cancel',
-    summary: 'Cancel a pending or running job.',
-    tag: 'jobs',
-    ok: [{ status: 200, schema: jobEnvelope, description: 'The cancelled job.' }],
-  },
-  {
-    method: 'post',
-    path: '/jobs/{id}/retry',
-    summary: 'Start a failed or cancelled job again, as a new job whose `retryOf` names the old one.',
-    tag: 'jobs',
-    ok: [
-      { status: 201, schema: s.createJobResponse, description: 'The new attempt.' },
-      { status: 200, schema: s.createJobResponse, description: 'An active job of the same type and scope.' },
-    ],
-  },
-  {
-    method: 'post',
-    path: '/worker/claim',
-    summary: 'Claim the oldest pending job of the given types, with a lease; waits up to `waitMs` for one.',
-    tag: 'worker',
-    auth: 'worker',
-    body: s.claimBody,
-    ok: [
-      { status: 200, schema: s.claimResponse, description: 'A job and its lease.' },
-      { status: 204, description: 'No job is pending.' },
-    ],
-  },
-  {
-    method: 'post',
-    path: '/worker/progress',
-    summary:
-      'Report the progress of many jobs at once (up to 1,000); each update stands alone and extends its lease.',
-    tag: 'worker',
-    auth: 'worker',
-    body: s.progressBatchBody,
-    ok: [
-      {
-        status: 200,
-        schema: s.progressBatchResponse,
-        description: 'One result per update, in order: the new version, or why it was refused.',
-      },
-    ],
-  },
-  ...(['heartbeat', 'progress', 'complete', 'fail', 'release'] as const).map(
-    (action): Operation => ({
-      method: 'post',
-      path: `/worker/jobs/{id}/${action}`,
-      summary: {
-        heartbeat: 'Extend the lease.',
-        progress: 'Report progress (0–100 or null) and a message; extends the lease.',
-        complete: 'Finish the job with a result.',
-        fail: 'Finish the job with an error.',
-        release: 'Give the job back (e.g. on shutdown): pending again, the attempt not spent.',
-      }[action],
-      tag: 'worker',
-      auth: 'worker',
-      body: {
-        heartbeat: s.heartbeatBody,
-        progress: s.progressBody,
-        complete: s.completeBody,
-        fail: s.failBody,
-        release: s.releaseBody,
-      }[action],
-      ok: [
-        action === 'heartbeat'
-          ? {
-              status: 200,
-              schema: z.object({ leaseExpiresAt: z.iso.datetime() }),
-              description: 'The new expiry.',
-            }
-          : { status: 200, schema: jobEnvelope, description: 'The job.' },
-      ],
-    }),
-  ),
-  {
-    method: 'get',
-    path: '/health',
-    summary: 'Liveness and a few counters.',
-    tag: 'meta',
-    auth: 'none',
-    ok: [{ status: 200, description: 'The server is up.' }],
-  },
-  {
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This document.',
-    tag: 'meta',
-    auth: 'none',
-    ok: [{ status: 200, description: 'OpenAPI 3.1.' }],
-  },
-];
+const SECURITY = { user: [{ userToken: [] }], worker: [{ workerKey: [] }], none: [] };
 
-const schemaOf = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
-
-function errorResponses(op: Operation) {
-  const error = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-  const codes: Record<string, string> = {
-    '400': 'Malformed request (bad JSON, bad query).',
-    '404': 'No such job for this caller.',
-    '409': "The change is not allowed in the job's state, or the lease is stale.",
-    '413': 'The body is too large.',
-    '415': 'The body is not JSON.',
-    '422': 'The request does not fit the schema.',
-    '503': 'The job database cannot be reached right now (`storage_unavailable`); see Retry-After.',
+/**
+ * Turns zod schemas into OpenAPI schemas whose named parts (`.meta({ id })`) live once under
+ * `components/schemas`, so every `$ref` resolves within the document.
+ */
+function schemaConverter() {
+  const components: Record<string, JsonSchema> = {};
+  const toComponents = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(toComponents);
+    if (node === null || typeof node !== 'object') return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [
+        key,
+        key === '$ref' && typeof value === 'string'
+          ? value.replace(/^#\/\$defs\//, '#/components/schemas/')
+          : toComponents(value),
+      ]),
+    );
   };
-  if (['/jobs', '/jobs/{id}/retry', '/jobs/stream'].includes(op.path) && op.tag === 'jobs') {
-    codes['429'] = 'Too many new jobs or open streams for this user; see Retry-After.';
-  }
-  if (op.auth !== 'none') codes['401'] = 'Missing or invalid credentials.';
-  return Object.fromEntries(
-    Object.entries(codes).map(([code, description]) => [code, { description, ...error }]),
-  );
+  const convert = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+    const { $schema, $defs, ...json } = z.toJSONSchema(schema, { io, target: 'draft-2020-12' });
+    for (const [id, definition] of Object.entries($defs ?? {})) {
+      if (/^__schema\d+$/.test(id)) {
+        throw new Error('A recursive schema has no name: give it one with .meta({ id }).');
+      }
+      const named = toComponents(definition) as JsonSchema;
+      if (components[id] && JSON.stringify(components[id]) !== JSON.stringify(named)) {
+        throw new Error(`Two different schemas are named "${id}".`);
+      }
+      components[id] = named;
+    }
+    return toComponents(json) as JsonSchema;
+  };
+  return { convert, components };
 }
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
-export function buildOpenApi(basePath: string, version: string) {
+/** `getJobsById` for GET /jobs/:id. */
+const operationId = (method: string, path: string) =>
+  method.toLowerCase() +
+  path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (segment.startsWith(':') ? `By-${segment.slice(1)}` : segment))
+    .flatMap((segment) => segment.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean)
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join('');
+
+function parametersOf(
+  location: 'path' | 'header',
+  parameters: Record<string, Parameter> | undefined,
+  convert: Convert,
+) {
+  return Object.entries(parameters ?? {}).map(([name, parameter]) => {
+    const { description, ...schema } = convert(parameter.schema, 'input');
+    const required = location === 'path' || !parameter.schema.safeParse(undefined).success;
+    return { name, in: location, required, ...(description ? { description } : {}), schema };
+  });
+}
+
+function queryParameters(query: z.ZodObject | undefined, convert: Convert) {
+  if (!query) return [];
+  const json = convert(query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...schema }]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    ...(description ? { description } : {}),
+    schema,
+  }));
+}
+
+/**
+ * The OpenAPI 3.1 document of every route of `api` that an `operation()` describes, generated from the
+ * schemas that validate its requests. Routes without a description (middleware) are left out.
+ */
+export function buildOpenApi(api: Hono, { basePath, version }: OpenApiOptions) {
+  const { convert, components } = schemaConverter();
+  const error = { content: { 'application/json': { schema: convert(errorResponse, 'output') } } };
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of operations) {
-    const parameters: unknown[] = [];
-    if (op.path.includes('{id}')) parameters.push(idParam);
-    if (op.query) {
-      const json = schemaOf(op.query, 'input') as { properties?: Record<string, Record<string, unknown>> };
-      for (const [name, schema] of Object.entries(json.properties ?? {})) {
-        const { description, ...rest } = schema;
-        parameters.push({ name, in: 'query', required: false, description, schema: rest });
-      }
-    }
-    if (op.path === '/jobs' && op.method === 'post') {
-      parameters.push({
-        name: 'Idempotency-Key',
-        in: 'header',
-        required: false,
-        schema: { type: 'string', maxLength: 200 },
-      });
-    }
-    if (op.path === '/jobs/stream') {
-      parameters.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } });
-    }
-    const responses: Record<string, unknown> = {};
-    for (const ok of op.ok) {
-      responses[String(ok.status)] = {
-        description: ok.description,
-        ...(ok.schema
-          ? { content: { [ok.contentType ?? 'application/json']: { schema: schemaOf(ok.schema, 'output') } } }
-          : ok.contentType
-            ? { content: { [ok.contentType]: { schema: { type: 'string' } } } }
-            : {}),
-      };
-    }
-    Object.assign(responses, errorResponses(op));
-    paths[`${basePath}${op.path}`] ??= {};
-    (paths[`${basePath}${op.path}`] as Record<string, unknown>)[op.method] = {
-      summary: op.summary,
-      tags: [op.tag],
-      security: op.auth === 'none' ? [] : op.auth === 'worker' ? [{ workerKey: [] }] : [{ userToken: [] }],
-      parameters,
-      ...(op.body
+  for (const route of api.routes) {
+    const spec = operationOf(route.handler);
+    if (!spec || route.method === 'ALL') continue;
+    const answers = Object.fromEntries(
+      Object.entries(spec.answers).map(([status, answer]) => {
+        const type = answer.contentType ?? 'application/json';
+        const schema = answer.schema
+          ? convert(answer.schema, 'output')
+          : answer.contentType && { type: 'string' };
+        return [
+          status,
+          { description: answer.description, ...(schema ? { content: { [type]: { schema } } } : {}) },
+        ];
+      }),
+    );
+    const errors = [400, 404, 422, 503, ...(spec.errors ?? [])];
+    if (spec.auth !== 'none') errors.push(401);
+    if (spec.auth === 'worker') errors.push(403);
+    if (spec.body) errors.push(413, 415);
+    const path = `${basePath.replace(/\/$/, '')}${route.path.replace(/:(\w+)/g, '{$1}')}`;
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = {
+      operationId: operationId(route.method, route.path),
+      summary: spec.summary,
+      tags: [spec.tag],
+      security: SECURITY[spec.auth],
+      parameters: [
+        ...parametersOf('path', spec.params, convert),
+        ...queryParameters(spec.query, convert),
+        ...parametersOf('header', spec.headers, convert),
+      ],
+      ...(spec.body
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: schemaOf(op.body, 'input') } },
+              content: { 'application/json': { schema: convert(spec.body, 'input') } },
             },
           }
         : {}),
-      responses,
+      responses: {
+        ...answers,
+        ...Object.fromEntries(
+          [...new Set(errors)]
+            .sort((a, b) => a - b)
+            .map((status) => [status, { description: ERRORS[status] ?? 'An error.', ...error }]),
+        ),
+      },
     };
   }
   return {
@@ -245,7 +169,27 @@ export function buildOpenApi(basePath: string, version: string) {
         },
         workerKey: { type: 'http', scheme: 'bearer', description: 'JOBTRACKER_WORKER_KEY.' },
       },
-      schemas: { Error: schemaOf(s.errorResponse, 'output'), Job: schemaOf(s.jobSchema, 'output') },
+      schemas: components,
     },
   };
+}
+
+/**
+ * GET /openapi.json for `api`: the document of its routes, built on the first request, once every route
+ * is registered.
+ */
+export function openApiRoute(api: Hono, options: OpenApiOptions): Handler {
+  let document: ReturnType<typeof buildOpenApi> | undefined;
+  return operation(
+    {
+      summary: 'This document: OpenAPI 3.1, generated from the schemas that validate requests.',
+      tag: 'meta',
+      auth: 'none',
+      answers: { 200: { description: 'OpenAPI 3.1.' } },
+    },
+    (c) => {
+      document ??= buildOpenApi(api, options);
+      return c.json(document);
+    },
+  );
 }

@@ -1,17 +1,23 @@
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import type { Authenticator } from '../auth/auth.js';
 import type { ClaimedJob, JobEngine } from '../engine/engine.js';
 import { notFound } from '../http/errors.js';
 import {
   claimBody,
+  claimResponse,
   completeBody,
   failBody,
   heartbeatBody,
+  heartbeatResponse,
+  jobIdParam,
+  jobResponse,
   progressBatchBody,
+  progressBatchResponse,
   progressBody,
   releaseBody,
 } from '../http/schemas.js';
-import { readJson } from '../http/validate.js';
+import { operation } from './operation.js';
 
 export interface WorkerRoutesDeps {
   engine: JobEngine;
@@ -21,6 +27,21 @@ export interface WorkerRoutesDeps {
 }
 
 const JOB_ID = /^[0-9a-z]{26}$/;
+
+/** A job id in the path; one that cannot name a job is a 404 like an unknown one. */
+const params = { id: { schema: jobIdParam, refuse: () => notFound() } };
+
+/** The description every write to a claimed job shares. */
+const leasedWrite = <B extends z.ZodType>(summary: string, body: B) =>
+  ({
+    summary,
+    tag: 'worker',
+    auth: 'worker',
+    params,
+    body,
+    answers: { 200: { description: 'The job.', schema: jobResponse } },
+    errors: [409],
+  }) as const;
 
 const claimed = (claim: ClaimedJob) => ({
   ...claim,
@@ -55,68 +76,122 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
     auth.worker(c.req.raw);
     await next();
   });
-  const id = (raw: string) => {
-    if (!JOB_ID.test(raw)) throw notFound();
-    return raw;
-  };
+  app.post(
+    '/worker/claim',
+    operation(
+      {
+        summary:
+          'Claim the oldest pending job of the given types, with a lease; waits up to `waitMs` for one.',
+        tag: 'worker',
+        auth: 'worker',
+        body: claimBody,
+        answers: {
+          200: { description: 'A job and its lease.', schema: claimResponse },
+          204: { description: 'No job is pending.' },
+        },
+      },
+      async (c, input) => {
+        const body = await input.body(maxBodyBytes);
+        const options = { types: body.types, workerId: body.workerId ?? 'worker', leaseMs: body.leaseMs };
+        const deadline = Date.now() + (body.waitMs ?? 0);
+        for (;;) {
+          const claim = await engine.claim(options);
+          if (claim) return c.json(claimed(claim));
+          const left = deadline - Date.now();
+          if (left <= 0 || c.req.raw.signal.aborted) return c.body(null, 204);
+          await pendingSignal(engine, body.types, left, c.req.raw.signal);
+        }
+      },
+    ),
+  );
 
-  app.post('/worker/claim', async (c) => {
-    const body = await readJson(c, claimBody, maxBodyBytes);
-    const options = { types: body.types, workerId: body.workerId ?? 'worker', leaseMs: body.leaseMs };
-    const deadline = Date.now() + (body.waitMs ?? 0);
-    for (;;) {
-      const claim = await engine.claim(options);
-      if (claim) return c.json(claimed(claim));
-      const left = deadline - Date.now();
-      if (left <= 0 || c.req.raw.signal.aborted) return c.body(null, 204);
-      await pendingSignal(engine, body.types, left, c.req.raw.signal);
-    }
-  });
+  app.post(
+    '/worker/jobs/:id/heartbeat',
+    operation(
+      {
+        ...leasedWrite('Extend the lease.', heartbeatBody),
+        answers: { 200: { description: 'The new expiry.', schema: heartbeatResponse } },
+      },
+      async (c, input) => {
+        const body = await input.body(maxBodyBytes);
+        const { leaseExpiresAt } = await engine.heartbeat(input.param('id'), body.leaseToken, body.leaseMs);
+        return c.json({ leaseExpiresAt: new Date(leaseExpiresAt).toISOString() });
+      },
+    ),
+  );
 
-  app.post('/worker/jobs/:id/heartbeat', async (c) => {
-    const body = await readJson(c, heartbeatBody, maxBodyBytes);
-    const { leaseExpiresAt } = await engine.heartbeat(id(c.req.param('id')), body.leaseToken, body.leaseMs);
-    return c.json({ leaseExpiresAt: new Date(leaseExpiresAt).toISOString() });
-  });
-
-  app.post('/worker/jobs/:id/progress', async (c) => {
-    const { leaseToken, ...update } = await readJson(c, progressBody, maxBodyBytes);
-    return c.json({ job: await engine.progress(id(c.req.param('id')), leaseToken, update) });
-  });
+  app.post(
+    '/worker/jobs/:id/progress',
+    operation(
+      leasedWrite('Report progress (0–100 or null) and a message; extends the lease.', progressBody),
+      async (c, input) => {
+        const { leaseToken, ...update } = await input.body(maxBodyBytes);
+        return c.json({ job: await engine.progress(input.param('id'), leaseToken, update) });
+      },
+    ),
+  );
 
   // Many jobs' progress in one request: a worker pool reporting thousands of updates a second would
   // otherwise spend most of the server's time on HTTP. Each update stands alone; one refused update
   // (lease lost, job cancelled…) does not stop the others.
-  app.post('/worker/progress', async (c) => {
-    const { updates } = await readJson(c, progressBatchBody, maxBodyBytes);
-    const outcomes = await engine.progressMany(
-      updates.map(({ id: jobId, ...update }) => ({ ...update, id: JOB_ID.test(jobId) ? jobId : '' })),
-    );
-    const results = outcomes.map((outcome, index) => {
-      const jobId = updates[index]?.id ?? '';
-      if ('job' in outcome) return { id: jobId, version: outcome.job.version };
-      const { status, code, message } = outcome.error;
-      return { id: jobId, error: { status, code, message } };
-    });
-    return c.json({ results });
-  });
+  app.post(
+    '/worker/progress',
+    operation(
+      {
+        summary:
+          'Report the progress of many jobs at once (up to 1,000); each update stands alone and extends its lease.',
+        tag: 'worker',
+        auth: 'worker',
+        body: progressBatchBody,
+        answers: {
+          200: {
+            description: 'One result per update, in order: the new version, or why it was refused.',
+            schema: progressBatchResponse,
+          },
+        },
+      },
+      async (c, input) => {
+        const { updates } = await input.body(maxBodyBytes);
+        const outcomes = await engine.progressMany(
+          updates.map(({ id: jobId, ...update }) => ({ ...update, id: JOB_ID.test(jobId) ? jobId : '' })),
+        );
+        const results = outcomes.map((outcome, index) => {
+          const jobId = updates[index]?.id ?? '';
+          if ('job' in outcome) return { id: jobId, version: outcome.job.version };
+          const { status, code, message } = outcome.error;
+          return { id: jobId, error: { status, code, message } };
+        });
+        return c.json({ results });
+      },
+    ),
+  );
 
-  app.post('/worker/jobs/:id/complete', async (c) => {
-    const body = await readJson(c, completeBody, maxBodyBytes);
-    return c.json({
-      job: await engine.complete(id(c.req.param('id')), body.leaseToken, body.result ?? null),
-    });
-  });
+  app.post(
+    '/worker/jobs/:id/complete',
+    operation(leasedWrite('Finish the job with a result.', completeBody), async (c, input) => {
+      const body = await input.body(maxBodyBytes);
+      return c.json({ job: await engine.complete(input.param('id'), body.leaseToken, body.result ?? null) });
+    }),
+  );
 
-  app.post('/worker/jobs/:id/fail', async (c) => {
-    const body = await readJson(c, failBody, maxBodyBytes);
-    return c.json({ job: await engine.fail(id(c.req.param('id')), body.leaseToken, body.error) });
-  });
+  app.post(
+    '/worker/jobs/:id/fail',
+    operation(leasedWrite('Finish the job with an error.', failBody), async (c, input) => {
+      const body = await input.body(maxBodyBytes);
+      return c.json({ job: await engine.fail(input.param('id'), body.leaseToken, body.error) });
+    }),
+  );
 
-  app.post('/worker/jobs/:id/release', async (c) => {
-    const body = await readJson(c, releaseBody, maxBodyBytes);
-    return c.json({ job: await engine.release(id(c.req.param('id')), body.leaseToken) });
-  });
+  app.post(
+    '/worker/jobs/:id/release',
+    operation(
+      leasedWrite('Give the job back (e.g. on shutdown): pending again, the attempt not spent.', releaseBody),
+      async (c, input) => {
+        const body = await input.body(maxBodyBytes);
+        return c.json({ job: await engine.release(input.param('id'), body.leaseToken) });
+      },
+    ),
+  );
 
   return app;
 }

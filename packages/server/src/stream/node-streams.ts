@@ -21,7 +21,8 @@ export function withNodeStreams(fetch: Fetch): Fetch {
     const withOpeners = Object.assign({ [NODE_STREAMS]: openers }, env);
     const response = await fetch(request, withOpeners);
     const open = openers.get(request);
-    if (!open) return response;
+    // A HEAD request gets the stream's headers and nothing else: no stream is opened for it.
+    if (!open || request.method === 'HEAD') return response;
     open(outgoing, response.headers);
     return RESPONSE_ALREADY_SENT;
   };

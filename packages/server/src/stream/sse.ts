@@ -3,6 +3,7 @@ import type { StreamSnapshot } from '@jobtracker/sdk';
 import type { Caller } from '../auth/auth.js';
 import type { JobEngine, Snapshot } from '../engine/engine.js';
 import type { LiveEvent } from './hub.js';
+import { setLongTimeout } from './long-timeout.js';
 
 export interface StreamOptions {
   /** A comment line is sent this often so proxies and the client's watchdog see a live connection. */
@@ -38,11 +39,25 @@ interface StreamSink {
   end(): void;
 }
 
-export const jobFrame = (event: LiveEvent) => `id: ${event.cursor}\nevent: job\ndata: ${event.data}\n\n`;
+const LINE_SEPARATOR = /[\u0085\u2028\u2029]/;
+const LINE_SEPARATORS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * JSON text with U+0085, U+2028 and U+2029 written as `\u` escapes. They are valid raw in JSON strings
+ * and in SSE, but clients that split a stream into lines with the Unicode rules (Python's `splitlines`)
+ * would cut an event there. In JSON they can only stand inside strings, where the escape means the same.
+ */
+export function escapeLineSeparators(json: string): string {
+  if (!LINE_SEPARATOR.test(json)) return json;
+  return json.replace(LINE_SEPARATORS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export const jobFrame = (event: LiveEvent) =>
+  `id: ${event.cursor}\nevent: job\ndata: ${escapeLineSeparators(event.data)}\n\n`;
 
 function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot) {
   const body: StreamSnapshot = { jobs: snapshot.jobs, cursor: String(snapshot.cursor) };
-  return `id: ${snapshot.cursor}\nevent: ${name}\ndata: ${JSON.stringify(body)}\n\n`;
+  return `id: ${snapshot.cursor}\nevent: ${name}\ndata: ${escapeLineSeparators(JSON.stringify(body))}\n\n`;
 }
 
 class StreamConnection {
@@ -186,9 +201,7 @@ export class StreamRegistry {
     this.#startHeartbeat();
     connection.onClose(engine.hub.subscribe(caller.ownerId, (event) => connection.live(event)));
     if (caller.expiresAt !== null) {
-      const expiry = setTimeout(() => connection.close(), Math.max(0, caller.expiresAt - Date.now()));
-      expiry.unref();
-      connection.onClose(() => clearTimeout(expiry));
+      connection.onClose(setLongTimeout(() => connection.close(), caller.expiresAt - Date.now()));
     }
     connection.write(`retry: ${options.retryMs}\n: jobtracker stream\n\n`);
     this.#catchUp(connection, caller.ownerId, since).catch((error) => {
