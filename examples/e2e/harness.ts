@@ -26,8 +26,11 @@ export interface ExampleApp {
   api<T>(path: string): Promise<T>;
 }
 
-/** Registers hooks that start the example app and Chromium for this file, and make every test start with no active job. */
-export function useExampleApp(): ExampleApp {
+/**
+ * Registers hooks that start the example app and Chromium for this file, and make every test start with no
+ * active job. `demoDurationMs` is how long the demo job of "Generate program" runs (6 s).
+ */
+export function useExampleApp({ demoDurationMs = 6000 }: { demoDurationMs?: number } = {}): ExampleApp {
   const dir = mkdtempSync(join(tmpdir(), 'jobtracker-e2e-'));
   let child: ChildProcess | undefined;
   let base = '';
@@ -43,7 +46,7 @@ export function useExampleApp(): ExampleApp {
           PORT: String(port),
           JOBTRACKER_LEASE_MS: '2000',
           JOBTRACKER_DB: `file:${join(dir, 'e2e.db')}`,
-          JOBTRACKER_DEMO_DURATION_MS: '6000',
+          JOBTRACKER_DEMO_DURATION_MS: String(demoDurationMs),
           JOBTRACKER_SECRET: '',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

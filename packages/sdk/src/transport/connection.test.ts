@@ -61,6 +61,7 @@ function run(
     watchdogMs?: number;
     firstEventMs?: number;
     sseRetryMs?: number;
+    sseRetryFirstMs?: number;
     pollActiveMs?: number;
     pollIdleMs?: number;
     busy?: () => boolean;
@@ -148,32 +149,196 @@ describe('connection', () => {
     connection.stop();
   });
 
-  it('polls when the stream is refused repeatedly while the API answers', async () => {
+  /** Ways a stream fails while the rest of the API answers (a proxy or CDN in the way). */
+  const brokenStreams: [string, (stream: FakeStream) => Response | undefined][] = [
+    [
+      'is reset before any byte',
+      () => {
+        throw new TypeError('fetch failed');
+      },
+    ],
+    ...[404, 500, 502, 503].map((status): [string, () => Response] => [
+      `is refused with ${status}`,
+      () => new Response('refused', { status }),
+    ]),
+    ['sends its headers and then nothing', () => undefined],
+    [
+      'sends its headers and closes at once',
+      (stream) => {
+        stream.end();
+        return undefined;
+      },
+    ],
+    [
+      'delivers its snapshot and closes at once',
+      (stream) => {
+        stream.push(snapshot('3'));
+        stream.end();
+        return undefined;
+      },
+    ],
+  ];
+  for (const [how, onStream] of brokenStreams) {
+    it(`polls right after the first stream attempt when the stream ${how} while the API answers`, async () => {
+      const server = fakeServer({ onStream, poll: pollAnswer });
+      const connection = run(server.fetch, 'auto', { firstEventMs: 100 });
+      await eventually(() => connection.state() === 'polling', 3000, 'polling');
+      await eventually(() => server.requests.filter(isPoll).length >= 3, 3000, 'three polls');
+      connection.stop();
+      const firstPoll = server.requests.findIndex(isPoll);
+      assert.equal(
+        server.requests.slice(0, firstPoll).filter(isStream).length,
+        1,
+        'one failed stream attempt, then a poll',
+      );
+      assert.deepEqual(
+        connection.delivered.at(-1),
+        { kind: 'jobs', jobs: [], cursor: '7' },
+        'the poll is taken',
+      );
+    });
+  }
+
+  it('polls within 5 s by default when a stream sends its headers and then nothing (a buffering proxy)', async () => {
+    const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
+    const connection = run(server.fetch, 'auto', {});
+    await eventually(() => server.requests.some(isPoll), 5000, 'a poll within 5 s');
+    connection.stop();
+    const [stream, poll] = [server.requests.find(isStream)?.at ?? 0, server.requests.find(isPoll)?.at ?? 0];
+    assert.ok(
+      poll - stream < 5000,
+      `the first poll came ${Math.round(poll - stream)} ms after the stream request`,
+    );
+  });
+
+  it('while polling, tries the stream again after sseRetryFirstMs, doubling up to sseRetryMs, and keeps polling meanwhile', async () => {
     const server = fakeServer({
-      onStream: () => new Response('bad gateway', { status: 502 }),
+      onStream: (stream) => {
+        stream.end();
+        return undefined;
+      },
+      poll: pollAnswer,
+    });
+    const connection = run(server.fetch, 'auto', { sseRetryFirstMs: 100, sseRetryMs: 400 });
+    await eventually(() => server.requests.filter(isStream).length >= 6, 5000, 'six stream attempts');
+    connection.stop();
+    const streams = server.requests.filter(isStream).map((request) => request.at);
+    const waits = gaps(streams);
+    for (const [i, expected] of [100, 200, 400, 400, 400].entries()) {
+      const wait = waits[i] ?? 0;
+      assert.ok(
+        wait >= expected - SLACK_MS && wait < expected + 300,
+        `retry ${i + 1} came after ${Math.round(wait)} ms, not about ${expected} ms`,
+      );
+      const polls = server.requests.filter(
+        (r) => isPoll(r) && r.at > (streams[i] ?? 0) && r.at < (streams[i + 1] ?? 0),
+      );
+      assert.ok(polls.length >= 2, `${polls.length} polls before retry ${i + 1}`);
+    }
+    assert.ok(
+      connection.statuses.every((s) => s.state !== 'error' && s.state !== 'live'),
+      `never an error nor live: ${connection.statuses.map((s) => s.state)}`,
+    );
+  });
+
+  it('tries the stream again when it is due even while an idle poll period runs', async () => {
+    const server = fakeServer({
+      onStream: (stream) => {
+        stream.end();
+        return undefined;
+      },
+      poll: pollAnswer,
+    });
+    const connection = run(server.fetch, 'auto', {
+      busy: () => false,
+      pollActiveMs: 50,
+      pollIdleMs: 5000,
+      sseRetryFirstMs: 300,
+    });
+    await eventually(() => server.requests.filter(isStream).length >= 2, 3000, 'a second stream attempt');
+    connection.stop();
+    const [first, second] = server.requests.filter(isStream).map((request) => request.at);
+    const waited = (second ?? 0) - (first ?? 0);
+    assert.ok(
+      waited >= 300 - SLACK_MS && waited < 600,
+      `the stream was tried again after ${Math.round(waited)} ms`,
+    );
+  });
+
+  it('takes the stream back once it holds, and stops polling', async () => {
+    let broken = true;
+    const server = fakeServer({
+      onStream: (stream) => {
+        if (broken) throw new TypeError('fetch failed');
+        stream.push(snapshot('9'));
+        return undefined;
+      },
+      poll: pollAnswer,
+    });
+    const connection = run(server.fetch, 'auto', { sseRetryFirstMs: 100 });
+    await eventually(() => connection.state() === 'polling', 3000, 'polling');
+    broken = false;
+    await eventually(() => connection.state() === 'live', 3000, 'the stream again');
+    const polls = server.requests.filter(isPoll).length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    connection.stop();
+    assert.equal(server.requests.filter(isPoll).length, polls, 'no poll while the stream holds');
+  });
+
+  it('reconnects by SSE alone, without polling, when a stream that held for seconds ends', async () => {
+    const server = fakeServer({
+      onStream: (stream) => {
+        stream.push(snapshot('5'));
+        setTimeout(() => stream.end(), 3500);
+        return undefined;
+      },
       poll: pollAnswer,
     });
     const connection = run(server.fetch, 'auto');
-    await eventually(() => connection.state() === 'polling', 3000, 'polling');
-    assert.equal(server.requests.filter((r) => r.path.endsWith('/stream')).length, 3);
+    await eventually(() => server.requests.filter(isStream).length >= 2, 6000, 'a second stream');
+    await eventually(() => connection.state() === 'live', 3000, 'live again');
     connection.stop();
+    assert.equal(server.requests.filter(isPoll).length, 0, 'no poll');
   });
 
-  it('keeps trying the stream, and reports the error, while the server is unreachable', async () => {
-    let attempts = 0;
-    const fetch = (async () => {
-      attempts++;
+  it('keeps the stream after a 401 that a fresh token cures', async () => {
+    let issued = 0;
+    const server = fakeServer({
+      onStream: (stream) => {
+        if (stream.headers.get('authorization') === 'Bearer first') return new Response('', { status: 401 });
+        stream.push(snapshot('2'));
+        return undefined;
+      },
+      poll: pollAnswer,
+    });
+    const connection = run(server.fetch, 'auto', { token: () => (issued++ === 0 ? 'first' : 'fresh') });
+    await eventually(() => connection.state() === 'live', 3000, 'live');
+    connection.stop();
+    assert.deepEqual(
+      server.requests.map((r) => [r.path, r.headers.get('authorization')]),
+      [
+        ['/api/jobs/stream', 'Bearer first'],
+        ['/api/jobs/stream', 'Bearer fresh'],
+      ],
+      'the stream is asked again with a fresh token, and nothing is polled',
+    );
+  });
+
+  it('keeps trying the stream, and reports the error, while neither the stream nor a poll answers', async () => {
+    const paths: string[] = [];
+    const fetch = (async (input: RequestInfo | URL) => {
+      paths.push(new URL(String(input)).pathname);
       throw new TypeError('fetch failed');
     }) as typeof globalThis.fetch;
     const connection = run(fetch, 'auto');
-    await eventually(() => attempts >= 5, 3000, 'retries');
+    await eventually(() => paths.filter((path) => path.endsWith('/stream')).length >= 5, 3000, 'retries');
+    connection.stop();
     assert.equal(connection.state(), 'error');
     assert.equal(connection.statuses.at(-1)?.error?.code, 'network');
     assert.ok(
       connection.statuses.every((s) => s.state !== 'polling'),
-      'it never falls back to polling',
+      'it never says it is polling',
     );
-    connection.stop();
   });
 
   it('stops for good when stopped: no request after stop', async () => {
@@ -208,28 +373,18 @@ describe('connection', () => {
     for (const gap of idleGaps) assert.ok(gap >= 400 - SLACK_MS, `idle gap ${gap} ms`);
   });
 
-  it('tries the stream again sseRetryMs after falling back to polling', async () => {
-    let refuse = true;
-    const server = fakeServer({
-      onStream: (stream) => {
-        if (refuse) return new Response('bad gateway', { status: 502 });
-        setTimeout(() => stream.push(snapshot('9')), 1);
-        return undefined;
-      },
-      poll: pollAnswer,
-    });
-    const connection = run(server.fetch, 'auto', { sseRetryMs: 500 });
-    await eventually(() => connection.state() === 'polling', 3000, 'polling');
-    refuse = false;
-    await eventually(() => connection.state() === 'live', 3000, 'the stream again');
+  it('polls within pollActiveMs, not pollIdleMs, when a job starts during an idle wait', async () => {
+    const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
+    let busy = false;
+    const connection = run(server.fetch, 'poll', { busy: () => busy, pollActiveMs: 50, pollIdleMs: 5000 });
+    await eventually(() => server.requests.some(isPoll), 3000, 'a first poll');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    busy = true;
+    const startedAt = performance.now();
+    await eventually(() => server.requests.filter(isPoll).length >= 2, 3000, 'a poll for the new job');
     connection.stop();
-    const streams = server.requests.filter(isStream);
-    assert.equal(streams.length, 4, 'three refusals, then one stream after the retry period');
-    const [fellBackAt, retriedAt] = [streams[2]?.at ?? 0, streams[3]?.at ?? 0];
-    const waited = retriedAt - fellBackAt;
-    assert.ok(waited >= 500 - SLACK_MS && waited < 2000, `the stream was tried again after ${waited} ms`);
-    const pollsMeanwhile = server.requests.filter((r) => isPoll(r) && r.at > fellBackAt && r.at < retriedAt);
-    assert.ok(pollsMeanwhile.length >= 3, `${pollsMeanwhile.length} polls while waiting`);
+    const waited = (server.requests.filter(isPoll)[1]?.at ?? 0) - startedAt;
+    assert.ok(waited < 500, `the next poll came ${Math.round(waited)} ms after the job started`);
   });
 
   it('asks the token function again before a request when its token expires within 30 s', async () => {

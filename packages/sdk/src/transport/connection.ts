@@ -39,14 +39,17 @@ export interface ConnectionOptions {
   pollIdleMs?: number;
   /** No bytes for this long (heartbeats come every 15 s) and the stream is taken for dead. */
   watchdogMs?: number;
-  /** A stream that opens but delivers nothing this long is behind a buffering proxy: poll instead. */
+  /** A stream that opens but delivers nothing this long is broken (a buffering proxy): 3 s with `auto`, else 10 s. */
   firstEventMs?: number;
-  /** After falling back to polling, try SSE again this much later. */
+  /** The longest wait between tries of SSE while polling instead of it (5 min). */
   sseRetryMs?: number;
+  /** The first wait before SSE is tried again after falling back to polling (5 s); it doubles after each failed try. */
+  sseRetryFirstMs?: number;
   random?: () => number;
 }
 
-const SSE_FAILURES_BEFORE_POLLING = 3;
+/** A stream that ends sooner after its request was sent failed, even if it delivered (a proxy that cuts it). */
+const HOLD_MS = 3000;
 
 /** Failures of a short outage (a deploy, a restart: about 30 s at these delays), which stay under `SHORT_OUTAGE_MAX_MS`. */
 const SHORT_OUTAGE_FAILURES = 24;
@@ -74,8 +77,9 @@ export const backoff = (
  */
 export function startConnection(options: ConnectionOptions): () => void {
   const random = options.random ?? Math.random;
-  const watchdogMs = options.watchdogMs ?? 45_000;
-  const firstEventMs = options.firstEventMs ?? 10_000;
+  const auto = options.transport === 'auto';
+  const activeMs = options.pollActiveMs ?? 2000;
+  const idleMs = options.pollIdleMs ?? 15_000;
   let stopped = false;
   let controller: AbortController | null = null;
   let wakeUp: (() => void) | null = null;
@@ -83,6 +87,8 @@ export function startConnection(options: ConnectionOptions): () => void {
   let etag: string | null = null;
   let mode: 'sse' | 'poll' = options.transport === 'poll' ? 'poll' : 'sse';
   let sseAgainAt = 0;
+  /** Stream attempts that failed in a row while polls answered: paces the next attempt. */
+  let sseMisses = 0;
   let failures = 0;
 
   const report = (state: ConnectionState, error?: ConnectionStatus['error']) =>
@@ -90,32 +96,33 @@ export function startConnection(options: ConnectionOptions): () => void {
   const contact = () => {
     lastContactAt = Date.now();
   };
-  const failure = (error: unknown): ConnectionStatus['error'] =>
-    error instanceof JobTrackerHttpError
-      ? { status: error.status, code: error.code, message: error.message }
-      : { code: 'network', message: 'The job server cannot be reached.' };
+  const fail = (error: unknown) =>
+    report(
+      options.offline() ? 'offline' : 'error',
+      error instanceof JobTrackerHttpError
+        ? { status: error.status, code: error.code, message: error.message }
+        : { code: 'network', message: 'The job server cannot be reached.' },
+    );
 
-  /** Sleeps for `ms`, or until woken (focus, network back) or stopped. */
+  /** Sleeps for `ms`, or until woken (focus, network back) or stopped; true when the time ran out. */
   const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(done, stopped ? 0 : ms, true);
+      function done(timedOut?: boolean) {
         clearTimeout(timer);
         wakeUp = null;
-        resolve();
+        resolve(!!timedOut && !stopped);
       }
       wakeUp = done;
     });
   const unsubscribeWake = options.onWake(() => wakeUp?.());
 
-  /**
-   * One SSE connection, until it ends: `delivered` anything, stayed `silent` (a buffering proxy), was
-   * `refused` with an HTTP error, or found the server `unreachable`.
-   */
-  async function stream(): Promise<'delivered' | 'silent' | 'refused' | 'unreachable'> {
+  /** One SSE connection, until it ends; true when it held: delivered `ready` and stayed open for seconds. */
+  async function stream(): Promise<boolean> {
     controller = new AbortController();
     const { signal } = controller;
-    let delivered = false;
+    const openedAt = Date.now();
+    let ready = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const arm = (ms: number) => {
       clearTimeout(watchdog);
@@ -123,7 +130,7 @@ export function startConnection(options: ConnectionOptions): () => void {
     };
     try {
       const cursor = options.cursor();
-      arm(firstEventMs);
+      arm(options.firstEventMs ?? (auto ? 3000 : 10_000));
       const response = await options.http.send('/jobs/stream', {
         headers: cursor
           ? { Accept: 'text/event-stream', 'Last-Event-ID': cursor }
@@ -145,6 +152,7 @@ export function startConnection(options: ConnectionOptions): () => void {
         } else if (event === 'ready') {
           const { cursor } = JSON.parse(data) as { cursor: string };
           options.deliver({ kind: 'jobs', jobs: [], cursor });
+          ready = true;
           failures = 0;
           report('live');
         }
@@ -154,22 +162,19 @@ export function startConnection(options: ConnectionOptions): () => void {
         const { value, done } = await reader.read();
         if (done) break;
         // Any bytes prove the stream is not held back by a buffering proxy.
-        delivered = true;
         contact();
         feed(value);
-        arm(watchdogMs);
+        arm(options.watchdogMs ?? 45_000);
       }
-      return delivered ? 'delivered' : 'silent';
     } catch (error) {
-      if (stopped || (signal.aborted && delivered)) return 'delivered';
-      if (signal.aborted) return 'silent';
-      report(options.offline() ? 'offline' : 'error', failure(error));
-      return error instanceof JobTrackerHttpError ? 'refused' : 'unreachable';
+      // With `auto`, a poll tells next whether the server or only the stream is out of reach.
+      if (!auto && !signal.aborted) fail(error);
     } finally {
       clearTimeout(watchdog);
       controller?.abort();
       controller = null;
     }
+    return ready && Date.now() - openedAt >= HOLD_MS;
   }
 
   async function poll(): Promise<boolean> {
@@ -191,7 +196,7 @@ export function startConnection(options: ConnectionOptions): () => void {
       report('polling');
       return true;
     } catch (error) {
-      if (!stopped) report(options.offline() ? 'offline' : 'error', failure(error));
+      if (!stopped) fail(error);
       return false;
     } finally {
       controller = null;
@@ -207,38 +212,45 @@ export function startConnection(options: ConnectionOptions): () => void {
         continue;
       }
       if (mode === 'sse') {
-        const outcome = await stream();
+        const held = await stream();
         if (stopped) break;
-        if (outcome === 'delivered') {
+        if (held) {
+          sseMisses = 0;
           report('connecting');
           await sleep(backoff(1, random));
           continue;
         }
         failures++;
-        // Only a stream that fails while the server answers calls for polling: an unreachable server
-        // fails both ways, and the stream comes back first.
-        const refusedOften = outcome === 'refused' && failures >= SSE_FAILURES_BEFORE_POLLING;
-        if (options.transport === 'auto' && (outcome === 'silent' || refusedOften)) {
-          mode = 'poll';
-          sseAgainAt = Date.now() + (options.sseRetryMs ?? 5 * 60_000);
+        // A poll that answers while the stream fails means only the stream is blocked (a proxy that resets,
+        // cuts or buffers it): poll, and try the stream again later. Else the server is away: back off.
+        if (!auto || !(await poll())) {
+          await sleep(backoff(failures, random));
           continue;
         }
-        await sleep(backoff(failures, random));
-        continue;
-      }
-      if (options.hidden()) {
+        mode = 'poll';
+        sseAgainAt =
+          Date.now() +
+          Math.min(options.sseRetryMs ?? 300_000, (options.sseRetryFirstMs ?? 5000) * 2 ** sseMisses++);
+      } else if (options.hidden()) {
         await sleep(60_000);
         continue;
-      }
-      const ok = await poll();
-      if (stopped) break;
-      if (options.transport === 'auto' && ok && Date.now() >= sseAgainAt) {
+      } else if (auto && Date.now() >= sseAgainAt) {
         mode = 'sse';
         continue;
+      } else if (!(await poll())) {
+        await sleep(Math.max(backoff(++failures, random), 1000));
+        continue;
       }
-      if (!ok) failures++;
-      const interval = options.busy() ? (options.pollActiveMs ?? 2000) : (options.pollIdleMs ?? 15_000);
-      await sleep(ok ? interval : Math.max(backoff(failures, random), 1000));
+      // An idle wait ends early when a job starts meanwhile (its progress should show at once) or when
+      // the stream is due to be tried again.
+      for (let waited = 0; waited < idleMs; waited += activeMs) {
+        if (
+          !(await sleep(Math.min(activeMs, idleMs - waited))) ||
+          options.busy() ||
+          (auto && Date.now() >= sseAgainAt)
+        )
+          break;
+      }
     }
   })();
 
