@@ -7,60 +7,100 @@ export type TerminalEvent = 'completed' | 'failed' | 'cancelled';
 
 export interface AnnouncerOptions {
   storage: KeyValueStorage | null;
-  key: string;
+  /** The user's key in storage; null while the user is unknown (nothing is kept then). */
+  key(): string | null;
   hasListeners(event: TerminalEvent): boolean;
   announce(event: TerminalEvent, job: Job): void;
   hidden(): boolean;
 }
 
-/** Ids of jobs seen active and not yet announced (`watch`), and of jobs announced (`done`). */
+/**
+ * Ids of jobs seen active and not yet seen announced (`watch`), of jobs announced and seen (`done`),
+ * and the time a tab claimed a watched job to show it (`claims`).
+ */
 interface WatchList {
   watch: string[];
   done: string[];
+  claims: Record<string, number>;
 }
 
 const WATCH_LIMIT = 500;
 const HIDDEN_TAB_DELAY_MS = 1500;
+/** How long an announcement stays on a visible page before it counts as seen. */
+const SEEN_MS = 1200;
+/** A claim of a tab that vanished (crashed, or hidden past this) no longer stops another tab. */
+const CLAIM_MS = 4000;
 
 /**
- * Announces each finished job once per browser, in one tab: the browser keeps the ids of jobs it saw
- * active (the watch list, in storage), and a tab that has listeners claims a finished job by moving
- * its id from that list to the announced one under a Web Lock. Visible tabs claim at once, hidden ones a moment later, so
- * the announcement lands where the user is looking. A job that finished while no tab was open is
- * announced when a page next learns of it.
+ * Announces each finished job once per browser, in one tab, and counts it announced only once a
+ * person could have seen it. The browser keeps the ids of jobs it saw active (the watch list, in
+ * storage). A tab with listeners claims a finished job under a Web Lock and announces it; it is done
+ * once that page stayed visible for `SEEN_MS` (or on `acknowledge`). A page that hides or unloads
+ * sooner gives its claim back, and the next page (or this one, shown again) announces the job again.
+ * Visible tabs claim at once, hidden ones a moment later, so the announcement lands where the user
+ * is looking. A job that finished while no tab was open is announced when a page next learns of it.
  */
 export function createAnnouncer(options: AnnouncerOptions) {
-  const key = `${options.key}:watch`;
-  let memory: WatchList = { watch: [], done: [] };
+  let memory = {};
+  const storageKey = () => options.storage && options.key() && `${options.key()}:watch`;
   const read = (): WatchList => {
-    if (!options.storage) return memory;
-    const saved = readJson<Partial<WatchList>>(options.storage, key);
-    return { watch: saved?.watch ?? [], done: saved?.done ?? [] };
+    const key = storageKey();
+    return { watch: [], done: [], claims: {}, ...(key ? readJson(options.storage, key) : memory) };
   };
   const write = (list: WatchList) => {
-    const kept = { watch: list.watch.slice(-WATCH_LIMIT), done: list.done.slice(-WATCH_LIMIT) };
-    if (options.storage) writeJson(options.storage, key, kept);
-    else memory = kept;
+    list.watch = list.watch.slice(-WATCH_LIMIT);
+    list.done = list.done.slice(-WATCH_LIMIT);
+    const key = storageKey();
+    if (key) writeJson(options.storage, key, list);
+    else memory = list;
   };
-  const exclusive = <T>(work: () => T): Promise<T> => {
-    const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
-    return locks?.request ? locks.request(`${key}:lock`, async () => work()) : Promise.resolve(work());
+
+  /** This tab's announcements not seen yet, each with the timer that will mark it seen. */
+  const shown = new Map<string, ReturnType<typeof setTimeout> | undefined>();
+  /** Ends this tab's announcements of `ids`: seen (done for good), or given back to the next page. */
+  const settle = (ids: string[], seen: boolean) => {
+    const list = read();
+    for (const id of ids) {
+      clearTimeout(shown.get(id));
+      shown.delete(id);
+      delete list.claims[id];
+      if (seen) {
+        list.watch = list.watch.filter((watched) => watched !== id);
+        list.done.push(id);
+      }
+    }
+    write(list);
   };
+  const seenAfterVisible = (id: string) => {
+    clearTimeout(shown.get(id));
+    shown.set(id, options.hidden() ? undefined : setTimeout(() => settle([id], true), SEEN_MS));
+  };
+  if (typeof document !== 'undefined') {
+    const release = () => shown.size > 0 && settle([...shown.keys()], false);
+    addEventListener('pagehide', release);
+    document.addEventListener('visibilitychange', () => {
+      if (options.hidden()) release();
+      else for (const id of shown.keys()) seenAfterVisible(id);
+    });
+  }
 
   function claim(job: Job) {
     const event = job.status as TerminalEvent;
-    if (!options.hasListeners(event)) return;
+    if (!options.hasListeners(event) || shown.has(job.id)) return;
+    const work = async () => {
+      const list = read();
+      const at = Date.now();
+      if (shown.has(job.id) || !list.watch.includes(job.id) || at - (list.claims[job.id] ?? 0) < CLAIM_MS)
+        return;
+      list.claims[job.id] = at;
+      write(list);
+      seenAfterVisible(job.id);
+      options.announce(event, job);
+    };
     setTimeout(
       () => {
-        exclusive(() => {
-          const list = read();
-          if (!list.watch.includes(job.id) || list.done.includes(job.id)) return false;
-          write({ watch: list.watch.filter((id) => id !== job.id), done: [...list.done, job.id] });
-          return true;
-        }).then(
-          (won) => won && options.announce(event, job),
-          () => {},
-        );
+        const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+        (locks?.request ? locks.request(`${storageKey()}:lock`, work) : work()).catch(() => {});
       },
       options.hidden() ? HIDDEN_TAB_DELAY_MS : 0,
     );
@@ -78,16 +118,21 @@ export function createAnnouncer(options: AnnouncerOptions) {
       const list = read();
       // A replay passes through old states: a job already announced is never watched again.
       const fresh = added.filter((id) => !list.watch.includes(id) && !list.done.includes(id));
-      if (fresh.length > 0) write({ watch: [...list.watch, ...fresh], done: list.done });
+      if (fresh.length > 0) write({ ...list, watch: [...list.watch, ...fresh] });
     },
-    /** Claims every finished job still on the watch list, e.g. when a listener arrives. */
+    /** Claims every finished job still on the watch list, e.g. when a listener arrives or the page shows. */
     sweep(jobs: readonly Job[]) {
       const { watch } = read();
       for (const job of jobs) if (!isActiveJob(job) && watch.includes(job.id)) claim(job);
     },
+    /** Counts the announcement of `id` as seen: no tab announces it again. */
+    acknowledge(id: string) {
+      settle([id], true);
+    },
     clear() {
-      options.storage?.removeItem(key);
-      memory = { watch: [], done: [] };
+      const key = storageKey();
+      if (key) options.storage?.removeItem(key);
+      memory = {};
     },
   };
 }

@@ -403,6 +403,71 @@ describe('job client cache and cursor', () => {
   });
 });
 
+describe('job client cache owners', () => {
+  it('keys its cache by the owner of the token: a token function is asked before anything cached shows, and a token without an owner keeps nothing', async () => {
+    const secret = 'owner-test-secret';
+    const server = await startServerProcess({ args: ['--worker-key', WORKER, '--secret', secret] });
+    const baseUrl = `${server.url}/api`;
+    const storage = memoryStorage();
+    const alicesJob: Job = {
+      id: '01m8k0x60974smd8gnmwwmw5aa',
+      type: 'salary.report',
+      scope: null,
+      title: "Alice's salary report",
+      status: 'running',
+      progress: 40,
+      message: null,
+      result: null,
+      error: null,
+      attempt: 1,
+      maxAttempts: 3,
+      retryOf: null,
+      version: 3,
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      updatedAt: new Date().toISOString(),
+      completedAt: null,
+    };
+    const cached = JSON.stringify({ v: 1, cursor: '3', jobs: [alicesJob] });
+    for (const owner of ['default', 'alice']) storage.setItem(`jobtracker:${baseUrl}:${owner}`, cached);
+    storage.setItem(`jobtracker:${baseUrl}:alice:dismissed`, JSON.stringify(['dismissed-by-alice']));
+    try {
+      let calls = 0;
+      const bob = createJobClient({
+        baseUrl,
+        transport: 'sse',
+        storage,
+        token: () => {
+          calls++;
+          return signTestToken('bob', secret);
+        },
+      });
+      const held: string[] = [];
+      const stopHeld = bob.$jobs.subscribe((jobs) => held.push(...Object.keys(jobs)));
+      assert.deepEqual(bob.$dismissed.get(), [], 'no dismissed ids before the owner is known');
+      const { job } = await bob.start({ type: 'bob.job' });
+      await eventually(
+        () => storage.getItem(`jobtracker:${baseUrl}:bob`)?.includes(job.id),
+        3000,
+        "bob's cache under bob's key",
+      );
+      assert.equal(calls, 1, 'the token function was asked once, for the owner and the first requests');
+      assert.ok(!held.includes(alicesJob.id), `bob's client never held alice's job: ${held}`);
+      assert.equal(storage.getItem(`jobtracker:${baseUrl}:alice`), cached, "alice's cache untouched");
+      assert.equal(storage.getItem(`jobtracker:${baseUrl}:default`), cached, 'the shared key untouched');
+      stopHeld();
+
+      const opaque = createJobClient({ baseUrl, storage, token: 'not-a-jwt' });
+      assert.deepEqual(opaque.$jobs.get(), {}, 'a token without an owner starts empty');
+      const keys = [...storage.items.keys()].sort();
+      opaque.dismiss('x');
+      assert.deepEqual([...storage.items.keys()].sort(), keys, 'and writes nothing');
+    } finally {
+      await server.kill();
+    }
+  });
+});
+
 describe('job client tokens', () => {
   it('asks the token function again after a 401 and resumes the stream', async () => {
     const secret = 'sdk-test-secret';

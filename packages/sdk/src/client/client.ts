@@ -21,7 +21,12 @@ export interface JobClientOptions {
   /** `auto` (default): SSE, falling back to polling when the stream cannot be held. */
   transport?: Transport;
   fetch?: Fetch;
-  /** Whose jobs these are: keys the local cache. Defaults to the token's `sub` when the token is a JWT string. */
+  /**
+   * Whose jobs these are: keys the local cache, the announcements and the tabs' shared connection.
+   * Defaults to the `sub` of the token (a token function is asked once before anything cached is
+   * shown). Without it and without a readable `sub`, nothing is cached; without any token, the one
+   * anonymous user of this browser (dev mode).
+   */
   user?: string;
   /** Where the last known jobs are kept between page loads. Default `localStorage`; `null` keeps nothing. */
   storage?: KeyValueStorage | null;
@@ -70,9 +75,16 @@ export interface JobClient {
   dismiss(id: string): void;
   /**
    * Listens for `progress` (every tab) or `completed` / `failed` / `cancelled` (once per browser,
-   * including jobs that finished while the user was away). Returns the unsubscribe function.
+   * including jobs that finished while the user was away). Returns the unsubscribe function. A finished
+   * job counts as announced once its page stayed visible for about a second afterwards (or on
+   * `acknowledge`): a page left or hidden sooner leaves it to the next page, which announces it again.
    */
   on(event: JobEvent, listener: (job: Job) => void): () => void;
+  /**
+   * Says that the user has seen the announcement of a finished job (they closed its toast or followed
+   * its link), so no page announces it again, even if this one unloads at once.
+   */
+  acknowledge(id: string): void;
   /** Forgets the jobs and the cache of this user in this browser, e.g. on logout. */
   clear(): void;
   /** The cursor the client resumes from. */
@@ -117,18 +129,35 @@ const pageHidden = () => hasDocument() && document.visibilityState === 'hidden';
  */
 export function createJobClient(options: JobClientOptions): JobClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const http = createHttp({ ...options, baseUrl });
+  const tokenOption = options.token;
+  const ownerOf = (token: string | null | undefined) => String(jwtClaims(token)?.sub ?? '') || null;
+  // The token function's first answer serves both to learn the owner and for the first request.
+  let firstToken: Promise<string | null | undefined> | null = null;
+  const askToken = typeof tokenOption === 'function' ? () => Promise.resolve().then(tokenOption) : null;
+  const http = createHttp({
+    ...options,
+    baseUrl,
+    token: askToken
+      ? () => {
+          const token = firstToken ?? askToken();
+          firstToken = null;
+          return token;
+        }
+      : tokenOption,
+  });
   const storage = options.storage === undefined ? browserStorage() : options.storage;
-  const user =
-    options.user ?? (typeof options.token === 'string' ? String(jwtClaims(options.token)?.sub ?? '') : '');
-  const key = `jobtracker:${baseUrl}:${user || 'default'}`;
-  const dismissedKey = `${key}:dismissed`;
+  /** Whose cache this is: unknown (null: keep nothing), or not known yet (undefined: show nothing yet). */
+  let owner: string | null | undefined =
+    options.user || (askToken ? undefined : tokenOption ? ownerOf(tokenOption as string) : 'default');
+  let key: string | null = null;
+  /** The storage, once the owner is known: nothing is kept under a key another user could share. */
+  let store: KeyValueStorage | null = null;
+  const dismissedKey = () => `${key}:dismissed`;
 
-  const saved = readJson<Persisted>(storage, key);
-  let cursor = saved?.v === 1 ? saved.cursor : null;
-  const $jobs = atom<JobMap>(replaceJobs({}, saved?.v === 1 ? saved.jobs : []).map);
+  let cursor: string | null = null;
+  const $jobs = atom<JobMap>({});
   const $connection = atom<ConnectionStatus>({ state: 'connecting', lastContactAt: null });
-  const $dismissed = atom<readonly string[]>(readJson<string[]>(storage, dismissedKey) ?? []);
+  const $dismissed = atom<readonly string[]>([]);
   const $active = computed($jobs, (jobs) => Object.values(jobs).filter(isActiveJob).sort(newestFirst));
   const $recent = computed($jobs, (jobs) =>
     Object.values(jobs)
@@ -155,7 +184,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
   };
   const announcer = createAnnouncer({
     storage,
-    key,
+    key: () => store && key,
     hasListeners: (event) => listeners[event].size > 0,
     announce: emit,
     hidden: pageHidden,
@@ -165,7 +194,29 @@ export function createJobClient(options: JobClientOptions): JobClient {
   const persist = () => {
     persistTimer = undefined;
     const jobs = [...$active.get(), ...$recent.get().slice(0, RECENT_KEPT)];
-    writeJson(storage, key, { v: 1, cursor, jobs } satisfies Persisted);
+    writeJson(store, key as string, { v: 1, cursor, jobs } satisfies Persisted);
+  };
+
+  /** Takes what this browser keeps for `user`, once known; an unknown user starts empty and keeps nothing. */
+  const adopt = (user: string | null) => {
+    owner = user;
+    if (!user) return;
+    key = `jobtracker:${baseUrl}:${user}`;
+    store = storage;
+    const saved = readJson<Persisted>(store, key);
+    $dismissed.set(readJson<string[]>(store, dismissedKey()) ?? []);
+    if (saved?.v !== 1) return;
+    cursor ??= saved.cursor;
+    $jobs.set(mergeJobs($jobs.get(), saved.jobs).map);
+  };
+  if (owner !== undefined) adopt(owner);
+  let ownerKnown: Promise<void> | undefined;
+  const knowOwner = () => {
+    if (!ownerKnown) {
+      firstToken = (askToken as () => Promise<string | null | undefined>)();
+      ownerKnown = firstToken.then(ownerOf, () => null).then(adopt);
+    }
+    return ownerKnown;
   };
 
   let link: TabLink<TabMessage> | null = null;
@@ -178,7 +229,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
     if (from !== 'action') cursor = message.cursor;
     if (from === 'network' && link) link.post({ t: 'sync', m: message });
     if (map !== held) $jobs.set(map);
-    if (storage && persistTimer === undefined) persistTimer = setTimeout(persist, 200);
+    if (store && persistTimer === undefined) persistTimer = setTimeout(persist, 200);
     for (const [before, job] of changes) {
       if (
         job.status === 'running' &&
@@ -242,7 +293,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
   let stopSync: (() => void) | null = null;
   /** Starts the link to the server: as one of the tabs (leader or follower), or on its own. */
   function openLink(): () => void {
-    if (options.shareTabs === false || !canShareTabs()) return connect();
+    if (options.shareTabs === false || !canShareTabs() || !key) return connect();
     const tabs = joinTabs<TabMessage>(key, {
       lead: () => {
         leading = true;
@@ -266,15 +317,28 @@ export function createJobClient(options: JobClientOptions): JobClient {
 
   function startSync() {
     const cleanups: (() => void)[] = [];
-    let closeLink: (() => void) | null = openLink();
+    let closeLink: (() => void) | null = null;
+    let syncing = true;
+    const begin = () => {
+      if (!syncing) return;
+      closeLink = openLink();
+      announcer.sweep(Object.values($jobs.get()));
+    };
+    if (owner === undefined) void knowOwner().then(begin);
+    else begin();
     cleanups.push(() => {
+      syncing = false;
       closeLink?.();
       closeLink = null;
     });
     if (typeof addEventListener === 'function') {
-      const onVisible = () => !pageHidden() && wake();
+      const onVisible = () => {
+        if (pageHidden()) return;
+        wake();
+        announcer.sweep(Object.values($jobs.get()));
+      };
       const onStorage = (event: StorageEvent) => {
-        if (event.key === dismissedKey) $dismissed.set(readJson<string[]>(storage, dismissedKey) ?? []);
+        if (event.key === dismissedKey()) $dismissed.set(readJson<string[]>(store, dismissedKey()) ?? []);
       };
       // A page kept in the back-forward cache must not hold a connection (or the tabs' lock): browsers
       // allow only a few connections per server, and another tab should lead meanwhile.
@@ -286,7 +350,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
         persist();
       };
       const onShow = (event: PageTransitionEvent) => {
-        if (event.persisted && !closeLink) closeLink = openLink();
+        if (event.persisted && !closeLink && owner !== undefined) closeLink = openLink();
       };
       addEventListener('online', wake);
       addEventListener('focus', wake);
@@ -303,7 +367,6 @@ export function createJobClient(options: JobClientOptions): JobClient {
         if (hasDocument()) document.removeEventListener('visibilitychange', onVisible);
       });
     }
-    announcer.sweep(Object.values($jobs.get()));
     stopSync = () => {
       for (const cleanup of cleanups.splice(0)) cleanup();
       stopSync = null;
@@ -375,8 +438,9 @@ export function createJobClient(options: JobClientOptions): JobClient {
       if (ids.includes(id)) return;
       const next = [...ids, id].slice(-DISMISSED_KEPT);
       $dismissed.set(next);
-      writeJson(storage, dismissedKey, next);
+      writeJson(store, dismissedKey(), next);
     },
+    acknowledge: (id) => announcer.acknowledge(id),
     on(event, listener) {
       listeners[event].add(listener);
       if (event !== 'progress') announcer.sweep(Object.values($jobs.get()));
@@ -388,8 +452,8 @@ export function createJobClient(options: JobClientOptions): JobClient {
       $dismissed.set([]);
       clearTimeout(persistTimer);
       persistTimer = undefined;
-      storage?.removeItem(key);
-      storage?.removeItem(dismissedKey);
+      store?.removeItem(key as string);
+      store?.removeItem(dismissedKey());
       announcer.clear();
     },
     get cursor() {

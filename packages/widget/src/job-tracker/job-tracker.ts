@@ -253,7 +253,8 @@ export class JobTracker extends LitElement {
     );
   }
 
-  #closeToast(id: string) {
+  #closeToast(id: string, seen = false) {
+    if (seen) this.#clients.client.acknowledge(id);
     clearTimeout(this.#toastTimers.get(id));
     this.#toastTimers.delete(id);
     this.#toasts = this.#toasts.filter((toast) => toast.id !== id);
@@ -370,7 +371,11 @@ export class JobTracker extends LitElement {
     const actions = {
       cancel: (job: Job) => void this.#keepFocus(() => this.#act('cancel', job)),
       retry: (job: Job) => void this.#keepFocus(() => this.#act('retry', job)),
-      dismiss: (job: Job) => void this.#keepFocus(() => this.#clients.client.dismiss(job.id)),
+      dismiss: (job: Job) =>
+        void this.#keepFocus(() => {
+          this.#clients.client.dismiss(job.id);
+          if (job.status === 'failed') this.#clients.client.acknowledge(job.id);
+        }),
     };
     const canAskNotifications =
       this.notify &&
@@ -450,8 +455,8 @@ export class JobTracker extends LitElement {
       <span class="toast-title">${messages.completedTitle(job, label)}</span>
       ${(summaryOf(job) ?? job.title) ? html`<span class="toast-body">${summaryOf(job) ?? job.title}</span>` : nothing}
       <div class="actions">
-        ${link ? html`<a part="view-link" class="link" href=${link}>${messages.view}</a>` : nothing}
-        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => void this.#keepFocus(() => this.#closeToast(job.id))}>${messages.close}</button>
+        ${link ? html`<a part="view-link" class="link" href=${link} @click=${() => this.#clients.client.acknowledge(job.id)}>${messages.view}</a>` : nothing}
+        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => void this.#keepFocus(() => this.#closeToast(job.id, true))}>${messages.close}</button>
       </div>
     </div>`;
   }
