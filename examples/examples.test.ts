@@ -107,4 +107,70 @@ describe('examples', () => {
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0, 'the worker stops cleanly');
   });
+
+  describe('multi-page: what Lighthouse checks', () => {
+    let base = '';
+    before(async () => {
+      const app = run('./multi-page/server.js', ['--port', '0', '--db', ':memory:'], {
+        JOBTRACKER_SECRET: 'example-new-secret,example-old-secret',
+      });
+      base = await eventually(
+        () => /listening on (http:\/\/\S+?)\/\s/.exec(app.output())?.[1] ?? null,
+        20_000,
+        'the example app to listen',
+      );
+    });
+    const gzip = { 'Accept-Encoding': 'gzip' };
+
+    it('compresses its pages and scripts for a client that accepts gzip', async () => {
+      for (const path of ['/', '/programs', '/assets/jobtracker.min.js']) {
+        const response = await fetch(`${base}${path}`, { headers: gzip });
+        assert.equal(response.status, 200, path);
+        assert.equal(response.headers.get('content-encoding'), 'gzip', `${path} is gzipped`);
+        assert.match(response.headers.get('vary') ?? '', /accept-encoding/i, `${path} varies by encoding`);
+        assert.ok((await response.text()).length > 1000, `${path} decompresses to its content`);
+      }
+      const plain = await fetch(`${base}/`, { headers: { 'Accept-Encoding': 'identity' } });
+      assert.equal(plain.headers.get('content-encoding'), null, 'a client without gzip gets it plain');
+      assert.match(await plain.text(), /<html/i, 'the page itself');
+    });
+
+    it('serves a favicon', async () => {
+      const response = await fetch(`${base}/favicon.ico`, { headers: gzip });
+      assert.equal(response.status, 200, 'no 404 for the icon browsers ask for');
+      assert.equal(response.headers.get('content-type'), 'image/x-icon', 'an icon');
+      assert.equal(response.headers.get('content-encoding'), null, 'too small to be worth compressing');
+      const body = Buffer.from(await response.arrayBuffer());
+      assert.deepEqual([...body.subarray(0, 4)], [0, 0, 1, 0], 'an ICO file');
+    });
+
+    it('never compresses the job stream, whose events must arrive as they happen', async () => {
+      const page = await (await fetch(`${base}/`)).text();
+      const token = /<meta name="jobtracker-token" content="([^"]+)">/.exec(page)?.[1];
+      assert.ok(token, 'the page carries a token signed with the first secret of the list');
+      const controller = new AbortController();
+      try {
+        const response = await fetch(`${base}/api/jobs/stream`, {
+          headers: { ...gzip, Authorization: `Bearer ${token}` },
+          signal: controller.signal,
+        });
+        assert.equal(response.status, 200, 'the token signed by the example is accepted');
+        assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/, 'an event stream');
+        assert.equal(response.headers.get('content-encoding'), null, 'not compressed');
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        const first = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no event within 2 s')), 2000)),
+        ]);
+        const text = Buffer.from(first.value ?? []).toString();
+        assert.match(
+          text,
+          /event: (ready|snapshot)|retry:|^:/m,
+          `the first events arrive at once: ${text.slice(0, 80)}`,
+        );
+      } finally {
+        controller.abort();
+      }
+    });
+  });
 });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readConfig, signToken, startServer, USAGE } from '@jobtracker/server';
+import { COMPRESSIBLE_CONTENT_TYPE_REGEX, compress } from 'hono/compress';
 import { analysisPage, layout, programPage, programsPage, settingsPage } from './pages.js';
 
 const require = createRequire(import.meta.url);
@@ -23,11 +24,31 @@ if (help) {
 }
 const { secret } = options;
 const user = 'demo';
+// A 32×32 icon (PNG in an ICO), so browsers asking for /favicon.ico get no 404.
+const FAVICON = Buffer.from(
+  'AAABAAEAICAAAAEAIACOAAAAFgAAAIlQTkcNChoKAAAADUlIRFIAAAAgAAAAIAgGAAAAc3p69AAAAFVJREFUeNpjYEADnJm3/tMSM+AC' +
+    'tLYYr0PobTmGIwbUAQNlOdwRow4YdcCoA0YdMGgdQA7IWfIGJx51wKgDRrPhqANGHTDqgMHrgNGe0aDonA5k9xwA8sdpKXWS5YYAAAAA' +
+    'SUVORK5CYII=',
+  'base64',
+);
+// An event stream must never pass through a compressor: it buffers, and job events would arrive late.
+// hono's default filter already skips text/event-stream; the example says so itself, whatever hono does.
+const isEventStream = (type) => /^\s*text\/event-stream/i.test(type);
+const compressible = (type) => !isEventStream(type) && COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type);
 
 const server = await startServer({
   ...options,
   demo: true,
   extend(app) {
+    // Compresses the routes added here: the pages and their scripts (the API's routes come before it).
+    app.use('*', compress({ contentTypeFilter: compressible }));
+    app.get('/favicon.ico', (c) =>
+      c.body(FAVICON, 200, {
+        'Content-Type': 'image/x-icon',
+        'Content-Length': String(FAVICON.length),
+        'Cache-Control': 'public, max-age=86400',
+      }),
+    );
     const bundle = readFileSync(bundlePath);
     app.get('/assets/jobtracker.min.js', (c) =>
       c.body(bundle, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }),

@@ -1,6 +1,7 @@
 // The seed story as a React single-page app: client-side routing, the elements for the UI, and the
 // SDK's stores where a React developer would reach for them.
 import '@jobtracker/widget/define';
+import '@jobtracker/widget/react';
 import type { JobClient } from '@jobtracker/sdk';
 import { configureJobTracker } from '@jobtracker/widget';
 import type { ReadableAtom } from 'nanostores';

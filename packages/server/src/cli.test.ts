@@ -98,6 +98,8 @@ describe('readConfig (the CLI’s settings)', () => {
     hostname: '127.0.0.1',
     db: DEFAULT_DB,
     secret: undefined,
+    issuer: undefined,
+    audience: undefined,
     devMode: true,
     workerKey: undefined,
     corsOrigins: [],
@@ -109,6 +111,8 @@ describe('readConfig (the CLI’s settings)', () => {
     HOST: '0.0.0.0',
     JOBTRACKER_DB: 'file:/var/lib/jobtracker/env.db',
     JOBTRACKER_SECRET: 'env-secret',
+    JOBTRACKER_ISSUER: 'https://env-idp.example',
+    JOBTRACKER_AUDIENCE: 'env-audience',
     JOBTRACKER_WORKER_KEY: 'env-worker-key',
     JOBTRACKER_CORS_ORIGINS: 'https://app.example, https://admin.example ,',
     JOBTRACKER_LEASE_MS: '5000',
@@ -125,7 +129,9 @@ describe('readConfig (the CLI’s settings)', () => {
       port: 9100,
       hostname: '0.0.0.0',
       db: 'file:/var/lib/jobtracker/env.db',
-      secret: 'env-secret',
+      secret: ['env-secret'],
+      issuer: 'https://env-idp.example',
+      audience: 'env-audience',
       devMode: false,
       workerKey: 'env-worker-key',
       corsOrigins: ['https://app.example', 'https://admin.example'],
@@ -140,6 +146,8 @@ describe('readConfig (the CLI’s settings)', () => {
       ['--host', '::1'],
       ['--db', ':memory:'],
       ['--secret', 'flag-secret'],
+      ['--issuer', 'https://flag-idp.example'],
+      ['--audience', 'flag-audience'],
       ['--worker-key', 'flag-worker-key'],
       ['--cors-origins', 'https://flag.example'],
       ['--lease-ms', '2000'],
@@ -149,7 +157,9 @@ describe('readConfig (the CLI’s settings)', () => {
       port: 9200,
       hostname: '::1',
       db: ':memory:',
-      secret: 'flag-secret',
+      secret: ['flag-secret'],
+      issuer: 'https://flag-idp.example',
+      audience: 'flag-audience',
       devMode: false,
       workerKey: 'flag-worker-key',
       corsOrigins: ['https://flag.example'],
@@ -162,6 +172,22 @@ describe('readConfig (the CLI’s settings)', () => {
   it('treats an empty variable as unset, so HOST= keeps the server on loopback', () => {
     const empty = Object.fromEntries(Object.keys(env).map((name) => [name, '']));
     assert.deepEqual(readConfig([], empty), defaults);
+  });
+
+  it('reads a comma-separated secret list for rotation: the first signs, all verify', () => {
+    const rotating = { JOBTRACKER_SECRET: ' new-secret , old-secret,, ' };
+    assert.deepEqual(
+      readConfig([], rotating).secret,
+      ['new-secret', 'old-secret'],
+      'trimmed, empties dropped',
+    );
+    assert.deepEqual(readConfig(['--secret=a,b'], rotating).secret, ['a', 'b'], 'the flag wins');
+    assert.equal(
+      readConfig([], { JOBTRACKER_SECRET: ' , ' }).devMode,
+      true,
+      'only commas: no secret, dev mode',
+    );
+    assert.equal(readConfig([], { JOBTRACKER_SECRET: ' , ' }).secret, undefined, 'only commas: unset');
   });
 
   it('refuses bad numbers and unknown flags with a readable message', () => {

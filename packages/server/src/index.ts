@@ -30,7 +30,7 @@ export {
   type JobRunner,
   type RunnerOptions,
 } from './runner/runner.js';
-export { PgStore, type PgStoreOptions } from './storage/pg/pg-store.js';
+export type { PgStoreOptions } from './storage/pg/pg-store.js';
 export { SqliteStore } from './storage/sqlite/sqlite-store.js';
 export type { ChangeFeed, JobStore, StoredEvent, StoreTransaction } from './storage/store.js';
 export { withNodeStreams } from './stream/node-streams.js';

@@ -3,6 +3,7 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Authenticate, type Authenticator, createAuthenticator } from '../auth/auth.js';
+import type { Secrets } from '../auth/jwt.js';
 import type { JobEngine } from '../engine/engine.js';
 import { ApiError } from '../http/errors.js';
 import { limitJsonDepth } from '../http/json-depth.js';
@@ -31,10 +32,15 @@ export const VERSION = '0.1.0';
 export interface AppOptions {
   engine: JobEngine;
   /**
-   * HS256 secret for browser tokens. Without it and without `authenticate`, the API refuses to start
-   * (`JobTrackerConfigError`) unless `devMode: true`.
+   * HS256 secret for browser tokens, or a list while rotating (the first signs, any of them verifies).
+   * Without it and without `authenticate`, the API refuses to start (`JobTrackerConfigError`) unless
+   * `devMode: true`.
    */
-  secret?: string;
+  secret?: Secrets;
+  /** The `iss` claim every token must carry; unset: not checked. */
+  issuer?: string;
+  /** The `aud` claim every token must carry (as it or in its list); unset: not checked. */
+  audience?: string;
   /** Key for the worker API. Outside dev mode the worker API is closed (403) without one. */
   workerKey?: string;
   /** The host's own authentication: return the owner id, or null for 401. */

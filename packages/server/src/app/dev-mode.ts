@@ -1,3 +1,5 @@
+import { type Secrets, secretList } from '../auth/jwt.js';
+
 /** Thrown when the job API is set up in a way that would expose it by accident: say what to pass. */
 export class JobTrackerConfigError extends Error {
   override readonly name = 'JobTrackerConfigError';
@@ -5,7 +7,7 @@ export class JobTrackerConfigError extends Error {
 
 /** How the API authenticates its callers; dev mode (no authentication) only when asked for by name. */
 export interface AuthSetup {
-  secret?: string;
+  secret?: Secrets;
   authenticate?: unknown;
   workerKey?: string;
   devMode?: boolean;
@@ -16,7 +18,7 @@ export interface AuthSetup {
  * `JOBTRACKER_SECRET` went missing must not end up running an API that anyone may call.
  */
 export function assertAuthConfigured(setup: AuthSetup): void {
-  if (setup.secret || setup.authenticate || setup.devMode === true) return;
+  if (secretList(setup.secret).length > 0 || setup.authenticate || setup.devMode === true) return;
   throw new JobTrackerConfigError(
     'jobtracker: no `secret` and no `authenticate` were given, so every caller would be anonymous and the ' +
       'worker API open. Pass `secret` (e.g. process.env.JOBTRACKER_SECRET, and make sure it is set), or ' +

@@ -3,11 +3,10 @@ import { dirname } from 'node:path';
 import { registerDemoJobs } from '../demo/demo-jobs.js';
 import { JobEngine, type JobEngineOptions } from '../engine/engine.js';
 import { createRunner, type JobRunner, type RunnerOptions } from '../runner/runner.js';
-import { PgStore } from '../storage/pg/pg-store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { JobStore } from '../storage/store.js';
 import { type AppOptions, createJobApi, type JobApp } from './app.js';
-import { assertAuthConfigured } from './dev-mode.js';
+import { assertAuthConfigured, JobTrackerConfigError } from './dev-mode.js';
 
 export const DEFAULT_DB = 'file:./data/jobtracker.db';
 
@@ -32,9 +31,13 @@ export interface JobTracker extends JobApp {
   close(): Promise<void>;
 }
 
-/** Opens the store a `JOBTRACKER_DB` URL names, creating a file database's folder. */
-export function openStore(url: string, onError?: (error: unknown) => void): JobStore {
+/**
+ * Opens the store a `JOBTRACKER_DB` URL names, creating a file database's folder. A `postgres://` URL
+ * loads the optional peer dependency `pg`, and only then.
+ */
+export async function openStore(url: string, onError?: (error: unknown) => void): Promise<JobStore> {
   if (/^postgres(ql)?:\/\//i.test(url)) {
+    const { PgStore } = await loadPostgres();
     const parsed = new URL(url);
     const schema = parsed.searchParams.get('schema') ?? undefined;
     parsed.searchParams.delete('schema');
@@ -49,6 +52,18 @@ export function openStore(url: string, onError?: (error: unknown) => void): JobS
     );
   }
   return new SqliteStore({ url });
+}
+
+async function loadPostgres() {
+  try {
+    await import('pg');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new JobTrackerConfigError(
+      'A postgres:// database needs the package "pg", an optional peer dependency: npm install pg',
+    );
+  }
+  return import('../storage/pg/pg-store.js');
 }
 
 /** A database URL fit for logs: without its password. */
@@ -69,7 +84,7 @@ export function redactDbUrl(url: string): string {
  */
 export async function createJobTracker(options: JobTrackerOptions = {}): Promise<JobTracker> {
   assertAuthConfigured(options);
-  const store = openStore(options.db ?? DEFAULT_DB, options.onError ?? options.engine?.onError);
+  const store = await openStore(options.db ?? DEFAULT_DB, options.onError ?? options.engine?.onError);
   try {
     await store.migrate();
     const engine = new JobEngine({

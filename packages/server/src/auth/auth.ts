@@ -1,13 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../http/errors.js';
-import { TokenError, verifyToken } from './jwt.js';
+import { createTokenVerifier, type Secrets, secretList, TokenError } from './jwt.js';
 
 /** Resolves the owner of a request, or null to refuse it with 401. */
 export type Authenticate = (request: Request) => string | null | Promise<string | null>;
 
 export interface AuthOptions {
-  /** HS256 secret for browser tokens (`JOBTRACKER_SECRET`). */
-  secret?: string;
+  /** HS256 secret for browser tokens, or several while rotating: any of them verifies (`JOBTRACKER_SECRET`). */
+  secret?: Secrets;
+  /** The `iss` every token must carry (`JOBTRACKER_ISSUER`); unset: not checked. */
+  issuer?: string;
+  /** The `aud` every token must carry (`JOBTRACKER_AUDIENCE`); unset: not checked. */
+  audience?: string;
   /** Key that workers send as `Authorization: Bearer …` (`JOBTRACKER_WORKER_KEY`). */
   workerKey?: string;
   /** The host's own authentication, used instead of JWTs. */
@@ -48,9 +52,17 @@ const VERIFIED_TOKENS = 10_000;
 
 export function createAuthenticator(options: AuthOptions): Authenticator {
   const now = options.now ?? Date.now;
-  const devMode = !options.secret && !options.authenticate;
+  const secrets = secretList(options.secret);
+  const devMode = secrets.length === 0 && !options.authenticate;
+  const verify =
+    secrets.length > 0
+      ? createTokenVerifier(secrets, {
+          issuer: options.issuer || undefined,
+          audience: options.audience || undefined,
+        })
+      : null;
   const workerDigest = options.workerKey ? digest(options.workerKey) : null;
-  // A client sends the same token with every poll and stream until it refreshes it; checking its HMAC
+  // A client sends the same token with every poll and stream until it refreshes it; checking its signature
   // once is enough. Keyed by the whole token, so a changed byte is a miss; bounded, oldest out first.
   const verified = new Map<string, Caller>();
   const remember = (token: string, caller: Caller) => {
@@ -66,14 +78,14 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         if (typeof ownerId !== 'string' || ownerId.length === 0) throw unauthorized('Not signed in.');
         return { ownerId, expiresAt: null };
       }
-      if (!options.secret) return { ownerId: DEV_OWNER, expiresAt: null };
+      if (!verify) return { ownerId: DEV_OWNER, expiresAt: null };
       const token = bearer(request);
       if (!token) throw unauthorized('Send a token as "Authorization: Bearer <token>".');
       const known = verified.get(token);
       if (known && known.expiresAt !== null && known.expiresAt > now()) return known;
       if (known) verified.delete(token);
       try {
-        const claims = verifyToken(token, options.secret, now());
+        const claims = await verify(token, now());
         const caller = { ownerId: claims.sub, expiresAt: claims.exp * 1000 };
         remember(token, caller);
         return caller;

@@ -10,7 +10,10 @@ Options (each mirrors an environment variable):
   --db <url>            JOBTRACKER_DB            default ${DEFAULT_DB} (or :memory:, or
                                                  postgres://user@host/db[?schema=name] for several instances)
   --secret <s>          JOBTRACKER_SECRET        HS256 secret for browser tokens; without it: dev mode
-                                                 (every caller is the user "demo")
+                                                 (every caller is the user "demo"). To rotate, a
+                                                 comma-separated list: the first signs, all verify
+  --issuer <iss>        JOBTRACKER_ISSUER        tokens must carry this iss claim (unset: not checked)
+  --audience <aud>      JOBTRACKER_AUDIENCE      tokens must carry this aud claim (unset: not checked)
   --worker-key <k>      JOBTRACKER_WORKER_KEY    key for the worker API
   --cors-origins <list> JOBTRACKER_CORS_ORIGINS  comma-separated allowed origins
   --lease-ms <n>        JOBTRACKER_LEASE_MS      lease of the in-process runner, default 15000
@@ -23,7 +26,8 @@ Environment only:
 /**
  * Reads CLI flags, falling back to the environment; an empty value counts as unset (`HOST=` in an env
  * file keeps the loopback default rather than listening on every interface). Without a secret the
- * settings ask for dev mode by name (`devMode: true`), so `npm start` runs with no set-up. Throws with a
+ * settings ask for dev mode by name (`devMode: true`), so `npm start` runs with no set-up. The secret is a
+ * comma-separated list (for rotation: the first signs, all verify). Throws with a
  * readable message on bad values.
  */
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOptions & { help: boolean } {
@@ -34,6 +38,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
       host: { type: 'string' },
       db: { type: 'string' },
       secret: { type: 'string' },
+      issuer: { type: 'string' },
+      audience: { type: 'string' },
       'worker-key': { type: 'string' },
       'cors-origins': { type: 'string' },
       'lease-ms': { type: 'string' },
@@ -55,11 +61,14 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
       throw new Error(`${name} must be a whole number ≥ ${min}, not "${raw}".`);
     return value;
   };
-  const origins = (values['cors-origins'] ?? env.JOBTRACKER_CORS_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
-  const secret = given(values.secret, env.JOBTRACKER_SECRET);
+  const list = (raw: string | undefined) =>
+    (raw ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const origins = list(values['cors-origins'] ?? env.JOBTRACKER_CORS_ORIGINS);
+  const secrets = list(given(values.secret, env.JOBTRACKER_SECRET));
+  const secret = secrets.length > 0 ? secrets : undefined;
   const leaseMs = integer('--lease-ms', given(values['lease-ms'], env.JOBTRACKER_LEASE_MS), 15_000, 1000);
   return {
     help: values.help ?? false,
@@ -67,6 +76,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
     hostname: given(values.host, env.HOST) ?? '127.0.0.1',
     db: given(values.db, env.JOBTRACKER_DB) ?? DEFAULT_DB,
     secret,
+    issuer: given(values.issuer, env.JOBTRACKER_ISSUER),
+    audience: given(values.audience, env.JOBTRACKER_AUDIENCE),
     devMode: secret === undefined,
     workerKey: given(values['worker-key'], env.JOBTRACKER_WORKER_KEY),
     corsOrigins: origins,

@@ -18,6 +18,8 @@ import { badgeStyles } from './job-badge.styles.js';
  * @tagname job-badge
  * @summary Count of the user's running jobs, hidden at zero.
  *
+ * @attr {number} count - Read-only: set by the element to the current count, for CSS such as `job-badge[count='0']`.
+ *
  * @csspart badge - The visible pill with the count.
  *
  * @cssprop --job-badge-bg - Background of the pill (default `--job-accent`).
@@ -25,6 +27,7 @@ import { badgeStyles } from './job-badge.styles.js';
  * @cssprop --job-accent - Accent color, used by the pill unless `--job-badge-bg` is set.
  * @cssprop --job-accent-fg - Text on the accent color, unless `--job-badge-fg` is set.
  * @cssprop --job-font - Font family.
+ * @cssprop --job-fg - Text color of the host, which the pill overrides.
  */
 export class JobBadge extends LitElement {
   static override styles = [tokens, badgeStyles];

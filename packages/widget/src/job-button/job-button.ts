@@ -34,8 +34,8 @@ interface Held {
  * @tagname job-button
  * @summary Starts a background job from the page's own button and disables it while the job runs.
  *
- * @fires job-start - A start request succeeded (`JobStartEvent`: `job`, and `created` false when the server returned an already active job).
- * @fires job-error - Starting failed, or `type`/`input` are invalid (`JobErrorEvent`: `error`, the SDK's typed error for a failed request).
+ * @fires {JobStartEvent} job-start - A start request succeeded: `job`, and `created` false when the server returned an already active job.
+ * @fires {JobErrorEvent} job-error - Starting failed, or `type`/`input` are invalid: `error`, the SDK's typed error for a failed request.
  *
  * @slot - The page's own button(s) that start the job.
  *
@@ -45,6 +45,8 @@ interface Held {
  * @cssprop --job-gap - Space between the button and the status or error text.
  * @cssprop --job-muted - Color of the status text.
  * @cssprop --job-danger - Color of the error text.
+ * @cssprop --job-font - Font family of the element, which slotted content inherits.
+ * @cssprop --job-fg - Text color of the element, which slotted content inherits.
  */
 export class JobButton extends LitElement {
   static override styles = [tokens, buttonStyles];

@@ -51,9 +51,9 @@ function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus>
  * @tagname job-list
  * @summary Inline, live list of the user's jobs, filtered by status, type and scope.
  *
- * @fires job-cancel - The user asked to cancel a job (`JobCancelEvent`, before the request).
- * @fires job-retry - The user asked to run a failed or cancelled job again (`JobRetryEvent`, before the request).
- * @fires job-error - Cancelling or retrying failed (`JobErrorEvent`; `error` is the SDK's typed error).
+ * @fires {JobCancelEvent} job-cancel - The user asked to cancel a job (before the request).
+ * @fires {JobRetryEvent} job-retry - The user asked to run a failed or cancelled job again (before the request).
+ * @fires {JobErrorEvent} job-error - Cancelling or retrying failed; `error` is the SDK's typed error.
  *
  * @slot empty - Shown when no job matches; defaults to `messages.empty` ("No jobs yet.").
  *

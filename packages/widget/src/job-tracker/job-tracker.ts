@@ -27,11 +27,11 @@ const STALE_CONTACT_MS = 10_000;
  * @tagname job-tracker
  * @summary Floating panel of the user's background jobs, with completion toasts.
  *
- * @fires job-completed - A job completed (once per browser, in the tab that shows the toast).
- * @fires job-failed - A job failed (once per browser).
- * @fires job-cancel - The user asked to cancel a job.
- * @fires job-retry - The user asked to retry a failed job.
- * @fires job-error - Cancelling or retrying failed; `error` is the SDK's typed error.
+ * @fires {JobCompletedEvent} job-completed - A job completed (once per browser, in the tab that shows the toast).
+ * @fires {JobFailedEvent} job-failed - A job failed (once per browser).
+ * @fires {JobCancelEvent} job-cancel - The user asked to cancel a job.
+ * @fires {JobRetryEvent} job-retry - The user asked to retry a failed job.
+ * @fires {JobErrorEvent} job-error - Cancelling or retrying failed; `error` is the SDK's typed error.
  *
  * @csspart panel - The panel of running and failed jobs.
  * @csspart header - The panel's title row.
@@ -68,6 +68,7 @@ const STALE_CONTACT_MS = 10_000;
  * @cssprop --job-danger - Failure and connection accents.
  * @cssprop --job-track - Progress bar track.
  * @cssprop --job-radius - Corner radius.
+ * @cssprop --job-gap - Space between a card's buttons.
  * @cssprop --job-shadow - Shadow of the floating pieces.
  * @cssprop --job-font - Font family.
  * @cssprop --job-z-index - Stacking order of the panel.

@@ -1,0 +1,15 @@
+// The elements and their events on the page: tag names, document and window listeners, the drop-in file.
+import type { JobStartEvent } from '@jobtracker/widget';
+import { configureJobTracker, createJobClient, type JobBadge } from '@jobtracker/widget/jobtracker.min.js';
+
+export const badge: JobBadge | null = document.querySelector('job-badge');
+export const count: number | undefined = document.querySelector('job-badge')?.count;
+document.addEventListener('job-completed', (event) => console.log(event.job.result));
+window.addEventListener('job-failed', (event) => console.log(event.job.error?.message));
+document.querySelector('job-button')?.addEventListener('job-start', (event) => console.log(event.created));
+configureJobTracker(createJobClient({ baseUrl: '/api' }));
+
+// @ts-expect-error job-completed carries a JobCompletedEvent
+document.addEventListener('job-completed', (event: JobStartEvent) => event.created);
+// @ts-expect-error a JobErrorEvent has no `created`
+document.addEventListener('job-error', (event) => event.created);
