@@ -339,7 +339,7 @@ try {
   let progressKept = 0;
   let synchronous = '?';
   try {
-    const level = (await store.client.execute('PRAGMA synchronous')).rows[0]?.[0];
+    const level = await store.pragma('synchronous');
     synchronous = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][Number(level)] ?? String(level);
     for (const job of durableJobs) if ((await store.getJob(job.id))?.status === 'completed') durable++;
     for (const job of unflushed)

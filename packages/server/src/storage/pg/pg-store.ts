@@ -88,7 +88,9 @@ export function channelOf(schemaName: string): string {
 export class PgStore implements JobStore {
   readonly dialect = 'postgres';
   readonly feed: ChangeFeed;
+  /** @internal The connection pool; not part of the public types. */
   readonly pool: Pool;
+  /** @internal drizzle over `pool`; not part of the public types. */
   readonly db: Db;
   /** The schema holding the tables. */
   readonly schema: string;

@@ -48,7 +48,10 @@ const EVENTS_PER_INSERT = 500;
 const ROWS_BETWEEN_YIELDS = 100;
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The libsql transaction under drizzle's, for statements prepared as text; null if drizzle changes shape. */
+/**
+ * @internal The libsql transaction under drizzle's, for statements prepared as text; null if drizzle
+ * changes shape.
+ */
 export function libsqlOf(tx: Tx): Transaction | null {
   const inner = (tx as unknown as { session?: { tx?: unknown } }).session?.tx;
   return inner && typeof (inner as Transaction).execute === 'function' ? (inner as Transaction) : null;
@@ -148,7 +151,9 @@ function transactionOf(tx: Tx): StoreTransaction {
  */
 export class SqliteStore implements JobStore {
   readonly dialect = 'sqlite';
+  /** @internal The libsql client, for the store's own tests; not part of the public types. */
   readonly client: Client;
+  /** @internal drizzle over `client`, for the store's own tests; not part of the public types. */
   readonly db: Db;
   readonly #memory: boolean;
   /** Reads and writes of `:memory:` (one connection), writes of a file database. */
@@ -339,7 +344,7 @@ export class SqliteStore implements JobStore {
   }
 
   /** Reads a connection-level setting, for checks that it holds on every connection. */
-  pragma(name: 'busy_timeout' | 'journal_mode' | 'synchronous') {
+  pragma(name: 'busy_timeout' | 'journal_mode' | 'synchronous'): Promise<unknown> {
     return this.#use(async () => {
       const rs = await this.client.execute(`PRAGMA ${name}`);
       return rs.rows[0]?.[0];

@@ -1,0 +1,58 @@
+// Node 20 ESM, from the packed tarball: the SDK's client follows a job to completion, and a worker built
+// with createWorker runs one. Prints what it saw as JSON.
+import { createJobClient, type Job } from '@jobtracker/sdk';
+import { createWorker } from '@jobtracker/sdk/worker';
+
+const [origin, workerKey] = process.argv.slice(2);
+if (!origin || !workerKey) throw new Error('usage: node main.js <origin> <workerKey>');
+const baseUrl = `${origin}/api`;
+
+async function getJobToken(): Promise<string> {
+  const response = await fetch(`${origin}/token`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+const client = createJobClient({ baseUrl, token: getJobToken });
+
+function finished(id: string): Promise<{ job: Job; progressSeen: number[] }> {
+  const progressSeen: number[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`job ${id} did not finish in 30 s`)), 30_000);
+    const unsubscribe = client.jobStore(id).subscribe((job) => {
+      if (job?.progress != null && progressSeen.at(-1) !== job.progress) progressSeen.push(job.progress);
+      if (job && (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled')) {
+        clearTimeout(timer);
+        queueMicrotask(() => unsubscribe());
+        resolve({ job, progressSeen });
+      }
+    });
+  });
+}
+
+const generated = await client.start({ type: 'epm_generation', title: 'Program from Node' });
+const followed = await finished(generated.job.id);
+
+const worker = createWorker({
+  baseUrl,
+  workerKey,
+  types: ['consumer.work'],
+  handler: async (job, { progress }) => {
+    await progress(50, 'Halfway');
+    return { url: `/reports/${job.id}` };
+  },
+});
+worker.start();
+const work = await client.start({ type: 'consumer.work', title: 'Report from a worker' });
+const worked = await finished(work.job.id);
+await worker.stop();
+
+console.log(
+  JSON.stringify({
+    generated: {
+      status: followed.job.status,
+      result: followed.job.result,
+      progressSeen: followed.progressSeen,
+    },
+    worked: { status: worked.job.status, result: worked.job.result },
+  }),
+);
