@@ -31,7 +31,7 @@ const plugins = () => [
   minifyCss(),
   // nanostores and lit read process.env.NODE_ENV; browsers have no `process`.
   replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
-  nodeResolve({ exportConditions: ['source', 'browser', 'default'], extensions: ['.ts', '.js'] }),
+  nodeResolve({ exportConditions: ['jobtracker-source', 'browser', 'default'], extensions: ['.ts', '.js'] }),
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json' }),
   terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
 ];
@@ -54,7 +54,7 @@ export default [
     output: { file: 'examples/react/dist/app.js', format: 'es', sourcemap: true },
     plugins: [
       replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
-      nodeResolve({ exportConditions: ['source', 'browser', 'default'], extensions: ['.ts', '.tsx', '.js'] }),
+      nodeResolve({ exportConditions: ['jobtracker-source', 'browser', 'default'], extensions: ['.ts', '.tsx', '.js'] }),
       commonjs(),
       esbuild({ target: 'es2022', jsx: 'automatic', tsconfig: 'tsconfig.base.json' }),
       terser({ ecma: 2022, module: true, format: { comments: false } }),

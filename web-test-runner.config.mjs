@@ -106,7 +106,7 @@ export default {
   rootDir: root,
   // Absolute, so the config works from any working directory.
   files: [`${root}packages/*/src/**/*.browser.test.ts`],
-  nodeResolve: { exportConditions: ['source', 'browser'] },
+  nodeResolve: { exportConditions: ['jobtracker-source', 'browser'] },
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', define: { 'process.env.NODE_ENV': '"development"' } }),
     jobtrackerServer(),

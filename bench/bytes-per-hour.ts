@@ -4,7 +4,7 @@
 // own counting TCP proxy on loopback, so each byte is attributed to one scenario. All six scenarios run
 // at the same time, in one window, against one server.
 //
-//   node --conditions=source --import tsx bench/bytes-per-hour.ts
+//   node --conditions=jobtracker-source --import tsx bench/bytes-per-hour.ts
 //   BENCH_WIRE_SECONDS=60         the measured steady-state window (rounded down to whole 15 s heartbeat
 //                                 periods); full run e.g. 600
 //   BENCH_WIRE_WARMUP_SECONDS=5   connect, snapshot and settle before the window starts (keep it away

@@ -2,7 +2,7 @@
  * Benchmark 3: concurrent SSE connections held by one jobtracker server process — RSS per connection
  * and CPU per delivered event — against a bare node:http SSE server (sse-bare-server.ts) in the same run.
  *
- *   node --conditions=source --import tsx bench/connections.ts      (npm run bench -- connections)
+ *   node --conditions=jobtracker-source --import tsx bench/connections.ts      (npm run bench -- connections)
  *
  * Env: BENCH_CONNECTIONS (default 5000; the issue's ≥ 20,000 needs BENCH_CONNECTIONS=20000),
  * BENCH_CONNECTION_EVENTS (progress calls per measured window, 1000), BENCH_CONNECTION_JOBS (users with a

@@ -1,7 +1,7 @@
 // Benchmark 7: time to first paint of a running job after a full page navigation, in Chromium, with the
 // API delayed: the tracker should show the job from its local snapshot before the network answers.
 //
-//   node --conditions=source --import tsx bench/first-paint.ts
+//   node --conditions=jobtracker-source --import tsx bench/first-paint.ts
 //   BENCH_PAINT_RUNS=15      navigations per condition (ours and baseline, interleaved)
 //   BENCH_PAINT_DELAY_MS=500 how long every /api/jobs request is held before it goes on
 //   BENCH_PAINT_BUDGET_S=30  the measured navigations stop early (with fewer runs, reported) past this

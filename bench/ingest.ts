@@ -7,7 +7,7 @@
 // `POST /api/worker/jobs/:id/progress`. Also: terminal transitions are durable before they are
 // acknowledged (complete K jobs, SIGKILL right after the last ack, reopen the database).
 //
-//   node --conditions=source --import tsx bench/ingest.ts
+//   node --conditions=jobtracker-source --import tsx bench/ingest.ts
 //   BENCH_INGEST_JOBS (1000)  BENCH_INGEST_BATCH (100 updates a batch request)
 //   BENCH_INGEST_SECONDS (8, batch route)  BENCH_INGEST_SINGLE_SECONDS (4)  BENCH_INGEST_NAIVE_SECONDS (2)
 //   BENCH_INGEST_ROUNDS (2)  BENCH_INGEST_CONNECTIONS (64, single route)

@@ -2,7 +2,7 @@
  * Benchmark 4: update latency, from a worker's progress call to a subscribed client's parse, p50/p99 at
  * 200, 2,000 and 10,000 updates/s spread over many streams, against a bare node:http relay in the same run.
  *
- *   node --conditions=source --import tsx bench/latency.ts      (npm run bench -- latency)
+ *   node --conditions=jobtracker-source --import tsx bench/latency.ts      (npm run bench -- latency)
  *
  * BENCH_LATENCY_CONNECTIONS (default 1000; the issue's figure is 5000), BENCH_LATENCY_RATES
  * ("200,2000,10000"), BENCH_LATENCY_PHASE_MS (3000 measured per rate, after 1000 unmeasured; the full

@@ -3,7 +3,7 @@
 // changed job), against a bare node:http handler returning the same 304 (same headers), in the same
 // run, with the same load generator settings. Also the bytes of each response, headers included.
 //
-//   node --conditions=source --import tsx bench/polling.ts
+//   node --conditions=jobtracker-source --import tsx bench/polling.ts
 //   BENCH_POLL_SECONDS (6, per target)  BENCH_POLL_ROUNDS (3)  BENCH_POLL_CONNECTIONS (50)
 //   BENCH_POLL_THREADS (1)  BENCH_LOADGEN (wrk | node)
 // The targets take turns in BENCH_POLL_ROUNDS short windows each (bare, 304, delta, bare, ...), so a

@@ -25,7 +25,7 @@ function runOne(file: string, timeoutMs: number): Promise<number> {
       process.execPath,
       [
         '--expose-gc',
-        '--conditions=source',
+        '--conditions=jobtracker-source',
         '--import',
         'tsx',
         fileURLToPath(new URL(file, import.meta.url)),

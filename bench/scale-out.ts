@@ -7,7 +7,7 @@
  *   B  one instance on PostgreSQL, worker calls and streams on it: the baseline of "versus one";
  *   C  two instances on PostgreSQL (one schema), streams on instance 1, worker calls to instance 2.
  *
- *   node --conditions=source --import tsx bench/scale-out.ts      (npm run bench -- scale-out)
+ *   node --conditions=jobtracker-source --import tsx bench/scale-out.ts      (npm run bench -- scale-out)
  *
  * BENCH_SCALE_STREAMS (200: users, one stream and one running job each, per set-up), BENCH_SCALE_RATES
  * ("50,200" updates/s, one latency phase each), BENCH_SCALE_PHASE_MS (4000 measured per set-up and phase),

@@ -69,7 +69,7 @@ if (nodeTests.length === 0) {
 run(
   'node',
   [
-    '--conditions=source',
+    '--conditions=jobtracker-source',
     '--import',
     'tsx',
     '--test',

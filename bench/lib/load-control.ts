@@ -118,7 +118,7 @@ process.once('exit', () => {
 
 /** Starts bench/lib/load-server.ts in a child process (through tsx, TS sources) and waits until it listens. */
 export async function startLoadServer(config: LoadServerConfig): Promise<LoadServer> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SCRIPT], {
+  const child = spawn(process.execPath, ['--conditions=jobtracker-source', '--import', 'tsx', SCRIPT], {
     env: { ...process.env, BENCH_LOAD_SERVER: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -209,7 +209,7 @@ export async function startOurServerOn(
     name,
     [
       '--expose-gc',
-      '--conditions=source',
+      '--conditions=jobtracker-source',
       '--import',
       'tsx',
       '--import',
@@ -244,7 +244,7 @@ export class LoadClients {
     const rpcs = await Promise.all(
       Array.from({ length: processes }, async () => {
         const child = track(
-          spawn(process.execPath, ['--conditions=source', '--import', 'tsx', LOAD], {
+          spawn(process.execPath, ['--conditions=jobtracker-source', '--import', 'tsx', LOAD], {
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
             serialization: 'advanced',
           }),

@@ -210,6 +210,18 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
     }
   });
 
+  test('a consumer that builds with the common `source` condition still loads the published code', async () => {
+    const { stdout } = await sh(process.execPath, [
+      '--conditions=source',
+      '--input-type=module',
+      '-e',
+      "for (const name of ['@jobtracker/sdk', '@jobtracker/sdk/worker', '@jobtracker/server']) console.log(import.meta.resolve(name)); await import('@jobtracker/server');",
+    ]);
+    const resolved = stdout.trim().split('\n');
+    assert.equal(resolved.length, 3, stdout);
+    for (const url of resolved) assert.match(url, /\/dist\/.*\.js$/, `resolves into dist: ${url}`);
+  });
+
   test('publint --strict and attw (ESM only) pass for each tarball', async () => {
     for (const [name, tarball] of tarballs) {
       const lint = await sh(bin('publint'), ['--strict', join(apps, 'node_modules', name)]);

@@ -63,7 +63,7 @@ const packed = JSON.parse(
 /** `./a/b.js` → `a/b.js`; paths in a tarball have no leading `./`. */
 const clean = (path: string) => posix.normalize(path).replace(/^\.\//, '');
 
-/** Every (condition path, target) of an `exports` map, e.g. `['.', 'source']` → `./src/index.ts`. */
+/** Every (condition path, target) of an `exports` map, e.g. `['.', 'jobtracker-source']` → `./src/index.ts`. */
 function exportTargets(
   exports: unknown,
   conditions: string[] = [],

@@ -46,7 +46,7 @@ describe('openStore', () => {
     const output = execFileSync(
       process.execPath,
       [
-        '--conditions=source',
+        '--conditions=jobtracker-source',
         '--import',
         'tsx',
         '--import',
