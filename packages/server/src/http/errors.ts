@@ -17,5 +17,8 @@ export class ApiError extends Error {
 
 export const notFound = (what = 'Job') => new ApiError(404, 'not_found', `${what} not found.`);
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
+/** Another writer holds what this change needs (a race lost too often, or a lock that was not held): try again. */
+export const busy = (message = 'The job is being changed by another writer; try again.') =>
+  new ApiError(503, 'busy', message);
 export const invalid = (message: string, details?: JsonValue) =>
   new ApiError(422, 'invalid_request', message, details);

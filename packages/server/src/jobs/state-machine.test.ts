@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { jobRecord } from '../testing/job-records.js';
 import type { JobRecord } from './job-record.js';
 import { type JobCommand, transition } from './state-machine.js';
 
-const base: JobRecord = {
+const base = jobRecord({
   id: '01m8k0x60974smd8gnmwwmw588',
-  ownerId: 'alice',
   type: 'demo.generate',
   scope: 's',
-  title: null,
-  status: 'pending',
-  progress: null,
-  message: null,
-  input: null,
-  result: null,
-  error: null,
-  attempt: 0,
-  maxAttempts: 3,
-  retryOf: null,
   activeKey: 'demo.generate\u0000s',
-  leaseToken: null,
-  leaseExpiresAt: null,
-  workerId: null,
-  version: 1,
-  createdAt: 1000,
-  startedAt: null,
-  updatedAt: 1000,
-  completedAt: null,
-};
+});
 
 const start: JobCommand = { kind: 'start', leaseToken: 't', leaseExpiresAt: 9000, workerId: 'w' };
 const commands: JobCommand[] = [
@@ -132,6 +114,8 @@ describe('job state machine', () => {
       10,
       'a new attempt starts from 0 again',
     );
+    const said = apply(running, { kind: 'requeue', message: 'The worker stopped responding' });
+    assert.deepEqual([said.message, requeued.message], ['The worker stopped responding', running.message]);
   });
 
   it('keeps updatedAt from going backwards when the clock does', () => {

@@ -8,7 +8,8 @@ export type JobCommand =
   | { kind: 'complete'; result: JsonValue | null }
   | { kind: 'fail'; error: JobError }
   | { kind: 'cancel' }
-  | { kind: 'requeue' }
+  /** `message` replaces the job's message, to say why it starts again. */
+  | { kind: 'requeue'; message?: string }
   | { kind: 'release' }
   | { kind: 'heartbeat'; leaseExpiresAt: number };
 
@@ -120,7 +121,12 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
 
     case 'requeue':
       if (job.status !== 'running') return illegal();
-      return bump({ ...leaseless(job), status: 'pending', progress: null });
+      return bump({
+        ...leaseless(job),
+        status: 'pending',
+        progress: null,
+        message: command.message ?? job.message,
+      });
 
     case 'release':
       // A worker that stops on purpose gives its job back without spending an attempt.
