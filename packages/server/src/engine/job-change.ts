@@ -1,0 +1,37 @@
+import { conflict } from '../http/errors.js';
+import { type JobRecord, toWireJob } from '../jobs/job-record.js';
+import { type JobCommand, transition } from '../jobs/state-machine.js';
+import type { StoredEvent } from '../storage/store.js';
+
+/** A job's next version, and its entry in the change log when a client can see the change. */
+export interface JobChangeDecision {
+  next: JobRecord;
+  event: StoredEvent | null;
+}
+
+/**
+ * Applies `command` through the state machine: a refusal becomes a 409. `logEntry` makes the event of
+ * a visible change; each mode numbers its events its own way.
+ */
+export function decideChange(
+  current: JobRecord,
+  command: JobCommand,
+  now: number,
+  logEntry: (next: JobRecord) => StoredEvent,
+): JobChangeDecision {
+  const outcome = transition(current, command, now);
+  if (!outcome.ok) throw conflict(outcome.code, outcome.message);
+  return { next: outcome.job, event: outcome.visible ? logEntry(outcome.job) : null };
+}
+
+/** The log entry of a job's version: its wire JSON, serialised once. */
+export function logEntryOf(record: JobRecord, cursor: number, createdAt: number): StoredEvent {
+  return {
+    cursor,
+    ownerId: record.ownerId,
+    jobId: record.id,
+    version: record.version,
+    data: JSON.stringify(toWireJob(record)),
+    createdAt,
+  };
+}

@@ -1,0 +1,116 @@
+import type { CreateJobResponse } from '@jobtracker/sdk';
+import { busy } from '../http/errors.js';
+import { createId } from '../ids/ids.js';
+import { activeKeyOf, type JobRecord, toWireJob } from '../jobs/job-record.js';
+import type { JobStore } from '../storage/store.js';
+import { IdempotencyKeyTaken, IdempotentRequest } from './idempotency.js';
+import type { CreateJobInput } from './types.js';
+import type { JobWriter } from './writer.js';
+
+export interface CreationContext {
+  store: Pick<JobStore, 'transaction' | 'getIdempotencyKey'>;
+  writer: Pick<JobWriter, 'exclusive' | 'load' | 'findActive' | 'newest' | 'logEntry' | 'learn' | 'created'>;
+  now: () => number;
+  defaultMaxAttempts: number;
+}
+
+export interface CreateRequest {
+  ownerId: string;
+  input: CreateJobInput;
+  idempotencyKey?: string | undefined;
+  /** The failed or cancelled job this one retries. */
+  retryOf?: string | null;
+}
+
+const NOT_CREATED = 'The job could not be created; try again.';
+
+/**
+ * Creates a job unless the request's `Idempotency-Key` was answered before (that answer again), or the
+ * owner has an active job of the same type and scope (that job). When another writer wins a race for
+ * the key or the scope, its job is the answer.
+ */
+export function createJob(context: CreationContext, request: CreateRequest): Promise<CreateJobResponse> {
+  const { store, writer, now } = context;
+  const { ownerId, input, idempotencyKey } = request;
+  const keyed = idempotencyKey === undefined ? null : new IdempotentRequest(ownerId, idempotencyKey, input);
+  const earlierAnswer = async () => (keyed ? keyed.earlierAnswer(store, (id) => writer.load(id)) : null);
+  const keepKey = async (jobId: string) => {
+    if (keyed) await store.transaction((tx) => keyed.keep(tx, jobId, now()));
+  };
+  const duplicate = async (job: JobRecord): Promise<CreateJobResponse> => {
+    await keepKey(job.id);
+    return { job: toWireJob(job), created: false, reason: 'active_duplicate' };
+  };
+
+  return writer.exclusive(async () => {
+    const answered = await earlierAnswer();
+    if (answered) return answered;
+    const activeKey = activeKeyFor(input);
+    const existing = activeKey === null ? null : await writer.findActive(ownerId, activeKey);
+    if (existing) return duplicate(writer.newest(existing));
+
+    const record = newJobRecord(context, request);
+    const event = writer.logEntry(record);
+    let inserted: boolean;
+    try {
+      inserted = await store.transaction(async (tx) => {
+        if (!(await tx.insertJob(record))) return false;
+        if (keyed && !(await keyed.keep(tx, record.id, record.createdAt))) throw new IdempotencyKeyTaken();
+        await tx.appendEvents([event]);
+        return true;
+      });
+    } catch (error) {
+      if (!(error instanceof IdempotencyKeyTaken)) throw error;
+      // A concurrent create with the same key (another instance) committed first: its job is the answer.
+      const theirs = await earlierAnswer();
+      if (!theirs) throw busy(NOT_CREATED);
+      return theirs;
+    }
+    if (!inserted) {
+      // Another writer holds the unique (owner, active key) index: that job is the answer.
+      const winner = activeKey === null ? null : await writer.findActive(ownerId, activeKey);
+      if (!winner) throw busy(NOT_CREATED);
+      writer.learn(winner);
+      return duplicate(winner);
+    }
+    await writer.created(record, event);
+    return { job: toWireJob(record), created: true };
+  });
+}
+
+export function newJobRecord(
+  { now, defaultMaxAttempts }: Pick<CreationContext, 'now' | 'defaultMaxAttempts'>,
+  { ownerId, input, retryOf = null }: CreateRequest,
+): JobRecord {
+  const createdAt = now();
+  const scope = input.scope ?? null;
+  return {
+    id: createId(createdAt),
+    ownerId,
+    type: input.type,
+    scope,
+    title: input.title ?? null,
+    status: 'pending',
+    progress: null,
+    message: null,
+    input: input.input ?? null,
+    result: null,
+    error: null,
+    attempt: 0,
+    maxAttempts: input.maxAttempts ?? defaultMaxAttempts,
+    retryOf,
+    activeKey: activeKeyFor(input),
+    leaseToken: null,
+    leaseExpiresAt: null,
+    workerId: null,
+    version: 1,
+    createdAt,
+    startedAt: null,
+    updatedAt: createdAt,
+    completedAt: null,
+  };
+}
+
+/** The key that keeps a second active job of this type and scope from being created, unless opted out. */
+const activeKeyFor = (input: CreateJobInput) =>
+  input.dedupe === false ? null : activeKeyOf(input.type, input.scope ?? null);
