@@ -4,6 +4,7 @@
 // public getter, every attribute, every event (with its class), slot, CSS part and CSS custom property is
 // listed, and nothing else; every path points into the shipped package; no internal state leaks out.
 import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 
 const widget = new URL('../packages/widget/', import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('custom-elements.json', widget), 'utf8'));
@@ -65,6 +66,16 @@ function cssProperties(element) {
   return read;
 }
 
+/** The source of `path` and of every module of the package it imports, directly or not. */
+function localSources(path, found = new Map()) {
+  if (found.has(path)) return found;
+  const text = readFileSync(new URL(path, widget), 'utf8');
+  found.set(path, text);
+  for (const [, specifier] of text.matchAll(/^import [^;]*? from '(\.[^']+)\.js';$/gm))
+    localSources(posix.join(posix.dirname(path), `${specifier}.ts`), found);
+  return found;
+}
+
 for (const [tag, element] of registered) {
   const definition = definitions.find((entry) => entry.name === tag);
   const module = modules.get(definition?.declaration.module);
@@ -124,7 +135,12 @@ for (const [tag, element] of registered) {
   }
 
   const source = readFileSync(new URL(`src/${tag}/${tag}.ts`, widget), 'utf8');
-  const dispatched = new Set([...source.matchAll(/new (Job\w+Event)\(/g)].map((m) => eventNames.get(m[1])));
+  // Events may be dispatched by the controllers the element uses (shared/job-actions.ts): read them too.
+  const dispatched = new Set(
+    [...localSources(`src/${tag}/${tag}.ts`).values()].flatMap((text) =>
+      [...text.matchAll(/new (Job\w+Event)\(/g)].map((m) => eventNames.get(m[1])),
+    ),
+  );
   compare(`<${tag}> events`, new Set((declaration.events ?? []).map((event) => event.name)), dispatched);
   for (const event of declaration.events ?? []) {
     const type = event.type?.text;

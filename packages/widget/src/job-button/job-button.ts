@@ -1,5 +1,5 @@
 import type { Job, JobClient, JsonValue } from '@jobtracker/sdk';
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobErrorEvent, JobStartEvent } from '../shared/events.js';
 import { formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
@@ -77,7 +77,6 @@ export class JobButton extends LitElement {
   declare messages: Partial<JobMessages> | undefined;
 
   readonly #clients = new JobClientController(this);
-  #following: { client: JobClient; key: string; stop: () => void } | undefined;
   #active: Job | undefined;
   #starting = false;
   #error: string | null = null;
@@ -86,6 +85,17 @@ export class JobButton extends LitElement {
   constructor() {
     super();
     this.addEventListener('click', this.#onClick);
+    // Follows the active job of this type and scope: again whenever the client, type or scope change.
+    this.#clients.subscribe(
+      (client) =>
+        client.activeFor(this.type ?? '', this.#scope()).subscribe((job) => {
+          this.#active = job;
+          // A job of this type and scope runs now (started here or elsewhere): an earlier failure is moot.
+          if (job) this.#error = null;
+          this.requestUpdate();
+        }),
+      () => `${this.type ?? ''}\u0000${this.#scope() ?? ''}`,
+    );
   }
 
   /** The active job of this type and scope, if any. */
@@ -93,34 +103,10 @@ export class JobButton extends LitElement {
     return this.#active;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.requestUpdate();
-  }
-
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#following?.stop();
-    this.#following = undefined;
     this.#active = undefined;
     this.#release([]);
-  }
-
-  // Every update checks what to follow: the client (property, provider or default) and the type and
-  // scope can each change, and the controller re-selects stores only for a new client.
-  protected override willUpdate(_changed: PropertyValues<this>): void {
-    if (!this.isConnected) return;
-    const client = this.#clients.client;
-    const key = `${this.type ?? ''}\u0000${this.#scope() ?? ''}`;
-    if (this.#following?.client === client && this.#following.key === key) return;
-    this.#following?.stop();
-    const stop = client.activeFor(this.type ?? '', this.#scope()).subscribe((job) => {
-      this.#active = job;
-      // A job of this type and scope runs now (started here or elsewhere): an earlier failure is moot.
-      if (job) this.#error = null;
-      this.requestUpdate();
-    });
-    this.#following = { client, key, stop };
   }
 
   protected override render() {

@@ -2,10 +2,20 @@ import type { Job, JobClient, JobStatus } from '@jobtracker/sdk';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
-import { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
-import { type JobCardActions, type JobTypeViews, jobCard, parseTypeViews } from '../shared/job-view.js';
+import { DEV_MODE } from '../shared/dev-mode.js';
+import { keepFocusInside } from '../shared/focus.js';
+import { type JobAction, JobActions } from '../shared/job-actions.js';
+import {
+  asTypeViews,
+  type JobCardActions,
+  type JobTypeViews,
+  jobCard,
+  typeViewsProperty,
+} from '../shared/job-view.js';
+import { JobsController } from '../shared/jobs-controller.js';
 import { type JobMessages, resolveMessages } from '../shared/messages.js';
 import { cardStyles, tokens } from '../shared/styles.js';
+import { TickController } from '../shared/tick-controller.js';
 import { listStyles } from './job-list.styles.js';
 
 const STATUS_NAMES: Record<string, readonly JobStatus[]> = {
@@ -19,7 +29,7 @@ const STATUS_NAMES: Record<string, readonly JobStatus[]> = {
 
 const warned = new Set<string>();
 
-/** Reads a `status` attribute such as `completed,failed`; unknown names are ignored (with a warning). */
+/** Reads a `status` attribute such as `completed,failed`; unknown names are ignored (with a warning in development). */
 function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus> {
   const statuses = new Set<JobStatus>();
   for (const name of (value ?? '').split(',')) {
@@ -27,7 +37,7 @@ function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus>
     if (!key) continue;
     const known = STATUS_NAMES[key];
     if (known) for (const status of known) statuses.add(status);
-    else if (!warned.has(key)) {
+    else if (DEV_MODE && !warned.has(key)) {
       warned.add(key);
       console.warn(
         `jobtracker: unknown status "${key}" in <job-list status>; use active, completed, failed or cancelled.`,
@@ -101,9 +111,7 @@ export class JobList extends LitElement {
     type: {},
     scope: {},
     limit: { type: Number },
-    types: {
-      converter: { fromAttribute: (value: string | null) => parseTypeViews(value) },
-    },
+    types: typeViewsProperty,
     resultUrl: { attribute: 'result-url' },
     hideDismissed: { type: Boolean, attribute: 'hide-dismissed' },
     theme: { reflect: true },
@@ -131,29 +139,17 @@ export class JobList extends LitElement {
   declare theme: 'light' | 'dark' | undefined;
 
   readonly #clients = new JobClientController(this);
-  get #active() {
-    return this.#clients.jobs.active;
-  }
-  get #recent() {
-    return this.#clients.jobs.recent;
-  }
-  get #dismissed() {
-    return this.#clients.jobs.dismissed;
-  }
-  get #connection() {
-    return this.#clients.jobs.connection;
-  }
-  readonly #busy = new Set<string>();
-  #actionFailed = false;
+  readonly #jobs = new JobsController(this.#clients);
+  readonly #actions = new JobActions(this, this.#clients);
+  // Re-renders every second while a shown job is running, so its elapsed time moves.
+  readonly #tick = new TickController(this, () => this.#shown.some((job) => job.status === 'running'));
   #shown: Job[] = [];
-  #ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
     super();
     this.status = 'active';
     this.types = {};
     this.hideDismissed = false;
-    this.#clients.watchJobs();
   }
 
   /** The jobs shown now, in order. */
@@ -161,16 +157,12 @@ export class JobList extends LitElement {
     return this.#visible();
   }
 
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    this.#tick(false);
-  }
-
   #visible(): Job[] {
     const statuses = parseStatuses(this.status);
     const { type, scope } = this;
-    const dismissed = this.hideDismissed ? new Set(this.#dismissed) : null;
-    const jobs = [...this.#active, ...this.#recent].filter(
+    const { active, recent } = this.#jobs;
+    const dismissed = this.hideDismissed ? new Set(this.#jobs.dismissed) : null;
+    const jobs = [...active, ...recent].filter(
       (job) =>
         statuses.has(job.status) &&
         (!type || job.type === type) &&
@@ -185,66 +177,31 @@ export class JobList extends LitElement {
 
   /** Until the client has heard from the server (or has a cached state), "No jobs yet" would be a guess. */
   #loading(): boolean {
-    if (this.#active.length > 0 || this.#recent.length > 0) return false;
-    return this.#clients.client.cursor === null && (this.#connection?.state ?? 'connecting') === 'connecting';
-  }
-
-  /** Re-renders every second while a shown job is running, so its elapsed time moves. */
-  #tick(on: boolean) {
-    if (on && this.#ticker === undefined) {
-      this.#ticker = setInterval(() => this.requestUpdate(), 1000);
-    } else if (!on && this.#ticker !== undefined) {
-      clearInterval(this.#ticker);
-      this.#ticker = undefined;
-    }
+    const { active, recent, connection } = this.#jobs;
+    if (active.length > 0 || recent.length > 0) return false;
+    return this.#clients.client.cursor === null && (connection?.state ?? 'connecting') === 'connecting';
   }
 
   protected override willUpdate(_changed: PropertyValues<this>) {
-    // A framework may set the property to the attribute's JSON text.
-    if (typeof this.types === 'string') this.types = parseTypeViews(this.types);
+    this.types = asTypeViews(this.types);
     this.#shown = this.#visible();
   }
 
-  protected override updated(_changed: PropertyValues<this>) {
-    this.#tick(this.isConnected && this.#shown.some((job) => job.status === 'running'));
-  }
-
-  async #act(kind: 'cancel' | 'retry', job: Job) {
-    if (this.#busy.has(job.id)) return;
-    this.#busy.add(job.id);
-    const index = this.#shown.findIndex((shown) => shown.id === job.id);
-    const client = this.#clients.client;
-    this.#actionFailed = false;
-    this.requestUpdate();
-    this.dispatchEvent(kind === 'cancel' ? new JobCancelEvent(job) : new JobRetryEvent(job));
-    try {
-      if (kind === 'cancel') await client.cancel(job.id);
-      else await client.retry(job.id);
-    } catch (error) {
-      this.#actionFailed = true;
-      const event = new JobErrorEvent(error, job);
-      this.dispatchEvent(event);
-    } finally {
-      this.#busy.delete(job.id);
-      this.requestUpdate();
-    }
-    await this.updateComplete;
-    this.#keepFocus(job.id, index);
-  }
-
   /** When the focused button went away with its card (a cancelled job leaves an active list), focus stays in the list. */
-  #keepFocus(id: string, index: number) {
-    const root = this.shadowRoot;
-    const lost =
-      !root?.activeElement && (!document.activeElement || document.activeElement === document.body);
-    if (!root || !lost) return;
-    const cards = [...root.querySelectorAll<HTMLElement>('.card')];
-    const card =
-      cards.find((element) => element.dataset.jobId === id) ??
-      cards[Math.min(Math.max(index, 0), cards.length - 1)];
-    const target =
-      card?.querySelector<HTMLElement>('button, a[href]') ?? root.querySelector<HTMLElement>('.list, .empty');
-    target?.focus();
+  async #act(kind: JobAction, job: Job) {
+    const index = this.#shown.findIndex((shown) => shown.id === job.id);
+    if (!(await this.#actions.run(kind, job))) return;
+    await this.updateComplete;
+    keepFocusInside(this, (root) => {
+      const cards = [...root.querySelectorAll<HTMLElement>('.card')];
+      const card =
+        cards.find((element) => element.dataset.jobId === job.id) ??
+        cards[Math.min(Math.max(index, 0), cards.length - 1)];
+      return (
+        card?.querySelector<HTMLElement>('button, a[href]') ??
+        root.querySelector<HTMLElement>('.list, .empty')
+      );
+    });
   }
 
   protected override render() {
@@ -258,14 +215,14 @@ export class JobList extends LitElement {
     const options = {
       views: this.types,
       messages,
-      now: Date.now(),
+      now: this.#tick.now,
       resultTemplate: this.resultUrl,
       actions,
-      retried: this.#clients.jobs.retried,
+      retried: this.#jobs.retried,
     };
     return html`
       ${
-        this.#actionFailed
+        this.#actions.failed
           ? html`<p part="action-error" class="action-error" role="alert">${messages.genericError}</p>`
           : nothing
       }

@@ -2,21 +2,29 @@ import type { Job, JobClient } from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
+import { JobCompletedEvent, JobFailedEvent } from '../shared/events.js';
+import { keepFocusInside } from '../shared/focus.js';
+import { JobActions } from '../shared/job-actions.js';
 import {
-  JobCancelEvent,
-  JobCompletedEvent,
-  JobErrorEvent,
-  JobFailedEvent,
-  JobRetryEvent,
-} from '../shared/events.js';
-import { type JobTypeViews, jobCard, parseTypeViews, summaryOf, typeLabel } from '../shared/job-view.js';
+  asTypeViews,
+  type JobTypeViews,
+  jobCard,
+  summaryOf,
+  typeLabel,
+  typeViewsProperty,
+} from '../shared/job-view.js';
+import { JobsController } from '../shared/jobs-controller.js';
 import { formatAgo, formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
 import { resultUrl } from '../shared/safe-url.js';
 import { cardStyles, tokens } from '../shared/styles.js';
+import { TickController } from '../shared/tick-controller.js';
 import { trackerStyles } from './job-tracker.styles.js';
+import { LiveRegion } from './live-region.js';
+import { askNotifications, canAskNotifications, notifyCompletion } from './notifications.js';
+import { TitleCountController } from './title-count-controller.js';
+import { ToastsController } from './toasts-controller.js';
 
 const MILESTONES = [25, 50, 75];
-const TOAST_MS = 15_000;
 const FAILURE_WINDOW_MS = 30 * 60_000;
 const STALE_CONTACT_MS = 10_000;
 
@@ -79,9 +87,7 @@ export class JobTracker extends LitElement {
   static override properties = {
     client: { attribute: false },
     messages: { attribute: false },
-    types: {
-      converter: { fromAttribute: (value: string | null) => parseTypeViews(value) },
-    },
+    types: typeViewsProperty,
     resultUrl: { attribute: 'result-url' },
     position: { reflect: true },
     collapsed: { type: Boolean, reflect: true },
@@ -109,30 +115,18 @@ export class JobTracker extends LitElement {
   /** Offers browser notifications on completion (asked from a click, raised by one tab). */
   declare notify: boolean;
 
-  #toasts: Job[] = [];
-  #now = Date.now();
-  #actionError: string | null = null;
   readonly #clients = new JobClientController(this);
-  get #active() {
-    return this.#clients.jobs.active;
-  }
-  get #recent() {
-    return this.#clients.jobs.recent;
-  }
-  get #dismissed() {
-    return this.#clients.jobs.dismissed;
-  }
-  get #connection() {
-    return this.#clients.jobs.connection;
-  }
-  #listening: JobClient | undefined;
-  #stopListening: (() => void)[] = [];
-  #ticker: ReturnType<typeof setInterval> | undefined;
-  #toastTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  #milestones = new Map<string, number>();
-  #pageTitle: string | null = null;
-  #politeText = '';
-  #assertiveText = '';
+  readonly #jobs: JobsController;
+  readonly #actions = new JobActions(this, this.#clients, (job, client) => client.dismiss(job.id));
+  readonly #toasts = new ToastsController(this, this.#clients);
+  readonly #liveRegion = new LiveRegion(this);
+  readonly #milestones = new Map<string, number>();
+  // Failed cards leave once their window has passed, also when nothing else changes.
+  readonly #tick = new TickController(
+    this,
+    () =>
+      this.#jobs.active.length > 0 || this.#visibleFailures().length > 0 || this.#connectionNotice() !== null,
+  );
 
   constructor() {
     super();
@@ -141,7 +135,18 @@ export class JobTracker extends LitElement {
     this.collapsed = false;
     this.titleCount = false;
     this.notify = false;
-    this.#clients.watchJobs((jobs) => this.#announceMilestones(jobs));
+    // Completions are followed before the stores: subscribing announces what finished while no page listened.
+    this.#clients.subscribe((client) => {
+      const stops = [
+        client.on('completed', (job) => this.#completed(job)),
+        client.on('failed', (job) => this.#failed(job)),
+      ];
+      return () => {
+        for (const stop of stops) stop();
+      };
+    });
+    this.#jobs = new JobsController(this.#clients, (jobs) => this.#announceMilestones(jobs));
+    new TitleCountController(this, () => (this.titleCount ? this.#visibleActive().length : 0));
   }
 
   get #messages(): JobMessages {
@@ -153,68 +158,42 @@ export class JobTracker extends LitElement {
     if (!this.hasAttribute('collapsed') && globalThis.matchMedia?.('(max-width: 480px)').matches) {
       this.collapsed = true;
     }
-    this.#ticker = setInterval(() => {
-      this.#now = Date.now();
-      // Failed cards leave once their window has passed, also when nothing else changes.
-      if (this.#active.length > 0 || this.#visibleFailures().length > 0 || this.#connectionNotice())
-        this.requestUpdate();
-    }, 1000);
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    clearInterval(this.#ticker);
-    for (const timer of this.#toastTimers.values()) clearTimeout(timer);
-    this.#toastTimers.clear();
-    for (const stop of this.#stopListening.splice(0)) stop();
-    this.#listening = undefined;
-    this.#restoreTitle();
   }
 
   protected override willUpdate() {
-    this.#now = Date.now();
-    // A framework may set the property to the attribute's JSON text.
-    if (typeof this.types === 'string') this.types = parseTypeViews(this.types);
-    const client = this.#clients.client;
-    if (client !== this.#listening) {
-      for (const stop of this.#stopListening.splice(0)) stop();
-      this.#listening = client;
-      this.#stopListening.push(
-        client.on('completed', (job) => this.#completed(job)),
-        client.on('failed', (job) => this.#failed(job)),
-      );
-    }
-    this.#updateTitle();
+    this.types = asTypeViews(this.types);
   }
 
   #visibleActive() {
-    return this.#active.filter((job) => !this.#dismissed.includes(job.id));
+    const { active, dismissed } = this.#jobs;
+    return active.filter((job) => !dismissed.includes(job.id));
   }
 
   #visibleFailures() {
-    const since = this.#now - FAILURE_WINDOW_MS;
-    return this.#recent.filter(
+    const { recent, dismissed, retried } = this.#jobs;
+    const since = this.#tick.now - FAILURE_WINDOW_MS;
+    return recent.filter(
       (job) =>
         job.status === 'failed' &&
-        !this.#dismissed.includes(job.id) &&
-        !this.#clients.jobs.retried.has(job.id) &&
+        !dismissed.includes(job.id) &&
+        !retried.has(job.id) &&
         Date.parse(job.completedAt ?? job.updatedAt) >= since,
     );
   }
 
   #completed(job: Job) {
-    this.#toasts = [...this.#toasts.filter((toast) => toast.id !== job.id), job];
-    this.requestUpdate();
-    this.#scheduleToastClose(job.id);
+    this.#toasts.show(job);
     const label = typeLabel(job, this.types);
-    this.#say('polite', this.#messages.completedTitle(job, label));
+    const title = this.#messages.completedTitle(job, label);
+    this.#liveRegion.say('polite', title);
     this.#emit(new JobCompletedEvent(job));
-    this.#notifyBrowser(job, label);
+    if (this.notify)
+      notifyCompletion(job, title, summaryOf(job) ?? job.title ?? '', resultUrl(job, this.resultUrl));
   }
 
   #failed(job: Job) {
     const label = typeLabel(job, this.types);
-    this.#say(
+    this.#liveRegion.say(
       'assertive',
       `${this.#messages.failedTitle(job, label)}: ${job.error?.message ?? this.#messages.genericError}`,
     );
@@ -228,7 +207,7 @@ export class JobTracker extends LitElement {
       this.#milestones.set(job.id, Math.max(reached, said ?? 0));
       // The first sighting only sets the mark: a page loaded mid-job does not repeat old milestones.
       if (said === undefined || reached <= said) continue;
-      this.#say(
+      this.#liveRegion.say(
         'polite',
         this.#messages.reachedPercent(typeLabel(job, this.types), formatPercent(reached, this.#messages)),
       );
@@ -240,102 +219,17 @@ export class JobTracker extends LitElement {
     this.dispatchEvent(event);
   }
 
-  #say(politeness: 'polite' | 'assertive', text: string) {
-    if (politeness === 'polite') this.#politeText = text;
-    else this.#assertiveText = text;
-    this.requestUpdate();
-  }
-
-  #scheduleToastClose(id: string, ms = TOAST_MS) {
-    clearTimeout(this.#toastTimers.get(id));
-    this.#toastTimers.set(
-      id,
-      setTimeout(() => this.#closeToast(id), ms),
-    );
-  }
-
-  #closeToast(id: string, seen = false) {
-    if (seen) this.#clients.client.acknowledge(id);
-    clearTimeout(this.#toastTimers.get(id));
-    this.#toastTimers.delete(id);
-    this.#toasts = this.#toasts.filter((toast) => toast.id !== id);
-    this.requestUpdate();
-  }
-
-  #holdToast(id: string) {
-    clearTimeout(this.#toastTimers.get(id));
-  }
-
-  #notifyBrowser(job: Job, label: string) {
-    if (!this.notify || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-    if (document.visibilityState !== 'hidden') return;
-    const notification = new Notification(this.#messages.completedTitle(job, label), {
-      body: summaryOf(job) ?? job.title ?? '',
-      tag: `jobtracker-${job.id}`,
-    });
-    const link = resultUrl(job, this.resultUrl);
-    if (link) {
-      notification.onclick = () => {
-        window.focus();
-        location.assign(link);
-      };
-    }
-  }
-
-  async #askNotifications() {
-    if (typeof Notification === 'undefined') return;
-    await Notification.requestPermission();
-    this.requestUpdate();
-  }
-
-  #updateTitle() {
-    const count = this.#visibleActive().length;
-    if (!this.titleCount || count === 0) {
-      this.#restoreTitle();
-      return;
-    }
-    this.#pageTitle ??= document.title;
-    document.title = `(${count}) ${this.#pageTitle}`;
-  }
-
-  #restoreTitle() {
-    if (this.#pageTitle === null) return;
-    document.title = this.#pageTitle;
-    this.#pageTitle = null;
-  }
-
-  async #act(kind: 'cancel' | 'retry', job: Job) {
-    const client = this.#clients.client;
-    this.#actionError = null;
-    this.requestUpdate();
-    this.#emit(kind === 'cancel' ? new JobCancelEvent(job) : new JobRetryEvent(job));
-    try {
-      if (kind === 'cancel') await client.cancel(job.id);
-      else {
-        await client.retry(job.id);
-        client.dismiss(job.id);
-      }
-    } catch (error) {
-      this.#actionError = this.#messages.actionFailed(kind);
-      this.requestUpdate();
-      this.#emit(new JobErrorEvent(error, job));
-    }
-  }
-
   /** When the focused control leaves with its card or toast, the focus stays in the tracker, not on the page's body. */
   async #keepFocus(action: () => unknown) {
-    const root = this.shadowRoot;
-    const focused = root?.activeElement != null;
+    const focused = this.shadowRoot?.activeElement != null;
     await action();
-    if (!root || !focused) return;
+    if (!focused) return;
     await this.updateComplete;
-    const elsewhere = document.activeElement !== null && document.activeElement !== document.body;
-    if (root.activeElement || (elsewhere && document.activeElement !== this)) return;
-    root
-      .querySelector<HTMLElement>(
+    keepFocusInside(this, (root) =>
+      root.querySelector<HTMLElement>(
         '.card a[href], .card button, [part="toggle"], [part="pill"], [part="toast"] a[href], [part="toast"] button',
-      )
-      ?.focus();
+      ),
+    );
   }
 
   /** Collapses or expands; the focus, when on the control, moves to the control that replaces it. */
@@ -350,15 +244,16 @@ export class JobTracker extends LitElement {
   }
 
   #connectionNotice(): string | null {
-    const status = this.#connection;
+    const status = this.#jobs.connection;
     if (!status) return null;
     const messages = this.#messages;
-    const stale = status.lastContactAt !== null && this.#now - status.lastContactAt > STALE_CONTACT_MS;
+    const now = this.#tick.now;
+    const stale = status.lastContactAt !== null && now - status.lastContactAt > STALE_CONTACT_MS;
     if (status.state === 'offline') return messages.offline;
     if (status.state === 'error' || (status.state === 'connecting' && stale)) {
       return status.lastContactAt === null
         ? messages.reconnecting
-        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(this.#now - status.lastContactAt))}`;
+        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(now - status.lastContactAt))}`;
     }
     return null;
   }
@@ -370,23 +265,19 @@ export class JobTracker extends LitElement {
     const jobs = [...active, ...failures];
     const notice = jobs.length > 0 ? this.#connectionNotice() : null;
     const actions = {
-      cancel: (job: Job) => void this.#keepFocus(() => this.#act('cancel', job)),
-      retry: (job: Job) => void this.#keepFocus(() => this.#act('retry', job)),
+      cancel: (job: Job) => void this.#keepFocus(() => this.#actions.run('cancel', job)),
+      retry: (job: Job) => void this.#keepFocus(() => this.#actions.run('retry', job)),
       dismiss: (job: Job) =>
         void this.#keepFocus(() => {
           this.#clients.client.dismiss(job.id);
           if (job.status === 'failed') this.#clients.client.acknowledge(job.id);
         }),
     };
-    const canAskNotifications =
-      this.notify &&
-      typeof Notification !== 'undefined' &&
-      Notification.permission === 'default' &&
-      active.length > 0;
+    const actionFailed = this.#actions.failed;
     return html`
       <div class="stack">
         ${repeat(
-          this.#toasts,
+          this.#toasts.jobs,
           (job) => job.id,
           (job) => this.#renderToast(job, messages),
         )}
@@ -423,21 +314,20 @@ export class JobTracker extends LitElement {
                       jobs,
                       (job) => job.id,
                       (job) =>
-                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#now, resultTemplate: this.resultUrl, actions })}</li>`,
+                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions })}</li>`,
                     )}
                   </ul>
-                  ${this.#actionError ? html`<p part="error" class="connection" role="alert">${this.#actionError}</p>` : nothing}
+                  ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}
                   ${active.length > 0 ? html`<p part="hint" class="hint">${messages.keepNavigating}</p>` : nothing}
                   ${
-                    canAskNotifications
-                      ? html`<button part="notify-button" type="button" @click=${() => void this.#askNotifications()}>${messages.notifyMe}</button>`
+                    this.notify && active.length > 0 && canAskNotifications()
+                      ? html`<button part="notify-button" type="button" @click=${() => void askNotifications().then(() => this.requestUpdate())}>${messages.notifyMe}</button>`
                       : nothing
                   }
                 </section>`
         }
       </div>
-      <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">${this.#politeText}</div>
-      <div class="visually-hidden" role="alert" aria-live="assertive" aria-atomic="true">${this.#assertiveText}</div>
+      ${this.#liveRegion.render()}
     `;
   }
 
@@ -448,16 +338,16 @@ export class JobTracker extends LitElement {
       part="toast"
       class="toast"
       data-job-id=${job.id}
-      @mouseenter=${() => this.#holdToast(job.id)}
-      @mouseleave=${() => this.#scheduleToastClose(job.id, 4000)}
-      @focusin=${() => this.#holdToast(job.id)}
-      @focusout=${() => this.#scheduleToastClose(job.id, 4000)}
+      @mouseenter=${() => this.#toasts.hold(job.id)}
+      @mouseleave=${() => this.#toasts.release(job.id)}
+      @focusin=${() => this.#toasts.hold(job.id)}
+      @focusout=${() => this.#toasts.release(job.id)}
     >
       <span class="toast-title">${messages.completedTitle(job, label)}</span>
       ${(summaryOf(job) ?? job.title) ? html`<span class="toast-body">${summaryOf(job) ?? job.title}</span>` : nothing}
       <div class="actions">
         ${link ? html`<a part="view-link" class="link" href=${link} @click=${() => this.#clients.client.acknowledge(job.id)}>${messages.view}</a>` : nothing}
-        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => void this.#keepFocus(() => this.#closeToast(job.id, true))}>${messages.close}</button>
+        <button part="toast-close" type="button" aria-label=${`${messages.close}: ${label}`} @click=${() => void this.#keepFocus(() => this.#toasts.close(job.id, true))}>${messages.close}</button>
       </div>
     </div>`;
   }

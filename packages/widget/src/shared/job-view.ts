@@ -1,5 +1,6 @@
 import type { Job } from '@jobtracker/sdk';
 import { html, nothing, type TemplateResult } from 'lit';
+import { DEV_MODE } from './dev-mode.js';
 import { formatDuration, formatPercent, type JobMessages } from './messages.js';
 import { resultUrl, safeUrl } from './safe-url.js';
 
@@ -14,7 +15,7 @@ export interface JobTypeView {
 
 export type JobTypeViews = Record<string, JobTypeView>;
 
-/** Reads a `types` attribute: a JSON object of type → view. Bad JSON gives no views (and a console warning). */
+/** Reads a `types` attribute: a JSON object of type → view. Bad JSON gives no views (and, in development, a console warning). */
 export function parseTypeViews(value: string | null): JobTypeViews {
   if (!value) return {};
   try {
@@ -23,11 +24,22 @@ export function parseTypeViews(value: string | null): JobTypeViews {
   } catch {
     // fall through
   }
-  console.warn(
-    'jobtracker: the "types" attribute must be a JSON object such as {"report":{"label":"Report"}}.',
-  );
+  if (DEV_MODE) {
+    console.warn(
+      'jobtracker: the "types" attribute must be a JSON object such as {"report":{"label":"Report"}}.',
+    );
+  }
   return {};
 }
+
+/** Options of a `types` property: its attribute holds the JSON text. */
+export const typeViewsProperty = {
+  converter: { fromAttribute: (value: string | null) => parseTypeViews(value) },
+};
+
+/** A `types` property's value as views: a framework may set the property to the attribute's JSON text. */
+export const asTypeViews = (value: JobTypeViews | string): JobTypeViews =>
+  typeof value === 'string' ? parseTypeViews(value) : value;
 
 export const typeLabel = (job: Job, views: JobTypeViews) => views[job.type]?.label ?? job.title ?? job.type;
 
