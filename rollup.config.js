@@ -54,7 +54,10 @@ export default [
     output: { file: 'examples/react/dist/app.js', format: 'es', sourcemap: true },
     plugins: [
       replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
-      nodeResolve({ exportConditions: ['jobtracker-source', 'browser', 'default'], extensions: ['.ts', '.tsx', '.js'] }),
+      nodeResolve({
+        exportConditions: ['jobtracker-source', 'browser', 'default'],
+        extensions: ['.ts', '.tsx', '.js'],
+      }),
       commonjs(),
       esbuild({ target: 'es2022', jsx: 'automatic', tsconfig: 'tsconfig.base.json' }),
       terser({ ecma: 2022, module: true, format: { comments: false } }),
