@@ -1,3 +1,5 @@
+/** A job claimed through the worker API, as `@jobtracker/sdk/worker` types it (one type for both). */
+export type { ClaimedJob } from '@jobtracker/sdk/worker';
 export { type AppOptions, createApp, createJobApi, type JobApp, VERSION } from './app/app.js';
 export { JobTrackerConfigError } from './app/dev-mode.js';
 export type { ErrorContext, LogLevel } from './app/log.js';
@@ -14,16 +16,12 @@ export { type Authenticate, DEV_OWNER } from './auth/auth.js';
 export { signToken, TokenError, verifyToken } from './auth/jwt.js';
 export { readConfig, USAGE } from './config/config.js';
 export { registerDemoJobs } from './demo/demo-jobs.js';
-export {
-  type ClaimedJob,
-  type CreateJobInput,
-  JobEngine,
-  type JobEngineOptions,
-} from './engine/engine.js';
+export { type CreateJobInput, JobEngine, type JobEngineOptions } from './engine/engine.js';
 export { ApiError } from './http/errors.js';
 export type { JobRecord } from './jobs/job-record.js';
 export {
   createRunner,
+  type HandleOptions,
   type JobContext,
   JobFailure,
   type JobHandler,

@@ -1,26 +1,30 @@
 /**
  * `@jobtracker/sdk/worker`: run jobs in a Node process of your own through the job API's worker routes.
+ * The same core runs jobs inside the server (`tracker.runner`), so `JobFailure`, `JobContext` and
+ * `JobHandler` are one and the same there.
  *
  * @module
  */
 export { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
 export type { Job, JobError, JsonValue } from '../wire.js';
+export { createWorkerApi, type WorkerApiOptions } from './http-worker-api.js';
+export { JobFailure } from './job-failure.js';
+export type { JobContext, JobHandler } from './job-handler.js';
 export {
-  createWorker,
-  type JobContext,
-  JobFailure,
-  type JobHandler,
-  type Worker,
-  type WorkerOptions,
-} from './worker.js';
-export {
-  type BatchProgressResult,
-  type BatchProgressUpdate,
-  type ClaimedJob,
-  type ClaimRequest,
-  createWorkerApi,
-  type FailureReport,
-  type ProgressUpdate,
-  type WorkerApi,
-  type WorkerApiOptions,
+  createJobRunner,
+  DEFAULT_CLAIM_WAIT_MS,
+  type HandleOptions,
+  type JobRunner,
+  type JobRunnerOptions,
+} from './job-runner.js';
+export { DEFAULT_LEASE_MS, MAX_CLAIM_WAIT_MS, MAX_LEASE_MS, MIN_LEASE_MS } from './lease.js';
+export { createWorker, type Worker, type WorkerOptions } from './worker.js';
+export type {
+  BatchProgressResult,
+  BatchProgressUpdate,
+  ClaimedJob,
+  ClaimRequest,
+  FailureReport,
+  ProgressUpdate,
+  WorkerApi,
 } from './worker-api.js';

@@ -1,4 +1,3 @@
-import { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
 import type { Job, JsonValue } from '../wire.js';
 
 /** A job handed to this worker by `claim`, with the lease that fences every later write. */
@@ -13,16 +12,6 @@ export interface ClaimedJob {
   leaseToken: string;
   /** When the lease runs out unless a heartbeat or progress extends it (ISO-8601, as the API sends it). */
   leaseExpiresAt: string;
-}
-
-/** Options of {@link createWorkerApi}. */
-export interface WorkerApiOptions {
-  /** The API base, e.g. `http://127.0.0.1:8787/api`. */
-  baseUrl: string;
-  /** The server's `JOBTRACKER_WORKER_KEY`, sent as `Authorization: Bearer <key>`. */
-  workerKey: string;
-  /** A `fetch` to use instead of the global one (tests, proxies, instrumentation). */
-  fetch?: typeof fetch;
 }
 
 /** What `claim` asks for. */
@@ -68,9 +57,11 @@ export interface FailureReport {
 }
 
 /**
- * The worker API over HTTP, one method per route. Every method throws a `JobTrackerHttpError` when the
- * API answers an error status (e.g. 409 `lease_lost` or `job_cancelled`: stop working on that job) and
- * a `JobTrackerNetworkError` when it cannot be reached. Aborting `signal` rejects with its reason.
+ * The worker API, one method per route: over HTTP from {@link createWorkerApi}, in the server's own
+ * process from its engine. A refusal rejects with an error carrying the HTTP `status` and the API's
+ * `code` (e.g. 409 `lease_lost` or `job_cancelled`: stop working on that job): a `JobTrackerHttpError`
+ * over HTTP, which also throws a `JobTrackerNetworkError` when the API cannot be reached. Aborting
+ * `signal` rejects with its reason.
  */
 export interface WorkerApi {
   /** Claims the oldest pending job of `types`, or answers `null` when none is pending after `waitMs`. */
@@ -96,107 +87,10 @@ export interface WorkerApi {
   fail(id: string, leaseToken: string, failure: FailureReport, signal?: AbortSignal): Promise<Job>;
   /** Gives the job back (e.g. on shutdown): it is pending again and the attempt is not spent. */
   release(id: string, leaseToken: string, signal?: AbortSignal): Promise<Job>;
-}
-
-/**
- * A client of the worker API (`/api/worker/…`) for a worker in its own process.
- *
- * @example
- * const api = createWorkerApi({ baseUrl: 'http://127.0.0.1:8787/api', workerKey: process.env.JOBTRACKER_WORKER_KEY! });
- * const claimed = await api.claim({ types: ['report.build'], waitMs: 20_000 });
- * if (claimed) await api.complete(claimed.job.id, claimed.leaseToken, { url: '/reports/1' });
- */
-export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
-  const base = options.baseUrl.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-  const jobPath = (id: string, action: string) => `/worker/jobs/${encodeURIComponent(id)}/${action}`;
-
-  /** POSTs `body` as JSON; answers the parsed body, or `null` for a 204. */
-  async function post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
-    const rethrow = (error: unknown): never => {
-      if (signal?.aborted) throw signal.reason;
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new JobTrackerNetworkError(`Could not reach the job API (${detail}).`, { cause: error });
-    };
-    let response: Response;
-    try {
-      response = await doFetch(`${base}${path}`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${options.workerKey}`,
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-        },
-        body: JSON.stringify(body),
-        signal,
-      });
-    } catch (error) {
-      return rethrow(error);
-    }
-    if (!response.ok) throw await JobTrackerHttpError.from(response);
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      return rethrow(error);
-    }
-    if (response.status === 204 || text === '') return null;
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new JobTrackerError(`The job API answered ${response.status} with a body that is not JSON.`);
-    }
-  }
-
-  const jobOf = (body: unknown) => (body as { job: Job }).job;
-
-  return {
-    async claim(request, signal) {
-      const body = await post(
-        '/worker/claim',
-        {
-          types: request.types,
-          workerId: request.workerId,
-          leaseMs: request.leaseMs,
-          waitMs: request.waitMs,
-        },
-        signal,
-      );
-      return body === null ? null : (body as ClaimedJob);
-    },
-    async heartbeat(id, leaseToken, leaseMs, signal) {
-      return (await post(jobPath(id, 'heartbeat'), { leaseToken, leaseMs }, signal)) as {
-        leaseExpiresAt: string;
-      };
-    },
-    async progress(id, leaseToken, update, signal) {
-      const { progress, message, leaseMs } = update;
-      return jobOf(await post(jobPath(id, 'progress'), { leaseToken, progress, message, leaseMs }, signal));
-    },
-    async progressMany(updates, signal) {
-      const body = updates.map(({ id, leaseToken, progress, message, leaseMs }) => ({
-        id,
-        leaseToken,
-        progress,
-        message,
-        leaseMs,
-      }));
-      const answer = (await post('/worker/progress', { updates: body }, signal)) as {
-        results: BatchProgressResult[];
-      };
-      return answer.results;
-    },
-    async complete(id, leaseToken, result, signal) {
-      return jobOf(await post(jobPath(id, 'complete'), { leaseToken, result: result ?? null }, signal));
-    },
-    async fail(id, leaseToken, failure, signal) {
-      const { message, code, retryable } = failure;
-      return jobOf(
-        await post(jobPath(id, 'fail'), { leaseToken, error: { message, code, retryable } }, signal),
-      );
-    },
-    async release(id, leaseToken, signal) {
-      return jobOf(await post(jobPath(id, 'release'), { leaseToken }, signal));
-    },
-  };
+  /**
+   * Calls `onLost` as soon as a claimed job stops running (cancelled, re-queued, finished), for an API
+   * that learns it at once, as the server's in-process one does; answers a function that stops watching.
+   * Without it a worker learns at the job's next heartbeat or progress report.
+   */
+  watch?(id: string, onLost: (reason: Error) => void): () => void;
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/worker';
 import type { ServerOptions } from '../app/server.js';
 import { DEFAULT_DB } from '../app/tracker.js';
 
@@ -16,7 +17,7 @@ Options (each mirrors an environment variable):
   --audience <aud>      JOBTRACKER_AUDIENCE      tokens must carry this aud claim (unset: not checked)
   --worker-key <k>      JOBTRACKER_WORKER_KEY    key for the worker API
   --cors-origins <list> JOBTRACKER_CORS_ORIGINS  comma-separated allowed origins
-  --lease-ms <n>        JOBTRACKER_LEASE_MS      lease of the in-process runner, default 15000
+  --lease-ms <n>        JOBTRACKER_LEASE_MS      lease of the in-process runner, default ${DEFAULT_LEASE_MS}
   --demo                JOBTRACKER_DEMO=1        register the demo job types and serve the demo page
   -h, --help
 
@@ -54,11 +55,13 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
       : variable !== undefined && variable !== ''
         ? variable
         : undefined;
-  const integer = (name: string, raw: string | undefined, fallback: number, min: number) => {
+  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max = Infinity) => {
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min)
-      throw new Error(`${name} must be a whole number ≥ ${min}, not "${raw}".`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(
+        `${name} must be a whole number ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, not "${raw}".`,
+      );
     return value;
   };
   const list = (raw: string | undefined) =>
@@ -69,7 +72,13 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOption
   const origins = list(values['cors-origins'] ?? env.JOBTRACKER_CORS_ORIGINS);
   const secrets = list(given(values.secret, env.JOBTRACKER_SECRET));
   const secret = secrets.length > 0 ? secrets : undefined;
-  const leaseMs = integer('--lease-ms', given(values['lease-ms'], env.JOBTRACKER_LEASE_MS), 15_000, 1000);
+  const leaseMs = integer(
+    '--lease-ms',
+    given(values['lease-ms'], env.JOBTRACKER_LEASE_MS),
+    DEFAULT_LEASE_MS,
+    MIN_LEASE_MS,
+    MAX_LEASE_MS,
+  );
   return {
     help: values.help ?? false,
     port: integer('--port', given(values.port, env.PORT), 8787, 0),

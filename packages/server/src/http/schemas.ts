@@ -1,3 +1,4 @@
+import { MAX_CLAIM_WAIT_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/worker';
 import { z } from 'zod';
 
 /** Limits on what a client or worker may store in a job. */
@@ -138,13 +139,18 @@ export const idempotencyKeyHeader = z
   .describe('Retries of a create with the same key answer the job the first one created.');
 
 const leaseToken = z.string().min(1).max(100).describe('The token `claim` returned.');
-const leaseMs = z.int().min(1000).max(3_600_000);
+const leaseMs = z.int().min(MIN_LEASE_MS).max(MAX_LEASE_MS);
 
 export const claimBody = z.strictObject({
   types: z.array(jobTypeSchema).min(1).max(50),
   workerId: z.string().min(1).max(200).optional(),
   leaseMs: leaseMs.optional(),
-  waitMs: z.int().min(0).max(30_000).optional().describe('Wait this long for a job when none is pending.'),
+  waitMs: z
+    .int()
+    .min(0)
+    .max(MAX_CLAIM_WAIT_MS)
+    .optional()
+    .describe('Wait this long for a job when none is pending.'),
 });
 
 export const heartbeatBody = z.strictObject({ leaseToken, leaseMs: leaseMs.optional() });

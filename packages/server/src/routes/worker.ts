@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Authenticator } from '../auth/auth.js';
-import type { ClaimedJob, JobEngine } from '../engine/engine.js';
+import type { JobEngine } from '../engine/engine.js';
 import { notFound } from '../http/errors.js';
 import {
   claimBody,
@@ -17,6 +17,7 @@ import {
   progressBody,
   releaseBody,
 } from '../http/schemas.js';
+import { createEngineWorkerApi } from '../worker-api/engine-worker-api.js';
 import { operation } from './operation.js';
 
 export interface WorkerRoutesDeps {
@@ -25,8 +26,6 @@ export interface WorkerRoutesDeps {
   /** Largest accepted request body. */
   maxBodyBytes: number;
 }
-
-const JOB_ID = /^[0-9a-z]{26}$/;
 
 /** A job id in the path; one that cannot name a job is a 404 like an unknown one. */
 const params = { id: { schema: jobIdParam, refuse: () => notFound() } };
@@ -43,34 +42,12 @@ const leasedWrite = <B extends z.ZodType>(summary: string, body: B) =>
     errors: [409],
   }) as const;
 
-const claimed = (claim: ClaimedJob) => ({
-  ...claim,
-  leaseExpiresAt: new Date(claim.leaseExpiresAt).toISOString(),
-});
-
-/** Waits until a job of one of `types` may be pending, or `ms` pass, or the request ends. */
-function pendingSignal(engine: JobEngine, types: readonly string[], ms: number, signal: AbortSignal) {
-  return new Promise<void>((resolve) => {
-    const wanted = new Set(types);
-    const done = () => {
-      clearTimeout(timer);
-      stop();
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const stop = engine.onChange((job) => {
-      if (job.status === 'pending' && wanted.has(job.type)) done();
-    });
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * The worker API, for workers in other processes or languages. Every write carries the lease token
  * from `claim`; a write with a stale lease answers 409 `lease_lost` (or `job_cancelled`).
  */
 export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
+  const api = createEngineWorkerApi(engine);
   const app = new Hono();
   app.use('/worker/*', async (c, next) => {
     auth.worker(c.req.raw);
@@ -92,15 +69,12 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       },
       async (c, input) => {
         const body = await input.body(maxBodyBytes);
-        const options = { types: body.types, workerId: body.workerId ?? 'worker', leaseMs: body.leaseMs };
-        const deadline = Date.now() + (body.waitMs ?? 0);
-        for (;;) {
-          const claim = await engine.claim(options);
-          if (claim) return c.json(claimed(claim));
-          const left = deadline - Date.now();
-          if (left <= 0 || c.req.raw.signal.aborted) return c.body(null, 204);
-          await pendingSignal(engine, body.types, left, c.req.raw.signal);
-        }
+        const { signal } = c.req.raw;
+        const claim = await api.claim(body, signal).catch((error: unknown) => {
+          if (signal.aborted) return null;
+          throw error;
+        });
+        return claim ? c.json(claim) : c.body(null, 204);
       },
     ),
   );
@@ -114,8 +88,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       },
       async (c, input) => {
         const body = await input.body(maxBodyBytes);
-        const { leaseExpiresAt } = await engine.heartbeat(input.param('id'), body.leaseToken, body.leaseMs);
-        return c.json({ leaseExpiresAt: new Date(leaseExpiresAt).toISOString() });
+        return c.json(await api.heartbeat(input.param('id'), body.leaseToken, body.leaseMs));
       },
     ),
   );
@@ -126,7 +99,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       leasedWrite('Report progress (0–100 or null) and a message; extends the lease.', progressBody),
       async (c, input) => {
         const { leaseToken, ...update } = await input.body(maxBodyBytes);
-        return c.json({ job: await engine.progress(input.param('id'), leaseToken, update) });
+        return c.json({ job: await api.progress(input.param('id'), leaseToken, update) });
       },
     ),
   );
@@ -152,16 +125,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       },
       async (c, input) => {
         const { updates } = await input.body(maxBodyBytes);
-        const outcomes = await engine.progressMany(
-          updates.map(({ id: jobId, ...update }) => ({ ...update, id: JOB_ID.test(jobId) ? jobId : '' })),
-        );
-        const results = outcomes.map((outcome, index) => {
-          const jobId = updates[index]?.id ?? '';
-          if ('job' in outcome) return { id: jobId, version: outcome.job.version };
-          const { status, code, message } = outcome.error;
-          return { id: jobId, error: { status, code, message } };
-        });
-        return c.json({ results });
+        return c.json({ results: await api.progressMany(updates) });
       },
     ),
   );
@@ -170,7 +134,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
     '/worker/jobs/:id/complete',
     operation(leasedWrite('Finish the job with a result.', completeBody), async (c, input) => {
       const body = await input.body(maxBodyBytes);
-      return c.json({ job: await engine.complete(input.param('id'), body.leaseToken, body.result ?? null) });
+      return c.json({ job: await api.complete(input.param('id'), body.leaseToken, body.result ?? null) });
     }),
   );
 
@@ -178,7 +142,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
     '/worker/jobs/:id/fail',
     operation(leasedWrite('Finish the job with an error.', failBody), async (c, input) => {
       const body = await input.body(maxBodyBytes);
-      return c.json({ job: await engine.fail(input.param('id'), body.leaseToken, body.error) });
+      return c.json({ job: await api.fail(input.param('id'), body.leaseToken, body.error) });
     }),
   );
 
@@ -188,7 +152,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       leasedWrite('Give the job back (e.g. on shutdown): pending again, the attempt not spent.', releaseBody),
       async (c, input) => {
         const body = await input.body(maxBodyBytes);
-        return c.json({ job: await engine.release(input.param('id'), body.leaseToken) });
+        return c.json({ job: await api.release(input.param('id'), body.leaseToken) });
       },
     ),
   );
