@@ -1,21 +1,31 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import {
-  createJobClient,
-  type JobClient,
-  type JobListResponse,
-  JobTrackerHttpError,
-  type KeyValueStorage,
-} from '@jobtracker/sdk';
+import { createJobClient, JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
 import { defineElement } from '../shared/define.js';
-import type { JobErrorEvent, JobStartEvent } from '../shared/events.js';
+import {
+  countingUser,
+  countStreamsBefore,
+  errorText,
+  gatedPage,
+  loadedPage,
+  memoryStorage,
+  mount,
+  mounted,
+  part,
+  recordEvents,
+  recordingUser,
+  serverJobs,
+  statusText,
+  storageKeys,
+  uniqueType,
+  unmountAll,
+} from '../testing/button.js';
 import {
   assert,
   assertEqual,
   checkAccessibility,
   claimJob,
   eventually,
-  streamCount,
   testUser,
   workerCall,
 } from '../testing/widget-env.js';
@@ -23,173 +33,8 @@ import { JobButton } from './job-button.js';
 
 defineElement('job-button', JobButton);
 
-const mounted: HTMLElement[] = [];
-const storageKeys: string[] = [];
-
-/** A job type no other test uses, so `claimJob` only ever picks this test's job. */
-const uniqueType = (name: string) => `button.${name}.${crypto.randomUUID().slice(0, 8)}`;
-
-async function mount(
-  client: JobClient | undefined,
-  attributes: Record<string, string>,
-  buttonHtml = '<button type="button" class="host-button">Generate program</button>',
-  parent: HTMLElement = document.body,
-): Promise<{ element: JobButton; button: HTMLButtonElement }> {
-  const element = document.createElement('job-button');
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  if (client) element.client = client;
-  element.innerHTML = buttonHtml;
-  parent.append(element);
-  if (parent === document.body) mounted.push(element);
-  await element.updateComplete;
-  const button = element.querySelector('button');
-  assert(button, 'the slotted button');
-  return { element, button };
-}
-
-const part = (element: JobButton, name: string) =>
-  (element.shadowRoot as ShadowRoot).querySelector<HTMLElement>(`[part="${name}"]`) as HTMLElement;
-const statusText = (element: JobButton) => part(element, 'status').textContent ?? '';
-const errorText = (element: JobButton) => part(element, 'error').textContent ?? '';
-
-function recordEvents(element: HTMLElement) {
-  const starts: JobStartEvent[] = [];
-  const errors: JobErrorEvent[] = [];
-  element.addEventListener('job-start', (event) => starts.push(event));
-  element.addEventListener('job-error', (event) => errors.push(event));
-  return { starts, errors };
-}
-
-/** A user whose client counts the POSTs it sends (the start requests). */
-async function countingUser(prefix: string, storage: KeyValueStorage | null = null) {
-  const user = await testUser(prefix);
-  const posts: string[] = [];
-  const client = createJobClient({
-    baseUrl: user.apiUrl,
-    token: user.token,
-    user: user.user,
-    storage,
-    shareTabs: false,
-    fetch: (input, init) => {
-      if (init?.method === 'POST') posts.push(String(input));
-      return fetch(input, init);
-    },
-  });
-  return { ...user, client, posts };
-}
-
-/** A user whose client records the headers of every POST it sends (the start requests). */
-async function recordingUser(prefix: string) {
-  const user = await testUser(prefix);
-  const posts: Headers[] = [];
-  const client = createJobClient({
-    baseUrl: user.apiUrl,
-    token: user.token,
-    user: user.user,
-    storage: null,
-    shareTabs: false,
-    fetch: (input, init) => {
-      if (init?.method === 'POST') posts.push(new Headers(init.headers));
-      return fetch(input, init);
-    },
-  });
-  return { ...user, client, posts };
-}
-
-/** The window of the page in the iframe, with the request gate its inline script installs. */
-type GatedWindow = Window & {
-  /** Lets the held requests, and every later one, through. */
-  __release(): void;
-  __requests: number;
-  __answered: number;
-};
-
-/**
- * A plain page in a same-origin iframe: the endpoint and token in meta tags, the self-contained file,
- * and a `<job-button>` around the page's own button. An inline script holds every request the page
- * makes until the test calls `__release()`, on each load of the page (the first one and each reload),
- * so the test can tell what the page shows before the network answered.
- */
-function gatedPage(apiUrl: string, token: string, attributes: string): HTMLIFrameElement {
-  const frame = document.createElement('iframe');
-  frame.srcdoc = `<!doctype html><html lang="en"><head><title>Page</title>
-    <meta name="jobtracker-endpoint" content="${apiUrl}">
-    <meta name="jobtracker-token" content="${token}">
-    <script>
-      const realFetch = window.fetch.bind(window);
-      let open;
-      const gate = new Promise((resolve) => { open = resolve; });
-      window.__requests = 0;
-      window.__answered = 0;
-      window.__release = () => open();
-      window.fetch = (...args) => {
-        window.__requests++;
-        return gate.then(() => realFetch(...args)).then((response) => {
-          window.__answered++;
-          return response;
-        });
-      };
-    </script>
-    <script type="module" src="/packages/widget/dist/jobtracker.min.js"></script>
-    </head><body>
-    <job-button ${attributes}><button type="button">Generate program</button></job-button>
-    </body></html>`;
-  document.body.append(frame);
-  mounted.push(frame);
-  return frame;
-}
-
-/** Waits for the page in `frame` (a document other than `previous`) to have its `<job-button>` rendered. */
-async function loadedPage(frame: HTMLIFrameElement, previous: Document | null = null) {
-  const page = await eventually(
-    () => {
-      const doc = frame.contentDocument;
-      return doc && doc !== previous && doc.defaultView?.customElements.get('job-button') ? doc : null;
-    },
-    8000,
-    'the page with its elements defined',
-  );
-  const element = page.querySelector('job-button') as JobButton;
-  await element.updateComplete;
-  const button = element.querySelector('button') as HTMLButtonElement;
-  return { win: page.defaultView as unknown as GatedWindow, element, button };
-}
-
-/** The user's jobs as the server holds them. */
-async function serverJobs(apiUrl: string, token: string) {
-  const response = await fetch(`${apiUrl}/jobs`, { headers: { Authorization: `Bearer ${token}` } });
-  assertEqual(response.status, 200, 'GET /jobs status');
-  return ((await response.json()) as JobListResponse).jobs;
-}
-
-/** A `localStorage` stand-in that two clients can share, as two page loads share the real one. */
-function memoryStorage(): KeyValueStorage & { values(): string[] } {
-  const items = new Map<string, string>();
-  return {
-    getItem: (key) => items.get(key) ?? null,
-    setItem: (key, value) => void items.set(key, value),
-    removeItem: (key) => void items.delete(key),
-    values: () => [...items.values()],
-  };
-}
-
-let streamsBefore = 0;
-before(async () => {
-  streamsBefore = await streamCount();
-});
-
-afterEach(async () => {
-  for (const element of mounted.splice(0)) element.remove();
-  for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
-  Reflect.deleteProperty(window, '__xss');
-  // A client stops its stream only after its stores unmount (nanostores waits a second per store in the
-  // chain): wait for it, so no test leaves a stream behind (the browser holds at most 6 per host).
-  await eventually(
-    async () => (await streamCount()) <= streamsBefore,
-    8000,
-    'the streams of the test to close',
-  );
-});
+before(countStreamsBefore);
+afterEach(unmountAll);
 
 describe('<job-button>', () => {
   it('starts exactly one job on a rapid double click and fires job-start once', async () => {

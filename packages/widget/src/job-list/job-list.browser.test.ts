@@ -1,9 +1,16 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import { createJobClient, type Job, type JobClient, JobTrackerHttpError } from '@jobtracker/sdk';
-import { sendKeys } from '@web/test-runner-commands';
+import type { Job } from '@jobtracker/sdk';
 import { defineElement } from '../shared/define.js';
-import type { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
-import type { JobMessages } from '../shared/messages.js';
+import {
+  card,
+  countStreamsBefore,
+  job,
+  list,
+  root,
+  shownIds,
+  showsJobs,
+  unmountAll,
+} from '../testing/list.js';
 import {
   assert,
   assertEqual,
@@ -11,7 +18,6 @@ import {
   claimJob,
   eventually,
   HOSTILE_URLS,
-  streamCount,
   testUser,
   XSS_PAYLOADS,
 } from '../testing/widget-env.js';
@@ -19,100 +25,8 @@ import { JobList } from './job-list.js';
 
 defineElement('job-list', JobList);
 
-type TestUser = Awaited<ReturnType<typeof testUser>>;
-
-const mounted: Element[] = [];
-const clients: JobClient[] = [];
-
-let streamsBefore = 0;
-
-before(async () => {
-  streamsBefore = await streamCount();
-});
-
-afterEach(async () => {
-  for (const element of mounted.splice(0)) element.remove();
-  for (const client of clients.splice(0)) client.clear();
-  delete (window as { __xss?: unknown }).__xss;
-  // Each test's stream must be closed before the next test (or test file) starts: a leftover one keeps one
-  // of the browser's six connections to the server busy, even after the page has moved on.
-  await eventually(
-    async () => (await streamCount()) <= streamsBefore,
-    5000,
-    'the streams of the test to close',
-  );
-});
-
-/** A `<job-list>` with `client` set before it connects, on the page until the test ends. */
-function list(
-  client: JobClient,
-  attributes: Record<string, string> = {},
-  options: { messages?: Partial<JobMessages>; children?: string } = {},
-): JobList {
-  const element = document.createElement('job-list');
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.client = client;
-  if (options.messages) element.messages = options.messages;
-  if (options.children) element.innerHTML = options.children;
-  document.body.append(element);
-  mounted.push(element);
-  return element;
-}
-
-const root = (element: JobList) => element.shadowRoot as ShadowRoot;
-const shownIds = (element: JobList) =>
-  [...root(element).querySelectorAll<HTMLElement>('[part~="card"]')].map((card) => card.dataset.jobId);
-const card = (element: JobList, id: string) =>
-  root(element).querySelector<HTMLElement>(`[part~="card"][data-job-id="${id}"]`);
-
-/** Waits until the list shows exactly these jobs, in this order. */
-async function showsJobs(element: JobList, jobs: Job[], what = 'the list') {
-  const expected = JSON.stringify(jobs.map((job) => job.id));
-  try {
-    await eventually(
-      async () => {
-        await element.updateComplete;
-        return JSON.stringify(shownIds(element)) === expected;
-      },
-      5000,
-      what,
-    );
-  } catch (error) {
-    throw new Error(
-      `${(error as Error).message}: expected ${expected}, shown ${JSON.stringify(shownIds(element))}`,
-    );
-  }
-}
-
-/** The job as the server has it now. */
-async function serverJob(user: TestUser, id: string): Promise<Job> {
-  const response = await fetch(`${user.apiUrl}/jobs/${id}`, {
-    headers: { Authorization: `Bearer ${user.token}` },
-  });
-  assertEqual(response.status, 200, `GET /jobs/${id}`);
-  return ((await response.json()) as { job: Job }).job;
-}
-
-async function serverJobs(user: TestUser): Promise<Job[]> {
-  const response = await fetch(`${user.apiUrl}/jobs`, { headers: { Authorization: `Bearer ${user.token}` } });
-  assertEqual(response.status, 200, 'GET /jobs');
-  return ((await response.json()) as { jobs: Job[] }).jobs;
-}
-
-/** Creates a job and, unless it should stay pending, runs it as a worker as far as `drive` says. */
-async function job(
-  user: TestUser,
-  body: { type: string; scope?: string; title?: string },
-  drive?: (worker: Awaited<ReturnType<typeof claimJob>>) => Promise<unknown>,
-): Promise<Job> {
-  const created = await user.create({ ...body, dedupe: false });
-  if (drive) {
-    const worker = await claimJob(body.type);
-    assertEqual(worker.job.id, created.id, 'the worker claimed the job just created');
-    await drive(worker);
-  }
-  return created;
-}
+before(countStreamsBefore);
+afterEach(unmountAll);
 
 describe('<job-list>', () => {
   it('shows active jobs by default, and finished ones by status, each newest first', async () => {
@@ -260,115 +174,6 @@ describe('<job-list>', () => {
     await eventually(() => bar(pending.id)?.getAttribute('aria-valuenow') === '80', 5000, 'live progress');
   });
 
-  it('cancels an active job on the server from its Cancel button, firing job-cancel first', async () => {
-    const user = await testUser('list-cancel');
-    const type = `program.${user.user}`;
-    const running = await job(user, { type, title: 'Q3 program' }, (w) => w.progress(10, 'Starting'));
-    const element = list(user.client, { type });
-    await showsJobs(element, [running]);
-    const events: JobCancelEvent[] = [];
-    document.body.addEventListener('job-cancel', (event) => events.push(event), { once: true });
-
-    const button = card(element, running.id)?.querySelector<HTMLButtonElement>(
-      'button[part~="cancel-button"]',
-    );
-    assert(button, 'a Cancel button');
-    assertEqual(button.textContent?.trim(), 'Cancel', 'its text');
-    button.click();
-    assertEqual(
-      events.map((event) => event.job.id),
-      [running.id],
-      'job-cancel fired (composed, bubbling) before the request',
-    );
-    await eventually(
-      async () => (await serverJob(user, running.id)).status === 'cancelled',
-      5000,
-      'the cancel',
-    );
-    await showsJobs(element, [], 'the cancelled job to leave the active list');
-  });
-
-  it('retries a failed or cancelled job on the server from its Retry button, firing job-retry first', async () => {
-    const user = await testUser('list-retry');
-    const type = `program.${user.user}`;
-    // Two scopes, so that the second retry is not deduplicated against the first one's new attempt.
-    const failed = await job(user, { type, scope: 'q3', title: 'Q3 program' }, (w) =>
-      w.fail('The model timed out'),
-    );
-    const cancelled = await job(user, { type, scope: 'q4', title: 'Q4 program' });
-    await user.client.cancel(cancelled.id);
-    const element = list(user.client, { type, status: 'failed,cancelled' });
-    const active = list(user.client, { type });
-    await showsJobs(element, [cancelled, failed]);
-    const events: JobRetryEvent[] = [];
-    const onRetry = (event: JobRetryEvent) => events.push(event);
-    document.body.addEventListener('job-retry', onRetry);
-    try {
-      for (const original of [failed, cancelled]) {
-        const button = card(element, original.id)?.querySelector<HTMLButtonElement>(
-          'button[part~="retry-button"]',
-        );
-        assert(button, 'a Retry button');
-        assertEqual(card(element, original.id)?.querySelector('[part~="cancel-button"]'), null, 'no Cancel');
-        button.click();
-        assertEqual(events.at(-1)?.job.id, original.id, 'job-retry fired before the request');
-        const retry = await eventually(
-          async () => (await serverJobs(user)).find((candidate) => candidate.retryOf === original.id),
-          5000,
-          'the new attempt on the server',
-        );
-        assertEqual(retry.status, 'pending', 'the new attempt waits for a worker');
-        await eventually(() => card(active, retry.id), 5000, 'the new attempt in the active list');
-        await eventually(
-          () => card(element, original.id)?.querySelector('[part~="retry-button"]') === null,
-          3000,
-          'no second Retry for a job already retried',
-        );
-      }
-    } finally {
-      document.body.removeEventListener('job-retry', onRetry);
-    }
-  });
-
-  it('shows an error and fires job-error when the server refuses an action', async () => {
-    const user = await testUser('list-refused');
-    const type = `program.${user.user}`;
-    // A client that polls rarely, so it still shows the job as running after the server finished it.
-    const client = createJobClient({
-      baseUrl: user.apiUrl,
-      token: user.token,
-      user: user.user,
-      storage: null,
-      shareTabs: false,
-      transport: 'poll',
-      pollActiveMs: 60_000,
-      pollIdleMs: 60_000,
-    });
-    clients.push(client);
-    const running = await job(user, { type, title: 'Q3 program' });
-    const element = list(client, { type });
-    await showsJobs(element, [running]);
-    const worker = await claimJob(type);
-    await worker.complete({ summary: 'Done' });
-
-    const errors: JobErrorEvent[] = [];
-    element.addEventListener('job-error', (event) => errors.push(event));
-    card(element, running.id)?.querySelector<HTMLButtonElement>('[part~="cancel-button"]')?.click();
-    await eventually(() => errors.length === 1, 5000, 'job-error');
-    const [event] = errors as [JobErrorEvent];
-    assert(event.error instanceof JobTrackerHttpError, 'the SDK typed error');
-    assertEqual(event.error.status, 409, 'the refusal status');
-    assertEqual(event.job?.id, running.id, 'the job of the error');
-    const notice = await eventually(
-      () => root(element).querySelector('[part="action-error"]'),
-      2000,
-      'the notice',
-    );
-    assertEqual(notice.getAttribute('role'), 'alert', 'the notice role');
-    assertEqual(notice.textContent?.trim(), 'Something went wrong.', 'the notice text');
-    assertEqual((await serverJob(user, running.id)).status, 'completed', 'the job is untouched');
-  });
-
   it('links View to result.url, or to the result-url template filled from the result', async () => {
     const user = await testUser('list-view');
     const type = `program.${user.user}`;
@@ -448,93 +253,6 @@ describe('<job-list>', () => {
     for (const payload of XSS_PAYLOADS)
       assert(text.includes(payload), `the payload shown as text: ${payload}`);
     for (const url of HOSTILE_URLS) assert(text.includes(url), `the URL shown as text only: ${url}`);
-  });
-
-  it('is operable from the keyboard: Tab reaches Cancel and Enter cancels the job', async () => {
-    const user = await testUser('list-keyboard');
-    const type = `program.${user.user}`;
-    const older = await job(user, { type, title: 'Q2 program' }, (w) => w.progress(20, 'Writing'));
-    const newer = await job(user, { type, title: 'Q3 program' });
-    const before = document.createElement('button');
-    before.textContent = 'Before the list';
-    document.body.append(before);
-    mounted.push(before);
-    const element = list(user.client, { type });
-    await showsJobs(element, [newer, older]);
-
-    before.focus();
-    await sendKeys({ press: 'Tab' });
-    const focused = root(element).activeElement;
-    assert(focused instanceof HTMLButtonElement, `Tab reached a real <button>, not ${focused?.tagName}`);
-    assertEqual(focused.getAttribute('part'), 'cancel-button', 'the focused control');
-    assertEqual(focused.closest<HTMLElement>('[part~="card"]')?.dataset.jobId, newer.id, 'the first card');
-    await sendKeys({ press: 'Enter' });
-    await eventually(
-      async () => (await serverJob(user, newer.id)).status === 'cancelled',
-      5000,
-      'the cancel',
-    );
-    await showsJobs(element, [older], 'the cancelled job to leave');
-    // Focus stays in the list, on the next card's Cancel button, instead of falling to the page.
-    await eventually(
-      () => root(element).activeElement?.closest('[part~="card"]'),
-      2000,
-      'focus kept in the list',
-    );
-    const next = root(element).activeElement as HTMLElement;
-    assertEqual(
-      next.closest<HTMLElement>('[part~="card"]')?.dataset.jobId,
-      older.id,
-      'focus on the next card',
-    );
-    await sendKeys({ press: 'Space' });
-    await eventually(
-      async () => (await serverJob(user, older.id)).status === 'cancelled',
-      5000,
-      'Space cancels',
-    );
-    await showsJobs(element, [], 'the list to empty');
-    await eventually(
-      () => root(element).activeElement?.matches('[part="empty"]'),
-      2000,
-      'focus on the empty state',
-    );
-  });
-
-  it('is operable from the keyboard: Tab reaches Retry on a failed job and Enter retries it', async () => {
-    const user = await testUser('list-keyboard-retry');
-    const type = `program.${user.user}`;
-    const failed = await job(user, { type, title: 'Q3 program' }, (w) => w.fail('The model timed out'));
-    const before = document.createElement('button');
-    before.textContent = 'Before the list';
-    document.body.append(before);
-    mounted.push(before);
-    const element = list(user.client, { type, status: 'failed' });
-    const active = list(user.client, { type });
-    await showsJobs(element, [failed]);
-    const retries: JobRetryEvent[] = [];
-    element.addEventListener('job-retry', (event) => retries.push(event));
-
-    before.focus();
-    await sendKeys({ press: 'Tab' });
-    const focused = root(element).activeElement;
-    assert(focused instanceof HTMLButtonElement, `Tab reached a real <button>, not ${focused?.tagName}`);
-    assertEqual(focused.getAttribute('part'), 'retry-button', 'the focused control');
-    assertEqual(focused.textContent?.trim(), 'Retry', 'its text');
-    assertEqual(focused.closest<HTMLElement>('[part~="card"]')?.dataset.jobId, failed.id, 'the failed card');
-    await sendKeys({ press: 'Enter' });
-    const retry = await eventually(
-      async () => (await serverJobs(user)).find((candidate) => candidate.retryOf === failed.id),
-      5000,
-      'the new attempt on the server',
-    );
-    assertEqual(
-      retries.map((event) => event.job.id),
-      [failed.id],
-      'one job-retry, for the failed job',
-    );
-    assertEqual(retry.status, 'pending', 'the new attempt waits for a worker');
-    await showsJobs(active, [retry], 'the new attempt in the active list');
   });
 
   it('takes the types JSON text on its property as well as on its attribute', async () => {

@@ -135,7 +135,7 @@ export class JobTracker extends LitElement {
     this.collapsed = false;
     this.titleCount = false;
     this.notify = false;
-    // Completions are followed before the stores: subscribing announces what finished while no page listened.
+    // Followed before the stores start the client's sync, whose first sweep then announces what finished unseen.
     this.#clients.subscribe((client) => {
       const stops = [
         client.on('completed', (job) => this.#completed(job)),

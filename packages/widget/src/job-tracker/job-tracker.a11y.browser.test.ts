@@ -1,0 +1,209 @@
+/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+import { defineElement } from '../shared/define.js';
+import {
+  assertiveRegion,
+  button,
+  card,
+  focusedJob,
+  focusedPart,
+  mount,
+  pageButton,
+  politeRegion,
+  press,
+  recordSaid,
+  root,
+  shiftTab,
+  text,
+  toasts,
+  unmountAll,
+} from '../testing/tracker.js';
+import { assert, assertEqual, claimJob, delay, eventually, testUser } from '../testing/widget-env.js';
+import { JobTracker } from './job-tracker.js';
+
+defineElement('job-tracker', JobTracker);
+
+afterEach(unmountAll);
+
+describe('<job-tracker>', () => {
+  it('reaches and operates the toast, failed cards, Cancel and the collapse control by Tab, Enter and Space', async () => {
+    const { client, create } = await testUser('keyboard');
+    const before = pageButton('before');
+    const tracker = await mount(client);
+    pageButton('after');
+    const first = await create({ type: 'tracker.kb-fail', scope: 'one', title: 'Import one' });
+    const second = await create({ type: 'tracker.kb-fail', scope: 'two', title: 'Import two' });
+    const done = await create({ type: 'tracker.kb-done', title: 'Export' });
+    await eventually(
+      () => card(tracker, first.id) && card(tracker, second.id) && card(tracker, done.id),
+      5000,
+      'the cards',
+    );
+    const workers = await Promise.all([
+      claimJob('tracker.kb-fail'),
+      claimJob('tracker.kb-fail'),
+      claimJob('tracker.kb-done'),
+    ]);
+    await Promise.all([
+      workers[0].fail('The file has no header row.'),
+      workers[1].fail('The file is empty.'),
+      workers[2].complete({ url: '/exports/7', summary: 'Export ready' }),
+    ]);
+    await eventually(
+      () =>
+        toasts(tracker).length === 1 &&
+        root(tracker).querySelectorAll('.card.failed [part="retry-button"]').length === 2,
+      5000,
+      'the toast and the failed cards',
+    );
+
+    // The toast: View link, then Close; back with Shift+Tab; Enter closes it.
+    before.focus();
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'view-link', 'Tab reaches the View link');
+    assertEqual(
+      (root(tracker).activeElement as HTMLAnchorElement).href,
+      `${location.origin}/exports/7`,
+      'the View link goes to the result',
+    );
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'toast-close', 'then the toast close button');
+    await shiftTab();
+    assertEqual(focusedPart(tracker), 'view-link', 'Shift+Tab goes back');
+    await press('Tab');
+    await press('Enter');
+    await eventually(() => toasts(tracker).length === 0, 2000, 'Enter to close the toast');
+    await eventually(
+      () => focusedPart(tracker) !== null,
+      2000,
+      'the focus to stay in the tracker when its toast goes',
+    );
+
+    // The panel: the collapse toggle, then each failed card's Retry and Dismiss.
+    before.focus();
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'toggle', 'Tab reaches the collapse toggle');
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'retry-button', 'then Retry on the first failed card');
+    const dismissed = focusedJob(tracker);
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'dismiss-button', 'then its Dismiss');
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'retry-button', 'then Retry on the second failed card');
+    const retriedId = focusedJob(tracker);
+    assert(dismissed && retriedId && dismissed !== retriedId, 'two cards, in turn');
+    await shiftTab();
+    assertEqual(focusedPart(tracker), 'dismiss-button', 'Shift+Tab back to the first Dismiss');
+    assertEqual(focusedJob(tracker), dismissed, 'of the first card');
+    await press('Space');
+    await eventually(() => card(tracker, dismissed) === null, 3000, 'Space to dismiss');
+    await eventually(() => focusedPart(tracker) !== null, 2000, 'the focus to stay in the tracker');
+    assertEqual(client.jobStore(dismissed).get()?.status, 'failed', 'dismissing leaves the job alone');
+    before.focus();
+    await press('Tab');
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'retry-button', 'Retry of the card that is left');
+    await press('Space');
+    await eventually(() => card(tracker, retriedId) === null, 5000, 'Space to retry');
+    const retried = await eventually(
+      () => client.$active.get().find((job) => job.retryOf === retriedId),
+      5000,
+      'the new attempt',
+    );
+    await eventually(() => card(tracker, retried.id), 5000, 'the new attempt in the panel');
+    // The failed card can leave as the stream brings the new attempt, before Retry's request returns.
+    await eventually(
+      () => focusedPart(tracker) !== null,
+      2000,
+      'the focus to stay in the tracker after Retry',
+    );
+
+    // Collapse and expand: the focus stays on the control as it swaps between toggle and pill.
+    before.focus();
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'toggle', 'the toggle again');
+    await press('Enter');
+    await eventually(() => tracker.collapsed && button(root(tracker), 'pill'), 2000, 'Enter to collapse');
+    assertEqual(focusedPart(tracker), 'pill', 'the focus moves to the pill that replaced the toggle');
+    await press('Space');
+    await eventually(() => !tracker.collapsed && button(root(tracker), 'toggle'), 2000, 'Space to expand');
+    assertEqual(focusedPart(tracker), 'toggle', 'the focus moves back to the toggle');
+
+    // Cancel on the running card.
+    await press('Tab');
+    assertEqual(focusedPart(tracker), 'cancel-button', 'Tab reaches Cancel');
+    assertEqual(focusedJob(tracker), retried.id, 'of the new attempt');
+    await press('Enter');
+    await eventually(
+      () => client.jobStore(retried.id).get()?.status === 'cancelled',
+      5000,
+      'Enter to cancel',
+    );
+  });
+
+  it('never moves the focus when a toast appears or jobs come and go', async () => {
+    const { client, create } = await testUser('focus');
+    const before = pageButton('before');
+    const tracker = await mount(client);
+    const first = await create({ type: 'tracker.focus-a', title: 'First' });
+    await eventually(() => card(tracker, first.id), 5000, 'the first card');
+    before.focus();
+    await create({ type: 'tracker.focus-done', title: 'Quick job' });
+    const quick = await claimJob('tracker.focus-done');
+    await quick.complete({ url: '/done/1' });
+    await eventually(() => toasts(tracker).length === 1, 5000, 'a toast');
+    assert(document.activeElement === before, 'a toast leaves the focus on the page');
+
+    const dismiss = button(card(tracker, first.id) as HTMLElement, 'dismiss-button') as HTMLButtonElement;
+    dismiss.focus();
+    const second = await create({ type: 'tracker.focus-b', title: 'Second' });
+    await eventually(() => card(tracker, second.id), 5000, 'the newer card (listed first)');
+    assert(document.activeElement === tracker, 'the focus stays in the tracker');
+    assertEqual(focusedPart(tracker), 'dismiss-button', 'on the Dismiss button');
+    assertEqual(focusedJob(tracker), first.id, 'of the same job');
+    await create({ type: 'tracker.focus-done2', title: 'Another quick job' });
+    const another = await claimJob('tracker.focus-done2');
+    await another.complete({ url: '/done/2' });
+    await eventually(() => toasts(tracker).length === 2, 5000, 'a second toast');
+    assertEqual(focusedPart(tracker), 'dismiss-button', 'a toast does not take the focus');
+    assertEqual(focusedJob(tracker), first.id, 'nor move it to another job');
+    await Promise.all([client.cancel(first.id), client.cancel(second.id)]);
+  });
+
+  it('announces each milestone and the completion once politely, and a failure once assertively', async () => {
+    const { client, create } = await testUser('live');
+    const tracker = await mount(client);
+    const polite = recordSaid(politeRegion(tracker));
+    const assertive = recordSaid(assertiveRegion(tracker));
+    const job = await create({ type: 'tracker.live', title: 'Report' });
+    const worker = await claimJob('tracker.live');
+    const percentShown = (value: string) =>
+      eventually(
+        () => text(card(tracker, job.id)?.querySelector('[part="percent"]')) === value,
+        5000,
+        `${value} in the card`,
+      );
+    for (const value of [10, 30, 40, 60, 70, 80, 90]) {
+      await worker.progress(value, `At ${value}`);
+      await percentShown(`${value}%`);
+    }
+    assertEqual(polite, ['Report: 25%', 'Report: 50%', 'Report: 75%'], 'each milestone once');
+    await worker.complete({ summary: 'Done' });
+    await eventually(() => toasts(tracker).length === 1, 5000, 'the toast');
+    await eventually(() => polite.length === 4, 2000, 'the completion said');
+    assertEqual(polite.at(-1), 'Report complete', 'the completion, once');
+
+    const failing = await create({ type: 'tracker.live-fail', title: 'Import' });
+    await eventually(() => card(tracker, failing.id), 5000, 'the second card');
+    const failWorker = await claimJob('tracker.live-fail');
+    await failWorker.fail('Disk full');
+    await eventually(() => card(tracker, failing.id)?.querySelector('[part="error"]'), 5000, 'the failure');
+    await eventually(() => assertive.length > 0, 3000, 'the failure said');
+    // A later update of the tracker (a new job, the clock) says nothing again.
+    const other = await create({ type: 'tracker.live-other', title: 'Other' });
+    await eventually(() => card(tracker, other.id), 5000, 'a third card');
+    await delay(1100);
+    assertEqual(assertive, ['Import failed: Disk full'], 'the failure, once, assertively');
+    assertEqual(polite.length, 4, 'nothing more said politely');
+    await client.cancel(other.id);
+  });
+});
