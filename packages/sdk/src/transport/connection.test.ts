@@ -38,7 +38,12 @@ function fakeServer(handlers: { onStream(stream: FakeStream): Response | undefin
       });
       const stream: FakeStream = {
         push: (text) => controller.enqueue(new TextEncoder().encode(text)),
-        end: () => controller.close(),
+        // A stream the client already aborted stays errored: ending it later is a no-op.
+        end: () => {
+          try {
+            controller.close();
+          } catch {}
+        },
         headers,
       };
       return (
