@@ -1,3 +1,4 @@
+import { listenToPage, pageHidden } from '../page/page-events.js';
 import { type KeyValueStorage, readJson, writeJson } from '../persist/storage.js';
 import type { JobChange } from '../store/jobs.js';
 import { isActiveJob } from '../store/jobs.js';
@@ -9,9 +10,8 @@ export interface AnnouncerOptions {
   storage: KeyValueStorage | null;
   /** The user's key in storage; null while the user is unknown (nothing is kept then). */
   key(): string | null;
-  hasListeners(event: TerminalEvent): boolean;
-  announce(event: TerminalEvent, job: Job): void;
-  hidden(): boolean;
+  /** Whom to announce to: the client's listeners of each event. */
+  events: { has(event: TerminalEvent): boolean; emit(event: TerminalEvent, job: Job): void };
 }
 
 /**
@@ -73,20 +73,20 @@ export function createAnnouncer(options: AnnouncerOptions) {
   };
   const seenAfterVisible = (id: string) => {
     clearTimeout(shown.get(id));
-    shown.set(id, options.hidden() ? undefined : setTimeout(() => settle([id], true), SEEN_MS));
+    shown.set(id, pageHidden() ? undefined : setTimeout(() => settle([id], true), SEEN_MS));
   };
-  if (typeof document !== 'undefined') {
-    const release = () => shown.size > 0 && settle([...shown.keys()], false);
-    addEventListener('pagehide', release);
-    document.addEventListener('visibilitychange', () => {
-      if (options.hidden()) release();
-      else for (const id of shown.keys()) seenAfterVisible(id);
-    });
-  }
+  const release = () => shown.size > 0 && settle([...shown.keys()], false);
+  listenToPage({
+    leave: release,
+    hidden: release,
+    visible: () => {
+      for (const id of shown.keys()) seenAfterVisible(id);
+    },
+  });
 
   function claim(job: Job) {
     const event = job.status as TerminalEvent;
-    if (!options.hasListeners(event) || shown.has(job.id)) return;
+    if (!options.events.has(event) || shown.has(job.id)) return;
     const work = async () => {
       const list = read();
       const at = Date.now();
@@ -95,14 +95,14 @@ export function createAnnouncer(options: AnnouncerOptions) {
       list.claims[job.id] = at;
       write(list);
       seenAfterVisible(job.id);
-      options.announce(event, job);
+      options.events.emit(event, job);
     };
     setTimeout(
       () => {
-        const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+        const locks = globalThis.navigator?.locks;
         (locks?.request ? locks.request(`${storageKey()}:lock`, work) : work()).catch(() => {});
       },
-      options.hidden() ? HIDDEN_TAB_DELAY_MS : 0,
+      pageHidden() ? HIDDEN_TAB_DELAY_MS : 0,
     );
   }
 

@@ -1,17 +1,25 @@
-import { atom, computed, onMount, type ReadableAtom } from 'nanostores';
-import { jwtClaims, type TokenOption } from '../auth/token.js';
-import { createHttp, type Fetch } from '../http/http.js';
-import { browserStorage, type KeyValueStorage, readJson, writeJson } from '../persist/storage.js';
-import { isActiveJob, type JobMap, mergeJobs, replaceJobs } from '../store/jobs.js';
-import { canShareTabs, joinTabs, type TabLink } from '../tabs/tabs.js';
+import { atom, onMount, type ReadableAtom } from 'nanostores';
+import type { TokenOption } from '../auth/token.js';
+import { createHttp, type Fetch, type HttpRequest } from '../http/http.js';
+import { browserOffline, listenToPage, pageHidden } from '../page/page-events.js';
+import { createOwnerCache } from '../persist/owner-cache.js';
+import { browserStorage, type KeyValueStorage } from '../persist/storage.js';
+import { createJobStores, type JobUpdate } from '../store/job-stores.js';
+import type { JobMap } from '../store/jobs.js';
+import { type ConnectionHooks, shareConnection } from '../tabs/tab-sync.js';
+import { canShareTabs } from '../tabs/tabs.js';
 import {
+  type Connection,
   type ConnectionStatus,
-  type SyncMessage,
   startConnection,
   type Transport,
 } from '../transport/connection.js';
 import type { CreateJobResponse, Job, JsonValue } from '../wire.js';
-import { createAnnouncer, type TerminalEvent } from './announcer.js';
+import { createAnnouncer } from './announcer.js';
+import { createJobEvents, type JobEvent } from './events.js';
+import { knownOwner, ownerKey, tokenOwner } from './owner.js';
+
+export type { JobEvent } from './events.js';
 
 export interface JobClientOptions {
   /** The job API's base URL, e.g. `/api` or `https://jobs.example.com/api`. */
@@ -49,8 +57,6 @@ export interface StartJobInput {
   /** False lets a second job of the same type and scope run beside the first. */
   dedupe?: boolean;
 }
-
-export type JobEvent = TerminalEvent | 'progress';
 
 export interface JobClient {
   /** Every known job of the user, by id. */
@@ -91,30 +97,8 @@ export interface JobClient {
   readonly cursor: string | null;
 }
 
-interface Persisted {
-  v: 1;
-  cursor: string | null;
-  jobs: Job[];
-}
-
-type TabMessage =
-  | { t: 'sync'; m: SyncMessage }
-  | { t: 'status'; s: ConnectionStatus }
-  | { t: 'hello' }
-  | { t: 'state'; jobs: Job[]; cursor: string | null; s: ConnectionStatus }
-  | { t: 'wake' }
-  | { t: 'seen' };
-
+/** Finished jobs kept in the local cache beside the active ones. */
 const RECENT_KEPT = 20;
-const DISMISSED_KEPT = 200;
-const newestFirst = (a: Job, b: Job) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
-const finishedFirst = (a: Job, b: Job) => {
-  const x = a.completedAt ?? a.updatedAt;
-  const y = b.completedAt ?? b.updatedAt;
-  return x < y ? 1 : x > y ? -1 : 0;
-};
-const hasDocument = () => typeof document !== 'undefined';
-const pageHidden = () => hasDocument() && document.visibilityState === 'hidden';
 
 /**
  * Creates a client of the job API: stores of the user's jobs that stay in step with the server while
@@ -129,335 +113,148 @@ const pageHidden = () => hasDocument() && document.visibilityState === 'hidden';
  */
 export function createJobClient(options: JobClientOptions): JobClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const tokenOption = options.token;
-  const ownerOf = (token: string | null | undefined) => String(jwtClaims(token)?.sub ?? '') || null;
-  // The token function's first answer serves both to learn the owner and for the first request.
-  let firstToken: Promise<string | null | undefined> | null = null;
-  const askToken = typeof tokenOption === 'function' ? () => Promise.resolve().then(tokenOption) : null;
-  const http = createHttp({
-    ...options,
-    baseUrl,
-    token: askToken
-      ? () => {
-          const token = firstToken ?? askToken();
-          firstToken = null;
-          return token;
-        }
-      : tokenOption,
-  });
+  const http = createHttp(options);
   const storage = options.storage === undefined ? browserStorage() : options.storage;
-  /** Whose cache this is: unknown (null: keep nothing), or not known yet (undefined: show nothing yet). */
-  let owner: string | null | undefined =
-    options.user || (askToken ? undefined : tokenOption ? ownerOf(tokenOption as string) : 'default');
-  let key: string | null = null;
-  /** The storage, once the owner is known: nothing is kept under a key another user could share. */
-  let store: KeyValueStorage | null = null;
-  const dismissedKey = () => `${key}:dismissed`;
-
-  let cursor: string | null = null;
-  const $jobs = atom<JobMap>({});
+  const jobs = createJobStores();
   const $connection = atom<ConnectionStatus>({ state: 'connecting', lastContactAt: null });
-  const $dismissed = atom<readonly string[]>([]);
-  const $active = computed($jobs, (jobs) => Object.values(jobs).filter(isActiveJob).sort(newestFirst));
-  const $recent = computed($jobs, (jobs) =>
-    Object.values(jobs)
-      .filter((job) => !isActiveJob(job))
-      .sort(finishedFirst),
-  );
+  const cache = createOwnerCache(storage, () => ({
+    cursor: jobs.cursor,
+    jobs: [...jobs.$active.get(), ...jobs.$recent.get().slice(0, RECENT_KEPT)],
+  }));
+  const events = createJobEvents();
+  /** The owner's key once the owner is known; null while unknown, and for good when it cannot be known. */
+  let key: string | null = null;
+  const announcer = createAnnouncer({ storage, key: () => key, events });
 
-  const listeners: Record<JobEvent, Set<(job: Job) => void>> = {
-    progress: new Set(),
-    completed: new Set(),
-    failed: new Set(),
-    cancelled: new Set(),
+  /** Whose jobs these are: a string once known, null if it cannot be, undefined until the token function answers. */
+  let owner = knownOwner(options.user, options.token);
+  const adopt = (known: string | null) => {
+    owner = known;
+    if (!known) return;
+    key = ownerKey(baseUrl, known);
+    const saved = cache.open(key);
+    if (saved) jobs.take({ kind: 'jobs', jobs: saved.jobs, cursor: jobs.cursor ?? saved.cursor });
   };
-  const emit = (event: JobEvent, job: Job) => {
-    for (const listener of listeners[event]) {
-      try {
-        listener(job);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  };
-  const announcer = createAnnouncer({
-    storage,
-    key: () => store && key,
-    hasListeners: (event) => listeners[event].size > 0,
-    announce: emit,
-    hidden: pageHidden,
-  });
-
-  let persistTimer: ReturnType<typeof setTimeout> | undefined;
-  const persist = () => {
-    persistTimer = undefined;
-    const jobs = [...$active.get(), ...$recent.get().slice(0, RECENT_KEPT)];
-    writeJson(store, key as string, { v: 1, cursor, jobs } satisfies Persisted);
-  };
-
-  /** Takes what this browser keeps for `user`, once known; an unknown user starts empty and keeps nothing. */
-  const adopt = (user: string | null) => {
-    owner = user;
-    if (!user) return;
-    key = `jobtracker:${baseUrl}:${user}`;
-    store = storage;
-    const saved = readJson<Persisted>(store, key);
-    $dismissed.set(readJson<string[]>(store, dismissedKey()) ?? []);
-    if (saved?.v !== 1) return;
-    cursor ??= saved.cursor;
-    $jobs.set(mergeJobs($jobs.get(), saved.jobs).map);
-  };
-  if (owner !== undefined) adopt(owner);
+  if (owner) adopt(owner);
+  // The token function's answer names the owner, and serves the first requests as well.
   let ownerKnown: Promise<void> | undefined;
-  const knowOwner = () => {
-    if (!ownerKnown) {
-      firstToken = (askToken as () => Promise<string | null | undefined>)();
-      ownerKnown = firstToken.then(ownerOf, () => null).then(adopt);
-    }
-    return ownerKnown;
-  };
+  const knowOwner = () =>
+    (ownerKnown ??= http
+      .token()
+      .then(tokenOwner, () => null)
+      .then(adopt));
 
-  let link: TabLink<TabMessage> | null = null;
-  let leading = false;
-
-  function apply(message: SyncMessage, from: 'network' | 'relay' | 'action') {
-    const held = $jobs.get();
-    const { map, changes } =
-      message.kind === 'snapshot' ? replaceJobs(held, message.jobs) : mergeJobs(held, message.jobs);
-    if (from !== 'action') cursor = message.cursor;
-    if (from === 'network' && link) link.post({ t: 'sync', m: message });
-    if (map !== held) $jobs.set(map);
-    if (store && persistTimer === undefined) persistTimer = setTimeout(persist, 200);
+  function apply(update: JobUpdate) {
+    const changes = jobs.take(update);
+    cache.saveSoon();
     for (const [before, job] of changes) {
       if (
         job.status === 'running' &&
         (before?.progress !== job.progress || before?.message !== job.message)
       ) {
-        emit('progress', job);
+        events.emit('progress', job);
       }
     }
     announcer.observe(changes);
   }
 
-  // ---- connection lifecycle: the first subscriber starts it, the last one stops it ----
-  const wakers = new Set<() => void>();
-  let followerSeenAt = 0;
-  const wake = () => {
-    if (link && !leading) link.post({ t: 'wake' });
-    for (const waker of wakers) waker();
-  };
-  function connect(): () => void {
-    return startConnection({
+  const connect = (hooks: ConnectionHooks) =>
+    startConnection({
+      ...options, // the polling periods and the watchdog
+      ...hooks,
       http,
       transport: options.transport ?? 'auto',
-      cursor: () => cursor,
-      deliver: (message) => apply(message, 'network'),
-      status: (status) => {
-        $connection.set(status);
-        link?.post({ t: 'status', s: status });
-      },
-      busy: () => $active.get().length > 0,
-      hidden: () => pageHidden() && Date.now() - followerSeenAt > 60_000,
-      offline: () => typeof navigator !== 'undefined' && navigator.onLine === false,
-      onWake: (waker) => {
-        wakers.add(waker);
-        return () => wakers.delete(waker);
-      },
-      pollActiveMs: options.pollActiveMs,
-      pollIdleMs: options.pollIdleMs,
-      watchdogMs: options.watchdogMs,
+      cursor: () => jobs.cursor,
+      busy: () => jobs.$active.get().length > 0,
+      offline: browserOffline,
     });
+  /** Connects to the server: as one of the tabs (the leader holds the connection), or on its own. */
+  function openLink(): Connection {
+    const hooks = { deliver: apply, status: $connection.set };
+    if (options.shareTabs === false || !canShareTabs() || !key)
+      return connect({ ...hooks, hidden: pageHidden });
+    const current = () => ({ jobs: jobs.list(), cursor: jobs.cursor, status: $connection.get() });
+    return shareConnection(key, { ...hooks, current, connect });
   }
 
-  function receive(message: TabMessage) {
-    if (leading) {
-      if (message.t === 'hello') {
-        link?.post({ t: 'state', jobs: Object.values($jobs.get()), cursor, s: $connection.get() });
-      } else if (message.t === 'wake' || message.t === 'seen') {
-        followerSeenAt = Date.now();
-        if (message.t === 'wake') for (const waker of wakers) waker();
-      }
-      return;
-    }
-    if (message.t === 'sync') apply(message.m, 'relay');
-    else if (message.t === 'status') $connection.set(message.s);
-    else if (message.t === 'state') {
-      apply({ kind: 'snapshot', jobs: message.jobs, cursor: message.cursor ?? '' }, 'relay');
-      cursor = message.cursor;
-      $connection.set(message.s);
-    }
-  }
-
-  let stopSync: (() => void) | null = null;
-  /** Starts the link to the server: as one of the tabs (leader or follower), or on its own. */
-  function openLink(): () => void {
-    if (options.shareTabs === false || !canShareTabs() || !key) return connect();
-    const tabs = joinTabs<TabMessage>(key, {
-      lead: () => {
-        leading = true;
-        const stop = connect();
-        return () => {
-          leading = false;
-          stop();
-        };
-      },
-      receive,
-    });
-    link = tabs;
-    tabs.post({ t: 'hello' });
-    const seen = setInterval(() => !leading && !pageHidden() && tabs.post({ t: 'seen' }), 30_000);
-    return () => {
-      clearInterval(seen);
-      tabs.leave();
+  // The connection runs while $jobs is mounted (nanostores keep a store mounted while anything, or any
+  // store computed from it, listens); a subscriber of $connection alone keeps $jobs mounted too.
+  onMount($connection, () => jobs.$jobs.listen(() => {}));
+  onMount(jobs.$jobs, () => {
+    let link: Connection | null = null;
+    let syncing = true;
+    const open = () => {
+      if (!syncing) return;
+      link = openLink();
+      announcer.sweep(jobs.list());
+    };
+    const close = () => {
+      link?.stop();
       link = null;
     };
-  }
-
-  function startSync() {
-    const cleanups: (() => void)[] = [];
-    let closeLink: (() => void) | null = null;
-    let syncing = true;
-    const begin = () => {
-      if (!syncing) return;
-      closeLink = openLink();
-      announcer.sweep(Object.values($jobs.get()));
-    };
-    if (owner === undefined) void knowOwner().then(begin);
-    else begin();
-    cleanups.push(() => {
-      syncing = false;
-      closeLink?.();
-      closeLink = null;
-    });
-    if (typeof addEventListener === 'function') {
-      const onVisible = () => {
-        if (pageHidden()) return;
-        wake();
-        announcer.sweep(Object.values($jobs.get()));
-      };
-      const onStorage = (event: StorageEvent) => {
-        if (event.key === dismissedKey()) $dismissed.set(readJson<string[]>(store, dismissedKey()) ?? []);
-      };
+    if (owner === undefined) void knowOwner().then(open);
+    else open();
+    const stopListening = listenToPage({
+      wake: () => link?.wake(),
+      visible() {
+        link?.wake();
+        announcer.sweep(jobs.list());
+      },
+      storage: cache.changedElsewhere,
       // A page kept in the back-forward cache must not hold a connection (or the tabs' lock): browsers
       // allow only a few connections per server, and another tab should lead meanwhile.
-      const onHide = () => {
-        closeLink?.();
-        closeLink = null;
-        if (persistTimer === undefined) return;
-        clearTimeout(persistTimer);
-        persist();
-      };
-      const onShow = (event: PageTransitionEvent) => {
-        if (event.persisted && !closeLink && owner !== undefined) closeLink = openLink();
-      };
-      addEventListener('online', wake);
-      addEventListener('focus', wake);
-      addEventListener('storage', onStorage);
-      addEventListener('pagehide', onHide);
-      addEventListener('pageshow', onShow);
-      if (hasDocument()) document.addEventListener('visibilitychange', onVisible);
-      cleanups.push(() => {
-        removeEventListener('online', wake);
-        removeEventListener('focus', wake);
-        removeEventListener('storage', onStorage);
-        removeEventListener('pagehide', onHide);
-        removeEventListener('pageshow', onShow);
-        if (hasDocument()) document.removeEventListener('visibilitychange', onVisible);
-      });
-    }
-    stopSync = () => {
-      for (const cleanup of cleanups.splice(0)) cleanup();
-      stopSync = null;
-    };
-  }
-
-  let users = 0;
-  const retain = () => {
-    if (users++ === 0) startSync();
+      leave() {
+        close();
+        cache.flush();
+      },
+      restore() {
+        if (!link && owner !== undefined) link = openLink();
+      },
+    });
     return () => {
-      if (--users === 0) stopSync?.();
+      syncing = false;
+      close();
+      stopListening();
     };
-  };
-  onMount($jobs, retain);
-  onMount($connection, retain);
+  });
 
-  const jobStores = new Map<string, ReadableAtom<Job | undefined>>();
-  const activeStores = new Map<string, ReadableAtom<Job | undefined>>();
+  const act = async <T extends { job: Job }>(path: string, request: HttpRequest) => {
+    const answer = await http.json<T>(path, request);
+    apply({ kind: 'jobs', jobs: [answer.job] });
+    return answer;
+  };
+  const actOn = <T extends { job: Job }>(id: string, action: 'cancel' | 'retry') =>
+    act<T>(`/jobs/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
 
   return {
-    $jobs,
-    $active,
-    $recent,
+    $jobs: jobs.$jobs,
+    $active: jobs.$active,
+    $recent: jobs.$recent,
     $connection,
-    $dismissed,
-    jobStore(id) {
-      let store = jobStores.get(id);
-      if (!store) {
-        store = computed($jobs, (jobs) => jobs[id]);
-        jobStores.set(id, store);
-      }
-      return store;
-    },
-    activeFor(type, scope = null) {
-      const storeKey = `${type}\u0000${scope ?? ''}`;
-      let store = activeStores.get(storeKey);
-      if (!store) {
-        store = computed($active, (jobs) =>
-          jobs.find((job) => job.type === type && job.scope === (scope ?? null)),
-        );
-        activeStores.set(storeKey, store);
-      }
-      return store;
-    },
-    async start({ idempotencyKey, ...body }) {
-      const response = await http.json<CreateJobResponse>('/jobs', {
+    $dismissed: cache.$dismissed,
+    jobStore: jobs.jobStore,
+    activeFor: jobs.activeFor,
+    start: ({ idempotencyKey, ...body }) =>
+      act<CreateJobResponse>('/jobs', {
         body,
         headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
-      });
-      apply({ kind: 'jobs', jobs: [response.job], cursor: '' }, 'action');
-      return response;
-    },
-    async cancel(id) {
-      const { job } = await http.json<{ job: Job }>(`/jobs/${encodeURIComponent(id)}/cancel`, {
-        method: 'POST',
-      });
-      apply({ kind: 'jobs', jobs: [job], cursor: '' }, 'action');
-      return job;
-    },
-    async retry(id) {
-      const response = await http.json<CreateJobResponse>(`/jobs/${encodeURIComponent(id)}/retry`, {
-        method: 'POST',
-      });
-      apply({ kind: 'jobs', jobs: [response.job], cursor: '' }, 'action');
-      return response;
-    },
-    dismiss(id) {
-      const ids = $dismissed.get();
-      if (ids.includes(id)) return;
-      const next = [...ids, id].slice(-DISMISSED_KEPT);
-      $dismissed.set(next);
-      writeJson(store, dismissedKey(), next);
-    },
-    acknowledge: (id) => announcer.acknowledge(id),
+      }),
+    cancel: async (id) => (await actOn<{ job: Job }>(id, 'cancel')).job,
+    retry: (id) => actOn<CreateJobResponse>(id, 'retry'),
+    dismiss: cache.dismiss,
+    acknowledge: announcer.acknowledge,
     on(event, listener) {
-      listeners[event].add(listener);
-      if (event !== 'progress') announcer.sweep(Object.values($jobs.get()));
-      return () => listeners[event].delete(listener);
+      const off = events.on(event, listener);
+      if (event !== 'progress') announcer.sweep(jobs.list());
+      return off;
     },
     clear() {
-      cursor = null;
-      $jobs.set({});
-      $dismissed.set([]);
-      clearTimeout(persistTimer);
-      persistTimer = undefined;
-      store?.removeItem(key as string);
-      store?.removeItem(dismissedKey());
+      jobs.clear();
+      cache.clear();
       announcer.clear();
     },
     get cursor() {
-      return cursor;
+      return jobs.cursor;
     },
   };
 }

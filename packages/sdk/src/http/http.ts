@@ -49,6 +49,8 @@ export function createHttp(options: HttpOptions) {
 
   return {
     send,
+    /** The token the next request carries: a token function's answer serves until a 401 or its expiry. */
+    token: () => token(),
     /** Sends a request and returns its JSON body; a non-2xx answer throws `JobTrackerHttpError`. */
     async json<T>(path: string, request?: HttpRequest): Promise<T> {
       const response = await send(path, request);

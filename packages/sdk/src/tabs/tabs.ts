@@ -4,24 +4,25 @@ export interface TabLink<M> {
   leave(): void;
 }
 
-export interface TabOptions<M> {
+export interface TabOptions {
   /** Becomes the leader: start the one connection; return how to stop it. */
   lead(): () => void;
-  receive(message: M): void;
+  /** A message from another tab: possibly of another build, so it is checked before it is trusted. */
+  receive(message: unknown): void;
 }
 
 /** True where tabs can elect a leader and talk: Web Locks and BroadcastChannel. */
 export const canShareTabs = () =>
-  typeof BroadcastChannel === 'function' && typeof navigator !== 'undefined' && !!navigator.locks?.request;
+  typeof BroadcastChannel === 'function' && !!globalThis.navigator?.locks?.request;
 
 /**
  * Joins the tabs of this origin that share `name`: all of them hear each other's messages, and exactly
  * one at a time leads (holds the Web Lock). When the leader leaves or its tab closes, the lock passes to
  * a waiting tab, which then leads.
  */
-export function joinTabs<M>(name: string, options: TabOptions<M>): TabLink<M> {
+export function joinTabs<M>(name: string, options: TabOptions): TabLink<M> {
   const channel = new BroadcastChannel(name);
-  channel.onmessage = (event: MessageEvent<M>) => options.receive(event.data);
+  channel.onmessage = (event) => options.receive(event.data);
   const abort = new AbortController();
   let release: (() => void) | null = null;
   let stopLeading: (() => void) | null = null;

@@ -38,7 +38,12 @@ function fakeServer(handlers: { onStream(stream: FakeStream): Response | undefin
       });
       const stream: FakeStream = {
         push: (text) => controller.enqueue(new TextEncoder().encode(text)),
-        end: () => controller.close(),
+        // A stream the client already aborted stays errored: ending it later is a no-op.
+        end: () => {
+          try {
+            controller.close();
+          } catch {}
+        },
         headers,
       };
       return (
@@ -71,7 +76,7 @@ function run(
   const delivered: SyncMessage[] = [];
   const statuses: ConnectionStatus[] = [];
   let cursor: string | null = null;
-  const stop = startConnection({
+  const { stop, wake } = startConnection({
     http: createHttp({ baseUrl: 'http://jobs.test/api', fetch, token }),
     transport,
     cursor: () => cursor,
@@ -83,12 +88,11 @@ function run(
     busy: () => true,
     hidden: () => false,
     offline: () => false,
-    onWake: () => () => {},
     pollActiveMs: 20,
     random: () => 0.01,
     ...extra,
   });
-  return { delivered, statuses, stop, state: () => statuses.at(-1)?.state };
+  return { delivered, statuses, stop, wake, state: () => statuses.at(-1)?.state };
 }
 
 const snapshot = (cursor: string) =>
@@ -371,6 +375,16 @@ describe('connection', () => {
     const idleGaps = gaps(polls().slice(idleFrom, idleFrom + 4));
     for (const gap of busyGaps) assert.ok(gap >= 30 - SLACK_MS && gap < 400, `busy gap ${gap} ms`);
     for (const gap of idleGaps) assert.ok(gap >= 400 - SLACK_MS, `idle gap ${gap} ms`);
+  });
+
+  it('polls at once when woken, instead of waiting out its period', async () => {
+    const server = fakeServer({ onStream: () => undefined, poll: pollAnswer });
+    const connection = run(server.fetch, 'poll', { busy: () => false, pollActiveMs: 5000, pollIdleMs: 5000 });
+    await eventually(() => server.requests.some(isPoll), 3000, 'a first poll');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    connection.wake();
+    await eventually(() => server.requests.filter(isPoll).length >= 2, 1000, 'a poll right after the wake');
+    connection.stop();
   });
 
   it('polls within pollActiveMs, not pollIdleMs, when a job starts during an idle wait', async () => {

@@ -33,8 +33,6 @@ export interface ConnectionOptions {
   /** True while nobody is looking: polling pauses. */
   hidden(): boolean;
   offline(): boolean;
-  /** Calls `wake` when the page is shown or focused, or the network returns. Returns an unsubscribe. */
-  onWake(wake: () => void): () => void;
   pollActiveMs?: number;
   pollIdleMs?: number;
   /** No bytes for this long (heartbeats come every 15 s) and the stream is taken for dead. */
@@ -46,6 +44,13 @@ export interface ConnectionOptions {
   /** The first wait before SSE is tried again after falling back to polling (5 s); it doubles after each failed try. */
   sseRetryFirstMs?: number;
   random?: () => number;
+}
+
+/** A running connection. */
+export interface Connection {
+  /** Checks the server now instead of waiting (the page was shown or focused, the network came back). */
+  wake(): void;
+  stop(): void;
 }
 
 /** A stream that ends sooner after its request was sent failed, even if it delivered (a proxy that cuts it). */
@@ -75,7 +80,7 @@ export const backoff = (
  * `since` and `If-None-Match`, falling back from one to the other as `transport` allows. Owns its own
  * reconnect loop; never throws.
  */
-export function startConnection(options: ConnectionOptions): () => void {
+export function startConnection(options: ConnectionOptions): Connection {
   const random = options.random ?? Math.random;
   const auto = options.transport === 'auto';
   const activeMs = options.pollActiveMs ?? 2000;
@@ -115,7 +120,6 @@ export function startConnection(options: ConnectionOptions): () => void {
       }
       wakeUp = done;
     });
-  const unsubscribeWake = options.onWake(() => wakeUp?.());
 
   /** One SSE connection, until it ends; true when it held: delivered `ready` and stayed open for seconds. */
   async function stream(): Promise<boolean> {
@@ -254,10 +258,12 @@ export function startConnection(options: ConnectionOptions): () => void {
     }
   })();
 
-  return () => {
-    stopped = true;
-    unsubscribeWake();
-    controller?.abort();
-    wakeUp?.();
+  return {
+    wake: () => wakeUp?.(),
+    stop() {
+      stopped = true;
+      controller?.abort();
+      wakeUp?.();
+    },
   };
 }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import { memoryStorage } from '../testing/tokens.js';
+import type { Job } from '../wire.js';
+import { createOwnerCache, type SavedJobs } from './owner-cache.js';
+
+const KEY = 'jobtracker:/api:alice';
+const job = (id: string) => ({ id }) as Job;
+
+/** A cache over `storage`, saving whatever `state` holds when it saves. */
+function cacheOf(storage = memoryStorage()) {
+  const state: SavedJobs = { cursor: null, jobs: [] };
+  return { storage, state, cache: createOwnerCache(storage, () => state) };
+}
+
+const stored = (storage: ReturnType<typeof memoryStorage>, key: string) =>
+  JSON.parse(storage.items.get(key) ?? 'null');
+
+describe('owner cache', () => {
+  it('reads and writes nothing before the owner is known', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { storage, cache } = cacheOf();
+      cache.saveSoon();
+      mock.timers.tick(1000);
+      cache.dismiss('a');
+      assert.deepEqual(cache.$dismissed.get(), ['a'], 'dismissed in this page');
+      assert.deepEqual([...storage.items.keys()], [], 'nothing written');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('opens the jobs and dismissed ids kept for the owner; a cache of another format is ignored', () => {
+    const storage = memoryStorage();
+    storage.setItem(KEY, JSON.stringify({ v: 1, cursor: '7', jobs: [job('a')] }));
+    storage.setItem(`${KEY}:dismissed`, JSON.stringify(['x']));
+    const { cache } = cacheOf(storage);
+    assert.deepEqual(cache.open(KEY), { v: 1, cursor: '7', jobs: [job('a')] });
+    assert.deepEqual(cache.$dismissed.get(), ['x']);
+    storage.setItem(KEY, JSON.stringify({ v: 2, jobs: [] }));
+    assert.equal(cacheOf(storage).cache.open(KEY), null, 'another version');
+    assert.equal(cacheOf(memoryStorage()).cache.open(KEY), null, 'nothing kept');
+  });
+
+  it('saves once, a moment after changes that come together, or at once when the page is left', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { storage, state, cache } = cacheOf();
+      const writes = mock.method(storage, 'setItem');
+      cache.open(KEY);
+      state.jobs = [job('a')];
+      cache.saveSoon();
+      state.cursor = '2';
+      cache.saveSoon();
+      assert.equal(writes.mock.callCount(), 0, 'not yet');
+      mock.timers.tick(200);
+      assert.equal(writes.mock.callCount(), 1, 'one write for both changes');
+      assert.deepEqual(stored(storage, KEY), {
+        v: 1,
+        cursor: '2',
+        jobs: [job('a')],
+      });
+      state.cursor = '3';
+      cache.saveSoon();
+      cache.flush();
+      assert.equal(stored(storage, KEY).cursor, '3', 'flushed at once');
+      mock.timers.tick(1000);
+      assert.equal(writes.mock.callCount(), 2, 'and not written again');
+      cache.flush();
+      assert.equal(writes.mock.callCount(), 2, 'a flush with nothing waiting writes nothing');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('keeps each dismissed id once, the last 200, and takes those another tab dismissed', () => {
+    const { storage, cache } = cacheOf();
+    cache.open(KEY);
+    for (let i = 0; i < 205; i++) cache.dismiss(`job-${i}`);
+    cache.dismiss('job-204');
+    const ids = cache.$dismissed.get();
+    assert.equal(ids.length, 200);
+    assert.deepEqual([ids[0], ids.at(-1)], ['job-5', 'job-204']);
+    assert.deepEqual(stored(storage, `${KEY}:dismissed`), ids, 'kept across reloads');
+    storage.setItem(`${KEY}:dismissed`, JSON.stringify(['from-another-tab']));
+    cache.changedElsewhere('jobtracker:/api:bob:dismissed');
+    assert.equal(cache.$dismissed.get().length, 200, "another owner's change is not ours");
+    cache.changedElsewhere(`${KEY}:dismissed`);
+    assert.deepEqual(cache.$dismissed.get(), ['from-another-tab']);
+  });
+
+  it('forgets what it kept for the owner on clear, and a save that was waiting', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { storage, cache } = cacheOf();
+      storage.setItem('jobtracker:/api:bob', 'bob’s');
+      cache.open(KEY);
+      cache.dismiss('a');
+      cache.saveSoon();
+      mock.timers.tick(200);
+      cache.saveSoon();
+      cache.clear();
+      mock.timers.tick(1000);
+      assert.deepEqual(
+        [...storage.items.keys()],
+        ['jobtracker:/api:bob'],
+        "only another owner's cache is left",
+      );
+      assert.deepEqual(cache.$dismissed.get(), []);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('works without a storage', () => {
+    const cache = createOwnerCache(null, () => ({ cursor: null, jobs: [] }));
+    assert.equal(cache.open(KEY), null);
+    cache.saveSoon();
+    cache.dismiss('a');
+    cache.clear();
+    assert.deepEqual(cache.$dismissed.get(), []);
+  });
+});

@@ -1,0 +1,74 @@
+import { atom } from 'nanostores';
+import type { Job } from '../wire.js';
+import { type KeyValueStorage, readJson, writeJson } from './storage.js';
+
+/** The last known jobs and the cursor they are current to, as kept between page loads. */
+export interface SavedJobs {
+  cursor: string | null;
+  jobs: Job[];
+}
+
+interface Persisted extends SavedJobs {
+  v: 1;
+}
+
+const SAVE_DELAY_MS = 200;
+const DISMISSED_KEPT = 200;
+
+/**
+ * What this browser keeps for one owner: the last known jobs (saved a moment after they change) and
+ * the ids of the jobs the owner dismissed, shared with the other tabs. Nothing is read or written until
+ * `open` names the owner's key: nothing is kept under a key another user could share.
+ */
+export function createOwnerCache(storage: KeyValueStorage | null, current: () => SavedJobs) {
+  let key: string | null = null;
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  const $dismissed = atom<readonly string[]>([]);
+  const dismissedKey = () => `${key}:dismissed`;
+  const readDismissed = () => $dismissed.set(readJson<string[]>(storage, dismissedKey()) ?? []);
+  const save = () => {
+    clearTimeout(saveTimer);
+    saveTimer = undefined;
+    writeJson(storage, key as string, { v: 1, ...current() } satisfies Persisted);
+  };
+
+  return {
+    /** Ids of the jobs the owner dismissed in any tab. */
+    $dismissed,
+    /** Starts keeping what belongs to `ownerKey`; returns the jobs saved there, if any. */
+    open(ownerKey: string): SavedJobs | null {
+      key = ownerKey;
+      const saved = readJson<Persisted>(storage, key);
+      readDismissed();
+      return saved?.v === 1 ? saved : null;
+    },
+    /** Saves the current jobs soon: changes that come together are written once. */
+    saveSoon() {
+      if (key && storage && saveTimer === undefined) saveTimer = setTimeout(save, SAVE_DELAY_MS);
+    },
+    /** Writes a save still waiting at once: the page is being left. */
+    flush() {
+      if (saveTimer !== undefined) save();
+    },
+    dismiss(id: string) {
+      const ids = $dismissed.get();
+      if (ids.includes(id)) return;
+      const next = [...ids, id].slice(-DISMISSED_KEPT);
+      $dismissed.set(next);
+      if (key) writeJson(storage, dismissedKey(), next);
+    },
+    /** Another tab changed `changedKey` in storage: takes its dismissed ids when they are the owner's. */
+    changedElsewhere(changedKey: string | null) {
+      if (key && changedKey === dismissedKey()) readDismissed();
+    },
+    /** Forgets everything kept for the owner. */
+    clear() {
+      $dismissed.set([]);
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      if (!key) return;
+      storage?.removeItem(key);
+      storage?.removeItem(dismissedKey());
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { atom, computed, type ReadableAtom } from 'nanostores';
+import type { Job } from '../wire.js';
+import { isActiveJob, type JobChange, type JobMap, mergeJobs, replaceJobs } from './jobs.js';
+
+/**
+ * Jobs to take in: a snapshot replaces every job held, other jobs are merged by version. A `cursor`
+ * says where in the server's feed they come from; without one (the answer to an action) it stays.
+ */
+export interface JobUpdate {
+  kind: 'snapshot' | 'jobs';
+  jobs: readonly Job[];
+  cursor?: string | null;
+}
+
+type JobStore = ReadableAtom<Job | undefined>;
+
+/** Newest first by the time `at` reads (ISO strings compare as text). */
+const newestBy =
+  (at: (job: Job) => string) =>
+  (a: Job, b: Job): number =>
+    at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0;
+
+/** One store per key, made when first asked for: asking again returns the same store. */
+function storeCache() {
+  const stores = new Map<string, JobStore>();
+  return (key: string, make: () => JobStore) => {
+    let store = stores.get(key);
+    if (!store) {
+      store = make();
+      stores.set(key, store);
+    }
+    return store;
+  };
+}
+
+/** The jobs a client holds, as nanostores, and the cursor of the server's feed they are current to. */
+export function createJobStores() {
+  let cursor: string | null = null;
+  const $jobs = atom<JobMap>({});
+  const $active = computed($jobs, (jobs) =>
+    Object.values(jobs)
+      .filter(isActiveJob)
+      .sort(newestBy((job) => job.createdAt)),
+  );
+  const $recent = computed($jobs, (jobs) =>
+    Object.values(jobs)
+      .filter((job) => !isActiveJob(job))
+      .sort(newestBy((job) => job.completedAt ?? job.updatedAt)),
+  );
+  const jobStores = storeCache();
+  const activeStores = storeCache();
+
+  return {
+    $jobs,
+    $active,
+    $recent,
+    get cursor() {
+      return cursor;
+    },
+    list: () => Object.values($jobs.get()),
+    /** Takes an update in; returns the jobs it changed. */
+    take(update: JobUpdate): JobChange[] {
+      const held = $jobs.get();
+      const { map, changes } = (update.kind === 'snapshot' ? replaceJobs : mergeJobs)(held, update.jobs);
+      if (update.cursor !== undefined) cursor = update.cursor;
+      $jobs.set(map);
+      return changes;
+    },
+    jobStore: (id: string) => jobStores(id, () => computed($jobs, (jobs) => jobs[id])),
+    activeFor: (type: string, scope: string | null = null) =>
+      activeStores(`${type}\u0000${scope ?? ''}`, () =>
+        computed($active, (jobs) => jobs.find((job) => job.type === type && job.scope === (scope ?? null))),
+      ),
+    clear() {
+      cursor = null;
+      $jobs.set({});
+    },
+  };
+}
+
+export type JobStores = ReturnType<typeof createJobStores>;
