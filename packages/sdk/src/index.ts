@@ -12,4 +12,16 @@ export type { Fetch } from './http/http.js';
 export type { KeyValueStorage } from './persist/storage.js';
 export type { JobMap } from './store/jobs.js';
 export type { ConnectionState, ConnectionStatus, Transport } from './transport/connection.js';
-export * from './wire.js';
+export {
+  ACTIVE_STATUSES,
+  type CreateJobResponse,
+  type ErrorBody,
+  type Job,
+  type JobError,
+  type JobListResponse,
+  type JobStatus,
+  type JsonValue,
+  type StreamEventName,
+  type StreamSnapshot,
+  TERMINAL_STATUSES,
+} from './wire.js';

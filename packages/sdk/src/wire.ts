@@ -1,11 +1,28 @@
+/**
+ * `@jobtracker/sdk/wire`: the job API's contract, the one source of every type and constant that crosses
+ * the wire (jobs, request and response bodies, stream events, statuses, lease limits). Types and
+ * constants only: the server checks its validation schemas against these types at compile time.
+ *
+ * @module
+ */
+
+const ACTIVE = ['pending', 'running'] as const;
+const TERMINAL = ['completed', 'failed', 'cancelled'] as const;
+
+/** Every status of a job, in lifecycle order. */
+export const JOB_STATUSES = [...ACTIVE, ...TERMINAL] as const;
+
 /** Lifecycle of a job: `pending → running → completed | failed | cancelled`. Terminal states never change. */
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** A status a job never leaves. */
+export type TerminalStatus = (typeof TERMINAL)[number];
 
 /** The statuses from which a job can still change. */
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['pending', 'running'];
+export const ACTIVE_STATUSES: readonly JobStatus[] = ACTIVE;
 
 /** The statuses a job never leaves. */
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = TERMINAL;
 
 /** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -46,6 +63,18 @@ export interface Job {
   completedAt: string | null;
 }
 
+/** `POST /api/jobs`: a job to start. */
+export interface CreateJobRequest {
+  type: string;
+  scope?: string | null;
+  title?: string | null;
+  input?: JsonValue | null;
+  /** Attempts the job gets when its worker is lost (1–20); the server's default applies when omitted. */
+  maxAttempts?: number;
+  /** False lets a second job of the same type and scope run beside the first. Default true. */
+  dedupe?: boolean;
+}
+
 /** `GET /api/jobs`: a page of jobs, or with `since` the jobs changed after that cursor. */
 export interface JobListResponse {
   jobs: Job[];
@@ -64,6 +93,11 @@ export interface CreateJobResponse {
   reason?: 'active_duplicate' | 'idempotency_key';
 }
 
+/** `POST /api/jobs/:id/cancel` and every worker route that changes one job. */
+export interface JobResponse {
+  job: Job;
+}
+
 /** Body of `event: snapshot` and `event: reset` on the stream. */
 export interface StreamSnapshot {
   jobs: Job[];
@@ -80,3 +114,110 @@ export interface ErrorBody {
  * replay as `job` events, then `ready` (`{ cursor }`: caught up), then live `job` events.
  */
 export type StreamEventName = 'snapshot' | 'reset' | 'job' | 'ready';
+
+/** The lease a claim gets unless it asks otherwise, in ms: the server's, the in-process runner's and `createWorker`'s. */
+export const DEFAULT_LEASE_MS = 15_000;
+/** The shortest lease the job API grants, in ms. */
+export const MIN_LEASE_MS = 1000;
+/** The longest lease the job API grants, in ms (an hour). */
+export const MAX_LEASE_MS = 3_600_000;
+/** The longest one claim may wait for a pending job (a long poll), in ms. */
+export const MAX_CLAIM_WAIT_MS = 30_000;
+
+/** `POST /api/worker/claim`: what a worker asks for. */
+export interface ClaimRequest {
+  /** Job types this worker runs (1–50). */
+  types: readonly string[];
+  /** Names this worker in the job's record; the server defaults to `worker`. */
+  workerId?: string;
+  /** Lease length in ms (1,000–3,600,000); the server's default applies when omitted. */
+  leaseMs?: number;
+  /** Wait up to this long (0–30,000 ms) for a job when none is pending: a long poll. */
+  waitMs?: number;
+}
+
+/** A job handed to this worker by `claim`, with the lease that fences every later write. */
+export interface ClaimedJob {
+  /** The job as it is now: `running`, with `attempt` already counting this run. */
+  job: Job;
+  /** The user the job belongs to. */
+  ownerId: string;
+  /** The job's input, as its owner created it. */
+  input: JsonValue | null;
+  /** Send it with every write; a write with a stale token answers 409 `lease_lost`. */
+  leaseToken: string;
+  /** When the lease runs out unless a heartbeat or progress extends it (ISO-8601, as the API sends it). */
+  leaseExpiresAt: string;
+}
+
+/** The lease token every write of a claimed job carries. */
+export interface LeaseFence {
+  leaseToken: string;
+}
+
+/** `POST /api/worker/jobs/:id/heartbeat`. */
+export interface HeartbeatRequest extends LeaseFence {
+  /** Extends the lease by this long from now. */
+  leaseMs?: number;
+}
+
+/** The answer of a heartbeat. */
+export interface HeartbeatResponse {
+  leaseExpiresAt: string;
+}
+
+/** A progress report: any of the fields may be left out. */
+export interface ProgressUpdate {
+  /** 0..100, or `null` while indeterminate; never lower than the current value within an attempt. */
+  progress?: number | null;
+  /** The latest progress message, plain text for the job's owner. */
+  message?: string | null;
+  /** Extends the lease by this long from now. */
+  leaseMs?: number;
+}
+
+/** `POST /api/worker/jobs/:id/progress`. */
+export interface ProgressRequest extends LeaseFence, ProgressUpdate {}
+
+/** One job's part of `progressMany`. */
+export interface BatchProgressUpdate extends ProgressRequest {
+  id: string;
+}
+
+/** `POST /api/worker/progress`: the progress of many jobs (at most 1,000 updates). */
+export interface BatchProgressRequest {
+  updates: BatchProgressUpdate[];
+}
+
+/** What became of one update of `progressMany`: the job's new version, or why it was refused. */
+export type BatchProgressResult =
+  | { id: string; version: number }
+  | { id: string; error: { status: number; code: string; message: string } };
+
+/** The answer of `POST /api/worker/progress`, one result per update, in order. */
+export interface BatchProgressResponse {
+  results: BatchProgressResult[];
+}
+
+/** `POST /api/worker/jobs/:id/complete`. */
+export interface CompleteRequest extends LeaseFence {
+  /** JSON, at most 16 KiB. */
+  result?: JsonValue | null;
+}
+
+/** How a job failed, as its owner will see it. */
+export interface FailureReport {
+  /** Shown to the job's owner: never put internal details here. */
+  message: string;
+  code?: string;
+  /** Whether starting the job again may succeed. */
+  retryable?: boolean;
+}
+
+/** `POST /api/worker/jobs/:id/fail`. */
+export interface FailRequest extends LeaseFence {
+  error: FailureReport;
+}
+
+/** `POST /api/worker/jobs/:id/release`: gives the job back, pending again. */
+export type ReleaseRequest = LeaseFence;

@@ -2,9 +2,10 @@ import { listenToPage, pageHidden } from '../page/page-events.js';
 import { type KeyValueStorage, readJson, writeJson } from '../persist/storage.js';
 import type { JobChange } from '../store/jobs.js';
 import { isActiveJob } from '../store/jobs.js';
-import type { Job } from '../wire.js';
+import type { Job, TerminalStatus } from '../wire.js';
 
-export type TerminalEvent = 'completed' | 'failed' | 'cancelled';
+/** The events announced once per browser: one per terminal status. */
+export type TerminalEvent = TerminalStatus;
 
 export interface AnnouncerOptions {
   storage: KeyValueStorage | null;

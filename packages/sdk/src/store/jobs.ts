@@ -1,11 +1,11 @@
-import type { Job } from '../wire.js';
+import { ACTIVE_STATUSES, type Job } from '../wire.js';
 
 export type JobMap = Readonly<Record<string, Job>>;
 
 /** A job whose state changed: what was known before (if anything) and what is known now. */
 export type JobChange = [before: Job | undefined, after: Job];
 
-export const isActiveJob = (job: Job) => job.status === 'pending' || job.status === 'running';
+export const isActiveJob = (job: Job) => ACTIVE_STATUSES.includes(job.status);
 
 /** Takes each job whose version is newer than the one held; returns the new map and what changed. */
 export function mergeJobs(map: JobMap, jobs: readonly Job[]): { map: JobMap; changes: JobChange[] } {

@@ -1,6 +1,6 @@
 import { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
-import type { Job } from '../wire.js';
-import type { BatchProgressResult, ClaimedJob, WorkerApi } from './worker-api.js';
+import type { BatchProgressResponse, ClaimedJob, HeartbeatResponse, JobResponse } from '../wire.js';
+import type { WorkerApi } from './worker-api.js';
 
 /** Options of {@link createWorkerApi}. */
 export interface WorkerApiOptions {
@@ -62,7 +62,7 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
     }
   }
 
-  const jobOf = (body: unknown) => (body as { job: Job }).job;
+  const jobOf = (body: unknown) => (body as JobResponse).job;
 
   return {
     async claim(request, signal) {
@@ -79,9 +79,7 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
       return body === null ? null : (body as ClaimedJob);
     },
     async heartbeat(id, leaseToken, leaseMs, signal) {
-      return (await post(jobPath(id, 'heartbeat'), { leaseToken, leaseMs }, signal)) as {
-        leaseExpiresAt: string;
-      };
+      return (await post(jobPath(id, 'heartbeat'), { leaseToken, leaseMs }, signal)) as HeartbeatResponse;
     },
     async progress(id, leaseToken, update, signal) {
       const { progress, message, leaseMs } = update;
@@ -95,9 +93,7 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
         message,
         leaseMs,
       }));
-      const answer = (await post('/worker/progress', { updates: body }, signal)) as {
-        results: BatchProgressResult[];
-      };
+      const answer = (await post('/worker/progress', { updates: body }, signal)) as BatchProgressResponse;
       return answer.results;
     },
     async complete(id, leaseToken, result, signal) {

@@ -6,7 +6,21 @@
  * @module
  */
 export { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
-export type { Job, JobError, JsonValue } from '../wire.js';
+export {
+  type BatchProgressResult,
+  type BatchProgressUpdate,
+  type ClaimedJob,
+  type ClaimRequest,
+  DEFAULT_LEASE_MS,
+  type FailureReport,
+  type Job,
+  type JobError,
+  type JsonValue,
+  MAX_CLAIM_WAIT_MS,
+  MAX_LEASE_MS,
+  MIN_LEASE_MS,
+  type ProgressUpdate,
+} from '../wire.js';
 export { createWorkerApi, type WorkerApiOptions } from './http-worker-api.js';
 export { JobFailure } from './job-failure.js';
 export type { JobContext, JobHandler } from './job-handler.js';
@@ -17,14 +31,5 @@ export {
   type JobRunner,
   type JobRunnerOptions,
 } from './job-runner.js';
-export { DEFAULT_LEASE_MS, MAX_CLAIM_WAIT_MS, MAX_LEASE_MS, MIN_LEASE_MS } from './lease.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
-export type {
-  BatchProgressResult,
-  BatchProgressUpdate,
-  ClaimedJob,
-  ClaimRequest,
-  FailureReport,
-  ProgressUpdate,
-  WorkerApi,
-} from './worker-api.js';
+export type { WorkerApi } from './worker-api.js';

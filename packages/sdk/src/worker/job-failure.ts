@@ -1,4 +1,4 @@
-import type { FailureReport } from './worker-api.js';
+import type { FailureReport } from '../wire.js';
 
 /** A failure whose message is meant for the job's owner. Other errors are reported and shown generically. */
 export class JobFailure extends Error {

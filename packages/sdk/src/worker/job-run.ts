@@ -1,10 +1,10 @@
-import type { JsonValue } from '../wire.js';
+import type { ClaimedJob, FailureReport, JsonValue } from '../wire.js';
 import { backoff, sleep } from './backoff.js';
 import { failureReportOf, GENERIC_FAILURE, JobFailure } from './job-failure.js';
 import type { JobContext, JobHandler } from './job-handler.js';
 import { heartbeatIntervalMs } from './lease.js';
 import { isGone, isRefusedResult, isTransient } from './refusals.js';
-import type { ClaimedJob, FailureReport, WorkerApi } from './worker-api.js';
+import type { WorkerApi } from './worker-api.js';
 
 /** What a job run needs besides the job and its handler. */
 export interface JobRunDeps {

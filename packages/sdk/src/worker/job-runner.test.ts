@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { JobTrackerHttpError } from '../errors/errors.js';
 import type { Job, JsonValue } from '../wire.js';
+import { type ClaimedJob, type ClaimRequest, DEFAULT_LEASE_MS } from '../wire.js';
 import { createJobRunner, type JobRunnerOptions } from './job-runner.js';
-import { DEFAULT_LEASE_MS } from './lease.js';
-import type { ClaimedJob, ClaimRequest, WorkerApi } from './worker-api.js';
+import type { WorkerApi } from './worker-api.js';
 
 /** Polls `check` until it answers something truthy, or fails after `ms`. */
 async function eventually<T>(check: () => T, ms = 3000): Promise<NonNullable<T>> {

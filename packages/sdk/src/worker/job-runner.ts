@@ -1,9 +1,10 @@
 import { JobTrackerNetworkError } from '../errors/errors.js';
+import { type ClaimedJob, DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '../wire.js';
 import { backoff, sleep } from './backoff.js';
 import type { JobHandler } from './job-handler.js';
 import { type JobRun, startJobRun } from './job-run.js';
-import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS, wholeNumberOption } from './lease.js';
-import type { ClaimedJob, WorkerApi } from './worker-api.js';
+import { wholeNumberOption } from './lease.js';
+import type { WorkerApi } from './worker-api.js';
 
 /** How long one claim waits for a job unless told otherwise, in ms. */
 export const DEFAULT_CLAIM_WAIT_MS = 20_000;

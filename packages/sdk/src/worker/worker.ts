@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
+import { MAX_CLAIM_WAIT_MS } from '../wire.js';
 import { createWorkerApi } from './http-worker-api.js';
 import type { JobHandler } from './job-handler.js';
 import { createJobRunner, DEFAULT_CLAIM_WAIT_MS } from './job-runner.js';
-import { MAX_CLAIM_WAIT_MS, wholeNumberOption } from './lease.js';
+import { wholeNumberOption } from './lease.js';
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
