@@ -1,5 +1,5 @@
-/** A job claimed through the worker API, as `@jobtracker/sdk/worker` types it (one type for both). */
-export type { ClaimedJob } from '@jobtracker/sdk/worker';
+/** A job claimed through the worker API, as `@jobtracker/sdk/wire` types it (one type for the SDK and the server). */
+export type { ClaimedJob } from '@jobtracker/sdk/wire';
 export { type AppOptions, createApp, createJobApi, type JobApp, VERSION } from './app/app.js';
 export { JobTrackerConfigError } from './app/dev-mode.js';
 export type { ErrorContext, LogLevel } from './app/log.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/worker';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/wire';
 import type { ServerOptions } from '../app/server.js';
 import { DEFAULT_DB } from '../app/tracker.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Job } from '@jobtracker/sdk';
+import type { Job } from '@jobtracker/sdk/wire';
 import type { JobTracker } from '../app/tracker.js';
 import { caller, eventually, openTestTracker, tokenFor } from '../testing/helpers.js';
 import { registerDemoJobs } from './demo-jobs.js';

@@ -1,4 +1,4 @@
-import type { Job } from '@jobtracker/sdk';
+import type { Job } from '@jobtracker/sdk/wire';
 import { ApiError } from '../http/errors.js';
 import type { BatchOutcome } from './types.js';
 

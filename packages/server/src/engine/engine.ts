@@ -1,5 +1,12 @@
-import type { CreateJobResponse, Job, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
-import type { BatchProgressUpdate, ProgressUpdate } from '@jobtracker/sdk/worker';
+import type {
+  BatchProgressUpdate,
+  CreateJobResponse,
+  Job,
+  JobError,
+  JobStatus,
+  JsonValue,
+  ProgressUpdate,
+} from '@jobtracker/sdk/wire';
 import { conflict, notFound } from '../http/errors.js';
 import { type JobRecord, toWireJob } from '../jobs/job-record.js';
 import type { JobFilter, JobStore } from '../storage/store.js';

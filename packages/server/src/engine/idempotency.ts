@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CreateJobResponse } from '@jobtracker/sdk';
+import type { CreateJobResponse } from '@jobtracker/sdk/wire';
 import { ApiError } from '../http/errors.js';
 import { type JobRecord, toWireJob } from '../jobs/job-record.js';
 import type { JobStore, StoreTransaction } from '../storage/store.js';

@@ -1,4 +1,4 @@
-import type { CreateJobResponse } from '@jobtracker/sdk';
+import type { CreateJobResponse } from '@jobtracker/sdk/wire';
 import { busy } from '../http/errors.js';
 import { createId } from '../ids/ids.js';
 import { activeKeyOf, type JobRecord, toWireJob } from '../jobs/job-record.js';

@@ -1,4 +1,4 @@
-import type { ProgressUpdate } from '@jobtracker/sdk/worker';
+import type { ProgressUpdate } from '@jobtracker/sdk/wire';
 import { conflict } from '../http/errors.js';
 import { createSecretToken } from '../ids/ids.js';
 import { type JobRecord, toWireJob } from '../jobs/job-record.js';

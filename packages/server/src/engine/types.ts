@@ -1,4 +1,4 @@
-import type { Job, JsonValue } from '@jobtracker/sdk';
+import type { Job, JsonValue } from '@jobtracker/sdk/wire';
 import type { ApiError } from '../http/errors.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JobStore } from '../storage/store.js';

@@ -1,5 +1,4 @@
-import type { Job } from '@jobtracker/sdk';
-import type { BatchProgressUpdate } from '@jobtracker/sdk/worker';
+import type { BatchProgressUpdate, Job } from '@jobtracker/sdk/wire';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JobCommand } from '../jobs/state-machine.js';
 import type { JobStore, StoredEvent } from '../storage/store.js';

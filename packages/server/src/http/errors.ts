@@ -1,4 +1,4 @@
-import type { JsonValue } from '@jobtracker/sdk';
+import type { JsonValue } from '@jobtracker/sdk/wire';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /** An error whose status, code and message are safe to show to the API's caller. */

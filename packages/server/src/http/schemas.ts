@@ -1,4 +1,4 @@
-import { MAX_CLAIM_WAIT_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/worker';
+import { MAX_CLAIM_WAIT_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/wire';
 import { z } from 'zod';
 
 /** Limits on what a client or worker may store in a job. */

@@ -1,4 +1,4 @@
-import type { Job, JobStatus, JsonValue } from '@jobtracker/sdk';
+import type { Job, JobStatus, JsonValue } from '@jobtracker/sdk/wire';
 
 type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
 

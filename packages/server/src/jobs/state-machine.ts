@@ -1,4 +1,4 @@
-import type { JobError, JsonValue } from '@jobtracker/sdk';
+import type { JobError, JsonValue } from '@jobtracker/sdk/wire';
 import { isActive, type JobRecord } from './job-record.js';
 
 /** A change asked of a job. `now` is epoch milliseconds. */

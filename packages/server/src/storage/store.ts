@@ -1,4 +1,4 @@
-import type { JobStatus } from '@jobtracker/sdk';
+import type { JobStatus } from '@jobtracker/sdk/wire';
 import type { JobRecord } from '../jobs/job-record.js';
 
 /** One entry of the append-only change log. `data` is the job's wire JSON at `version`. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { StreamSnapshot } from '@jobtracker/sdk';
+import type { StreamSnapshot } from '@jobtracker/sdk/wire';
 import type { Caller } from '../auth/auth.js';
 import type { JobEngine, Snapshot } from '../engine/engine.js';
 import type { LiveEvent } from './hub.js';

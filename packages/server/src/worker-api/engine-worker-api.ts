@@ -1,4 +1,5 @@
-import type { BatchProgressResult, ClaimRequest, WorkerApi } from '@jobtracker/sdk/worker';
+import type { BatchProgressResult, ClaimRequest } from '@jobtracker/sdk/wire';
+import type { WorkerApi } from '@jobtracker/sdk/worker';
 import type { JobChange, JobEngine } from '../engine/engine.js';
 
 const JOB_ID = /^[0-9a-z]{26}$/;

@@ -1,5 +1,4 @@
-import type { Job } from '@jobtracker/sdk';
-import type { BatchProgressUpdate } from '@jobtracker/sdk/worker';
+import type { BatchProgressUpdate, Job } from '@jobtracker/sdk/wire';
 import { busy, notFound } from '../../http/errors.js';
 import { isActive, type JobRecord, toWireJob } from '../../jobs/job-record.js';
 import type { JobCommand } from '../../jobs/state-machine.js';

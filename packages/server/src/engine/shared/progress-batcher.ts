@@ -1,4 +1,4 @@
-import type { Job } from '@jobtracker/sdk';
+import type { Job } from '@jobtracker/sdk/wire';
 import type { BatchOutcome } from '../types.js';
 
 /** Progress reports committed together at most. */
