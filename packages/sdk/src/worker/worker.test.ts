@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
 import { type ServerProcess, startServerProcess } from '../testing/server-process.js';
-import type { Job, JsonValue } from '../wire.js';
+import { type Job, type JsonValue, TERMINAL_STATUSES } from '../wire.js';
 import {
   type ClaimedJob,
   createWorker,
@@ -80,7 +80,7 @@ const settledJob = (server: ServerProcess, id: string, ms = 10_000) =>
   eventually(
     async () => {
       const job = await getJob(server, id);
-      return ['completed', 'failed', 'cancelled'].includes(job.status) ? job : null;
+      return TERMINAL_STATUSES.includes(job.status) ? job : null;
     },
     ms,
     `job ${id} to finish`,

@@ -1,11 +1,11 @@
-import type {
-  BatchProgressUpdate,
-  CreateJobResponse,
-  Job,
-  JobError,
-  JobStatus,
-  JsonValue,
-  ProgressUpdate,
+import {
+  type BatchProgressUpdate,
+  type CreateJobResponse,
+  type Job,
+  type JobError,
+  type JsonValue,
+  type ProgressUpdate,
+  TERMINAL_STATUSES,
 } from '@jobtracker/sdk/wire';
 import { conflict, notFound } from '../http/errors.js';
 import { type JobRecord, toWireJob } from '../jobs/job-record.js';
@@ -43,7 +43,6 @@ export type {
   Snapshot,
 } from './types.js';
 
-const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 const PRUNE_INTERVAL_MS = 60_000;
 
 /**
@@ -159,7 +158,7 @@ export class JobEngine {
   async snapshot(ownerId: string): Promise<Snapshot> {
     const cursor = this.#publisher.publishedCursor;
     const finished = await this.store.listJobs(ownerId, {
-      statuses: FINISHED,
+      statuses: TERMINAL_STATUSES,
       limit: this.#settings.snapshotFinishedLimit,
     });
     const active = await this.#writer.activeJobsOf(ownerId);

@@ -1,5 +1,31 @@
-import { MAX_CLAIM_WAIT_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@jobtracker/sdk/wire';
+import {
+  ACTIVE_STATUSES,
+  type BatchProgressRequest,
+  type BatchProgressResponse,
+  type ClaimedJob,
+  type ClaimRequest,
+  type CompleteRequest,
+  type CreateJobRequest,
+  type CreateJobResponse,
+  type ErrorBody,
+  type FailRequest,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  JOB_STATUSES,
+  type Job,
+  type JobListResponse,
+  type JobResponse,
+  type JobStatus,
+  type JsonValue,
+  MAX_CLAIM_WAIT_MS,
+  MAX_LEASE_MS,
+  MIN_LEASE_MS,
+  type ProgressRequest,
+  type ReleaseRequest,
+  TERMINAL_STATUSES,
+} from '@jobtracker/sdk/wire';
 import { z } from 'zod';
+import type { Check, CheckAll, SameShape } from './type-equality.js';
 
 /** Limits on what a client or worker may store in a job. */
 export const LIMITS = {
@@ -17,13 +43,11 @@ export const LIMITS = {
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
 /**
  * Any JSON value. Named, so that the OpenAPI document holds its recursion once, as
  * `#/components/schemas/JsonValue` (zod's own `z.json()` recurses through an unnamed inner schema).
  */
-export const jsonValueSchema: z.ZodType<Json> = z
+export const jsonValueSchema: z.ZodType<JsonValue, JsonValue> = z
   .lazy(() =>
     z.union([
       z.string(),
@@ -41,7 +65,7 @@ const jsonValue = (maxBytes: number, what: string) =>
     message: `${what} must be at most ${maxBytes} bytes of JSON.`,
   });
 
-export const jobStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
+export const jobStatusSchema = z.enum(JOB_STATUSES);
 
 export const jobTypeSchema = z
   .string()
@@ -64,26 +88,25 @@ export const createJobBody = z
   })
   .describe('A job to start.');
 
-const statusName = `\\s*(?:active|finished|${jobStatusSchema.options.join('|')})\\s*`;
+const statusName = `\\s*(?:active|finished|${JOB_STATUSES.join('|')})\\s*`;
 
 const statusList = z
   .string()
   .regex(
     new RegExp(`^${statusName}(?:,${statusName})*$`),
-    'Use statuses separated by commas: active, finished, pending, running, completed, failed, cancelled.',
+    `Use statuses separated by commas: active, finished, ${JOB_STATUSES.join(', ')}.`,
   )
   .transform((value) => {
-    const statuses = new Set<z.infer<typeof jobStatusSchema>>();
+    const statuses = new Set<JobStatus>();
     for (const part of value.split(',')) {
       const name = part.trim();
-      if (name === 'active') statuses.add('pending').add('running');
-      else if (name === 'finished') statuses.add('completed').add('failed').add('cancelled');
-      else statuses.add(jobStatusSchema.parse(name));
+      const named = name === 'active' ? ACTIVE_STATUSES : name === 'finished' ? TERMINAL_STATUSES : null;
+      for (const status of named ?? [jobStatusSchema.parse(name)]) statuses.add(status);
     }
     return [...statuses];
   })
   .describe(
-    'Comma-separated statuses; `active` = pending,running and `finished` = completed,failed,cancelled.',
+    `Comma-separated statuses; \`active\` = ${ACTIVE_STATUSES.join(',')} and \`finished\` = ${TERMINAL_STATUSES.join(',')}.`,
   );
 
 const CURSOR_MESSAGE = 'A cursor is the decimal number the API returned.';
@@ -204,7 +227,7 @@ export const jobErrorSchema = z.strictObject({
 
 export const failBody = z.strictObject({ leaseToken, error: jobErrorSchema });
 
-/** The job as responses carry it (documentation only; the server builds it from its records). */
+/** The job as responses carry it (the server builds it from its records; checked against `Job` below). */
 export const jobSchema = z
   .object({
     id: z.string(),
@@ -259,3 +282,29 @@ export const errorResponse = z
     error: z.object({ code: z.string(), message: z.string(), details: jsonValueSchema.optional() }),
   })
   .meta({ id: 'Error' });
+
+/** A request body matches its wire type both as a client sends it and as the route reads it parsed. */
+type BodyMatches<Schema extends z.ZodType, Wire> = [
+  SameShape<z.input<Schema>, Wire>,
+  SameShape<z.output<Schema>, Wire>,
+];
+
+/** Fails `tsc -b`, at the line of the mismatch, when a schema and its `@jobtracker/sdk/wire` type drift apart. */
+export type SchemasMatchTheWire = [
+  Check<SameShape<z.output<typeof jobSchema>, Job>>,
+  Check<SameShape<z.output<typeof jobResponse>, JobResponse>>,
+  Check<SameShape<z.output<typeof jobListResponse>, JobListResponse>>,
+  Check<SameShape<z.output<typeof createJobResponse>, CreateJobResponse>>,
+  Check<SameShape<z.output<typeof claimResponse>, ClaimedJob>>,
+  Check<SameShape<z.output<typeof heartbeatResponse>, HeartbeatResponse>>,
+  Check<SameShape<z.output<typeof progressBatchResponse>, BatchProgressResponse>>,
+  Check<SameShape<z.output<typeof errorResponse>, ErrorBody>>,
+  CheckAll<BodyMatches<typeof createJobBody, CreateJobRequest>>,
+  CheckAll<BodyMatches<typeof claimBody, ClaimRequest>>,
+  CheckAll<BodyMatches<typeof heartbeatBody, HeartbeatRequest>>,
+  CheckAll<BodyMatches<typeof releaseBody, ReleaseRequest>>,
+  CheckAll<BodyMatches<typeof progressBody, ProgressRequest>>,
+  CheckAll<BodyMatches<typeof progressBatchBody, BatchProgressRequest>>,
+  CheckAll<BodyMatches<typeof completeBody, CompleteRequest>>,
+  CheckAll<BodyMatches<typeof failBody, FailRequest>>,
+];

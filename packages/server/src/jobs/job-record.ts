@@ -1,4 +1,4 @@
-import type { Job, JobStatus, JsonValue } from '@jobtracker/sdk/wire';
+import { ACTIVE_STATUSES, type Job, type JobStatus, type JsonValue } from '@jobtracker/sdk/wire';
 
 type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
 
@@ -17,7 +17,7 @@ export interface JobRecord extends Omit<Job, JobTimes> {
   completedAt: number | null;
 }
 
-export const isActive = (status: JobStatus) => status === 'pending' || status === 'running';
+export const isActive = (status: JobStatus) => ACTIVE_STATUSES.includes(status);
 
 export const activeKeyOf = (type: string, scope: string | null) => `${type}|${scope ?? ''}`;
 

@@ -1,4 +1,5 @@
-import type { Job, JobClient, JobStatus } from '@jobtracker/sdk';
+import type { Job, JobClient } from '@jobtracker/sdk';
+import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from '@jobtracker/sdk/wire';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
@@ -18,14 +19,9 @@ import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
 import { listStyles } from './job-list.styles.js';
 
-const STATUS_NAMES: Record<string, readonly JobStatus[]> = {
-  active: ['pending', 'running'],
-  pending: ['pending'],
-  running: ['running'],
-  completed: ['completed'],
-  failed: ['failed'],
-  cancelled: ['cancelled'],
-};
+/** The statuses a name of the `status` attribute stands for: `active`, or one status. */
+const statusesNamed = (name: string): readonly JobStatus[] | undefined =>
+  name === 'active' ? ACTIVE_STATUSES : JOB_STATUSES.find((status) => status === name) && [name as JobStatus];
 
 const warned = new Set<string>();
 
@@ -35,7 +31,7 @@ function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus>
   for (const name of (value ?? '').split(',')) {
     const key = name.trim().toLowerCase();
     if (!key) continue;
-    const known = STATUS_NAMES[key];
+    const known = statusesNamed(key);
     if (known) for (const status of known) statuses.add(status);
     else if (DEV_MODE && !warned.has(key)) {
       warned.add(key);
@@ -44,7 +40,7 @@ function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus>
       );
     }
   }
-  return statuses.size > 0 ? statuses : new Set(STATUS_NAMES.active);
+  return statuses.size > 0 ? statuses : new Set(ACTIVE_STATUSES);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { BatchProgressUpdate, Job, JobStatus } from '@jobtracker/sdk/wire';
+import { ACTIVE_STATUSES, type BatchProgressUpdate, type Job } from '@jobtracker/sdk/wire';
 import { busy, notFound } from '../../http/errors.js';
 import { type JobRecord, toWireJob } from '../../jobs/job-record.js';
 import type { JobCommand } from '../../jobs/state-machine.js';
@@ -11,7 +11,6 @@ import type { JobWriter, WriterContext } from '../writer.js';
 import { FeedReader } from './feed-reader.js';
 import { ProgressBatcher } from './progress-batcher.js';
 
-const ACTIVE: readonly JobStatus[] = ['pending', 'running'];
 const ACTIVE_SNAPSHOT_LIMIT = 10_000;
 /** Expired leases recovered per check at most. */
 const RECOVERY_BATCH = 100;
@@ -57,7 +56,7 @@ export class SharedWriter implements JobWriter {
   }
 
   activeJobsOf(ownerId: string): Promise<JobRecord[]> {
-    return this.#context.store.listJobs(ownerId, { statuses: ACTIVE, limit: ACTIVE_SNAPSHOT_LIMIT });
+    return this.#context.store.listJobs(ownerId, { statuses: ACTIVE_STATUSES, limit: ACTIVE_SNAPSHOT_LIMIT });
   }
 
   exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
 import { and, asc, desc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -206,7 +207,7 @@ export class PgStore implements JobStore {
     const rows = await this.db
       .select()
       .from(jobs)
-      .where(inArray(jobs.status, ['pending', 'running']))
+      .where(inArray(jobs.status, [...ACTIVE_STATUSES]))
       .orderBy(asc(jobs.createdAt), asc(jobs.id));
     return rows.map(jobFromRow);
   }

@@ -1,3 +1,4 @@
+import { JOB_STATUSES } from '@jobtracker/sdk/wire';
 import {
   bigint,
   doublePrecision,
@@ -21,9 +22,7 @@ export const jobs = pgTable(
     type: text('type').notNull(),
     scope: text('scope'),
     title: text('title'),
-    status: text('status', {
-      enum: ['pending', 'running', 'completed', 'failed', 'cancelled'],
-    }).notNull(),
+    status: text('status', { enum: JOB_STATUSES }).notNull(),
     progress: doublePrecision('progress'),
     message: text('message'),
     input: text('input'),

@@ -1,3 +1,4 @@
+import { JOB_STATUSES } from '@jobtracker/sdk/wire';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const jobs = sqliteTable(
@@ -8,9 +9,7 @@ export const jobs = sqliteTable(
     type: text('type').notNull(),
     scope: text('scope'),
     title: text('title'),
-    status: text('status', {
-      enum: ['pending', 'running', 'completed', 'failed', 'cancelled'],
-    }).notNull(),
+    status: text('status', { enum: JOB_STATUSES }).notNull(),
     progress: real('progress'),
     message: text('message'),
     input: text('input'),

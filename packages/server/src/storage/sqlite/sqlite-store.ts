@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
 import { type Client, createClient, type Transaction } from '@libsql/client';
 import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
@@ -212,7 +213,7 @@ export class SqliteStore implements JobStore {
       const rows = await this.db
         .select()
         .from(jobs)
-        .where(inArray(jobs.status, ['pending', 'running']))
+        .where(inArray(jobs.status, [...ACTIVE_STATUSES]))
         .orderBy(asc(jobs.createdAt), asc(jobs.id));
       return rows.map(jobFromRow);
     });
