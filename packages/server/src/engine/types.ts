@@ -1,4 +1,4 @@
-import type { Job, JsonValue } from '@jobtracker/sdk/wire';
+import { DEFAULT_LEASE_MS, type Job, type JsonValue } from '@jobtracker/sdk/wire';
 import type { ApiError } from '../http/errors.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JobStore } from '../storage/store.js';
@@ -10,7 +10,7 @@ export interface JobEngineOptions {
   now?: () => number;
   /** Progress is committed at most this often per job; status changes are committed at once. */
   progressFlushMs?: number;
-  /** Lease given to a worker that claims a job without asking for a length. */
+  /** Lease given to a worker that claims a job (or heartbeats) without asking for a length. Default `DEFAULT_LEASE_MS` (15 s). */
   defaultLeaseMs?: number;
   /** Attempts a job gets when its worker is lost, unless it was created with its own number. */
   defaultMaxAttempts?: number;
@@ -33,7 +33,7 @@ export type EngineSettings = Required<Omit<JobEngineOptions, 'store' | 'now' | '
 export function settingsOf(options: JobEngineOptions): EngineSettings {
   return {
     progressFlushMs: options.progressFlushMs ?? 1000,
-    defaultLeaseMs: options.defaultLeaseMs ?? 30_000,
+    defaultLeaseMs: options.defaultLeaseMs ?? DEFAULT_LEASE_MS,
     defaultMaxAttempts: options.defaultMaxAttempts ?? 3,
     eventRetentionMs: options.eventRetentionMs ?? 24 * 60 * 60 * 1000,
     idempotencyRetentionMs: options.idempotencyRetentionMs ?? 24 * 60 * 60 * 1000,

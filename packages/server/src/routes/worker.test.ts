@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_LEASE_MS } from '@jobtracker/sdk/wire';
 import type { JobTracker } from '../app/tracker.js';
 import { caller, openTestTracker, tokenFor, WORKER_KEY } from '../testing/helpers.js';
 
@@ -195,6 +196,28 @@ describe('worker API without a key outside dev mode', () => {
       token: 'anything',
     });
     assert.deepEqual([response.status, response.json.error.code], [403, 'worker_api_disabled']);
+    await tracker.close();
+  });
+});
+
+describe('worker API lease default', () => {
+  it('gives a claim or heartbeat without leaseMs the one default lease, DEFAULT_LEASE_MS (15 s)', async () => {
+    const now = Date.now();
+    const tracker = await openTestTracker({ engine: { now: () => now, leaseCheckIntervalMs: 60_000 } });
+    const call = caller(tracker.app);
+    await call('/api/jobs', { body: { type: 'w.default-lease' }, token: tokenFor('alice') });
+    const claimed = await call('/api/worker/claim', {
+      body: { types: ['w.default-lease'] },
+      token: WORKER_KEY,
+    });
+    assert.equal(claimed.status, 200);
+    assert.equal(DEFAULT_LEASE_MS, 15_000);
+    assert.equal(new Date(claimed.json.leaseExpiresAt).getTime(), now + DEFAULT_LEASE_MS);
+    const beat = await call(`/api/worker/jobs/${claimed.json.job.id}/heartbeat`, {
+      body: { leaseToken: claimed.json.leaseToken },
+      token: WORKER_KEY,
+    });
+    assert.equal(new Date(beat.json.leaseExpiresAt).getTime(), now + DEFAULT_LEASE_MS);
     await tracker.close();
   });
 });
