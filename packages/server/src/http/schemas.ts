@@ -25,7 +25,7 @@ import {
   TERMINAL_STATUSES,
 } from '@jobtracker/sdk/wire';
 import { z } from 'zod';
-import type { Check, CheckAll, SameShape } from './type-equality.js';
+import type { Check, CheckAll, SameShape } from '../util/type-equality.js';
 
 /** Limits on what a client or worker may store in a job. */
 export const LIMITS = {

@@ -1,4 +1,4 @@
-import type { JobError, JsonValue } from '@jobtracker/sdk/wire';
+import type { JobError, JsonValue, TerminalStatus } from '@jobtracker/sdk/wire';
 import { isActive, type JobRecord } from './job-record.js';
 
 /** A change asked of a job. `now` is epoch milliseconds. */
@@ -45,6 +45,12 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
     visible: true,
     job: { ...next, version: job.version + 1, updatedAt: Math.max(now, job.updatedAt) },
   });
+  /** Into a terminal status: no lease, no longer active, finished now. */
+  const finish = (status: TerminalStatus, changes: Partial<JobRecord> = {}) =>
+    bump({ ...leaseless(job), status, activeKey: null, completedAt: now, ...changes });
+  /** `running → pending` for another worker: no lease, progress unknown again. */
+  const backToPending = (changes: Partial<JobRecord>) =>
+    bump({ ...leaseless(job), status: 'pending', progress: null, ...changes });
   const illegal = () =>
     refuse(
       'invalid_transition',
@@ -96,46 +102,23 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
 
     case 'complete':
       if (job.status !== 'running') return illegal();
-      return bump({
-        ...leaseless(job),
-        status: 'completed',
-        progress: 100,
-        result: command.result,
-        activeKey: null,
-        completedAt: now,
-      });
+      return finish('completed', { progress: 100, result: command.result });
 
     case 'fail':
       if (job.status !== 'running') return illegal();
-      return bump({
-        ...leaseless(job),
-        status: 'failed',
-        error: command.error,
-        activeKey: null,
-        completedAt: now,
-      });
+      return finish('failed', { error: command.error });
 
     case 'cancel':
       if (!isActive(job.status)) return illegal();
-      return bump({ ...leaseless(job), status: 'cancelled', activeKey: null, completedAt: now });
+      return finish('cancelled');
 
     case 'requeue':
       if (job.status !== 'running') return illegal();
-      return bump({
-        ...leaseless(job),
-        status: 'pending',
-        progress: null,
-        message: command.message ?? job.message,
-      });
+      return backToPending({ message: command.message ?? job.message });
 
     case 'release':
       // A worker that stops on purpose gives its job back without spending an attempt.
       if (job.status !== 'running') return illegal();
-      return bump({
-        ...leaseless(job),
-        status: 'pending',
-        progress: null,
-        attempt: Math.max(0, job.attempt - 1),
-      });
+      return backToPending({ attempt: Math.max(0, job.attempt - 1) });
   }
 }

@@ -1,12 +1,12 @@
+import type { Job } from '@jobtracker/sdk/wire';
 import { Hono } from 'hono';
 import type { Authenticator } from '../auth/auth.js';
 import type { JobEngine } from '../engine/engine.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
 import {
   createJobBody,
   createJobResponse,
   idempotencyKeyHeader,
-  jobIdParam,
   jobListResponse,
   jobResponse,
   LIMITS,
@@ -16,7 +16,7 @@ import {
 } from '../http/schemas.js';
 import type { RateLimiter } from '../limits/rate-limit.js';
 import { NODE_STREAMS, type NodeStreamOpeners, STREAM_HEADERS, type StreamRegistry } from '../stream/sse.js';
-import { operation } from './operation.js';
+import { jobIdParams, operation } from './operation.js';
 
 export interface JobRoutesDeps {
   engine: JobEngine;
@@ -30,8 +30,8 @@ export interface JobRoutesDeps {
   creates: RateLimiter;
 }
 
-/** A job id in the path; one that cannot name a job is a 404 like an unknown one. */
-const jobIdParams = { id: { schema: jobIdParam, refuse: () => notFound() } };
+/** Every route here is a user's route on the user's own jobs. */
+const USER_JOBS = { tag: 'jobs', auth: 'user' } as const;
 
 const CREATED = {
   201: { description: 'Created.', schema: createJobResponse },
@@ -75,8 +75,7 @@ export function jobRoutes({
       {
         summary:
           'List jobs, newest first; with `since`, only jobs changed after that cursor (not with `status`). 304 to `If-None-Match` when nothing changed.',
-        tag: 'jobs',
-        auth: 'user',
+        ...USER_JOBS,
         query: listJobsQuery,
         answers: {
           200: { description: 'Jobs and the cursor to resume from.', schema: jobListResponse },
@@ -144,8 +143,7 @@ export function jobRoutes({
       {
         summary:
           'Start a job. An active job of the same type and scope is returned instead (200). Honours `Idempotency-Key`.',
-        tag: 'jobs',
-        auth: 'user',
+        ...USER_JOBS,
         headers: {
           'Idempotency-Key': {
             schema: idempotencyKeyHeader,
@@ -178,8 +176,7 @@ export function jobRoutes({
       {
         summary:
           "Server-sent events of the caller's jobs: `snapshot` first (or a replay after `Last-Event-ID`/`since`, or `reset` + snapshot when that cursor is too old), then `job` events; `id:` is the cursor.",
-        tag: 'jobs',
-        auth: 'user',
+        ...USER_JOBS,
         query: streamQuery,
         headers: { 'Last-Event-ID': { schema: lastEventIdHeader } },
         answers: { 200: { description: 'An event stream.', contentType: 'text/event-stream' } },
@@ -208,38 +205,39 @@ export function jobRoutes({
     ),
   );
 
-  app.get(
-    '/jobs/:id',
+  /** A route on one of the caller's jobs that answers the job as `act` leaves it. */
+  const oneJob = (
+    summary: string,
+    answered: string,
+    act: (ownerId: string, id: string) => Promise<Job>,
+    errors: readonly number[] = [],
+  ) =>
     operation(
       {
-        summary: 'One job.',
-        tag: 'jobs',
-        auth: 'user',
+        summary,
+        ...USER_JOBS,
         params: jobIdParams,
-        answers: { 200: { description: 'The job.', schema: jobResponse } },
+        answers: { 200: { description: answered, schema: jobResponse } },
+        errors,
       },
       async (c, input) => {
         const caller = await auth.user(c.req.raw);
-        return c.json({ job: await engine.get(caller.ownerId, input.param('id')) });
+        return c.json({ job: await act(caller.ownerId, input.param('id')) });
       },
-    ),
+    );
+
+  app.get(
+    '/jobs/:id',
+    oneJob('One job.', 'The job.', (ownerId, id) => engine.get(ownerId, id)),
   );
 
   app.post(
     '/jobs/:id/cancel',
-    operation(
-      {
-        summary: 'Cancel a pending or running job.',
-        tag: 'jobs',
-        auth: 'user',
-        params: jobIdParams,
-        answers: { 200: { description: 'The cancelled job.', schema: jobResponse } },
-        errors: [409],
-      },
-      async (c, input) => {
-        const caller = await auth.user(c.req.raw);
-        return c.json({ job: await engine.cancel(caller.ownerId, input.param('id')) });
-      },
+    oneJob(
+      'Cancel a pending or running job.',
+      'The cancelled job.',
+      (ownerId, id) => engine.cancel(ownerId, id),
+      [409],
     ),
   );
 
@@ -248,8 +246,7 @@ export function jobRoutes({
     operation(
       {
         summary: 'Start a failed or cancelled job again, as a new job whose `retryOf` names the old one.',
-        tag: 'jobs',
-        auth: 'user',
+        ...USER_JOBS,
         params: jobIdParams,
         answers: {
           201: { description: 'The new attempt.', schema: createJobResponse },

@@ -1,7 +1,8 @@
 import type { Context, Handler } from 'hono';
 import { findTargetHandler } from 'hono/utils/handler';
 import type { z } from 'zod';
-import type { ApiError } from '../http/errors.js';
+import { type ApiError, notFound } from '../http/errors.js';
+import { jobIdParam } from '../http/schemas.js';
 import { check, readJson, readQuery } from '../http/validate.js';
 
 /** A path parameter or a request header. */
@@ -53,6 +54,9 @@ export interface OperationInput<S extends OperationSpec> {
   /** The JSON body: 413 over `maxBytes`, 415 when it is not JSON, 400 when it does not parse, 422 when it does not fit. */
   body(maxBytes: number): Promise<Output<S['body']>>;
 }
+
+/** A job id in the path; one that cannot name a job is a 404 like an unknown one. */
+export const jobIdParams = { id: { schema: jobIdParam, refuse: () => notFound() } };
 
 const OPERATION = Symbol('jobtracker.operation');
 

@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Authenticator } from '../auth/auth.js';
 import type { JobEngine } from '../engine/engine.js';
-import { notFound } from '../http/errors.js';
 import {
   claimBody,
   claimResponse,
@@ -10,7 +9,6 @@ import {
   failBody,
   heartbeatBody,
   heartbeatResponse,
-  jobIdParam,
   jobResponse,
   progressBatchBody,
   progressBatchResponse,
@@ -18,7 +16,7 @@ import {
   releaseBody,
 } from '../http/schemas.js';
 import { createEngineWorkerApi } from '../worker-api/engine-worker-api.js';
-import { operation } from './operation.js';
+import { jobIdParams, operation } from './operation.js';
 
 export interface WorkerRoutesDeps {
   engine: JobEngine;
@@ -27,16 +25,15 @@ export interface WorkerRoutesDeps {
   maxBodyBytes: number;
 }
 
-/** A job id in the path; one that cannot name a job is a 404 like an unknown one. */
-const params = { id: { schema: jobIdParam, refuse: () => notFound() } };
+/** Every route here is the worker API's, called with the worker key. */
+const WORKER = { tag: 'worker', auth: 'worker' } as const;
 
 /** The description every write to a claimed job shares. */
 const leasedWrite = <B extends z.ZodType>(summary: string, body: B) =>
   ({
     summary,
-    tag: 'worker',
-    auth: 'worker',
-    params,
+    ...WORKER,
+    params: jobIdParams,
     body,
     answers: { 200: { description: 'The job.', schema: jobResponse } },
     errors: [409],
@@ -59,8 +56,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       {
         summary:
           'Claim the oldest pending job of the given types, with a lease; waits up to `waitMs` for one.',
-        tag: 'worker',
-        auth: 'worker',
+        ...WORKER,
         body: claimBody,
         answers: {
           200: { description: 'A job and its lease.', schema: claimResponse },
@@ -113,8 +109,7 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
       {
         summary:
           'Report the progress of many jobs at once (up to 1,000); each update stands alone and extends its lease.',
-        tag: 'worker',
-        auth: 'worker',
+        ...WORKER,
         body: progressBatchBody,
         answers: {
           200: {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
-import { and, asc, desc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Pool, type PoolClient } from 'pg';
+import { listedJobs, newestFirst } from '../job-query.js';
 import { jobFromRow } from '../job-row.js';
 import type {
   ChangeFeed,
@@ -213,15 +214,11 @@ export class PgStore implements JobStore {
   }
 
   async listJobs(ownerId: string, filter: JobFilter) {
-    const where = [eq(jobs.ownerId, ownerId)];
-    if (filter.statuses) where.push(inArray(jobs.status, [...filter.statuses]));
-    if (filter.type !== undefined) where.push(eq(jobs.type, filter.type));
-    if (filter.scope !== undefined) where.push(eq(jobs.scope, filter.scope));
     const rows = await this.db
       .select()
       .from(jobs)
-      .where(and(...where))
-      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .where(listedJobs(jobs, ownerId, filter))
+      .orderBy(...newestFirst(jobs))
       .limit(filter.limit);
     return rows.map(jobFromRow);
   }

@@ -10,6 +10,9 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Check, SameShape } from '../../util/type-equality.js';
+import type { JobRow } from '../job-row.js';
+import type { IdempotencyRecord, StoredEvent } from '../store.js';
 
 // The SQLite schema's tables and indexes, column for column: JSON stays text, times are epoch ms.
 const epochMs = (name: string) => bigint(name, { mode: 'number' });
@@ -89,3 +92,10 @@ export const eventSequence = pgTable('event_sequence', {
   id: smallint('id').primaryKey(),
   value: bigint('value', { mode: 'number' }).notNull(),
 });
+
+/** Fails `tsc -b` when a table and the record type the store reads from it drift apart. */
+export type RowsMatchRecords = [
+  Check<SameShape<typeof jobs.$inferSelect, JobRow>>,
+  Check<SameShape<typeof jobEvents.$inferSelect, StoredEvent>>,
+  Check<SameShape<typeof idempotencyKeys.$inferSelect, IdempotencyRecord>>,
+];

@@ -1,5 +1,8 @@
 import { JOB_STATUSES } from '@jobtracker/sdk/wire';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { Check, SameShape } from '../../util/type-equality.js';
+import type { JobRow } from '../job-row.js';
+import type { IdempotencyRecord, StoredEvent } from '../store.js';
 
 export const jobs = sqliteTable(
   'jobs',
@@ -67,3 +70,10 @@ export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** Fails `tsc -b` when a table and the record type the store reads from it drift apart. */
+export type RowsMatchRecords = [
+  Check<SameShape<typeof jobs.$inferSelect, JobRow>>,
+  Check<SameShape<typeof jobEvents.$inferSelect, StoredEvent>>,
+  Check<SameShape<typeof idempotencyKeys.$inferSelect, IdempotencyRecord>>,
+];

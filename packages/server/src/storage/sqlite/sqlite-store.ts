@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
 import { type Client, createClient, type Transaction } from '@libsql/client';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { JobRecord } from '../../jobs/job-record.js';
 import { Mutex } from '../../util/mutex.js';
+import { listedJobs, newestFirst } from '../job-query.js';
 import { jobFromRow, jobToRow } from '../job-row.js';
 import type { IdempotencyRecord, JobFilter, JobStore, StoredEvent, StoreTransaction } from '../store.js';
 import * as schema from './schema.js';
@@ -190,22 +191,20 @@ export class SqliteStore implements JobStore {
     return this.#write(() => this.db.transaction((tx) => work(transactionOf(tx))));
   }
 
-  getJob(id: string) {
+  /** The one job `where` picks, if any. */
+  #jobWhere(where: SQL | undefined) {
     return this.#use(async () => {
-      const row = await this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+      const row = await this.db.select().from(jobs).where(where).get();
       return row ? jobFromRow(row) : null;
     });
   }
 
+  getJob(id: string) {
+    return this.#jobWhere(eq(jobs.id, id));
+  }
+
   findActiveByKey(ownerId: string, activeKey: string) {
-    return this.#use(async () => {
-      const row = await this.db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)))
-        .get();
-      return row ? jobFromRow(row) : null;
-    });
+    return this.#jobWhere(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)));
   }
 
   listActiveJobs() {
@@ -221,15 +220,11 @@ export class SqliteStore implements JobStore {
 
   listJobs(ownerId: string, filter: JobFilter) {
     return this.#use(async () => {
-      const where = [eq(jobs.ownerId, ownerId)];
-      if (filter.statuses) where.push(inArray(jobs.status, [...filter.statuses]));
-      if (filter.type !== undefined) where.push(eq(jobs.type, filter.type));
-      if (filter.scope !== undefined) where.push(eq(jobs.scope, filter.scope));
       const rows = await this.db
         .select()
         .from(jobs)
-        .where(and(...where))
-        .orderBy(desc(jobs.createdAt), desc(jobs.id))
+        .where(listedJobs(jobs, ownerId, filter))
+        .orderBy(...newestFirst(jobs))
         .limit(filter.limit);
       return rows.map(jobFromRow);
     });
