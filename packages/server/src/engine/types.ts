@@ -1,4 +1,4 @@
-import { DEFAULT_LEASE_MS, type Job, type JsonValue } from '@jobtracker/sdk/wire';
+import { type CreateJobRequest, DEFAULT_LEASE_MS, type Job, type JsonValue } from '@jobtracker/sdk/wire';
 import type { ApiError } from '../http/errors.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JobStore } from '../storage/store.js';
@@ -43,15 +43,8 @@ export function settingsOf(options: JobEngineOptions): EngineSettings {
   };
 }
 
-export interface CreateJobInput {
-  type: string;
-  scope?: string | null;
-  title?: string | null;
-  input?: JsonValue | null;
-  maxAttempts?: number;
-  /** When false, a second job of the same type and scope may run beside the first. Default true. */
-  dedupe?: boolean;
-}
+/** A job to create: the body of `POST /api/jobs`. */
+export type CreateJobInput = CreateJobRequest;
 
 /** One answer of `progressMany`: the job as it now is, or why this update was refused. */
 export type BatchOutcome = { job: Job } | { error: ApiError };

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { StreamSnapshot } from '@jobtracker/sdk/wire';
+import type { StreamEventName, StreamSnapshot } from '@jobtracker/sdk/wire';
 import type { Caller } from '../auth/auth.js';
 import type { JobEngine, Snapshot } from '../engine/engine.js';
 import type { LiveEvent } from './hub.js';
@@ -52,12 +52,15 @@ export function escapeLineSeparators(json: string): string {
   return json.replace(LINE_SEPARATORS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export const jobFrame = (event: LiveEvent) =>
-  `id: ${event.cursor}\nevent: job\ndata: ${escapeLineSeparators(event.data)}\n\n`;
+/** One SSE event: `json` is the data, already JSON text. */
+const frame = (name: StreamEventName, cursor: number, json: string) =>
+  `id: ${cursor}\nevent: ${name}\ndata: ${escapeLineSeparators(json)}\n\n`;
+
+export const jobFrame = (event: LiveEvent) => frame('job', event.cursor, event.data);
 
 function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot) {
   const body: StreamSnapshot = { jobs: snapshot.jobs, cursor: String(snapshot.cursor) };
-  return `id: ${snapshot.cursor}\nevent: ${name}\ndata: ${escapeLineSeparators(JSON.stringify(body))}\n\n`;
+  return frame(name, snapshot.cursor, JSON.stringify(body));
 }
 
 class StreamConnection {
@@ -103,7 +106,7 @@ class StreamConnection {
    */
   goLive(cursor: number) {
     this.#last = Math.max(this.#last, cursor);
-    this.write(`id: ${this.#last}\nevent: ready\ndata: {"cursor":"${this.#last}"}\n\n`);
+    this.write(frame('ready', this.#last, `{"cursor":"${this.#last}"}`));
     const buffered = this.#buffered ?? [];
     this.#buffered = null;
     for (const event of buffered) this.live(event);
