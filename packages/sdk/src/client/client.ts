@@ -14,7 +14,7 @@ import {
   startConnection,
   type Transport,
 } from '../transport/connection.js';
-import type { CreateJobResponse, Job, JsonValue } from '../wire.js';
+import type { CreateJobRequest, CreateJobResponse, Job, JobResponse, JsonValue } from '../wire.js';
 import { createAnnouncer } from './announcer.js';
 import { createJobEvents, type JobEvent } from './events.js';
 import { knownOwner, ownerKey, tokenOwner } from './owner.js';
@@ -236,10 +236,10 @@ export function createJobClient(options: JobClientOptions): JobClient {
     activeFor: jobs.activeFor,
     start: ({ idempotencyKey, ...body }) =>
       act<CreateJobResponse>('/jobs', {
-        body,
+        body: body satisfies CreateJobRequest,
         headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
       }),
-    cancel: async (id) => (await actOn<{ job: Job }>(id, 'cancel')).job,
+    cancel: async (id) => (await actOn<JobResponse>(id, 'cancel')).job,
     retry: (id) => actOn<CreateJobResponse>(id, 'retry'),
     dismiss: cache.dismiss,
     acknowledge: announcer.acknowledge,
