@@ -22,6 +22,7 @@ import {
   sizes,
   sumSizes,
 } from './lib/bundle-measure.js';
+import { grouped } from './lib/format.js';
 import { type Figure, figure, report, stopwatch } from './lib/report.js';
 
 // The plugins' .d.ts files are CommonJS to TypeScript (NodeNext: the default import is the module object), while
@@ -153,8 +154,8 @@ process.once('exit', cleanUp);
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-const fmt = (bytes: number) => Math.round(bytes).toLocaleString('en-US');
-const signed = (bytes: number) => (bytes > 0 ? `+${fmt(bytes)}` : bytes === 0 ? '±0' : `−${fmt(-bytes)}`);
+const signed = (bytes: number) =>
+  bytes > 0 ? `+${grouped(bytes)}` : bytes === 0 ? '±0' : `−${grouped(-bytes)}`;
 
 /** The code without rollup's trailing `//# sourceMappingURL=` line (dist has it, an in-memory build has not). */
 const stripMapComment = (code: string) => code.replace(/\/\/# sourceMappingURL=\S+\s*$/, '').trimEnd();
@@ -257,12 +258,12 @@ const sdkParts = weigh(SDK, sdkPart);
 
 function partsTable(title: string, parts: Part[], total: Sizes): string {
   return [
-    `${title} (whole file: ${fmt(total.min)} B min, ${fmt(total.gzip)} B gzip, ${fmt(total.brotli)} B brotli)`,
+    `${title} (whole file: ${grouped(total.min)} B min, ${grouped(total.gzip)} B gzip, ${grouped(total.brotli)} B brotli)`,
     '| part | min B | gzip B alone | gzip B added | brotli B added |',
     '| --- | --- | --- | --- | --- |',
     ...parts.map(
       (p) =>
-        `| ${p.name} | ${fmt(p.min)} | ${fmt(p.gzipAlone)} | ${fmt(p.gzipMarginal)} | ${fmt(p.brotliMarginal)} |`,
+        `| ${p.name} | ${grouped(p.min)} | ${grouped(p.gzipAlone)} | ${grouped(p.gzipMarginal)} | ${grouped(p.brotliMarginal)} |`,
     ),
   ].join('\n');
 }
@@ -359,8 +360,8 @@ function trialsTable(title: string, trials: TrialResult[]): string {
     '| --- | --- | --- | --- | --- | --- |',
     ...trials.map((t) =>
       t.sizes && base
-        ? `| ${t.name} | ${fmt(t.sizes.min)} | ${fmt(t.sizes.gzip)} | ${signed(t.sizes.gzip - base.gzip)} | ` +
-          `${fmt(t.sizes.brotli)} | ${signed(t.sizes.brotli - base.brotli)} |`
+        ? `| ${t.name} | ${grouped(t.sizes.min)} | ${grouped(t.sizes.gzip)} | ${signed(t.sizes.gzip - base.gzip)} | ` +
+          `${grouped(t.sizes.brotli)} | ${signed(t.sizes.brotli - base.brotli)} |`
         : `| ${t.name} | failed: ${t.error ?? '?'} | | | | |`,
     ),
   ].join('\n');
@@ -457,8 +458,8 @@ async function bundlePeer(peer: Peer): Promise<PeerResult> {
       throw new Error(`${peer.key} resolved modules outside bench/peers: ${strays.slice(0, 3).join(', ')}`);
     }
     log(
-      `peer ${peer.name}: ${fmt(load.eager.gzip)} B gzip, ${fmt(load.eager.brotli)} B brotli in ${load.files} ` +
-        `file(s) on first load, ${load.lazyFiles} lazy file(s) ${fmt(load.lazy.gzip)} B gzip ` +
+      `peer ${peer.name}: ${grouped(load.eager.gzip)} B gzip, ${grouped(load.eager.brotli)} B brotli in ${load.files} ` +
+        `file(s) on first load, ${load.lazyFiles} lazy file(s) ${grouped(load.lazy.gzip)} B gzip ` +
         `(${(time() / 1000).toFixed(1)} s)`,
     );
     return { ...peer, ...load, warnings, packages: topPackages(load.eagerChunks, 5) };
@@ -510,12 +511,12 @@ const shoelaceTheme = sizes(
 console.log(`\n${trialsTable('Drop-in, terser and template options', dropInTrials)}\n`);
 console.log(`${trialsTable('SDK alone, terser options', sdkTrials)}\n`);
 console.log(
-  `One file per element over ${split.sharedFiles} shared chunk(s) of ${fmt(split.shared.gzip)} B gzip; a page ` +
-    `with only: ${split.pages.map((p) => `<${p.tag}> ${fmt(p.eager.gzip)} B gzip in ${p.files} files`).join(', ')}`,
+  `One file per element over ${split.sharedFiles} shared chunk(s) of ${grouped(split.shared.gzip)} B gzip; a page ` +
+    `with only: ${split.pages.map((p) => `<${p.tag}> ${grouped(p.eager.gzip)} B gzip in ${p.files} files`).join(', ')}`,
 );
 console.log(
-  `lit floor (LitElement + css + html, one tiny element): ${fmt(litFloor.gzip)} B gzip; ` +
-    `lit-html render() alone: ${fmt(litHtmlFloor.gzip)} B gzip`,
+  `lit floor (LitElement + css + html, one tiny element): ${grouped(litFloor.gzip)} B gzip; ` +
+    `lit-html render() alone: ${grouped(litHtmlFloor.gzip)} B gzip`,
 );
 
 // ---------------------------------------------------------------------------------------------- figures
@@ -528,7 +529,7 @@ const TRIGGER = '@trigger.dev/react-hooks useRealtimeRun (React external)';
 const figures: Figure[] = [
   figure('drop-in, gzip', dropIn.gzip, 'B', {
     baseline: { name: SHOELACE, value: shoelace.eager.gzip },
-    target: `≤ 12 KB gz (${fmt(DROP_IN_GZIP_TARGET)} B)`,
+    target: `≤ 12 KB gz (${grouped(DROP_IN_GZIP_TARGET)} B)`,
     met: dropInMet,
   }),
   figure('drop-in, gzip', dropIn.gzip, 'B', {
@@ -541,7 +542,7 @@ const figures: Figure[] = [
   figure('drop-in, brotli', dropIn.brotli, 'B', { baseline: { name: NOVU, value: novu.eager.brotli } }),
   figure('SDK alone, gzip', sdk.gzip, 'B', {
     baseline: { name: TRIGGER, value: trigger.eager.gzip },
-    target: `≤ 4 KB gz (${fmt(SDK_GZIP_TARGET)} B)`,
+    target: `≤ 4 KB gz (${grouped(SDK_GZIP_TARGET)} B)`,
     met: sdkMet,
   }),
   figure('SDK alone, brotli', sdk.brotli, 'B', { baseline: { name: TRIGGER, value: trigger.eager.brotli } }),
@@ -570,7 +571,7 @@ const repeatAdded = addedBy('lit: repeat directive');
 const list = (parts: Part[]) =>
   parts
     .filter((p) => p.gzipMarginal >= 60)
-    .map((p) => `${p.name} ${fmt(p.gzipMarginal)}`)
+    .map((p) => `${p.name} ${grouped(p.gzipMarginal)}`)
     .join(', ');
 const trialList = (trials: TrialResult[]) =>
   trials
@@ -604,7 +605,7 @@ const explanation = [
   'Bundle size is what every visitor pays before a job can show, on every first page load and after each',
   'cache expiry: the bytes on the wire (gzip or brotli, as the server sends it), then parse and compile time on',
   'the main thread, which grows with the minified size and weighs most on slow phones. The drop-in is one file with all',
-  `five elements, the SDK, lit and nanostores (${fmt(dropIn.min)} B minified); the SDK alone is the data layer.`,
+  `five elements, the SDK, lit and nanostores (${grouped(dropIn.min)} B minified); the SDK alone is the data layer.`,
   '',
   '- Method: our two files are measured as `rollup -c` wrote them (gzip -9, brotli 11, like',
   `  \`scripts/check-size.mjs\`). Peers (${peerVersions}) are installed from npm into bench/peers (own lockfile)`,
@@ -612,12 +613,12 @@ const explanation = [
   '  terser with the options of rollup.config.js (rebuilding ours in-process with them gives the dist bytes), each',
   '  from a one-line entry of what a host imports; a peer counts the files it loads first (entry + static',
   '  imports, each compressed on its own); its lazy chunks are in the notes.',
-  `- What limits ours: lit adds ${fmt(litAdded)} B gzip to the drop-in (${fmt(litCoreAdded)} B its core, the`,
-  `  rest the repeat directive; a one-element lit page weighs ${fmt(litFloor.gzip)} B on its own, and Shoelace`,
-  `  pays it too), the SDK with nanostores ${fmt(sdkAdded)} B, the`,
-  `  elements with their styles, messages, shared view code and @lit/context ${fmt(elementsAdded)} B (styles`,
-  `  ${fmt(stylesAdded)} B). Build options are not the lever: the best safe terser option saves`,
-  `  ${fmt(terserSaving)} B, collapsing the indentation of html\`\` templates ${fmt(templateSaving)} B.`,
+  `- What limits ours: lit adds ${grouped(litAdded)} B gzip to the drop-in (${grouped(litCoreAdded)} B its core, the`,
+  `  rest the repeat directive; a one-element lit page weighs ${grouped(litFloor.gzip)} B on its own, and Shoelace`,
+  `  pays it too), the SDK with nanostores ${grouped(sdkAdded)} B, the`,
+  `  elements with their styles, messages, shared view code and @lit/context ${grouped(elementsAdded)} B (styles`,
+  `  ${grouped(stylesAdded)} B). Build options are not the lever: the best safe terser option saves`,
+  `  ${grouped(terserSaving)} B, collapsing the indentation of html\`\` templates ${grouped(templateSaving)} B.`,
   '- Parts are weighed through the source maps: each minified byte belongs to the source of the mapping that',
   '  starts it; "added" = gzip(file) − gzip(file with the part\'s bytes cut out), what the part costs on top of',
   '  the rest (the cut text is not rebuilt; strings shared by two parts count for neither).',
@@ -626,31 +627,31 @@ const explanation = [
 const notes: string[] = [];
 if (!dropInMet) {
   notes.push(
-    `Drop-in misses ≤ ${fmt(DROP_IN_GZIP_TARGET)} B gzip by ${fmt(dropIn.gzip - DROP_IN_GZIP_TARGET)} B. ` +
+    `Drop-in misses ≤ ${grouped(DROP_IN_GZIP_TARGET)} B gzip by ${grouped(dropIn.gzip - DROP_IN_GZIP_TARGET)} B. ` +
       `Gzip bytes each part adds: ${list(dropInParts)}.`,
   );
   notes.push(
-    `What would fix it (measured): lit's floor (one tiny LitElement: ${fmt(litFloor.gzip)} B gzip alone) plus ` +
-      `the SDK at its ${fmt(SDK_GZIP_TARGET)} B target leaves ${fmt(room)} B for the five elements, their ` +
-      `styles, messages, shared code, @lit/context and repeat, which add ${fmt(elementsAdded + repeatAdded)} B ` +
+    `What would fix it (measured): lit's floor (one tiny LitElement: ${grouped(litFloor.gzip)} B gzip alone) plus ` +
+      `the SDK at its ${grouped(SDK_GZIP_TARGET)} B target leaves ${grouped(room)} B for the five elements, their ` +
+      `styles, messages, shared code, @lit/context and repeat, which add ${grouped(elementsAdded + repeatAdded)} B ` +
       'now. So 12 KB ' +
       `for all five in one file needs less runtime as well as less element code: lit-html's render() alone ` +
-      `weighs ${fmt(litHtmlFloor.gzip)} B (${fmt(litFloor.gzip - litHtmlFloor.gzip)} B under LitElement; the ` +
+      `weighs ${grouped(litHtmlFloor.gzip)} B (${grouped(litFloor.gzip - litHtmlFloor.gzip)} B under LitElement; the ` +
       `elements would then keep their own properties and update scheduling). Splitting alone does not do it: ` +
-      `one file per element over ${split.sharedFiles} shared chunks (${fmt(split.shared.gzip)} B gzip) gives a page ` +
-      `with only ${split.pages.map((p) => `<${p.tag}> ${fmt(p.eager.gzip)}`).join(', ')} B gzip. Cuts by the ` +
-      `bytes they add now: the repeat directive and its helpers ${fmt(repeatAdded)} B ` +
-      `(lit-html renders a plain array itself, without keyed moves), @lit/context ${fmt(addedBy('@lit/context'))} ` +
-      `B, the shared styles ${fmt(addedBy('widget shared/styles.ts'))} B, html template indentation ` +
-      `${fmt(templateSaving)} B.`,
+      `one file per element over ${split.sharedFiles} shared chunks (${grouped(split.shared.gzip)} B gzip) gives a page ` +
+      `with only ${split.pages.map((p) => `<${p.tag}> ${grouped(p.eager.gzip)}`).join(', ')} B gzip. Cuts by the ` +
+      `bytes they add now: the repeat directive and its helpers ${grouped(repeatAdded)} B ` +
+      `(lit-html renders a plain array itself, without keyed moves), @lit/context ${grouped(addedBy('@lit/context'))} ` +
+      `B, the shared styles ${grouped(addedBy('widget shared/styles.ts'))} B, html template indentation ` +
+      `${grouped(templateSaving)} B.`,
   );
 }
 if (!sdkMet) {
   notes.push(
-    `SDK alone misses ≤ ${fmt(SDK_GZIP_TARGET)} B gzip by ${fmt(sdk.gzip - SDK_GZIP_TARGET)} B. ` +
+    `SDK alone misses ≤ ${grouped(SDK_GZIP_TARGET)} B gzip by ${grouped(sdk.gzip - SDK_GZIP_TARGET)} B. ` +
       `Gzip bytes each module adds: ${list(sdkParts)}. The client and its connection (SSE + polling) add ` +
-      `${fmt(sdkCoreAdded)} B; the announcer, cross-tab sharing, token claims and storage together ` +
-      `${fmt(sdkOptionalAdded)} B, so making those opt-in closes at most that much of the gap; the rest has to ` +
+      `${grouped(sdkCoreAdded)} B; the announcer, cross-tab sharing, token claims and storage together ` +
+      `${grouped(sdkOptionalAdded)} B, so making those opt-in closes at most that much of the gap; the rest has to ` +
       'come out of client.ts and connection.ts.',
   );
 }
@@ -659,9 +660,9 @@ notes.push(
 );
 notes.push(`On the SDK alone: ${trialList(sdkTrials)}.`);
 notes.push(
-  `Peers: the Novu Inbox has ${novu.lazyFiles} more lazy file(s) (${fmt(novu.lazy.gzip)} B gzip) and ` +
-    `useRealtimeRun ${trigger.lazyFiles} (${fmt(trigger.lazy.gzip)} B gzip), not counted; Shoelace's ` +
-    `themes/light.css, which its components need, is ${fmt(shoelaceTheme.gzip)} B gzip (${fmt(shoelaceTheme.brotli)} ` +
+  `Peers: the Novu Inbox has ${novu.lazyFiles} more lazy file(s) (${grouped(novu.lazy.gzip)} B gzip) and ` +
+    `useRealtimeRun ${trigger.lazyFiles} (${grouped(trigger.lazy.gzip)} B gzip), not counted; Shoelace's ` +
+    `themes/light.css, which its components need, is ${grouped(shoelaceTheme.gzip)} B gzip (${grouped(shoelaceTheme.brotli)} ` +
     'B brotli) as shipped. Biggest packages of each first load (share of the pre-minification code): ' +
     `Novu ${novu.packages}; useRealtimeRun ${trigger.packages}; Shoelace ${shoelace.packages}. ` +
     'NovuUI keeps every Novu component (mountComponent picks one by name at run time). ' +

@@ -19,6 +19,7 @@ import { createJobClient, type Job, type JobListResponse } from '@jobtracker/sdk
 import { createWorkerApi } from '@jobtracker/sdk/worker';
 import { signToken } from '@jobtracker/server';
 import { type ServerProcess, startServerProcess } from '../packages/sdk/src/testing/server-process.js';
+import { roundTo } from './lib/format.js';
 import { envNumber, figure, report } from './lib/report.js';
 import { estimateDeflate } from './lib/wire-deflate.js';
 import {
@@ -81,7 +82,6 @@ interface Scenario {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const kbh = (bytes: number, seconds: number) => (bytes / seconds) * (3600 / KB);
-const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 async function api<T>(url: string, token: string, body?: unknown): Promise<T> {
   const controller = new AbortController();
@@ -254,7 +254,7 @@ async function main() {
       setInterval(() => {
         tick++;
         const section = Math.min(SECTIONS, 1 + Math.floor((tick * SECTIONS) / totalTicks));
-        const progress = round(2 + (Math.min(tick, totalTicks) / totalTicks) * 95);
+        const progress = roundTo(2 + (Math.min(tick, totalTicks) / totalTicks) * 95, 1);
         const message = `Generating section ${section} of ${SECTIONS}`;
         for (const s of actives) {
           const running = s.running as { id: string; leaseToken: string };
@@ -440,9 +440,11 @@ async function main() {
     const line = (x: ReturnType<typeof by>) => {
       const per = perRequest(x);
       const perText =
-        x.steady.requests > 0 ? `, ${round(per.up, 0)} B up + ${round(per.down, 0)} B down per request` : '';
+        x.steady.requests > 0
+          ? `, ${roundTo(per.up, 0)} B up + ${roundTo(per.down, 0)} B down per request`
+          : '';
       return (
-        `${x.s.label}: ${x.steady.up + x.steady.down} bytes in ${round(seconds, 1)} s ` +
+        `${x.s.label}: ${x.steady.up + x.steady.down} bytes in ${roundTo(seconds, 1)} s ` +
         `(${x.steady.up} up, ${x.steady.down} down), ${x.steady.requests} requests (${statuses(x.steady)})` +
         `${perText}, ${x.steady.connections} new TCP connections, ${x.steady.chunks} response chunks` +
         (x.s.running ? `, ${x.updates} job updates seen` : '') +
@@ -455,19 +457,19 @@ async function main() {
     const naiveHead = requestHead(naiveIdle.s);
     const sseFramesPerChunk =
       sseActive.steady.chunks > 0
-        ? round((sseActive.steady.chunkFramingBytes / sseActive.steady.chunks) as number, 1)
+        ? roundTo((sseActive.steady.chunkFramingBytes / sseActive.steady.chunks) as number, 1)
         : 0;
     const notes: string[] = [
-      `Rates are extrapolated to one hour from a steady-state window of ${round(seconds, 1)} s ` +
+      `Rates are extrapolated to one hour from a steady-state window of ${roundTo(seconds, 1)} s ` +
         `(${WINDOW_S / HEARTBEAT_S} whole ${HEARTBEAT_S} s heartbeat periods${REQUESTED_S === WINDOW_S ? '' : `; BENCH_WIRE_SECONDS=${REQUESTED_S} rounded down`}) ` +
         `that starts ${WARMUP_S} s after the clients connect, so the one-time connection and snapshot bytes are ` +
         `left out of them and reported as the setup figures. KB = 1,024 bytes, MB = 1,024 KB. Bytes are ` +
         `application bytes through the proxy, both directions (HTTP heads, bodies, chunk framing); ` +
         `TCP/IP, TLS and handshakes are not counted.`,
       ...[sseIdle, sseActive, pollIdle, pollActive, naiveIdle, naiveActive].map(line),
-      `SSE: ${heartbeats} heartbeats in the window, ${round(bytesPerHeartbeat, 1)} bytes each on the wire; ` +
+      `SSE: ${heartbeats} heartbeats in the window, ${roundTo(bytesPerHeartbeat, 1)} bytes each on the wire; ` +
         `${sseEvents} job events (worker progress calls in the window: ${ticksInWindow}), ` +
-        `${round(bytesPerEvent, 1)} bytes each on the wire (the job JSON is ${jobJsonBytes} bytes; ` +
+        `${roundTo(bytesPerEvent, 1)} bytes each on the wire (the job JSON is ${jobJsonBytes} bytes; ` +
         `chunk framing ${sseFramesPerChunk} bytes per chunk; stream encoding: ${encoding(sseIdle.s, 200)}).`,
       `Request heads: SSE ${sseHead.length} bytes, poll ${pollHead.length} bytes, naive ${naiveHead.length} bytes ` +
         `(of which Authorization with the JWT: ${authBytes(pollHead)} bytes). Response heads: SSE ` +
@@ -496,7 +498,7 @@ async function main() {
     }
     if (sseIdle.kbh > targets.sseIdle) {
       notes.push(
-        `Idle SSE misses ≤ ${targets.sseIdle} KB/h: ${round(bytesPerHeartbeat, 1)} bytes per heartbeat every ` +
+        `Idle SSE misses ≤ ${targets.sseIdle} KB/h: ${roundTo(bytesPerHeartbeat, 1)} bytes per heartbeat every ` +
           `${HEARTBEAT_S} s plus ${sseIdle.steady.requests} reconnect request(s) in the window.`,
       );
     }
@@ -510,19 +512,19 @@ async function main() {
           `Measured fix, and why it is not the default: the same ${frames.length} event frames (rebuilt from ` +
             `the jobs the client saw) through one deflate stream per connection (windowBits ${deflate.windowBits}, ` +
             `memLevel ${deflate.memLevel}, a sync flush per event, as \`Content-Encoding: gzip\` would send them) ` +
-            `cost ${round(deflate.bytesPerEvent, 1)} bytes each, ${round(perEvent, 1)} with chunk framing: ` +
-            `${round((perEvent * 3600) / KB, 0)} KB/h, inside the target. But each compressor holds ` +
-            `${round(deflate.rssPerCompressorBytes / KB, 1)} KB of resident memory in Node (measured over 2,000), ` +
+            `cost ${roundTo(deflate.bytesPerEvent, 1)} bytes each, ${roundTo(perEvent, 1)} with chunk framing: ` +
+            `${roundTo((perEvent * 3600) / KB, 0)} KB/h, inside the target. But each compressor holds ` +
+            `${roundTo(deflate.rssPerCompressorBytes / KB, 1)} KB of resident memory in Node (measured over 2,000), ` +
             `several times the ≤ 25 KB a connection may cost in the connections benchmark, so the server does ` +
             `not compress streams; a proxy in front (nginx \`gzip on\` for text/event-stream) can, where ` +
             `connections per process are few.`,
         );
       }
       notes.push(
-        `Active SSE misses ≤ ${targets.sseActive} KB/h: each progress event costs ${round(bytesPerEvent, 1)} ` +
+        `Active SSE misses ≤ ${targets.sseActive} KB/h: each progress event costs ${roundTo(bytesPerEvent, 1)} ` +
           `bytes on the wire (the full job, ${jobJsonBytes} bytes of JSON, plus SSE id/event lines and HTTP ` +
-          `chunk framing), × 3,600 events/h = ${round((bytesPerEvent * 3600) / KB, 0)} KB/h. The target allows ` +
-          `${round((targets.sseActive * KB) / 3600, 0)} bytes per event: events carrying only what changed ` +
+          `chunk framing), × 3,600 events/h = ${roundTo((bytesPerEvent * 3600) / KB, 0)} KB/h. The target allows ` +
+          `${roundTo((targets.sseActive * KB) / 3600, 0)} bytes per event: events carrying only what changed ` +
           `(progress, message, version, updatedAt) and a compressed stream (gzip/deflate with a flush per ` +
           `event, its dictionary spanning events) would bring it there.`,
       );
@@ -532,19 +534,19 @@ async function main() {
       const per = perRequest(x);
       const perHour = (x.steady.requests / seconds) * 3600;
       notes.push(
-        `${x.s.label} misses ≤ 1 MB/h: ${x.steady.requests} requests in ${round(seconds, 0)} s ` +
-          `(${round(perHour, 0)}/h) at ${round(per.up + per.down, 0)} bytes each (${round(per.up, 0)} up: the ` +
+        `${x.s.label} misses ≤ 1 MB/h: ${x.steady.requests} requests in ${roundTo(seconds, 0)} s ` +
+          `(${roundTo(perHour, 0)}/h) at ${roundTo(per.up + per.down, 0)} bytes each (${roundTo(per.up, 0)} up: the ` +
           `request head, ${authBytes(requestHead(x.s))} bytes of it the Authorization header; ` +
-          `${round(per.down, 0)} down: a ${headBytes(x.s, 200)}-byte response head and the changed job). ` +
-          `1 MB/h allows ${round((targets.poll * KB) / perHour, 0)} bytes per request at this rate, or this ` +
-          `size every ${round(((per.up + per.down) * 3600) / (targets.poll * KB), 1)} s: a longer active period, ` +
+          `${roundTo(per.down, 0)} down: a ${headBytes(x.s, 200)}-byte response head and the changed job). ` +
+          `1 MB/h allows ${roundTo((targets.poll * KB) / perHour, 0)} bytes per request at this rate, or this ` +
+          `size every ${roundTo(((per.up + per.down) * 3600) / (targets.poll * KB), 1)} s: a longer active period, ` +
           `delta bodies (only the changed fields) or compressed JSON, and a shorter token would fix it.`,
       );
     }
     for (const x of [naiveIdle, naiveActive]) {
       if (x.kbh >= targets.naive) continue;
       notes.push(
-        `${x.s.label} is below the issue's premise of ≥ 4 MB/h: ${round(perRequest(x).down, 0)} bytes per list ` +
+        `${x.s.label} is below the issue's premise of ≥ 4 MB/h: ${roundTo(perRequest(x).down, 0)} bytes per list ` +
           `response (${encoding(x.s, 200)}).`,
       );
     }
@@ -552,28 +554,28 @@ async function main() {
     const keepAlive = headerOf(pollIdle.s.proxy.lastResponseHead(304) ?? '', 'keep-alive') ?? 'none';
     const tabs = 10_000;
     const explanation = [
-      `- **What a user pays.** An open page with the tracker costs ${round(sseIdle.kbh, 1)} KB/h over SSE ` +
-        `while nothing runs (heartbeats only) and ${round(sseActive.kbh, 0)} KB/h while one job reports ` +
-        `progress every second; the polling fallback costs ${round(pollIdle.kbh, 0)} / ` +
-        `${round(pollActive.kbh, 0)} KB/h idle / active. The naive design (the whole list of 20 jobs every ` +
-        `3 s) costs ${round(naiveIdle.kbh / KB, 1)} MB/h whether or not anything changes. On mobile data a tab ` +
+      `- **What a user pays.** An open page with the tracker costs ${roundTo(sseIdle.kbh, 1)} KB/h over SSE ` +
+        `while nothing runs (heartbeats only) and ${roundTo(sseActive.kbh, 0)} KB/h while one job reports ` +
+        `progress every second; the polling fallback costs ${roundTo(pollIdle.kbh, 0)} / ` +
+        `${roundTo(pollActive.kbh, 0)} KB/h idle / active. The naive design (the whole list of 20 jobs every ` +
+        `3 s) costs ${roundTo(naiveIdle.kbh / KB, 1)} MB/h whether or not anything changes. On mobile data a tab ` +
         `left open overnight on SSE uses well under 100 KB. For a host, egress scales with open tabs: ` +
-        `${tabs.toLocaleString('en-US')} idle tabs cost ${round((sseIdle.kbh * tabs) / KB, 0)} MB/h on SSE, ` +
-        `${round((pollIdle.kbh * tabs) / KB / KB, 2)} GB/h polling, and ${round((naiveIdle.kbh * tabs) / KB / KB, 0)} ` +
+        `${tabs.toLocaleString('en-US')} idle tabs cost ${roundTo((sseIdle.kbh * tabs) / KB, 0)} MB/h on SSE, ` +
+        `${roundTo((pollIdle.kbh * tabs) / KB / KB, 2)} GB/h polling, and ${roundTo((naiveIdle.kbh * tabs) / KB / KB, 0)} ` +
         `GB/h naive. Rates are extrapolated from the measured window to one hour.`,
       `- **What limits it.** Idle SSE is one heartbeat comment per ${HEARTBEAT_S} s ` +
-        `(${round(bytesPerHeartbeat, 0)} bytes with its HTTP chunk framing), which keeps proxies and the ` +
+        `(${roundTo(bytesPerHeartbeat, 0)} bytes with its HTTP chunk framing), which keeps proxies and the ` +
         `client's watchdog from closing the stream; a longer period trades bytes for slower detection of a dead ` +
         `link. Active SSE is one event per progress call, and each event carries the full job ` +
         `(${jobJsonBytes} bytes of JSON) plus the \`id:\`/\`event:\` lines and chunk framing ` +
-        `(${round(bytesPerEvent, 0)} bytes in all): bytes grow with update rate × job size. Polling pays a full ` +
+        `(${roundTo(bytesPerEvent, 0)} bytes in all): bytes grow with update rate × job size. Polling pays a full ` +
         `request and response head per poll (${pollHead.length} + ${headBytes(pollIdle.s, 304)} bytes for an ` +
         `unchanged 304; the JWT in Authorization alone is ${authBytes(pollHead)} bytes), every ` +
         `${SDK_POLL_IDLE_MS / 1000} s idle and ${SDK_POLL_ACTIVE_MS / 1000} s while a job is active; a changed ` +
         `poll returns only the changed job. The naive design re-downloads every job every time.`,
       `- **Beyond loopback.** These are application bytes. Over HTTPS each TLS record adds ~22–29 bytes and ` +
         `TCP/IP ~52 bytes per segment plus ACKs, which weighs most on small writes: an ` +
-        `${round(bytesPerHeartbeat, 0)}-byte heartbeat is roughly 100–150 bytes on a real link. A new ` +
+        `${roundTo(bytesPerHeartbeat, 0)}-byte heartbeat is roughly 100–150 bytes on a real link. A new ` +
         `connection also costs a TCP and TLS handshake; the server's keep-alive (\`${keepAlive}\`) ` +
         `${pollIdle.steady.connections === 0 ? 'outlasts' : 'is shorter than'} the idle poll period ` +
         `(${pollIdle.steady.connections} new connections for ${pollIdle.steady.requests} idle polls here). ` +
@@ -588,7 +590,7 @@ async function main() {
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
       params: {
-        window_s: round(seconds, 1),
+        window_s: roundTo(seconds, 1),
         warmup_s: WARMUP_S,
         jobs_per_user: JOBS_PER_USER,
         progress_hz: 1,
@@ -596,9 +598,9 @@ async function main() {
         poll_active_s: SDK_POLL_ACTIVE_MS / 1000,
         poll_idle_s: SDK_POLL_IDLE_MS / 1000,
         sse_heartbeats: heartbeats,
-        sse_bytes_per_heartbeat: round(bytesPerHeartbeat, 1),
+        sse_bytes_per_heartbeat: roundTo(bytesPerHeartbeat, 1),
         sse_events: sseEvents,
-        sse_bytes_per_event: round(bytesPerEvent, 1),
+        sse_bytes_per_event: roundTo(bytesPerEvent, 1),
         job_json_bytes: jobJsonBytes,
         sse_encoding: encoding(sseIdle.s, 200),
         sse_reconnects: sseIdle.steady.requests + sseActive.steady.requests,

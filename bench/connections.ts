@@ -25,6 +25,7 @@
  *    engine commits progress once a second). CPU per delivered event = (CPU with subscribers − CPU of as many calls without) / frames the
  *    clients received. The bare server gets the same HTTP calls on `POST /publish/<user>`.
  */
+import { grouped, roundTo } from './lib/format.js';
 import { envNumber, figure, report, stopwatch } from './lib/report.js';
 import {
   closedLoop,
@@ -279,7 +280,7 @@ function slope(points: { x: number; y: number }[]): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
-const kb = (value: number) => Number(value.toFixed(2));
+const kb = (value: number) => roundTo(value, 2);
 /** The CPU of each window, for judging the noise: "with 700, 690 / without 500, 510 (GC 40 ms)". */
 const windows = (m: Measured) =>
   `with subscribers ${m.sub.map((p) => p.cpuMs).join(', ')} / without ${m.nosub.map((p) => p.cpuMs).join(', ')} ` +
@@ -512,7 +513,7 @@ async function main() {
         `(${kb(bareKb)} KB): 1 GB of RAM holds about ${Math.floor((1024 * 1024) / oursKb).toLocaleString('en-US')}`,
         `idle tabs. Writing one progress event to one open tab cost ${kb(netUs(o))} µs of server CPU`,
         `(${(netUs(o) / netUs(b)).toFixed(2)}× bare), so one core writes about`,
-        `${Math.round(1e6 / netUs(o)).toLocaleString('en-US')} events a second to open tabs; accepting the`,
+        `${grouped(1e6 / netUs(o))} events a second to open tabs; accepting the`,
         `worker's progress call that causes them costs ${kb(perCallUs(o))} µs more per update`,
         `(${(perCallUs(o) / perCallUs(b)).toFixed(2)}× a bare relay; benchmarks 4 and 5 measure that path).`,
         '\n\nMethod: streams opened in steps from raw-socket clients in separate processes, each with its own',

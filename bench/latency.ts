@@ -20,6 +20,7 @@
  * CPU (/proc), its event loop delay (perf_hooks.monitorEventLoopDelay through the IPC probe), and the CPU
  * of the sender and the clients, which share the same 2 cores.
  */
+import { grouped, roundTo } from './lib/format.js';
 import { envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
 import {
   atRate,
@@ -101,7 +102,6 @@ const progressUpdate = (leaseToken: string) => ({
   leaseMs: 3_600_000,
 });
 const progressBody = (leaseToken: string) => JSON.stringify(progressUpdate(leaseToken));
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 async function runPhase(target: Target, clients: LoadClients, rate: number, batch = 1): Promise<PhaseResult> {
   const { server } = target;
@@ -181,11 +181,11 @@ async function measure(
     if (phase.errors > 0)
       throw new Error(`${server.name}: ${phase.errors} calls failed: ${phase.firstError}`);
     log(
-      `${server.name} @ ${rate}/s${batch > 1 ? ` in calls of ${batch}` : ''}: achieved ${Math.round(phase.achieved)}/s, p50 ${round(phase.p50)} ms, ` +
-        `p99 ${round(phase.p99)} ms, max ${round(phase.max)} ms (${phase.delivered}/${phase.ok} delivered; ` +
-        `call round trip p50 ${round(phase.rttP50)} ms; server CPU ${Math.round(phase.serverCpu)}%, ` +
-        `event loop delay p99 ${round(phase.eldP99)} ms, max ${round(phase.eldMax)} ms, ` +
-        `${round(phase.stallsPerSec, 1)} stalls ≥ 20 ms/s; sender ` +
+      `${server.name} @ ${rate}/s${batch > 1 ? ` in calls of ${batch}` : ''}: achieved ${Math.round(phase.achieved)}/s, p50 ${roundTo(phase.p50, 2)} ms, ` +
+        `p99 ${roundTo(phase.p99, 2)} ms, max ${roundTo(phase.max, 2)} ms (${phase.delivered}/${phase.ok} delivered; ` +
+        `call round trip p50 ${roundTo(phase.rttP50, 2)} ms; server CPU ${Math.round(phase.serverCpu)}%, ` +
+        `event loop delay p99 ${roundTo(phase.eldP99, 2)} ms, max ${roundTo(phase.eldMax, 2)} ms, ` +
+        `${roundTo(phase.stallsPerSec, 1)} stalls ≥ 20 ms/s; sender ` +
         `${Math.round(phase.senderCpu)}%, clients ${Math.round(phase.clientCpu)}%, whole machine ` +
         `${Math.round(phase.machineCpu)}% of 200%)`,
     );
@@ -203,7 +203,7 @@ async function measure(
   const quiet = await server.stats();
   await server.eld(false);
   log(
-    `${server.name}: after one update on each of ${CONNECTIONS} jobs, the loop was held up to ${round(quiet.eldMax)} ms`,
+    `${server.name}: after one update on each of ${CONNECTIONS} jobs, the loop was held up to ${roundTo(quiet.eldMax, 2)} ms`,
   );
   let profile: ProfileSummary | null = null;
   if (PROFILE) {
@@ -294,11 +294,11 @@ async function main() {
       const atTarget = rate === TARGET_RATE;
       const label = `${rate.toLocaleString('en-US')}/s${o.batch > 1 ? ` (${o.batch} per call)` : ''}`;
       return [
-        figure(`p50 at ${label}`, round(o.p50), 'ms', {
-          baseline: { name: 'bare relay', value: round(b.p50) },
+        figure(`p50 at ${label}`, roundTo(o.p50, 2), 'ms', {
+          baseline: { name: 'bare relay', value: roundTo(b.p50, 2) },
         }),
-        figure(`p99 at ${label}`, round(o.p99), 'ms', {
-          baseline: { name: 'bare relay', value: round(b.p99) },
+        figure(`p99 at ${label}`, roundTo(o.p99, 2), 'ms', {
+          baseline: { name: 'bare relay', value: roundTo(b.p99, 2) },
           ...(atTarget
             ? {
                 target: `≤ ${TARGET_P99_MS} ms at ≥ 95% of ${rate.toLocaleString('en-US')}/s achieved`,
@@ -327,10 +327,10 @@ async function main() {
       for (const phase of run.phases) {
         params[`${name}@${phase.rate}${phase.batch > 1 ? `x${phase.batch}` : ''}`] =
           `achieved ${Math.round(phase.achieved)}/s, delivered ${phase.delivered}/${phase.ok}, ` +
-          `max ${round(phase.max)} ms, call rtt p50/p99 ${round(phase.rttP50)}/${round(phase.rttP99)} ms, ` +
+          `max ${roundTo(phase.max, 2)} ms, call rtt p50/p99 ${roundTo(phase.rttP50, 2)}/${roundTo(phase.rttP99, 2)} ms, ` +
           `server CPU ${Math.round(phase.serverCpu)}% (${Math.round(phase.serverUsPerCall)} µs/update), ` +
-          `loop delay p99/max ${round(phase.eldP99)}/${round(phase.eldMax)} ms, ` +
-          `${round(phase.stallsPerSec, 1)} stalls ≥ 20 ms/s (mean ${round(phase.stallMeanMs, 1)} ms), ` +
+          `loop delay p99/max ${roundTo(phase.eldP99, 2)}/${roundTo(phase.eldMax, 2)} ms, ` +
+          `${roundTo(phase.stallsPerSec, 1)} stalls ≥ 20 ms/s (mean ${roundTo(phase.stallMeanMs, 1)} ms), ` +
           `sender ${Math.round(phase.senderCpu)}%, clients ${Math.round(phase.clientCpu)}%, ` +
           `machine ${Math.round(phase.machineCpu)}% of 200%`;
       }
@@ -353,12 +353,12 @@ async function main() {
     if (top && bareTop && !(top.p99 <= TARGET_P99_MS && top.achieved >= 0.95 * TARGET_RATE)) {
       const capacity = 1e6 / top.serverUsPerCall;
       notes.push(
-        `p99 at 10,000/s missed. Throughput: the server took ${Math.round(top.achieved).toLocaleString('en-US')} ` +
-          `progress calls/s (bare relay ${Math.round(bareTop.achieved).toLocaleString('en-US')}/s) at ` +
+        `p99 at 10,000/s missed. Throughput: the server took ${grouped(top.achieved)} ` +
+          `progress calls/s (bare relay ${grouped(bareTop.achieved)}/s) at ` +
           `${Math.round(top.serverCpu)}% of a core and ${Math.round(top.serverUsPerCall)} µs of CPU per call ` +
           `(bare ${Math.round(bareTop.serverUsPerCall)} µs), a ceiling near ` +
-          `${Math.round(capacity).toLocaleString('en-US')} calls/s for one event loop; the worker call's round ` +
-          `trip was p50/p99 ${round(top.rttP50)}/${round(top.rttP99)} ms. The sender ` +
+          `${grouped(capacity)} calls/s for one event loop; the worker call's round ` +
+          `trip was p50/p99 ${roundTo(top.rttP50, 2)}/${roundTo(top.rttP99, 2)} ms. The sender ` +
           `(${Math.round(top.senderCpu)}% of a core) and the SSE clients (${Math.round(top.clientCpu)}%) ` +
           `share the 2 cores with it; the whole machine was ${Math.round(top.machineCpu)}% busy of 200% ` +
           `(${Math.max(0, Math.round(top.machineCpu - top.serverCpu - top.senderCpu - top.clientCpu))}% ` +
@@ -371,7 +371,7 @@ async function main() {
         run.phases
           .map(
             (phase) =>
-              `${round(phase.eldMax)} ms at ${phase.rate}/s${phase.batch > 1 ? ` ×${phase.batch}` : ''}`,
+              `${roundTo(phase.eldMax, 2)} ms at ${phase.rate}/s${phase.batch > 1 ? ` ×${phase.batch}` : ''}`,
           )
           .join(', ');
       const sqlite = oursRun.profile
@@ -380,8 +380,8 @@ async function main() {
       notes.push(
         `Event loop: jobtracker's longest event loop delay was ${perRate(oursRun)} (bare relay: ` +
           `${perRate(bareRun)}). After one progress update on each of the ${CONNECTIONS.toLocaleString('en-US')} ` +
-          `jobs and nothing else arriving, its event loop was held ${round(oursRun.blockAfterBurstMs)} ms at ` +
-          `once (bare relay ${round(bareRun.blockAfterBurstMs)} ms). The once-a-second progress flush is ` +
+          `jobs and nothing else arriving, its event loop was held ${roundTo(oursRun.blockAfterBurstMs, 2)} ms at ` +
+          `once (bare relay ${roundTo(bareRun.blockAfterBurstMs, 2)} ms). The once-a-second progress flush is ` +
           'the only write due then; it is written outside the engine lock in slices of 100 rows that yield ' +
           'to the event loop (libsql blocks the thread while a statement runs), which alone holds the loop ' +
           'at most 5–9 ms for 1,000 jobs (measured by the engine on its own), so the rest of this stall is ' +
@@ -397,10 +397,10 @@ async function main() {
           'validation and the web Request/Response per call; see the profile)' +
           (batched && bareBatched
             ? `. Batching is measured above: ${batched.batch} updates per call reached ` +
-              `${Math.round(batched.achieved).toLocaleString('en-US')} updates/s at ` +
+              `${grouped(batched.achieved)} updates/s at ` +
               `${Math.round(batched.serverUsPerCall)} µs of server CPU each (bare ` +
-              `${Math.round(bareBatched.serverUsPerCall)} µs), p99 ${round(batched.p99)} ms (bare ` +
-              `${round(bareBatched.p99)} ms).`
+              `${Math.round(bareBatched.serverUsPerCall)} µs), p99 ${roundTo(batched.p99, 2)} ms (bare ` +
+              `${roundTo(bareBatched.p99, 2)} ms).`
             : '.'),
       );
     }
@@ -428,9 +428,9 @@ async function main() {
       figures,
       params,
       explanation: [
-        `A progress update reaches the user's open tab ${round(first.p50)} ms (p50) after the worker sends it`,
-        `at ${first.rate.toLocaleString('en-US')} updates/s (p99 ${round(first.p99)} ms), against`,
-        `${round((bareRun.phases[0] as PhaseResult).p50)} ms for a bare relay that only parses and fans out.`,
+        `A progress update reaches the user's open tab ${roundTo(first.p50, 2)} ms (p50) after the worker sends it`,
+        `at ${first.rate.toLocaleString('en-US')} updates/s (p99 ${roundTo(first.p99, 2)} ms), against`,
+        `${roundTo((bareRun.phases[0] as PhaseResult).p50, 2)} ms for a bare relay that only parses and fans out.`,
         'What a user sees is this plus the network; a progress bar repaints at 60 Hz (16.7 ms), so anything',
         'under a few ms is instant. Under load the latency is the queue in front of the server’s single event',
         'loop: each progress call is an HTTP request that is parsed, authenticated, validated, applied and',

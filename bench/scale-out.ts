@@ -30,6 +30,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { grouped, roundTo } from './lib/format.js';
 import { envNumber, type Figure, figure, percentile, report, stopwatch } from './lib/report.js';
 import {
   atRate,
@@ -123,8 +124,7 @@ interface Run {
   throughput: ThroughputTally;
 }
 
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-const formatMs = (value: number) => `${round(value)} ms`;
+const formatMs = (value: number) => `${roundTo(value, 2)} ms`;
 const pct = (value: number) => `${Math.round(value)}%`;
 const users = () => Array.from({ length: STREAMS }, (_, i) => `user-${i}`);
 const append = (into: number[], values: Iterable<number>) => {
@@ -555,9 +555,9 @@ async function main() {
         const tally = run(key).latency.at(-1) as LatencyTally;
         log(
           `${key} @ ${rate}/s: achieved ${Math.round(tally.ok / (tally.elapsedMs / 1000))}/s, p50/p95/p99 ` +
-            `${round(percentile(tally.latencies, 50))}/${round(percentile(tally.latencies, 95))}/` +
-            `${round(percentile(tally.latencies, 99))} ms (${tally.latencies.length} samples), call round trip ` +
-            `p50 ${round(percentile(tally.roundTrips, 50))} ms`,
+            `${roundTo(percentile(tally.latencies, 50), 2)}/${roundTo(percentile(tally.latencies, 95), 2)}/` +
+            `${roundTo(percentile(tally.latencies, 99), 2)} ms (${tally.latencies.length} samples), call round trip ` +
+            `p50 ${roundTo(percentile(tally.roundTrips, 50), 2)} ms`,
         );
       }
     }
@@ -573,12 +573,12 @@ async function main() {
       const seconds = t.measuredMs / 1000;
       log(
         `${key} closed loop: ${Math.round(t.frames / seconds)} events/s delivered (${Math.round(t.ok / seconds)} ` +
-          `calls/s accepted, ${t.missing} missing), call round trip p50 ${round(percentile(t.roundTrips, 50))} ms; ` +
+          `calls/s accepted, ${t.missing} missing), call round trip p50 ${roundTo(percentile(t.roundTrips, 50), 2)} ms; ` +
           `CPU servers ${t.serverMs.map((ms) => pct(ms / 10 / seconds)).join(' + ')}, PostgreSQL ` +
           `${pct(t.postgresMs / 10 / seconds)}, machine ${pct(t.machineMs / 10 / seconds)} of ${CORES * 100}%` +
           (t.backendSamples > 0
             ? `; connections: ${meanBackends(t)
-                .map(([what, count]) => `${what} ${round(count)}`)
+                .map(([what, count]) => `${what} ${roundTo(count, 2)}`)
                 .join(', ')}`
             : ''),
       );
@@ -660,12 +660,17 @@ function reportRuns(
 
   const latencyFigures = RATES.flatMap((rate, i) =>
     (['p50', 'p95', 'p99'] as const).flatMap((p) => [
-      figure(`${p} at ${rate}/s, one PostgreSQL instance`, round(latency(b, i)[p]), 'ms', {
-        baseline: { name: 'one SQLite instance', value: round(latency(a, i)[p]) },
+      figure(`${p} at ${rate}/s, one PostgreSQL instance`, roundTo(latency(b, i)[p], 2), 'ms', {
+        baseline: { name: 'one SQLite instance', value: roundTo(latency(a, i)[p], 2) },
       }),
-      figure(`${p} at ${rate}/s, two instances (streams on 1, worker on 2)`, round(latency(c, i)[p]), 'ms', {
-        baseline: { name: 'one PostgreSQL instance', value: round(latency(b, i)[p]) },
-      }),
+      figure(
+        `${p} at ${rate}/s, two instances (streams on 1, worker on 2)`,
+        roundTo(latency(c, i)[p], 2),
+        'ms',
+        {
+          baseline: { name: 'one PostgreSQL instance', value: roundTo(latency(b, i)[p], 2) },
+        },
+      ),
     ]),
   );
   const throughputFigures: Figure[] = [
@@ -675,9 +680,14 @@ function reportRuns(
     figure('events/s delivered, one PostgreSQL instance', Math.round(cb.delivered), 'events/s', {
       baseline: { name: 'one SQLite instance', value: Math.round(ca.delivered) },
     }),
-    figure(`worker call round trip p50 at ${IN_FLIGHT} in flight, two instances`, round(cc.rttP50), 'ms', {
-      baseline: { name: 'one PostgreSQL instance', value: round(cb.rttP50) },
-    }),
+    figure(
+      `worker call round trip p50 at ${IN_FLIGHT} in flight, two instances`,
+      roundTo(cc.rttP50, 2),
+      'ms',
+      {
+        baseline: { name: 'one PostgreSQL instance', value: roundTo(cb.rttP50, 2) },
+      },
+    ),
     figure('server CPU per event, two instances (both)', Math.round(cc.serverUsPerEvent), 'µs', {
       baseline: { name: 'one PostgreSQL instance', value: Math.round(cb.serverUsPerEvent) },
     }),
@@ -702,19 +712,19 @@ function reportRuns(
       const l = latency(run, i);
       params[`${key}@${l.rate}`] =
         `${label}: achieved ${Math.round(l.achieved)}/s, ${l.samples} samples, max ${formatMs(l.max)}, ` +
-        `call rtt p50/p99 ${round(l.rttP50)}/${round(l.rttP99)} ms`;
+        `call rtt p50/p99 ${roundTo(l.rttP50, 2)}/${roundTo(l.rttP99, 2)} ms`;
     }
     const t = closed(run);
     params[`${key} closed loop`] =
       `${label}: ${Math.round(t.delivered)} events/s delivered, ${Math.round(t.accepted)} calls/s accepted, ` +
-      `${t.missing} missing after the drain, call rtt p50/p99 ${round(t.rttP50)}/${round(t.rttP99)} ms, ` +
-      `latency p50/p99 ${round(t.p50)}/${round(t.p99)} ms, CPU servers ${t.serverCpu.map(pct).join(' + ')} ` +
+      `${t.missing} missing after the drain, call rtt p50/p99 ${roundTo(t.rttP50, 2)}/${roundTo(t.rttP99, 2)} ms, ` +
+      `latency p50/p99 ${roundTo(t.p50, 2)}/${roundTo(t.p99, 2)} ms, CPU servers ${t.serverCpu.map(pct).join(' + ')} ` +
       `(${Math.round(t.serverUsPerEvent)} µs/event), PostgreSQL ${pct(t.postgresCpu)} ` +
       `(${Math.round(t.postgresUsPerEvent)} µs/event), sender ${pct(t.senderCpu)}, clients ` +
       `${pct(t.clientCpu)}, the rest ${pct(t.restCpu)}, machine ${pct(t.machineCpu)} of ${CORES * 100}%` +
       (run.throughput.backendSamples > 0
         ? `; PostgreSQL connections (mean): ${meanBackends(run.throughput)
-            .map(([what, count]) => `${what} ${round(count)}`)
+            .map(([what, count]) => `${what} ${roundTo(count, 2)}`)
             .join(', ')}`
         : '');
   }
@@ -737,8 +747,8 @@ function reportRuns(
       (rate, i) => `at ${rate}/s p50 ${added('p50', i)}, p95 ${added('p95', i)}, p99 ${added('p99', i)}`,
     ).join('; ')}. The worker's own call (its round trip, p50/p99) took ${RATES.map(
       (rate, i) =>
-        `${round(latency(c, i).rttP50)}/${round(latency(c, i).rttP99)} ms in C against ` +
-        `${round(latency(b, i).rttP50)}/${round(latency(b, i).rttP99)} ms in B at ${rate}/s`,
+        `${roundTo(latency(c, i).rttP50, 2)}/${roundTo(latency(c, i).rttP99, 2)} ms in C against ` +
+        `${roundTo(latency(b, i).rttP50, 2)}/${roundTo(latency(b, i).rttP99, 2)} ms in B at ${rate}/s`,
     ).join(
       ', ',
     )}: where the call's own tail is as long, the delay is queueing on the write side, not in the fan-out. ` +
@@ -760,9 +770,9 @@ function reportRuns(
         `${Math.round(cb.delivered)} events/s): progress calls that arrive while a batch commits go ` +
         'together in the next transaction (group commit), so the commits, which take turns on the one-row ' +
         'event counter from the statement that appends the events to COMMIT, are few and carry many ' +
-        `events. Of the instance's ${POOL_SIZE} pooled connections, on average ${round(lockWait, 1)} were ` +
-        `waiting for a lock, ${round(idle, 1)} idle inside a transaction waiting for the server's next ` +
-        `statement and ${round(wal, 1)} flushing WAL; PostgreSQL used ${pct(cb.postgresCpu)} of a core. The ` +
+        `events. Of the instance's ${POOL_SIZE} pooled connections, on average ${roundTo(lockWait, 1)} were ` +
+        `waiting for a lock, ${roundTo(idle, 1)} idle inside a transaction waiting for the server's next ` +
+        `statement and ${roundTo(wal, 1)} flushing WAL; PostgreSQL used ${pct(cb.postgresCpu)} of a core. The ` +
         `writing instance used ${pct(cb.serverCpu[0] ?? 0)} of a core` +
         (writer ? ` (its profile: ${describeProfile(writer, 4)} of its busy time)` : '') +
         `: the limit is that one process's HTTP, transaction and delivery work on ${CORES} cores shared ` +
@@ -804,9 +814,9 @@ function reportRuns(
     figures: [...latencyFigures, ...throughputFigures],
     explanation: [
       'Two jobtracker instances sharing one PostgreSQL database delivered',
-      `${Math.round(cc.delivered).toLocaleString('en-US')} events/s to streams on instance 1 from worker`,
-      `calls on instance 2, against ${Math.round(cb.delivered).toLocaleString('en-US')}/s for one PostgreSQL`,
-      `instance and ${Math.round(ca.delivered).toLocaleString('en-US')}/s for one SQLite instance. At`,
+      `${grouped(cc.delivered)} events/s to streams on instance 1 from worker`,
+      `calls on instance 2, against ${grouped(cb.delivered)}/s for one PostgreSQL`,
+      `instance and ${grouped(ca.delivered)}/s for one SQLite instance. At`,
       `${RATES[light]} updates/s a progress update reached a client ${formatMs(latency(c, light).p50)} (p50)`,
       `after the worker sent it across two instances, against ${formatMs(latency(b, light).p50)} on one`,
       `PostgreSQL instance and ${formatMs(latency(a, light).p50)} on SQLite.`,

@@ -110,6 +110,12 @@ export interface LoadServer {
   exited: Promise<void>;
 }
 
+/** Kills the server and waits for it to exit: a teardown step. */
+export async function killLoadServer(server: LoadServer): Promise<void> {
+  server.kill();
+  await server.exited;
+}
+
 const SCRIPT = fileURLToPath(new URL('./load-server.ts', import.meta.url));
 const live = new Set<ChildProcess>();
 process.once('exit', () => {

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { significant } from './format.js';
 
 /** One measured figure, next to the baseline it was measured against in the same run. */
 export interface Figure {
@@ -49,17 +50,12 @@ export function figure(
   return { name, value, unit, ...extra, ...(ratio === undefined ? {} : { ratio }) };
 }
 
-const format = (value: number) =>
-  Math.abs(value) >= 100
-    ? Math.round(value).toLocaleString('en-US')
-    : Number(value.toPrecision(3)).toString();
-
 /** The figures as a Markdown table (also readable in a terminal). */
 export function table(figures: Figure[]): string {
   const rows = figures.map((f) => [
     f.name,
-    `${format(f.value)} ${f.unit}`,
-    f.baseline ? `${f.baseline.name}: ${format(f.baseline.value)} ${f.unit}` : '',
+    `${significant(f.value)} ${f.unit}`,
+    f.baseline ? `${f.baseline.name}: ${significant(f.baseline.value)} ${f.unit}` : '',
     f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}×`,
     f.target ?? '',
     f.met === undefined ? '' : f.met ? 'met' : '**missed**',

@@ -1,0 +1,40 @@
+/**
+ * One teardown for a benchmark: whatever it starts (servers, child processes, browsers, temporary
+ * folders) registers how to stop it, and `run()` stops them in reverse order, each step on its own, so a
+ * failing step does not leave the rest running. SIGINT and SIGTERM run it too before the process leaves.
+ */
+export interface Teardown {
+  /** Registers a step; steps run last-registered first. */
+  add(step: () => unknown): void;
+  /** Runs every registered step once, in reverse order; errors are logged, not thrown. */
+  run(): Promise<void>;
+}
+
+/** A teardown that also runs on SIGINT/SIGTERM (then the process exits with 130/143). */
+export function createTeardown(): Teardown {
+  const steps: (() => unknown)[] = [];
+  let running: Promise<void> | null = null;
+  const run = () => {
+    running ??= (async () => {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onTerminate);
+      while (steps.length > 0) {
+        const step = steps.pop() as () => unknown;
+        try {
+          await step();
+        } catch (error) {
+          console.error('teardown:', error);
+        }
+      }
+    })();
+    return running;
+  };
+  const leave = (code: number) => () => {
+    void run().finally(() => process.exit(code));
+  };
+  const onInterrupt = leave(130);
+  const onTerminate = leave(143);
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onTerminate);
+  return { add: (step) => void steps.push(step), run };
+}
