@@ -1,29 +1,6 @@
 /**
- * Benchmark 3: concurrent SSE connections held by one jobtracker server process — RSS per connection
- * and CPU per delivered event — against a bare node:http SSE server (sse-bare-server.ts) in the same run.
- *
- *   node --conditions=jobtracker-source --import tsx bench/connections.ts      (npm run bench -- connections)
- *
- * Env: BENCH_CONNECTIONS (default 5000; the issue's ≥ 20,000 needs BENCH_CONNECTIONS=20000),
- * BENCH_CONNECTION_EVENTS (progress calls per measured window, 1000), BENCH_CONNECTION_JOBS (users with a
- * running job, 80), BENCH_TABS_PER_USER (streams each of those users has open, 25),
- * BENCH_CONNECTION_ROUNDS (2), BENCH_SETTLE_MS (2000), BENCH_RSS_STEPS (4), BENCH_WARMUP_CALLS (6000),
- * BENCH_PROFILE=0 leaves out the CPU profile of a separate delivery burst (in the notes).
- *
- * Method, for each server in turn (ours first: its first delivered job frame is the bare server's
- * template, so both write frames of the same size):
- * 1. Start it as a child with --expose-gc and the probe (sse-probe.ts, IPC). Warm up: a few streams and
- *    6,000 progress calls (V8 optimises the paths), close the streams; forced GC; RSS (/proc VmRSS).
- * 2. Open N streams in steps, from raw-socket clients in 2+ child processes, each stream with its own
- *    signed token; a stream counts once it delivered `ready`. After each step: settle, forced GC, RSS.
- *    RSS per connection = the slope of RSS over streams (least squares over the steps).
- * 3. Right after a heartbeat round (no window may hold one; the next is 15 s away), rounds of two
- *    windows in ABBA order: E worker progress calls on jobs whose owner has no stream, and E calls on
- *    jobs whose owner has T streams open (T frames each). Each window starts after a forced full GC (so
- *    a major GC of every stream's objects does not land in some windows only); server CPU from
- *    /proc/<pid>/stat over the window, which runs until the clients have every frame plus 1.1 s (the
- *    engine commits progress once a second). CPU per delivered event = (CPU with subscribers − CPU of as many calls without) / frames the
- *    clients received. The bare server gets the same HTTP calls on `POST /publish/<user>`.
+ * Benchmark 3: RSS per open SSE connection and CPU per delivered event in one jobtracker server process,
+ * against a bare node:http SSE server. Method, counts (BENCH_CONNECTION*) and limits: bench/notes/connections.md.
  */
 import { grouped, roundTo } from './lib/format.js';
 import { envNumber, figure, report, stopwatch } from './lib/report.js';
@@ -31,15 +8,16 @@ import {
   closedLoop,
   epochNow,
   HttpClient,
+  handOverToBare,
   LoadClients,
   mean,
   runningJobs,
   type ServerChild,
   sleep,
-  startBareServer,
   startOurServer,
 } from './lib/sse-harness.js';
 import type { ProfileSummary } from './lib/sse-probe.js';
+import { createTeardown } from './lib/teardown.js';
 
 const N = envNumber('BENCH_CONNECTIONS', 5000);
 const EVENTS = envNumber('BENCH_CONNECTION_EVENTS', 1000);
@@ -330,13 +308,17 @@ async function main() {
   const total = stopwatch();
   const log = (line: string) => console.log(`[connections ${(total() / 1000).toFixed(0)} s] ${line}`);
   const clients = await LoadClients.start(Math.max(2, Math.ceil(N / PER_CLIENT_PROCESS)));
-  const stops: (() => Promise<void>)[] = [() => clients.stop()];
+  const teardown = createTeardown();
+  teardown.add(() => clients.stop());
   try {
     // ---- jobtracker ----
     const ours = await startOurServer();
-    stops.unshift(() => ours.stop());
     log(`jobtracker: listening on port ${ours.port} (open files limit ${ours.fdLimit})`);
     const oursApi = new HttpClient(ours.port, WORKER_CONCURRENCY);
+    const stopOurs = teardown.add(async () => {
+      await ours.stop();
+      oursApi.close();
+    });
     const subJobs = await runningJobs(oursApi, ours, users('user', JOBS), 'bench.sub');
     const nosubJobs = await runningJobs(oursApi, ours, users('nosub', JOBS), 'bench.nosub');
     log(`jobtracker: started, ${JOBS * 2} jobs running`);
@@ -358,17 +340,14 @@ async function main() {
       clients,
       log,
     );
-    const sample = await clients.sampleFrame();
-    if (!sample) throw new Error('no job frame was delivered by jobtracker');
-    await ours.stop();
-    stops.shift();
-    oursApi.close();
-    await clients.closeAll();
+    const { bare, sample } = await handOverToBare(clients, stopOurs);
 
     // ---- bare node:http ----
-    const bare = await startBareServer(sample);
-    stops.unshift(() => bare.stop());
     const bareApi = new HttpClient(bare.port, WORKER_CONCURRENCY);
+    const stopBare = teardown.add(async () => {
+      await bare.stop();
+      bareApi.close();
+    });
     const bareMeasured = await measure(
       {
         server: bare,
@@ -386,9 +365,7 @@ async function main() {
       clients,
       log,
     );
-    await bare.stop();
-    stops.shift();
-    bareApi.close();
+    await stopBare();
 
     // ---- report ----
     const frameBytes = Buffer.byteLength(`id: ${Date.now() * 1000}\nevent: job\ndata: ${sample}\n\n`);
@@ -516,19 +493,6 @@ async function main() {
         `${grouped(1e6 / netUs(o))} events a second to open tabs; accepting the`,
         `worker's progress call that causes them costs ${kb(perCallUs(o))} µs more per update`,
         `(${(perCallUs(o) / perCallUs(b)).toFixed(2)}× a bare relay; benchmarks 4 and 5 measure that path).`,
-        '\n\nMethod: streams opened in steps from raw-socket clients in separate processes, each with its own',
-        'signed token, counted once `ready` arrived; after each step a forced GC (`--expose-gc`, triggered',
-        'over IPC in both servers) and an RSS reading; RSS per connection is the slope of RSS over streams (a',
-        'warmed-up process has free heap and malloc space that the first streams fill without growing RSS,',
-        'which skews the plain (RSS with N − RSS before) / N; both are in the parameters). CPU is read from',
-        `/proc for windows right after a heartbeat round, each after a forced GC; progress calls go to jobs whose owner has ${TABS}`,
-        'streams open, and the cost of accepting the worker call is measured with the same calls to jobs',
-        'whose owner has none, and subtracted.',
-        '\n\nPhysical limits: every event is one write syscall per connection (chunked encoding adds its',
-        'header to the same write); socket send buffers live in the kernel, not in RSS, and grow only for slow',
-        `readers; one file descriptor per connection, under a per-process limit (${ours.fdLimit.toLocaleString('en-US')} here);`,
-        'one event loop does all the work, on 2 cores shared with the load generator; the loopback port range',
-        '(32768–60999) caps one client address at ~28,000 connections to one server port.',
         writevShare(o.profile) && writevShare(b.profile)
           ? `In the delivery profiles the write syscall (writev) alone was ${writevShare(o.profile)} of ` +
             `jobtracker's CPU and ${writevShare(b.profile)} of the bare server's.`
@@ -537,7 +501,7 @@ async function main() {
       notes,
     });
   } finally {
-    for (const stop of stops) await stop().catch(() => {});
+    await teardown.run();
   }
 }
 

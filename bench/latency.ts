@@ -1,24 +1,6 @@
 /**
- * Benchmark 4: update latency, from a worker's progress call to a subscribed client's parse, p50/p99 at
- * 200, 2,000 and 10,000 updates/s spread over many streams, against a bare node:http relay in the same run.
- *
- *   node --conditions=jobtracker-source --import tsx bench/latency.ts      (npm run bench -- latency)
- *
- * BENCH_LATENCY_CONNECTIONS (default 1000; the issue's figure is 5000), BENCH_LATENCY_RATES
- * ("200,2000,10000"), BENCH_LATENCY_PHASE_MS (3000 measured per rate, after 1000 unmeasured; the full
- * run uses 10000), BENCH_LATENCY_INFLIGHT (64 updates outstanding at most), BENCH_LATENCY_BATCH (20: an
- * extra phase at the top rate through the batch route `POST /api/worker/progress`, that many updates per
- * call; 0 leaves it out), BENCH_PROFILE=0 leaves out the CPU profile of jobtracker at the top rate (a
- * separate, unmeasured run, in the notes).
- *
- * Each stream is one user with one running job. The sender (this process, a keep-alive http.Agent) posts
- * progress for job i mod N at the target rate; the message is `t=<performance.timeOrigin +
- * performance.now()>` taken just before the request is made, and the client processes (sse-load.ts) take
- * the same clock when they parse the frame. The bare server (sse-bare-server.ts) gets the same bodies on
- * `POST /publish/<user>` and fans the same frame out to that user's stream: the ratio is what the job API
- * adds to the minimum. Also measured per phase: the achieved rate, the worker call's round trip, server
- * CPU (/proc), its event loop delay (perf_hooks.monitorEventLoopDelay through the IPC probe), and the CPU
- * of the sender and the clients, which share the same 2 cores.
+ * Benchmark 4: update latency, worker progress call to client parse, against a bare node:http relay.
+ * Method, counts (BENCH_LATENCY_*) and physical limits: bench/notes/latency.md.
  */
 import { grouped, roundTo } from './lib/format.js';
 import { envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
@@ -27,15 +9,16 @@ import {
   closedLoop,
   epochNow,
   HttpClient,
+  handOverToBare,
   LoadClients,
   machineCpuMs,
   runningJobs,
   type ServerChild,
   sleep,
-  startBareServer,
   startOurServer,
 } from './lib/sse-harness.js';
 import type { ProfileSummary } from './lib/sse-probe.js';
+import { createTeardown } from './lib/teardown.js';
 
 const CONNECTIONS = envNumber('BENCH_LATENCY_CONNECTIONS', 1000);
 const RATES = (process.env.BENCH_LATENCY_RATES || '200,2000,10000').split(',').map((rate) => {
@@ -219,12 +202,16 @@ async function main() {
   const total = stopwatch();
   const log = (line: string) => console.log(`[latency ${(total() / 1000).toFixed(0)} s] ${line}`);
   const clients = await LoadClients.start(Math.max(2, Math.ceil(CONNECTIONS / 8000)));
-  const stops: (() => Promise<void>)[] = [() => clients.stop()];
+  const teardown = createTeardown();
+  teardown.add(() => clients.stop());
   try {
     // ---- jobtracker ----
     const ours = await startOurServer();
-    stops.unshift(() => ours.stop());
     const oursApi = new HttpClient(ours.port, IN_FLIGHT);
+    const stopOurs = teardown.add(async () => {
+      await ours.stop();
+      oursApi.close();
+    });
     const jobs = await runningJobs(oursApi, ours, users(CONNECTIONS), 'bench.latency');
     const headers = { authorization: `Bearer ${ours.workerKey}`, 'content-type': 'application/json' };
     const oursRun = await measure(
@@ -250,17 +237,14 @@ async function main() {
       clients,
       log,
     );
-    const sample = await clients.sampleFrame();
-    if (!sample) throw new Error('no job frame was delivered by jobtracker');
-    await ours.stop();
-    stops.shift();
-    oursApi.close();
-    await clients.closeAll();
+    const { bare } = await handOverToBare(clients, stopOurs);
 
     // ---- bare node:http relay ----
-    const bare = await startBareServer(sample);
-    stops.unshift(() => bare.stop());
     const bareApi = new HttpClient(bare.port, IN_FLIGHT);
+    const stopBare = teardown.add(async () => {
+      await bare.stop();
+      bareApi.close();
+    });
     const bareHeaders = { 'content-type': 'application/json' };
     const bareRun = await measure(
       {
@@ -283,9 +267,7 @@ async function main() {
       clients,
       log,
     );
-    await bare.stop();
-    stops.shift();
-    bareApi.close();
+    await stopBare();
 
     // ---- report ----
     const figures = oursRun.phases.flatMap((o, i) => {
@@ -431,19 +413,11 @@ async function main() {
         `A progress update reaches the user's open tab ${roundTo(first.p50, 2)} ms (p50) after the worker sends it`,
         `at ${first.rate.toLocaleString('en-US')} updates/s (p99 ${roundTo(first.p99, 2)} ms), against`,
         `${roundTo((bareRun.phases[0] as PhaseResult).p50, 2)} ms for a bare relay that only parses and fans out.`,
-        'What a user sees is this plus the network; a progress bar repaints at 60 Hz (16.7 ms), so anything',
-        'under a few ms is instant. Under load the latency is the queue in front of the server’s single event',
-        'loop: each progress call is an HTTP request that is parsed, authenticated, validated, applied and',
-        'answered, and its event written to every stream of the job’s owner (one write syscall each).',
-        '\n\nPhysical limits: one event loop per process; on this 2-core machine the sender and the SSE',
-        'clients run on the same cores as the server, so the highest rates measure the machine as much as',
-        'the server; the loopback write and the client’s read are one syscall each; the clock is',
-        '`performance.timeOrigin + performance.now()` in both processes (the same system clock, µs apart).',
       ].join(' '),
       notes,
     });
   } finally {
-    for (const stop of stops) await stop().catch(() => {});
+    await teardown.run();
   }
 }
 

@@ -64,9 +64,13 @@ export function table(figures: Figure[]): string {
   return [head, head.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }
 
+/** The Markdown note on a benchmark's method, meaning and physical limits (text that does not change per run). */
+export const notesFile = (bench: string): string => `bench/notes/${bench}.md`;
+
 /** Prints the result and appends it to bench/results.jsonl, from which `npm run bench` writes BENCHMARKS.md. */
 export function report(result: BenchResult): void {
   console.log(`\n## ${result.title}\n\n${table(result.figures)}\n`);
+  console.log(`method, meaning and physical limits: ${notesFile(result.bench)}`);
   for (const note of result.notes ?? []) console.log(`note: ${note}`);
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...result, machine: machine() })}\n`);

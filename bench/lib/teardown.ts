@@ -4,8 +4,8 @@
  * failing step does not leave the rest running. SIGINT and SIGTERM run it too before the process leaves.
  */
 export interface Teardown {
-  /** Registers a step; steps run last-registered first. */
-  add(step: () => unknown): void;
+  /** Registers a step (steps run last-registered first); call the answer to run that step early, once. */
+  add(step: () => unknown): () => Promise<void>;
   /** Runs every registered step once, in reverse order; errors are logged, not thrown. */
   run(): Promise<void>;
 }
@@ -36,5 +36,14 @@ export function createTeardown(): Teardown {
   const onTerminate = leave(143);
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onTerminate);
-  return { add: (step) => void steps.push(step), run };
+  const add = (step: () => unknown) => {
+    steps.push(step);
+    return async () => {
+      const index = steps.lastIndexOf(step);
+      if (index < 0) return;
+      steps.splice(index, 1);
+      await step();
+    };
+  };
+  return { add, run };
 }
