@@ -2,7 +2,7 @@
 // polling and the naive full-list poll, each client through its own counting proxy to one real server.
 // Pieces in bench/bytes-per-hour/; method, counts (BENCH_WIRE_*) and limits: bench/notes/bytes-per-hour.md.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
@@ -17,7 +17,7 @@ import {
 import { summarize } from './bytes-per-hour/summary.js';
 import { runWindow } from './bytes-per-hour/window.js';
 import { report } from './lib/report.js';
-import { createTeardown } from './lib/teardown.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
 async function main() {
   const startedAt = new Date();
@@ -26,8 +26,7 @@ async function main() {
   const teardown = createTeardown();
   // The bytes on the wire do not depend on the disk; a file database on tmpfs keeps the seeding (120
   // durable creates, claims and completions) quick on a busy machine.
-  const dbDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'jobtracker-wire-'));
-  teardown.add(() => rmSync(dbDir, { recursive: true, force: true }));
+  const dbDir = temporaryFolder(teardown, 'jobtracker-wire-', existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const scenarios: Scenario[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {

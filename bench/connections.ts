@@ -17,7 +17,7 @@ import {
   startOurServer,
 } from './lib/sse-harness.js';
 import type { ProfileSummary } from './lib/sse-probe.js';
-import { createTeardown } from './lib/teardown.js';
+import { createTeardown, exitWhenDone } from './lib/teardown.js';
 
 const N = envNumber('BENCH_CONNECTIONS', 5000);
 const EVENTS = envNumber('BENCH_CONNECTION_EVENTS', 1000);
@@ -505,10 +505,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+exitWhenDone(main);

@@ -1,18 +1,18 @@
 // Benchmark 7: time to first paint of a running job after a full page navigation, in Chromium, with the
 // API delayed. Method, counts (BENCH_PAINT_*, CHROME_PATH) and limits: bench/notes/first-paint.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os, { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CHROME_PATH, CHROMIUM_ARGS } from '../packages/sdk/src/testing/chromium.js';
 import { installProbe } from './first-paint/probe.js';
-import { envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
-import { createTeardown } from './lib/teardown.js';
+import { envCount, envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
-const RUNS = Math.max(1, Math.round(envNumber('BENCH_PAINT_RUNS', 15)));
+const RUNS = envCount('BENCH_PAINT_RUNS', 15);
 const DELAY_MS = envNumber('BENCH_PAINT_DELAY_MS', 500);
 const BUDGET_MS = envNumber('BENCH_PAINT_BUDGET_S', 30) * 1000;
 const WARMUP = 1;
@@ -230,8 +230,7 @@ const time = stopwatch();
 const startedAt = new Date().toISOString();
 bundleOrExplain();
 const teardown = createTeardown();
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-first-paint-'));
-teardown.add(() => rmSync(dir, { recursive: true, force: true }));
+const dir = temporaryFolder(teardown, 'jobtracker-first-paint-');
 let exitCode = 0;
 try {
   const started = startApp(dir);

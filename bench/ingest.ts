@@ -1,7 +1,3 @@
-// Ingest: worker progress updates per second and the SQLite transactions they cost, against one commit
-// per update. Method, counts (BENCH_INGEST_*) and physical limits: bench/notes/ingest.md.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore, signToken } from '@jobtracker/server';
 import { grouped, micros, percentOf, signedMicros } from './lib/format.js';
@@ -14,19 +10,19 @@ import {
   startLoadServer,
 } from './lib/load-control.js';
 import { type LoadResult, type LoadSpec, loadTool, mergeLoadResults, runLoad } from './lib/load-generator.js';
-import { envNumber, figure, report, stopwatch } from './lib/report.js';
-import { createTeardown } from './lib/teardown.js';
+import { envCount, envNumber, figure, report, stopwatch } from './lib/report.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
-const JOBS = Math.max(1, Math.round(envNumber('BENCH_INGEST_JOBS', 1000)));
-const BATCH = Math.min(1000, Math.max(1, Math.round(envNumber('BENCH_INGEST_BATCH', 100))));
+const JOBS = envCount('BENCH_INGEST_JOBS', 1000);
+const BATCH = Math.min(1000, envCount('BENCH_INGEST_BATCH', 100));
 const SECONDS = envNumber('BENCH_INGEST_SECONDS', 8);
 const SINGLE_SECONDS = envNumber('BENCH_INGEST_SINGLE_SECONDS', 4);
 const NAIVE_SECONDS = envNumber('BENCH_INGEST_NAIVE_SECONDS', 2);
-const CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_INGEST_CONNECTIONS', 64)));
-const BATCH_CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_INGEST_BATCH_CONNECTIONS', 8)));
-const THREADS = Math.max(1, Math.round(envNumber('BENCH_INGEST_THREADS', 1)));
-const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_INGEST_ROUNDS', 2)));
-const DURABLE = Math.max(1, Math.round(envNumber('BENCH_INGEST_DURABLE', 20)));
+const CONNECTIONS = envCount('BENCH_INGEST_CONNECTIONS', 64);
+const BATCH_CONNECTIONS = envCount('BENCH_INGEST_BATCH_CONNECTIONS', 8);
+const THREADS = envCount('BENCH_INGEST_THREADS', 1);
+const ROUNDS = envCount('BENCH_INGEST_ROUNDS', 2);
+const DURABLE = envCount('BENCH_INGEST_DURABLE', 20);
 const WARMUP_SECONDS = 2; // per route
 const FLOOR_SECONDS = 1; // per floor, per round
 const PROFILE_MS = 2000;
@@ -39,9 +35,8 @@ const TYPE = 'bench.ingest';
 const started = new Date();
 const elapsed = stopwatch();
 const teardown = createTeardown();
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-bench-ingest-'));
+const dir = temporaryFolder(teardown, 'jobtracker-bench-ingest-');
 const db = `file:${join(dir, 'jobs.db')}`;
-teardown.add(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `task` over `items`, `concurrency` at a time, in order of start. */
 async function pool<T, R>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<R>) {

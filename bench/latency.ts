@@ -18,7 +18,7 @@ import {
   startOurServer,
 } from './lib/sse-harness.js';
 import type { ProfileSummary } from './lib/sse-probe.js';
-import { createTeardown } from './lib/teardown.js';
+import { createTeardown, exitWhenDone } from './lib/teardown.js';
 
 const CONNECTIONS = envNumber('BENCH_LATENCY_CONNECTIONS', 1000);
 const RATES = (process.env.BENCH_LATENCY_RATES || '200,2000,10000').split(',').map((rate) => {
@@ -421,10 +421,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+exitWhenDone(main);

@@ -1,7 +1,3 @@
-// Polling endpoint: unchanged (304) and delta polls per second against a bare node:http 304.
-// Method, counts (BENCH_POLL_*) and physical limits: bench/notes/polling.md.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '@jobtracker/server';
 import { grouped, micros, percentOf, signedMicros } from './lib/format.js';
@@ -20,13 +16,13 @@ import {
   rawExchange,
   runLoad,
 } from './lib/load-generator.js';
-import { envNumber, figure, report, stopwatch } from './lib/report.js';
-import { createTeardown } from './lib/teardown.js';
+import { envCount, envNumber, figure, report, stopwatch } from './lib/report.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
 const SECONDS = envNumber('BENCH_POLL_SECONDS', 6);
-const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_POLL_ROUNDS', 3)));
-const CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_POLL_CONNECTIONS', 50)));
-const THREADS = Math.max(1, Math.round(envNumber('BENCH_POLL_THREADS', 1)));
+const ROUNDS = envCount('BENCH_POLL_ROUNDS', 3);
+const CONNECTIONS = envCount('BENCH_POLL_CONNECTIONS', 50);
+const THREADS = envCount('BENCH_POLL_THREADS', 1);
 const WARMUP_SECONDS = 2;
 const PROFILE_MS = 1500;
 
@@ -37,8 +33,7 @@ const TYPE = 'bench.poll';
 const started = new Date();
 const elapsed = stopwatch();
 const teardown = createTeardown();
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-bench-polling-'));
-teardown.add(() => rmSync(dir, { recursive: true, force: true }));
+const dir = temporaryFolder(teardown, 'jobtracker-bench-polling-');
 
 const header = (head: string, name: string) =>
   new RegExp(`\\r\\n${name}:\\s*([^\\r\\n]*)`, 'i').exec(head)?.[1]?.trim() ?? null;

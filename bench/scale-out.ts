@@ -6,6 +6,7 @@
 import { roundTo } from './lib/format.js';
 import { percentile, stopwatch } from './lib/report.js';
 import { LoadClients } from './lib/sse-harness.js';
+import { exitWhenDone } from './lib/teardown.js';
 import {
   CORES,
   emptyThroughput,
@@ -126,10 +127,4 @@ async function main() {
   reportRuns(startedAt, total(), postgres, clients.pids.length, runs, otherCpu);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+exitWhenDone(main);

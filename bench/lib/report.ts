@@ -108,6 +108,10 @@ export function envNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** A count from the environment: `envNumber` rounded to a whole number, at least 1. */
+export const envCount = (name: string, fallback: number): number =>
+  Math.max(1, Math.round(envNumber(name, fallback)));
+
 /** Percentile (0..100) of a list of numbers, by nearest rank. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

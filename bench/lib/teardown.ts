@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * One teardown for a benchmark: whatever it starts (servers, child processes, browsers, temporary
  * folders) registers how to stop it, and `run()` stops them in reverse order, each step on its own, so a
@@ -46,4 +50,22 @@ export function createTeardown(): Teardown {
     };
   };
   return { add, run };
+}
+
+/** A fresh folder under `parent` (the OS temp folder by default), removed by the teardown. */
+export function temporaryFolder(teardown: Teardown, prefix: string, parent = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, prefix));
+  teardown.add(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a benchmark's main and leaves the process when it is done: 0, or 1 after printing the error. */
+export function exitWhenDone(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
