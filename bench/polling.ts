@@ -1,3 +1,5 @@
+// Polling endpoint: unchanged (304) and delta polls per second against a bare node:http 304.
+// Method, counts (BENCH_POLL_*) and physical limits: bench/notes/polling.md.
 import { join } from 'node:path';
 import { signToken } from '@jobtracker/server';
 import { grouped, micros, percentOf, signedMicros } from './lib/format.js';
@@ -5,17 +7,11 @@ import {
   describeProfile,
   killLoadServer,
   type LoadServer,
-  type ServerStats,
+  type LoadWindow,
+  mergeWindows,
   startLoadServer,
 } from './lib/load-control.js';
-import {
-  type LoadRequest,
-  type LoadResult,
-  loadTool,
-  mergeLoadResults,
-  rawExchange,
-  runLoad,
-} from './lib/load-generator.js';
+import { type LoadRequest, loadTool, rawExchange, runLoad } from './lib/load-generator.js';
 import { envCount, envNumber, figure, report, stopwatch } from './lib/report.js';
 import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
@@ -48,10 +44,7 @@ async function send(url: string, request: LoadRequest, status: number) {
   return response;
 }
 
-interface Window {
-  load: LoadResult;
-  server: ServerStats;
-}
+type Window = LoadWindow;
 
 /** Measures one target; checks every answer had the expected size, so every one was the expected answer. */
 async function window(
@@ -78,23 +71,7 @@ async function window(
   return { load, server: stats };
 }
 
-/** Several windows of one target as one. */
-function merge(windows: Window[]): Window {
-  const sum = (pick: (w: Window) => number) => windows.reduce((total, w) => total + pick(w), 0);
-  const first = windows[0] as Window;
-  const windowMs = sum((w) => w.server.windowMs);
-  return {
-    load: mergeLoadResults(windows.map((w) => w.load)),
-    server: {
-      ...first.server,
-      windowMs,
-      cpuUserMs: sum((w) => w.server.cpuUserMs),
-      cpuSystemMs: sum((w) => w.server.cpuSystemMs),
-      eventLoopUtilization: sum((w) => w.server.eventLoopUtilization * w.server.windowMs) / windowMs,
-      transactions: sum((w) => w.server.transactions),
-    },
-  };
-}
+const merge = mergeWindows;
 
 const rate = (w: Window) => w.load.responses / w.load.seconds;
 const cpuUs = (w: Window) => ((w.server.cpuUserMs + w.server.cpuSystemMs) * 1000) / w.load.responses;

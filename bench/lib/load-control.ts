@@ -1,6 +1,7 @@
 // Starts and drives the instrumented server child (bench/lib/load-server.ts) over IPC.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type LoadResult, mergeLoadResults } from './load-generator.js';
 
 export type LoadServerConfig =
   | { mode: 'tracker'; db: string; secret: string; workerKey: string; progressFlushMs?: number }
@@ -108,6 +109,30 @@ export interface LoadServer {
   /** SIGKILL: no flush, no goodbye. */
   kill(): void;
   exited: Promise<void>;
+}
+
+/** One measured window: what the load generator counted and what the server measured meanwhile. */
+export interface LoadWindow {
+  load: LoadResult;
+  server: ServerStats;
+}
+
+/** Several windows of one target as one: loads merged, server CPU and transactions summed, ELU weighted by time. */
+export function mergeWindows(windows: LoadWindow[]): LoadWindow {
+  const sum = (pick: (w: LoadWindow) => number) => windows.reduce((total, w) => total + pick(w), 0);
+  const first = windows[0] as LoadWindow;
+  const windowMs = sum((w) => w.server.windowMs);
+  return {
+    load: mergeLoadResults(windows.map((w) => w.load)),
+    server: {
+      ...first.server,
+      windowMs,
+      cpuUserMs: sum((w) => w.server.cpuUserMs),
+      cpuSystemMs: sum((w) => w.server.cpuSystemMs),
+      eventLoopUtilization: sum((w) => w.server.eventLoopUtilization * w.server.windowMs) / windowMs,
+      transactions: sum((w) => w.server.transactions),
+    },
+  };
 }
 
 /** Kills the server and waits for it to exit: a teardown step. */
