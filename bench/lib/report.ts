@@ -108,6 +108,15 @@ export function envNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** A comma-separated list of positive rates from the environment (e.g. BENCH_LATENCY_RATES="200,2000"). */
+export function envRates(name: string, fallback: string): number[] {
+  return (process.env[name] || fallback).split(',').map((rate) => {
+    const value = Number(rate);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: bad rate "${rate}"`);
+    return value;
+  });
+}
+
 /** A count from the environment: `envNumber` rounded to a whole number, at least 1. */
 export const envCount = (name: string, fallback: number): number =>
   Math.max(1, Math.round(envNumber(name, fallback)));

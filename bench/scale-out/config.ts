@@ -1,15 +1,11 @@
 import os from 'node:os';
 import { roundTo } from '../lib/format.js';
-import { envNumber } from '../lib/report.js';
+import { envNumber, envRates } from '../lib/report.js';
 import type { HttpClient, OurServer } from '../lib/sse-harness.js';
 import type { ProfileSummary } from '../lib/sse-probe.js';
 
 export const STREAMS = Math.max(1, Math.floor(envNumber('BENCH_SCALE_STREAMS', 200)));
-export const RATES = (process.env.BENCH_SCALE_RATES || '50,200').split(',').map((rate) => {
-  const value = Number(rate);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`BENCH_SCALE_RATES: bad rate "${rate}"`);
-  return value;
-});
+export const RATES = envRates('BENCH_SCALE_RATES', '50,200');
 export const PHASE_MS = Math.max(1000, envNumber('BENCH_SCALE_PHASE_MS', 4000));
 export const IN_FLIGHT = Math.max(1, Math.floor(envNumber('BENCH_SCALE_INFLIGHT', 64)));
 export const PG_URL = process.env.BENCH_SCALE_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
