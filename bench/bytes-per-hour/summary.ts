@@ -100,21 +100,19 @@ export async function summarize(
       target: `≤ ${targets.sseActive} KB/h`,
       met: sseActive.kbh <= targets.sseActive,
     }),
-    figure(pollIdle.s.label, pollIdle.kbh, 'KB/h', {
-      baseline: naiveIdleBase,
-      target: '≤ 1 MB/h (1,024 KB/h)',
-      met: pollIdle.kbh <= targets.poll,
-    }),
-    figure(pollActive.s.label, pollActive.kbh, 'KB/h', {
-      baseline: naiveActiveBase,
-      target: '≤ 1 MB/h (1,024 KB/h)',
-      met: pollActive.kbh <= targets.poll,
-    }),
-    figure(pollActiveSlow.s.label, pollActiveSlow.kbh, 'KB/h', {
-      baseline: naiveActiveBase,
-      target: '≤ 1 MB/h (1,024 KB/h)',
-      met: pollActiveSlow.kbh <= targets.poll,
-    }),
+    ...(
+      [
+        [pollIdle, naiveIdleBase],
+        [pollActive, naiveActiveBase],
+        [pollActiveSlow, naiveActiveBase],
+      ] as const
+    ).map(([x, baseline]) =>
+      figure(x.s.label, x.kbh, 'KB/h', {
+        baseline,
+        target: '≤ 1 MB/h (1,024 KB/h)',
+        met: x.kbh <= targets.poll,
+      }),
+    ),
     figure(naiveIdle.s.label, naiveIdle.kbh, 'KB/h', {
       target: '≥ 4 MB/h (the issue’s premise)',
       met: naiveIdle.kbh >= targets.naive,
