@@ -6,7 +6,7 @@
 import { roundTo } from './lib/format.js';
 import { percentile, stopwatch } from './lib/report.js';
 import { LoadClients } from './lib/sse-harness.js';
-import { exitWhenDone } from './lib/teardown.js';
+import { createTeardown, exitWhenDone } from './lib/teardown.js';
 import {
   CORES,
   emptyThroughput,
@@ -40,6 +40,20 @@ async function main() {
   const started: Omit<Setup, 'send' | 'api'>[] = [];
   const runs = new Map<SetupKey, Run>();
   let otherCpu = 0;
+  const teardown = createTeardown();
+  // Steps run last-registered first: streams closed, servers stopped, clients ended, schemas dropped.
+  teardown.add(async () => {
+    for (const base of started)
+      if (base.schema) await dropSchema(base.schema).catch((error) => console.error(error));
+  });
+  teardown.add(() => clients.stop());
+  teardown.add(() => {
+    for (const { setup } of runs.values()) setup.api.close();
+  });
+  teardown.add(async () => {
+    for (const base of started) for (const server of base.instances) await server.stop();
+  });
+  teardown.add(() => clients.closeAll());
   try {
     const starting = await Promise.allSettled((['A', 'B', 'C'] as const).map((key) => startSetup(key)));
     for (const outcome of starting) if (outcome.status === 'fulfilled') started.push(outcome.value);
@@ -117,12 +131,7 @@ async function main() {
     otherCpu = others.otherSince();
     log(`other processes on the machine: ${pct(otherCpu)} of a core on average while measuring`);
   } finally {
-    await clients.closeAll().catch(() => {});
-    for (const base of started) for (const server of base.instances) await server.stop();
-    for (const { setup } of runs.values()) setup.api.close();
-    await clients.stop();
-    for (const base of started)
-      if (base.schema) await dropSchema(base.schema).catch((error) => console.error(error));
+    await teardown.run();
   }
   reportRuns(startedAt, total(), postgres, clients.pids.length, runs, otherCpu);
 }
