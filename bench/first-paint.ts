@@ -241,6 +241,9 @@ try {
     chromium.launch({
       executablePath: CHROME_PATH,
       args: CHROMIUM_ARGS,
+      // The teardown closes the browser on an interrupt, after the app; Playwright's own handler would exit first.
+      handleSIGINT: false,
+      handleSIGTERM: false,
     }),
     startJob(base),
   ]);
