@@ -39,15 +39,11 @@ import {
   WORKER_KEY,
   window,
 } from './ingest/load.js';
-import { grouped, micros, percentOf, signedMicros } from './lib/format.js';
+import { grouped, percentOf as pct, signedMicros as plus, micros as us } from './lib/format.js';
 import { type ClaimedLease, describeProfile, killLoadServer, startLoadServer } from './lib/load-control.js';
 import { loadTool, runLoad } from './lib/load-generator.js';
 import { figure, report, stopwatch } from './lib/report.js';
 import { createTeardown, temporaryFolder } from './lib/teardown.js';
-
-const pct = percentOf;
-const us = micros;
-const plus = signedMicros;
 
 const started = new Date();
 const elapsed = stopwatch();

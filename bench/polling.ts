@@ -2,7 +2,7 @@
 // Method, counts (BENCH_POLL_*) and physical limits: bench/notes/polling.md.
 import { join } from 'node:path';
 import { signToken } from '@jobtracker/server';
-import { grouped, micros, percentOf, signedMicros } from './lib/format.js';
+import { grouped, percentOf as pct, signedMicros as plus, micros as us } from './lib/format.js';
 import {
   describeProfile,
   killLoadServer,
@@ -76,9 +76,6 @@ const merge = mergeWindows;
 const rate = (w: Window) => w.load.responses / w.load.seconds;
 const cpuUs = (w: Window) => ((w.server.cpuUserMs + w.server.cpuSystemMs) * 1000) / w.load.responses;
 const sysUs = (w: Window) => (w.server.cpuSystemMs * 1000) / w.load.responses;
-const pct = percentOf;
-const us = micros;
-const plus = signedMicros;
 
 try {
   const tool = loadTool();

@@ -13,6 +13,9 @@ export const roundTo = (value: number, digits: number): number => Number(value.t
 export const significant = (value: number): string =>
   Math.abs(value) >= 100 ? grouped(value) : Number(value.toPrecision(3)).toString();
 
+/** A value already in percent, rounded to a whole one, e.g. 12.5 → "13%". */
+export const wholePercent = (percent: number): string => `${Math.round(percent)}%`;
+
 /** A share (0..1) as a whole percentage, e.g. 0.123 → "12%". */
 export const percentOf = (share: number): string => `${(share * 100).toFixed(0)}%`;
 

@@ -1,6 +1,7 @@
 // Starts and drives the instrumented server child (bench/lib/load-server.ts) over IPC.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { percentOf as pct } from './format.js';
 import { type LoadResult, mergeLoadResults } from './load-generator.js';
 
 export type LoadServerConfig =
@@ -207,7 +208,6 @@ export async function startLoadServer(config: LoadServerConfig): Promise<LoadSer
   };
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 /** The native calls that write a response to its socket. */
 const isSocketWrite = (name: string) =>
   /^(writev|writeLatin1String|writeUtf8String|writeBuffer)\b/.test(name);

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { roundTo } from '../lib/format.js';
+import { roundTo, wholePercent } from '../lib/format.js';
 import { envNumber, envRates } from '../lib/report.js';
 import type { HttpClient, OurServer } from '../lib/sse-harness.js';
 import type { ProfileSummary } from '../lib/sse-probe.js';
@@ -77,7 +77,7 @@ export interface Run {
 }
 
 export const formatMs = (value: number) => `${roundTo(value, 2)} ms`;
-export const pct = (value: number) => `${Math.round(value)}%`;
+export const pct = wholePercent;
 export const users = () => Array.from({ length: STREAMS }, (_, i) => `user-${i}`);
 export const append = (into: number[], values: Iterable<number>) => {
   for (const value of values) into.push(value);
