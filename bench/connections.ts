@@ -1,341 +1,64 @@
 /**
- * Benchmark 3: concurrent SSE connections held by one jobtracker server process — RSS per connection
- * and CPU per delivered event — against a bare node:http SSE server (sse-bare-server.ts) in the same run.
- *
- *   node --conditions=jobtracker-source --import tsx bench/connections.ts      (npm run bench -- connections)
- *
- * Env: BENCH_CONNECTIONS (default 5000; the issue's ≥ 20,000 needs BENCH_CONNECTIONS=20000),
- * BENCH_CONNECTION_EVENTS (progress calls per measured window, 1000), BENCH_CONNECTION_JOBS (users with a
- * running job, 80), BENCH_TABS_PER_USER (streams each of those users has open, 25),
- * BENCH_CONNECTION_ROUNDS (2), BENCH_SETTLE_MS (2000), BENCH_RSS_STEPS (4), BENCH_WARMUP_CALLS (6000),
- * BENCH_PROFILE=0 leaves out the CPU profile of a separate delivery burst (in the notes).
- *
- * Method, for each server in turn (ours first: its first delivered job frame is the bare server's
- * template, so both write frames of the same size):
- * 1. Start it as a child with --expose-gc and the probe (sse-probe.ts, IPC). Warm up: a few streams and
- *    6,000 progress calls (V8 optimises the paths), close the streams; forced GC; RSS (/proc VmRSS).
- * 2. Open N streams in steps, from raw-socket clients in 2+ child processes, each stream with its own
- *    signed token; a stream counts once it delivered `ready`. After each step: settle, forced GC, RSS.
- *    RSS per connection = the slope of RSS over streams (least squares over the steps).
- * 3. Right after a heartbeat round (no window may hold one; the next is 15 s away), rounds of two
- *    windows in ABBA order: E worker progress calls on jobs whose owner has no stream, and E calls on
- *    jobs whose owner has T streams open (T frames each). Each window starts after a forced full GC (so
- *    a major GC of every stream's objects does not land in some windows only); server CPU from
- *    /proc/<pid>/stat over the window, which runs until the clients have every frame plus 1.1 s (the
- *    engine commits progress once a second). CPU per delivered event = (CPU with subscribers − CPU of as many calls without) / frames the
- *    clients received. The bare server gets the same HTTP calls on `POST /publish/<user>`.
+ * Benchmark 3: RSS per open SSE connection and CPU per delivered event in one jobtracker server process,
+ * against a bare node:http SSE server. Method, counts (BENCH_CONNECTION*) and limits: bench/notes/connections.md.
  */
-import { envNumber, figure, report, stopwatch } from './lib/report.js';
 import {
-  closedLoop,
-  epochNow,
+  EVENTS,
+  externalPerConnKb,
+  FD_RESERVE,
+  fannedUs,
+  heapPerConnKb,
+  JOBS,
+  kb,
+  type Measured,
+  measure,
+  N,
+  netUs,
+  PER_CLIENT_PROCESS,
+  type Phase,
+  perCallUs,
+  perConnKb,
+  perConnSettledKb,
+  perConnSimpleKb,
+  profileNote,
+  progressBody,
+  RSS_STEPS,
+  SETTLE_MS,
+  sum,
+  TABS,
+  users,
+  WORKER_CONCURRENCY,
+  windows,
+  writevShare,
+} from './connections/measure.js';
+import { grouped } from './lib/format.js';
+import { figure, report, stopwatch } from './lib/report.js';
+import {
   HttpClient,
+  handOverToBare,
   LoadClients,
   mean,
   runningJobs,
-  type ServerChild,
-  sleep,
-  startBareServer,
   startOurServer,
 } from './lib/sse-harness.js';
-import type { ProfileSummary } from './lib/sse-probe.js';
-
-const N = envNumber('BENCH_CONNECTIONS', 5000);
-const EVENTS = envNumber('BENCH_CONNECTION_EVENTS', 1000);
-const TABS = Math.max(1, envNumber('BENCH_TABS_PER_USER', 25));
-const JOBS = Math.max(1, Math.min(Math.floor(N / TABS), envNumber('BENCH_CONNECTION_JOBS', 80)));
-const SETTLE_MS = envNumber('BENCH_SETTLE_MS', 2000);
-const PROFILE = envNumber('BENCH_PROFILE', 1) > 0;
-const WARM = Math.min(100, JOBS);
-/** V8 needs a few thousand calls before a path runs optimised (measured: ~6,000 for the bare server). */
-const WARMUP_CALLS = envNumber('BENCH_WARMUP_CALLS', 6000);
-const PER_CLIENT_PROCESS = 8000;
-const WORKER_CONCURRENCY = 16;
-const FLUSH_WAIT_MS = 1100;
-const RSS_STEPS = Math.max(2, envNumber('BENCH_RSS_STEPS', 4));
-const STEP_SETTLE_MS = 1000;
-const REWARM_CALLS = 500;
-/** File descriptors left to the server for itself: stdio, IPC, SQLite files, epoll, worker connections. */
-const FD_RESERVE = 100;
-const ROUNDS = Math.max(1, envNumber('BENCH_CONNECTION_ROUNDS', 2));
-/** Heartbeats come every 15 s; a round only starts when it should end before the next one. */
-const HEARTBEAT_GAP_MS = 14_000;
-
-/** How a server is driven: `send` makes one worker progress call (a subscribed user's job, or not). */
-interface Target {
-  server: ServerChild;
-  secret: string;
-  send(kind: 'sub' | 'nosub', i: number): Promise<number>;
-}
-
-interface Phase {
-  kind: 'sub' | 'nosub';
-  calls: number;
-  /** GC pause time in the server during the window (ms), and major GCs. */
-  gcMs: number;
-  majorGcs: number;
-  errors: number;
-  cpuMs: number;
-  wallMs: number;
-  delivered: number;
-  heartbeats: number;
-}
-
-interface Step {
-  streams: number;
-  rssKb: number;
-  heapUsed: number;
-  external: number;
-}
-
-interface Measured {
-  attempted: number;
-  ready: number;
-  failed: number;
-  openMs: number;
-  rssBeforeKb: number;
-  /** RSS with all streams open after the settle period, before the last forced GC. */
-  rssSettledKb: number;
-  steps: Step[];
-  nosub: Phase[];
-  sub: Phase[];
-  profile: ProfileSummary | null;
-  errors: string[];
-}
-
-const users = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-/** The owner of each of the N streams: TABS streams for each user with a job, then one per other user. */
-const streamOwners = [
-  ...users('user', JOBS).flatMap((user) => Array.from({ length: TABS }, () => user)),
-  ...users('user', N).slice(JOBS, JOBS + N - JOBS * TABS),
-];
-const progressBody = (leaseToken: string) =>
-  JSON.stringify({ leaseToken, progress: 50, message: `t=${epochNow().toFixed(3)}`, leaseMs: 3_600_000 });
-
-async function phase(target: Target, clients: LoadClients, kind: 'sub' | 'nosub'): Promise<Phase> {
-  // Every window starts from the same heap: a forced full GC (a major GC marks every stream's objects,
-  // so one landing in some windows and not others would swamp the difference being measured).
-  await target.server.gc();
-  await sleep(100);
-  const before = await clients.counts();
-  const stats0 = await target.server.stats();
-  const cpu0 = target.server.cpuMs();
-  let errors = 0;
-  const wallMs = await closedLoop(EVENTS, WORKER_CONCURRENCY, async (i) => {
-    const status = await target.send(kind, i);
-    if (status !== 200) errors++;
-  });
-  // Wait for the clients to have everything (or nothing more arriving), then for the progress flush.
-  const expected = kind === 'sub' ? (EVENTS - errors) * TABS : 0;
-  let last = before.jobs;
-  for (let still = 0; still < 5; ) {
-    await sleep(100);
-    const jobs = (await clients.counts()).jobs;
-    if (jobs - before.jobs >= expected) break;
-    still = jobs === last ? still + 1 : 0;
-    last = jobs;
-  }
-  await sleep(FLUSH_WAIT_MS);
-  const cpuMs = target.server.cpuMs() - cpu0;
-  const stats1 = await target.server.stats();
-  const after = await clients.counts();
-  return {
-    kind,
-    gcMs: stats1.gcMs - stats0.gcMs,
-    majorGcs: stats1.majorGcCount - stats0.majorGcCount,
-    calls: EVENTS,
-    errors,
-    cpuMs,
-    wallMs,
-    delivered: after.jobs - before.jobs,
-    heartbeats: after.heartbeats - before.heartbeats,
-  };
-}
-
-async function measure(target: Target, clients: LoadClients, log: (line: string) => void): Promise<Measured> {
-  const { server } = target;
-  // Warm-up: the open, deliver and close paths run (and get optimised) before anything is read.
-  const warm = await clients.open(server.port, users('user', WARM), target.secret);
-  if (warm.ready !== WARM)
-    throw new Error(`${server.name}: warm-up opened ${warm.ready}/${WARM}: ${warm.errors}`);
-  await mixedCalls(target, WARMUP_CALLS);
-  await sleep(FLUSH_WAIT_MS);
-  await clients.closeAll();
-  log(`${server.name}: warmed up (${WARMUP_CALLS} progress calls)`);
-  await sleep(500);
-  await server.gc();
-  await sleep(200);
-  const rssBeforeKb = server.rssKb();
-
-  // Open the streams in steps, with a GC and an RSS reading after each. One file descriptor per stream:
-  // the process's limit, less what the server needs itself (database, worker connections), caps them.
-  const attempted = Math.min(N, server.fdLimit - FD_RESERVE);
-  const steps: Step[] = [];
-  const errors: string[] = [];
-  let ready = 0;
-  let failed = 0;
-  let openMs = 0;
-  let rssSettledKb = 0;
-  for (let step = 1; step <= RSS_STEPS; step++) {
-    const from = Math.floor(((step - 1) * attempted) / RSS_STEPS);
-    const to = Math.floor((step * attempted) / RSS_STEPS);
-    const open = stopwatch();
-    const opened = await clients.open(server.port, streamOwners.slice(from, to), target.secret);
-    openMs += open();
-    ready += opened.ready;
-    failed += opened.failed;
-    errors.push(...opened.errors);
-    await sleep(step === RSS_STEPS ? SETTLE_MS : STEP_SETTLE_MS);
-    if (step === RSS_STEPS) rssSettledKb = server.rssKb();
-    const stats = await server.gc();
-    await sleep(200);
-    steps.push({ streams: ready, rssKb: server.rssKb(), heapUsed: stats.heapUsed, external: stats.external });
-  }
-  log(
-    `${server.name}: ${ready}/${attempted} streams ready in ${(openMs / 1000).toFixed(1)} s` +
-      (failed ? ` (${failed} failed: ${errors.slice(0, 3).join('; ')})` : '') +
-      `; RSS ${rssBeforeKb} KB before, ${steps.map((s) => `${s.rssKb} KB at ${s.streams}`).join(', ')}`,
-  );
-
-  // Windows start right after a heartbeat round and end before the next (15 s later): rounds of one
-  // window without subscribers and one with, in alternating order (ABBA) so drift cancels out.
-  const rounds: Phase[][] = [];
-  let roundMs = 0;
-  for (let gap = 0; rounds.length < ROUNDS && gap < ROUNDS + 3; gap++) {
-    await clients.afterHeartbeat(ready);
-    const sinceHeartbeat = stopwatch();
-    // Re-warm each path the way the windows run it, one after the other, not interleaved.
-    const rewarm = stopwatch();
-    for (const kind of ['sub', 'nosub'] as const) {
-      await closedLoop(REWARM_CALLS, WORKER_CONCURRENCY, async (i) => {
-        await target.send(kind, i);
-      });
-    }
-    // Until a round has been timed, guess: its calls at the re-warm's pace, plus the waits of 2 windows.
-    roundMs ||= (rewarm() * EVENTS) / REWARM_CALLS + 2 * (FLUSH_WAIT_MS + 500);
-    await sleep(FLUSH_WAIT_MS);
-    while (rounds.length < ROUNDS && sinceHeartbeat() + roundMs < HEARTBEAT_GAP_MS) {
-      const roundTime = stopwatch();
-      const order: ('sub' | 'nosub')[] = rounds.length % 2 === 0 ? ['nosub', 'sub'] : ['sub', 'nosub'];
-      const round: Phase[] = [];
-      for (const kind of order) round.push(await phase(target, clients, kind));
-      roundMs = roundTime();
-      if (round.some((p) => p.heartbeats > 0)) {
-        log(`${server.name}: a heartbeat fell in a window; that round is dropped`);
-        break;
-      }
-      rounds.push(round);
-    }
-  }
-  if (rounds.length < ROUNDS) throw new Error(`${server.name}: heartbeats kept falling in the windows`);
-  const phases = rounds.flat();
-  const callErrors = phases.reduce((sum, p) => sum + p.errors, 0);
-  if (callErrors > 0) throw new Error(`${server.name}: ${callErrors} progress calls failed`);
-  const nosub = phases.filter((p) => p.kind === 'nosub');
-  const sub = phases.filter((p) => p.kind === 'sub');
-  const describe = (list: Phase[]) =>
-    list.map((p) => `${p.cpuMs} ms (GC ${Math.round(p.gcMs)} ms, ${p.majorGcs} major)`).join(', ');
-  log(
-    `${server.name}: ${sum(sub, 'delivered')}/${sum(sub, 'calls') * TABS} frames delivered; CPU with ` +
-      `subscribers ${describe(sub)}; without ${describe(nosub)}`,
-  );
-
-  let profile: ProfileSummary | null = null;
-  if (PROFILE) {
-    await server.profileStart();
-    await closedLoop(EVENTS, WORKER_CONCURRENCY, async (i) => {
-      await target.send('sub', i);
-    });
-    profile = await server.profileStop();
-  }
-  return {
-    attempted,
-    ready,
-    failed,
-    openMs,
-    rssBeforeKb,
-    rssSettledKb,
-    steps,
-    nosub,
-    sub,
-    profile,
-    errors,
-  };
-}
-
-async function mixedCalls(target: Target, count: number) {
-  await closedLoop(count / 2, WORKER_CONCURRENCY, async (i) => {
-    await target.send('sub', i % WARM);
-    await target.send('nosub', i % WARM);
-  });
-}
-
-/** Least-squares slope of y over x. */
-function slope(points: { x: number; y: number }[]): number {
-  const mx = mean(points.map((p) => p.x));
-  const my = mean(points.map((p) => p.y));
-  const num = points.reduce((sum, p) => sum + (p.x - mx) * (p.y - my), 0);
-  const den = points.reduce((sum, p) => sum + (p.x - mx) ** 2, 0);
-  return den === 0 ? Number.NaN : num / den;
-}
-
-const kb = (value: number) => Number(value.toFixed(2));
-/** The CPU of each window, for judging the noise: "with 700, 690 / without 500, 510 (GC 40 ms)". */
-const windows = (m: Measured) =>
-  `with subscribers ${m.sub.map((p) => p.cpuMs).join(', ')} / without ${m.nosub.map((p) => p.cpuMs).join(', ')} ` +
-  `(GC pauses ${Math.round(sum([...m.sub, ...m.nosub], 'gcMs'))} ms)`;
-const last = (m: Measured) => m.steps[m.steps.length - 1] as Step;
-/** RSS per stream: the slope of RSS over open streams across the steps (KiB). */
-const perConnKb = (m: Measured) => slope(m.steps.map((s) => ({ x: s.streams, y: s.rssKb })));
-/** The simple (RSS with N − RSS before) / N, after GC, and without the final GC. */
-const perConnSimpleKb = (m: Measured) => (last(m).rssKb - m.rssBeforeKb) / Math.max(1, m.ready);
-const perConnSettledKb = (m: Measured) => (m.rssSettledKb - m.rssBeforeKb) / Math.max(1, m.ready);
-const heapPerConnKb = (m: Measured) => slope(m.steps.map((s) => ({ x: s.streams, y: s.heapUsed / 1024 })));
-const externalPerConnKb = (m: Measured) =>
-  slope(m.steps.map((s) => ({ x: s.streams, y: s.external / 1024 })));
-const sum = (phases: Phase[], key: 'cpuMs' | 'calls' | 'delivered' | 'gcMs') =>
-  phases.reduce((total, p) => total + p[key], 0);
-const perCallUs = (m: Measured) => (sum(m.nosub, 'cpuMs') * 1000) / sum(m.nosub, 'calls');
-/** CPU of one progress call whose job's owner has TABS streams open. */
-const fannedUs = (m: Measured) => (sum(m.sub, 'cpuMs') * 1000) / sum(m.sub, 'calls');
-const netUs = (m: Measured) =>
-  (sum(m.sub, 'cpuMs') * 1000 - sum(m.sub, 'calls') * perCallUs(m)) / Math.max(1, sum(m.sub, 'delivered'));
-
-/** The share of busy CPU time spent in writev (the socket write syscall), e.g. "45%". */
-function writevShare(profile: ProfileSummary | null): string | null {
-  const writev = profile?.top.find((f) => f.name === 'writev');
-  return profile && writev ? `${Math.round((100 * writev.ms) / Math.max(1, profile.busyMs))}%` : null;
-}
-
-function profileNote(name: string, profile: ProfileSummary | null): string[] {
-  if (!profile) return [];
-  const share = (ms: number) => `${((100 * ms) / Math.max(1, profile.busyMs)).toFixed(0)}%`;
-  const buckets = profile.buckets
-    .slice(0, 8)
-    .map((b) => `${b.name} ${share(b.ms)}`)
-    .join(', ');
-  const top = profile.top
-    .slice(0, 6)
-    .map((f) => `${f.name} ${share(f.ms)}`)
-    .join(', ');
-  return [
-    `${name}, CPU profile of a separate burst of ${EVENTS} delivering progress calls, self time by area: ` +
-      `${buckets}; by function: ${top}.`,
-  ];
-}
+import { createTeardown, exitWhenDone } from './lib/teardown.js';
 
 async function main() {
   const startedAt = new Date().toISOString();
   const total = stopwatch();
   const log = (line: string) => console.log(`[connections ${(total() / 1000).toFixed(0)} s] ${line}`);
   const clients = await LoadClients.start(Math.max(2, Math.ceil(N / PER_CLIENT_PROCESS)));
-  const stops: (() => Promise<void>)[] = [() => clients.stop()];
+  const teardown = createTeardown();
+  teardown.add(() => clients.stop());
   try {
     // ---- jobtracker ----
     const ours = await startOurServer();
-    stops.unshift(() => ours.stop());
     log(`jobtracker: listening on port ${ours.port} (open files limit ${ours.fdLimit})`);
     const oursApi = new HttpClient(ours.port, WORKER_CONCURRENCY);
+    const stopOurs = teardown.add(async () => {
+      await ours.stop();
+      oursApi.close();
+    });
     const subJobs = await runningJobs(oursApi, ours, users('user', JOBS), 'bench.sub');
     const nosubJobs = await runningJobs(oursApi, ours, users('nosub', JOBS), 'bench.nosub');
     log(`jobtracker: started, ${JOBS * 2} jobs running`);
@@ -357,17 +80,14 @@ async function main() {
       clients,
       log,
     );
-    const sample = await clients.sampleFrame();
-    if (!sample) throw new Error('no job frame was delivered by jobtracker');
-    await ours.stop();
-    stops.shift();
-    oursApi.close();
-    await clients.closeAll();
+    const { bare, sample } = await handOverToBare(clients, stopOurs);
 
     // ---- bare node:http ----
-    const bare = await startBareServer(sample);
-    stops.unshift(() => bare.stop());
     const bareApi = new HttpClient(bare.port, WORKER_CONCURRENCY);
+    const stopBare = teardown.add(async () => {
+      await bare.stop();
+      bareApi.close();
+    });
     const bareMeasured = await measure(
       {
         server: bare,
@@ -385,9 +105,7 @@ async function main() {
       clients,
       log,
     );
-    await bare.stop();
-    stops.shift();
-    bareApi.close();
+    await stopBare();
 
     // ---- report ----
     const frameBytes = Buffer.byteLength(`id: ${Date.now() * 1000}\nevent: job\ndata: ${sample}\n\n`);
@@ -512,22 +230,9 @@ async function main() {
         `(${kb(bareKb)} KB): 1 GB of RAM holds about ${Math.floor((1024 * 1024) / oursKb).toLocaleString('en-US')}`,
         `idle tabs. Writing one progress event to one open tab cost ${kb(netUs(o))} µs of server CPU`,
         `(${(netUs(o) / netUs(b)).toFixed(2)}× bare), so one core writes about`,
-        `${Math.round(1e6 / netUs(o)).toLocaleString('en-US')} events a second to open tabs; accepting the`,
+        `${grouped(1e6 / netUs(o))} events a second to open tabs; accepting the`,
         `worker's progress call that causes them costs ${kb(perCallUs(o))} µs more per update`,
         `(${(perCallUs(o) / perCallUs(b)).toFixed(2)}× a bare relay; benchmarks 4 and 5 measure that path).`,
-        '\n\nMethod: streams opened in steps from raw-socket clients in separate processes, each with its own',
-        'signed token, counted once `ready` arrived; after each step a forced GC (`--expose-gc`, triggered',
-        'over IPC in both servers) and an RSS reading; RSS per connection is the slope of RSS over streams (a',
-        'warmed-up process has free heap and malloc space that the first streams fill without growing RSS,',
-        'which skews the plain (RSS with N − RSS before) / N; both are in the parameters). CPU is read from',
-        `/proc for windows right after a heartbeat round, each after a forced GC; progress calls go to jobs whose owner has ${TABS}`,
-        'streams open, and the cost of accepting the worker call is measured with the same calls to jobs',
-        'whose owner has none, and subtracted.',
-        '\n\nPhysical limits: every event is one write syscall per connection (chunked encoding adds its',
-        'header to the same write); socket send buffers live in the kernel, not in RSS, and grow only for slow',
-        `readers; one file descriptor per connection, under a per-process limit (${ours.fdLimit.toLocaleString('en-US')} here);`,
-        'one event loop does all the work, on 2 cores shared with the load generator; the loopback port range',
-        '(32768–60999) caps one client address at ~28,000 connections to one server port.',
         writevShare(o.profile) && writevShare(b.profile)
           ? `In the delivery profiles the write syscall (writev) alone was ${writevShare(o.profile)} of ` +
             `jobtracker's CPU and ${writevShare(b.profile)} of the bare server's.`
@@ -536,14 +241,8 @@ async function main() {
       notes,
     });
   } finally {
-    for (const stop of stops) await stop().catch(() => {});
+    await teardown.run();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+exitWhenDone(main);

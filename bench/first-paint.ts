@@ -1,22 +1,18 @@
 // Benchmark 7: time to first paint of a running job after a full page navigation, in Chromium, with the
-// API delayed: the tracker should show the job from its local snapshot before the network answers.
-//
-//   node --conditions=jobtracker-source --import tsx bench/first-paint.ts
-//   BENCH_PAINT_RUNS=15      navigations per condition (ours and baseline, interleaved)
-//   BENCH_PAINT_DELAY_MS=500 how long every /api/jobs request is held before it goes on
-//   BENCH_PAINT_BUDGET_S=30  the measured navigations stop early (with fewer runs, reported) past this
-//   CHROME_PATH=/usr/bin/chromium
+// API delayed. Method, counts (BENCH_PAINT_*, CHROME_PATH) and limits: bench/notes/first-paint.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os, { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CHROME_PATH, CHROMIUM_ARGS } from '../packages/sdk/src/testing/chromium.js';
-import { envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
+import { installProbe } from './first-paint/probe.js';
+import { envCount, envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
-const RUNS = Math.max(1, Math.round(envNumber('BENCH_PAINT_RUNS', 15)));
+const RUNS = envCount('BENCH_PAINT_RUNS', 15);
 const DELAY_MS = envNumber('BENCH_PAINT_DELAY_MS', 500);
 const BUDGET_MS = envNumber('BENCH_PAINT_BUDGET_S', 30) * 1000;
 const WARMUP = 1;
@@ -25,96 +21,6 @@ const TARGET_MS = 100;
 const JOB_MS = 300_000;
 const PATHS = ['/programs', '/settings'];
 const SNAPSHOT_PREFIX = 'jobtracker:';
-
-/** What the init script records in each page, in ms since the navigation started (performance.timeOrigin). */
-interface PaintMarks {
-  /** `customElements.whenDefined('job-tracker')` resolved. */
-  defined: number | null;
-  /** The first `[part="card"]` in the `<job-tracker>` shadow root was seen (MutationObserver / check). */
-  card: number | null;
-  /** The first requestAnimationFrame after the card appeared: the frame that paints it. */
-  frame: number | null;
-  /** A task posted from that frame: the frame has been produced by then. */
-  afterFrame: number | null;
-  /** Snapshot keys the baseline's clearing found and removed (before the page's scripts / at readyState interactive). */
-  cleared: number;
-  clearedLate: number;
-}
-
-declare global {
-  interface Window {
-    __paint?: PaintMarks;
-  }
-}
-
-/** Runs in every page before its scripts: watches the tracker's shadow root for the first job card. */
-function installProbe(options: { clearSnapshot: boolean; prefix: string }): void {
-  const marks: PaintMarks = {
-    defined: null,
-    card: null,
-    frame: null,
-    afterFrame: null,
-    cleared: 0,
-    clearedLate: 0,
-  };
-  window.__paint = marks;
-  const clear = () => {
-    let removed = 0;
-    for (const key of Object.keys(localStorage)) {
-      if (key.startsWith(options.prefix)) {
-        localStorage.removeItem(key);
-        removed++;
-      }
-    }
-    return removed;
-  };
-  if (options.clearSnapshot) {
-    marks.cleared = clear();
-    // Module scripts run after parsing ends (readyState "interactive"): clear once more just before
-    // them, in case the previous page wrote its snapshot on pagehide after this script ran.
-    document.addEventListener('readystatechange', () => {
-      if (document.readyState === 'interactive') marks.clearedLate = clear();
-    });
-  }
-  const seen = () => {
-    if (marks.card !== null) return;
-    const root = document.querySelector('job-tracker')?.shadowRoot;
-    if (!root?.querySelector('[part="card"]')) return;
-    marks.card = performance.now();
-    requestAnimationFrame(() => {
-      marks.frame = performance.now();
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        marks.afterFrame = performance.now();
-      };
-      channel.port2.postMessage(null);
-    });
-  };
-  customElements.whenDefined('job-tracker').then(() => {
-    marks.defined = performance.now();
-    seen();
-    const host = document.querySelector('job-tracker');
-    const watch = (root: ShadowRoot) => {
-      const observer = new MutationObserver(() => {
-        seen();
-        if (marks.card !== null) observer.disconnect();
-      });
-      observer.observe(root, { childList: true, subtree: true });
-    };
-    if (marks.card === null && host?.shadowRoot) watch(host.shadowRoot);
-    else if (marks.card === null) {
-      // No shadow root yet: poll once a frame until there is one.
-      const poll = () => {
-        if (marks.card !== null) return;
-        if (host?.shadowRoot) {
-          seen();
-          watch(host.shadowRoot);
-        } else requestAnimationFrame(poll);
-      };
-      requestAnimationFrame(poll);
-    }
-  });
-}
 
 function bundleOrExplain(): void {
   const require = createRequire(import.meta.url);
@@ -171,6 +77,16 @@ function startApp(dir: string): { child: ChildProcess; url: Promise<string> } {
     });
   });
   return { child, url };
+}
+
+/** SIGTERM, then SIGKILL if the app has not exited 3 s later. */
+async function stopApp(app: ChildProcess): Promise<void> {
+  if (app.exitCode !== null || app.signalCode !== null) return;
+  app.kill('SIGTERM');
+  const exited = new Promise((resolve) => app.once('exit', resolve));
+  const timeout = new Promise((resolve) => setTimeout(resolve, 3000).unref());
+  await Promise.race([exited, timeout]);
+  if (app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
 }
 
 interface Condition {
@@ -313,23 +229,26 @@ async function measure(condition: Condition, url: string, record = true): Promis
 const time = stopwatch();
 const startedAt = new Date().toISOString();
 bundleOrExplain();
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-first-paint-'));
-let app: ChildProcess | undefined;
-let browser: Browser | undefined;
+const teardown = createTeardown();
+const dir = temporaryFolder(teardown, 'jobtracker-first-paint-');
 let exitCode = 0;
 try {
   const started = startApp(dir);
-  app = started.child;
+  teardown.add(() => stopApp(started.child));
   const base = await started.url;
   // Start a demo job through the API (what the page's Generate button posts) while the browser starts.
   const [launched] = await Promise.all([
     chromium.launch({
       executablePath: CHROME_PATH,
       args: CHROMIUM_ARGS,
+      // The teardown closes the browser on an interrupt, after the app; Playwright's own handler would exit first.
+      handleSIGINT: false,
+      handleSIGTERM: false,
     }),
     startJob(base),
   ]);
-  browser = launched;
+  const browser = launched;
+  teardown.add(() => browser.close().catch(() => {}));
   const ours = await openCondition(browser, false);
   const baseline = await openCondition(browser, true);
   // Both trackers show the job once from the network; ours then keeps its snapshot in localStorage.
@@ -434,23 +353,10 @@ try {
       loadAverage1m: Number(load.toFixed(2)),
     },
     figures,
-    explanation: `
-After clicking to another page of the app, the person in the seed story sees the job they started
-still running in the corner at once: \`<job-tracker>\` renders it from the SDK's snapshot in
-\`localStorage\` as soon as the element is defined, while every \`/api/jobs\` request is held
-back ${DELAY_MS} ms. Without the snapshot (baseline: the same navigation with the SDK's keys cleared) the
-card can appear only after the delayed API answers, so the corner stays empty for at least the
-network delay. "Defined" is \`customElements.whenDefined('job-tracker')\` resolving; "painted" is
-the first \`requestAnimationFrame\` after the card is in the shadow root (the frame that paints it).
-
-What limits it: the browser has to fetch and parse the drop-in bundle before the element exists
-(that is the navigation → defined figure, the same in both conditions), then one synchronous
-\`localStorage\` read and \`JSON.parse\` of the snapshot, Lit's first render of the card (a
-microtask after the element upgrades), and the wait for the next frame: at 60 Hz up to ≈ 16.7 ms.
-All of it is main-thread CPU, so a busy machine stretches it. To hold the API back, Playwright intercepts
-every request of the page (and turns its HTTP cache off), so the navigation figures include a round trip
-through the driver for the document and the bundle, in both conditions alike.
-`,
+    explanation:
+      `With the snapshot the running job's card was painted ${p50(ours.defined).toFixed(1)} ms (p50) after ` +
+      `\`<job-tracker>\` was defined, against ${p50(baseline.defined).toFixed(1)} ms without it, every ` +
+      `\`/api/jobs\` request held back ${DELAY_MS} ms.`,
     notes,
   });
   console.log(
@@ -460,14 +366,6 @@ through the driver for the document and the bundle, in both conditions alike.
   console.error(error);
   exitCode = 1;
 } finally {
-  await browser?.close().catch(() => {});
-  if (app && app.exitCode === null && app.signalCode === null) {
-    app.kill('SIGTERM');
-    const exited = new Promise((resolve) => app?.once('exit', resolve));
-    const timeout = new Promise((resolve) => setTimeout(resolve, 3000).unref());
-    await Promise.race([exited, timeout]);
-    if (app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await teardown.run();
 }
 process.exit(exitCode);

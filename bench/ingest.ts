@@ -1,205 +1,60 @@
-// Ingest: how many worker progress updates per second one server process accepts while it commits
-// each job's row at most once a second (status changes at once), and how many SQLite transactions
-// that costs, against the naive design (one transaction per update, committed before the ack) on
-// the same server in the same run. Two routes: the batch route `POST /api/worker/progress` (many
-// jobs' updates in one request, as a worker pool reports through the SDK's
-// `createWorkerApi(...).progressMany`; the headline figure) and the single-update route
-// `POST /api/worker/jobs/:id/progress`. Also: terminal transitions are durable before they are
-// acknowledged (complete K jobs, SIGKILL right after the last ack, reopen the database).
-//
-//   node --conditions=jobtracker-source --import tsx bench/ingest.ts
-//   BENCH_INGEST_JOBS (1000)  BENCH_INGEST_BATCH (100 updates a batch request)
-//   BENCH_INGEST_SECONDS (8, batch route)  BENCH_INGEST_SINGLE_SECONDS (4)  BENCH_INGEST_NAIVE_SECONDS (2)
-//   BENCH_INGEST_ROUNDS (2)  BENCH_INGEST_CONNECTIONS (64, single route)
-//   BENCH_INGEST_BATCH_CONNECTIONS (8, batch route)  BENCH_INGEST_THREADS (1)
-//   BENCH_INGEST_DURABLE (20)  BENCH_LOADGEN (wrk | node)
-// The designs and routes take turns in BENCH_INGEST_ROUNDS windows each on the same server, so a
-// neighbour's load on this shared machine falls on all of them alike. Only updates the server
-// accepted are counted (for the batch route: the results that carry a `version`).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Ingest: worker progress updates per second and the SQLite transactions they cost, against one commit
+// per update. Pieces in bench/ingest/; method, counts (BENCH_INGEST_*) and limits: bench/notes/ingest.md.
 import { join } from 'node:path';
-import { SqliteStore, signToken } from '@jobtracker/server';
+import { SqliteStore } from '@jobtracker/server';
 import {
-  type ClaimedLease,
-  describeProfile,
-  type LoadServer,
-  type ServerStats,
-  startLoadServer,
-} from './lib/load-control.js';
-import { type LoadResult, type LoadSpec, loadTool, mergeLoadResults, runLoad } from './lib/load-generator.js';
-import { envNumber, figure, report, stopwatch } from './lib/report.js';
-
-const JOBS = Math.max(1, Math.round(envNumber('BENCH_INGEST_JOBS', 1000)));
-const BATCH = Math.min(1000, Math.max(1, Math.round(envNumber('BENCH_INGEST_BATCH', 100))));
-const SECONDS = envNumber('BENCH_INGEST_SECONDS', 8);
-const SINGLE_SECONDS = envNumber('BENCH_INGEST_SINGLE_SECONDS', 4);
-const NAIVE_SECONDS = envNumber('BENCH_INGEST_NAIVE_SECONDS', 2);
-const CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_INGEST_CONNECTIONS', 64)));
-const BATCH_CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_INGEST_BATCH_CONNECTIONS', 8)));
-const THREADS = Math.max(1, Math.round(envNumber('BENCH_INGEST_THREADS', 1)));
-const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_INGEST_ROUNDS', 2)));
-const DURABLE = Math.max(1, Math.round(envNumber('BENCH_INGEST_DURABLE', 20)));
-const WARMUP_SECONDS = 2; // per route
-const FLOOR_SECONDS = 1; // per floor, per round
-const PROFILE_MS = 2000;
-const TARGET = 20_000;
-
-const SECRET = 'bench-ingest-secret-0123456789abcdef';
-const WORKER_KEY = 'bench-ingest-worker-key-0123456789';
-const TYPE = 'bench.ingest';
+  BATCH,
+  BATCH_CONNECTIONS,
+  CONNECTIONS,
+  call,
+  cpuPerRequestUs,
+  cpuShare,
+  cpuUs,
+  createAndClaim,
+  DURABLE,
+  FLOOR_SECONDS,
+  flushUs,
+  JOBS,
+  loadShare,
+  merge,
+  msPerTx,
+  NAIVE_SECONDS,
+  nextProgress,
+  PROFILE_MS,
+  peakCommitsPerJob,
+  perSecond,
+  progressSpec,
+  ROUNDS,
+  type Route,
+  SECONDS,
+  SECRET,
+  SINGLE_SECONDS,
+  share,
+  TARGET,
+  THREADS,
+  txPer1000,
+  txPerSecond,
+  WARMUP_SECONDS,
+  type Window,
+  WORKER_KEY,
+  window,
+} from './ingest/load.js';
+import { grouped, percentOf as pct, signedMicros as plus, micros as us } from './lib/format.js';
+import { type ClaimedLease, describeProfile, killLoadServer, startLoadServer } from './lib/load-control.js';
+import { loadTool, runLoad } from './lib/load-generator.js';
+import { figure, report, stopwatch } from './lib/report.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
 const started = new Date();
 const elapsed = stopwatch();
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-bench-ingest-'));
+const teardown = createTeardown();
+const dir = temporaryFolder(teardown, 'jobtracker-bench-ingest-');
 const db = `file:${join(dir, 'jobs.db')}`;
-const servers: LoadServer[] = [];
-
-/** Runs `task` over `items`, `concurrency` at a time, in order of start. */
-async function pool<T, R>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<R>) {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return results;
-}
-
-async function call<T>(url: string, path: string, token: string, body: unknown): Promise<T> {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-/** Creates `count` jobs for a user and claims each through the worker HTTP API. */
-async function createAndClaim(url: string, count: number): Promise<ClaimedLease[]> {
-  const token = signToken({ sub: 'bench-user', expiresInSeconds: 3600 }, SECRET);
-  await pool(
-    Array.from({ length: count }, (_, i) => i),
-    16,
-    (i) => call(url, '/api/jobs', token, { type: TYPE, scope: `job-${i}`, title: `Ingest job ${i}` }),
-  );
-  const claims = await pool(
-    Array.from({ length: count }, (_, i) => i),
-    16,
-    (i) =>
-      call<{ job: { id: string }; leaseToken: string }>(url, '/api/worker/claim', WORKER_KEY, {
-        types: [TYPE],
-        workerId: `worker-${i}`,
-        leaseMs: 3_600_000,
-      }),
-  );
-  return claims.map((claim) => ({ id: claim.job.id, leaseToken: claim.leaseToken }));
-}
-
-/**
- * Progress may not go down within an attempt: each window sends a value at or above everything sent
- * before (capped below the 99 the durability check sends last). Windows on the job server never
- * overlap, so no job sees a lower value after a higher one.
- */
-let progressBase = 1;
-function nextProgress(): number {
-  const value = Math.min(98, progressBase);
-  progressBase += 0.5;
-  return value;
-}
-
-type Route = 'batch' | 'single';
-
-function progressSpec(route: Route, jobs: ClaimedLease[]): LoadSpec {
-  const authorization = `Bearer ${WORKER_KEY}`;
-  return route === 'batch'
-    ? { kind: 'progress-batch', jobs, authorization, progress: nextProgress(), batch: BATCH }
-    : { kind: 'progress', jobs, authorization, progress: nextProgress() };
-}
-
-interface Window {
-  load: LoadResult;
-  server: ServerStats;
-}
-
-async function window(
-  server: LoadServer,
-  jobs: ClaimedLease[],
-  route: Route,
-  seconds: number,
-): Promise<Window> {
-  await server.mark();
-  const load = await runLoad({
-    url: server.url,
-    spec: progressSpec(route, jobs),
-    connections: route === 'batch' ? BATCH_CONNECTIONS : CONNECTIONS,
-    threads: THREADS,
-    seconds,
-  });
-  const stats = await server.stats();
-  if (load.socketErrors > 0 || load.failed > load.responses * 0.001 || load.refused > load.accepted * 0.001) {
-    throw new Error(
-      `the ${route} load got ${load.failed} failed answers, ${load.refused} refused updates and ${load.socketErrors} socket errors`,
-    );
-  }
-  return { load, server: stats };
-}
-
-/** Several windows of one design as one. */
-function merge(windows: Window[]): Window {
-  const sum = (pick: (w: Window) => number) => windows.reduce((total, w) => total + pick(w), 0);
-  const first = windows[0] as Window;
-  const windowMs = sum((w) => w.server.windowMs);
-  const gaps = windows.map((w) => w.server.minGapMs).filter((gap): gap is number => gap !== null);
-  return {
-    load: mergeLoadResults(windows.map((w) => w.load)),
-    server: {
-      ...first.server,
-      windowMs,
-      cpuUserMs: sum((w) => w.server.cpuUserMs),
-      cpuSystemMs: sum((w) => w.server.cpuSystemMs),
-      eventLoopUtilization: sum((w) => w.server.eventLoopUtilization * w.server.windowMs) / windowMs,
-      transactions: sum((w) => w.server.transactions),
-      transactionMs: sum((w) => w.server.transactionMs),
-      updateMs: sum((w) => w.server.updateMs),
-      appendMs: sum((w) => w.server.appendMs),
-      rowWrites: sum((w) => w.server.rowWrites),
-      eventsAppended: sum((w) => w.server.eventsAppended),
-      jobsWritten: Math.max(...windows.map((w) => w.server.jobsWritten)),
-      minGapMs: gaps.length > 0 ? Math.min(...gaps) : null,
-    },
-  };
-}
-
-/** Accepted updates per second. */
-const perSecond = (w: Window) => w.load.accepted / w.load.seconds;
-const txPerSecond = (w: Window) => w.server.transactions / (w.server.windowMs / 1000);
-const txPer1000 = (w: Window) => (w.server.transactions * 1000) / w.load.accepted;
-/** Commits of one job's row per second, at the peak: 1 / the shortest gap between two of them. */
-const peakCommitsPerJob = (w: Window) => (w.server.minGapMs === null ? 0 : 1000 / w.server.minGapMs);
-/** Server CPU per accepted update, and per request. */
-const cpuUs = (w: Window) => ((w.server.cpuUserMs + w.server.cpuSystemMs) * 1000) / w.load.accepted;
-const cpuPerRequestUs = (w: Window) =>
-  ((w.server.cpuUserMs + w.server.cpuSystemMs) * 1000) / w.load.responses;
-const share = (ms: number, w: Window) => ms / w.server.windowMs;
-const flushUs = (w: Window) => (w.server.transactionMs * 1000) / w.load.accepted;
-const msPerTx = (w: Window) => w.server.transactionMs / Math.max(1, w.server.transactions);
-const cpuShare = (w: Window) => (w.server.cpuUserMs + w.server.cpuSystemMs) / w.server.windowMs;
-const loadShare = (w: Window) => w.load.cpuMs / (w.load.seconds * 1000);
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-const us = (x: number | undefined) => (x === undefined ? '?' : `${x.toFixed(Math.abs(x) < 10 ? 1 : 0)} µs`);
-const round = (x: number) => Math.round(x).toLocaleString('en-US');
-/** A difference in µs with its sign. */
-const plus = (x: number) => `${x < 0 ? '−' : '+'}${us(Math.abs(x))}`;
 
 try {
   const tool = loadTool();
   const server = await startLoadServer({ mode: 'tracker', db, secret: SECRET, workerKey: WORKER_KEY });
-  servers.push(server);
+  teardown.add(() => killLoadServer(server));
   const setup = stopwatch();
   const jobs = await createAndClaim(server.url, JOBS);
   const durableJobs = jobs.slice(0, Math.min(DURABLE, jobs.length));
@@ -241,7 +96,9 @@ try {
     startLoadServer({ mode: 'bare-post', responseBody: JSON.stringify(batchAnswer) }),
     startLoadServer({ mode: 'hono-post', responseBody: singleAnswer }),
   ]);
-  servers.push(bare, bareBatch, hono);
+  teardown.add(() => killLoadServer(bare));
+  teardown.add(() => killLoadServer(bareBatch));
+  teardown.add(() => killLoadServer(hono));
 
   // Warm-up (JIT: the first seconds of a fresh process run far slower; it is only warm-up, so the
   // floors warm up at the same time), then the designs and the floors take turns.
@@ -275,7 +132,7 @@ try {
     runs.bareBatch.push(await window(bareBatch, loadJobs, 'batch', FLOOR_SECONDS));
     runs.bare.push(await window(bare, loadJobs, 'single', FLOOR_SECONDS));
     runs.hono.push(await window(hono, loadJobs, 'single', FLOOR_SECONDS));
-    const last = (list: Window[]) => round(perSecond(list[list.length - 1] as Window));
+    const last = (list: Window[]) => grouped(perSecond(list[list.length - 1] as Window));
     console.log(
       `ingest: round ${turn + 1}/${ROUNDS}: batch route ${last(runs.batch)}, single route ${last(runs.single)}, naive ${last(runs.naive)} updates/s; ` +
         `floors: bare batch ${last(runs.bareBatch)} updates/s, bare ${last(runs.bare)}, Hono ${last(runs.hono)} req/s`,
@@ -444,22 +301,22 @@ try {
 
   const notes: string[] = [
     `Load: ${tool}, ${THREADS} thread(s), round-robin over ${loadJobs.length} claimed jobs, each update a new message (a visible change: published and logged). ` +
-      `Batch route: ${BATCH_CONNECTIONS} keep-alive connections, ${BATCH} updates a request (${round(batch.load.responses)} requests, ${round(batch.load.accepted)} updates accepted, ${batch.load.refused} refused in ${batch.load.seconds.toFixed(1)} s); ` +
+      `Batch route: ${BATCH_CONNECTIONS} keep-alive connections, ${BATCH} updates a request (${grouped(batch.load.responses)} requests, ${grouped(batch.load.accepted)} updates accepted, ${batch.load.refused} refused in ${batch.load.seconds.toFixed(1)} s); ` +
       `server ${pct(cpuShare(batch))} of a core (event loop utilisation ${pct(batch.server.eventLoopUtilization)}), load generator ${pct(loadShare(batch))}. ` +
-      `Single-update route and naive: ${CONNECTIONS} connections (${round(single.load.accepted)} accepted, ${single.load.failed} refused in ${single.load.seconds.toFixed(1)} s); ` +
+      `Single-update route and naive: ${CONNECTIONS} connections (${grouped(single.load.accepted)} accepted, ${single.load.failed} refused in ${single.load.seconds.toFixed(1)} s); ` +
       `server ${pct(cpuShare(single))} of a core (ELU ${pct(single.server.eventLoopUtilization)}), load generator ${pct(loadShare(single))}. ` +
       `SQLite synchronous=${synchronous} (${synchronous === 'FULL' ? 'an fsync per commit' : 'see the SQLite docs'}), WAL.`,
-    `Flushes: batch route ${batch.server.transactions} transactions wrote ${round(batch.server.rowWrites)} job rows and ${round(batch.server.eventsAppended)} change-log events ` +
+    `Flushes: batch route ${batch.server.transactions} transactions wrote ${grouped(batch.server.rowWrites)} job rows and ${grouped(batch.server.eventsAppended)} change-log events ` +
       `(${msPerTx(batch).toFixed(0)} ms a flush, ${pct(share(batch.server.transactionMs, batch))} of the wall time with a flush open; it is written in slices of 100 rows and 500 events that yield to the event loop between them, the driver being synchronous within each; ` +
       `${us(rowUs(batch))} a row, ${us(eventUs(batch))} an event, as prepared SQL text); single-update route ${single.server.transactions} transactions, ` +
-      `${round(single.server.rowWrites)} rows, ${round(single.server.eventsAppended)} events (${msPerTx(single).toFixed(0)} ms a flush, ${pct(share(single.server.transactionMs, single))} of the wall time). ` +
+      `${grouped(single.server.rowWrites)} rows, ${grouped(single.server.eventsAppended)} events (${msPerTx(single).toFixed(0)} ms a flush, ${pct(share(single.server.transactionMs, single))} of the wall time). ` +
       `Shortest gap between two commits of one running job: ${engineWindows.server.minGapMs?.toFixed(0) ?? '-'} ms. ` +
       `Naive: ${msPerTx(naive).toFixed(2)} ms per transaction, ${pct(share(naive.server.transactionMs, naive))} of its time inside them.`,
     `Where the batch route's server CPU goes: ${us(cpuUs(batch))} per accepted update over HTTP (${us(cpuPerRequestUs(batch))} a request of ${BATCH}). ` +
       `Measured alone in the server process, per update: engine.progress ${us(micro.engineProgressUs)} (mutex, state machine, wire JSON, publish), ` +
       `the flush of what it left ${us(micro.flushPerUpdateUs)} (its share of one UPDATE per job row and one change-log row per update), ` +
       `zod on the batch body ${us(micro.zodBatchUs)}, JSON.parse ${us(micro.jsonParseBatchUs)}: ${us(batchLayers)} together. ` +
-      `A bare node:http handler reading the same bodies and sending the same answer costs ${us(cpuUs(bareBatchWindow))} an update (${round(perSecond(bareBatchWindow))} updates/s), ` +
+      `A bare node:http handler reading the same bodies and sending the same answer costs ${us(cpuUs(bareBatchWindow))} an update (${grouped(perSecond(bareBatchWindow))} updates/s), ` +
       `so HTTP is now a small part of the cost; the rest is the engine and the flush. ` +
       `The job's wire form (toWireJob and its date formatting) is built twice per update, for the change-log event and for engine.progress's answer, which the batch route reduces to the version it sends: ${pct(wireShare)} of the profile below, about half of it avoidable. ` +
       `CPU profile (${PROFILE_MS / 1000} s under the batch load): ${describeProfile(batchProfile, 8)}.`,
@@ -468,18 +325,16 @@ try {
       `the job API ${us(cpuUs(single))} (${plus(singleOwnUs)}: its own work, flush included: the worker-key check ${us(micro.workerAuthUs)}, zod ${us(micro.zodProgressUs)}, JSON.parse ${us(micro.jsonParseUs)}, ` +
       `engine.progress ${us(micro.engineProgressUs)}, the whole job as wire JSON in the answer, the flush ${us(flushUs(single))} of wall time per update, and garbage collection). ` +
       `CPU profile (${PROFILE_MS / 2000} s under the single-update load): ${describeProfile(singleProfile, 6)}. ` +
-      'History: the job API used to mount hono/body-limit on every route, which reads `c.req.raw.body` and so makes the adapter build a full WHATWG Request and stream the body through ' +
-      'a web ReadableStream. Measured once on this machine with the same load before the change (the server of the commit before db1c81a): about 250 µs of server CPU per update on this route, ' +
-      '4,000–4,500 updates/s, against about 106 µs and 7,900/s for the current server in the same session. The limit is now a Content-Length check in readJson.',
+      'History: bench/notes/ingest.md.',
     `Durability: ${durable}/${durableJobs.length} completions were in the database reopened after a SIGKILL sent right after the last one was acknowledged. ` +
       `Progress acknowledged just before those completions: ${progressKept}/${unflushed.length} in the database, because a status change's transaction also commits every unflushed row; ` +
       'without a status change to carry it, progress acknowledged in the last ≤ 1 s before a crash is lost (it was published to subscribers, and a reconnecting client resynchronises).',
   ];
   if (!met) {
     notes.push(
-      `Missed ≥ ${TARGET.toLocaleString('en-US')}/s on the batch route (${round(accepted)}/s): the server's one JavaScript thread was busy ${pct(batch.server.eventLoopUtilization)} of the time (event loop utilisation) ` +
+      `Missed ≥ ${TARGET.toLocaleString('en-US')}/s on the batch route (${grouped(accepted)}/s): the server's one JavaScript thread was busy ${pct(batch.server.eventLoopUtilization)} of the time (event loop utilisation) ` +
         `but got ${pct(cpuShare(batch))} of a core: ${cpuShare(batch) < 0.9 ? 'for the rest it waited for a CPU held by other processes on this shared 2-core machine' : 'it is CPU-bound'} ` +
-        `(the load generator used ${pct(loadShare(batch))} of a core). At the ${us(cpuUs(batch))} of server CPU it spent per update, one full core accepts about ${round(1e6 / cpuUs(batch))} updates/s. ` +
+        `(the load generator used ${pct(loadShare(batch))} of a core). At the ${us(cpuUs(batch))} of server CPU it spent per update, one full core accepts about ${grouped(1e6 / cpuUs(batch))} updates/s. ` +
         `It is not the number of commits (${txPer1000(batch).toFixed(2)} per 1,000 updates) nor HTTP (${us(cpuUs(bareBatchWindow))} an update for a bare handler taking the same bodies). ` +
         `Per update: engine.progress ${us(micro.engineProgressUs)} (the job's wire form, built twice per update of which once only for its version: ${pct(wireShare)} of the profile), ` +
         `the flush ${us(flushUs(batch))} of blocked wall time (${us(eventUs(batch))} a change-log row, one per update), zod ${us(micro.zodBatchUs)}. ` +
@@ -489,11 +344,11 @@ try {
     );
   }
 
-  const explanation = `
-- **Ingest**: one server process accepted **${round(accepted)} progress updates/s** through the batch route (\`POST /api/worker/progress\`, ${BATCH} updates a request, only the updates answered with a \`version\` counted): that is how a worker pool reports (the SDK's \`createWorkerApi(...).progressMany\`), so it is the figure measured against the ≥ ${TARGET.toLocaleString('en-US')}/s target. One update a request (\`POST /api/worker/jobs/:id/progress\`) reached ${round(singleRate)}/s. Both commit each job's row at most once a second: ${txPer1000(batch).toFixed(2)} SQLite transactions per 1,000 updates through the batch route (${txPerSecond(batch).toFixed(2)} tx/s) and ${txPer1000(single).toFixed(2)} through the single route, against ${round(naiveRate)} updates/s and ${round(txPer1000(naive))} transactions per 1,000 for the naive design (one transaction per update, committed before the ack). For a host: ${round(accepted)} jobs reporting once a second, or ${round(accepted / 10)} at 10 Hz, on one process; the database sees about one transaction a second whatever the rate.
-- **Physical limits**: SQLite has one writer and each commit is a WAL append plus an fsync (synchronous=${synchronous}; ${msPerTx(naive).toFixed(2)} ms a transaction here), so the naive design caps near 1 / (commit time) = ${round(1000 / Math.max(0.001, msPerTx(naive)))} updates/s, and lower on slower disks. Batching commits takes the database almost out of the per-update cost; what is left runs on one JavaScript thread: per request, the HTTP work (about ${us(cpuUs(honoWindow))} of CPU for a one-route Hono app here, which is why one update a request stays below ${round(perSecond(honoWindow))}/s), and per update, the engine (${us(micro.engineProgressUs)}: mutex, state machine, the job's wire form, publish) and the flush (${us(rowUs(batch))} a job row once a second, plus ${us(eventUs(batch))} a change-log row per update; ${pct(share(batch.server.transactionMs, batch))} of the wall time under the batch load, in flushes of ${msPerTx(batch).toFixed(0)} ms, written in slices that yield to the event loop, so requests and streams go on between slices but share the thread with them). Batching requests divides the HTTP cost by ${BATCH}: the batch route spent ${us(cpuUs(batch))} of server CPU per update, about ${round(1e6 / cpuUs(batch))} updates per CPU-second.
-- **Durability**: status changes (claim, complete, fail, release) commit before their answer is sent: ${durable}/${durableJobs.length} completions acknowledged right before a SIGKILL were in the reopened database. Progress is published to subscribers at once and committed within 1 s: a crash may lose the last second of progress, never a status.
-`;
+  const explanation = [
+    `- **Ingest**: one server process accepted **${grouped(accepted)} progress updates/s** through the batch route (${BATCH} updates a request) and ${grouped(singleRate)}/s one update a request: ${txPer1000(batch).toFixed(2)} SQLite transactions per 1,000 updates through the batch route (${txPerSecond(batch).toFixed(2)} tx/s) and ${txPer1000(single).toFixed(2)} through the single route, against ${grouped(naiveRate)} updates/s and ${grouped(txPer1000(naive))} transactions per 1,000 for the naive design. For a host: ${grouped(accepted)} jobs reporting once a second, or ${grouped(accepted / 10)} at 10 Hz, on one process.`,
+    `- **Costs**: a commit ${msPerTx(naive).toFixed(2)} ms here (synchronous=${synchronous}; naive cap ≈ ${grouped(1000 / Math.max(0.001, msPerTx(naive)))} updates/s); HTTP about ${us(cpuUs(honoWindow))} a request for a one-route Hono app (${grouped(perSecond(honoWindow))}/s); engine ${us(micro.engineProgressUs)} an update; flush ${us(rowUs(batch))} a job row, ${us(eventUs(batch))} a change-log row, ${pct(share(batch.server.transactionMs, batch))} of the wall time under the batch load in flushes of ${msPerTx(batch).toFixed(0)} ms; the batch route ${us(cpuUs(batch))} of server CPU per update, about ${grouped(1e6 / cpuUs(batch))} updates per CPU-second.`,
+    `- **Durability**: ${durable}/${durableJobs.length} completions acknowledged right before a SIGKILL were in the reopened database.`,
+  ].join('\n');
 
   report({
     bench: 'ingest',
@@ -524,9 +379,5 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  for (const server of servers) {
-    server.kill();
-    await server.exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await teardown.run();
 }

@@ -1,34 +1,24 @@
-// Polling endpoint: requests per second one server process answers for an unchanged-state poll
-// (`GET /api/jobs?since=<cursor>` + `If-None-Match` → 304 from memory) and for a delta poll (one
-// changed job), against a bare node:http handler returning the same 304 (same headers), in the same
-// run, with the same load generator settings. Also the bytes of each response, headers included.
-//
-//   node --conditions=jobtracker-source --import tsx bench/polling.ts
-//   BENCH_POLL_SECONDS (6, per target)  BENCH_POLL_ROUNDS (3)  BENCH_POLL_CONNECTIONS (50)
-//   BENCH_POLL_THREADS (1)  BENCH_LOADGEN (wrk | node)
-// The targets take turns in BENCH_POLL_ROUNDS short windows each (bare, 304, delta, bare, ...), so a
-// neighbour's load on this shared machine falls on all of them alike. A framework floor answers the
-// same 304 for the "where the time goes" notes: a one-route Hono app on @hono/node-server, the
-// framework and adapter the job API runs on (half-length windows).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Polling endpoint: unchanged (304) and delta polls per second against a bare node:http 304.
+// Method, counts (BENCH_POLL_*) and physical limits: bench/notes/polling.md.
 import { join } from 'node:path';
 import { signToken } from '@jobtracker/server';
-import { describeProfile, type LoadServer, type ServerStats, startLoadServer } from './lib/load-control.js';
+import { grouped, percentOf as pct, signedMicros as plus, micros as us } from './lib/format.js';
 import {
-  type LoadRequest,
-  type LoadResult,
-  loadTool,
-  mergeLoadResults,
-  rawExchange,
-  runLoad,
-} from './lib/load-generator.js';
-import { envNumber, figure, report, stopwatch } from './lib/report.js';
+  describeProfile,
+  killLoadServer,
+  type LoadServer,
+  type LoadWindow,
+  mergeWindows,
+  startLoadServer,
+} from './lib/load-control.js';
+import { type LoadRequest, loadTool, rawExchange, runLoad } from './lib/load-generator.js';
+import { envCount, envNumber, figure, report, stopwatch } from './lib/report.js';
+import { createTeardown, temporaryFolder } from './lib/teardown.js';
 
 const SECONDS = envNumber('BENCH_POLL_SECONDS', 6);
-const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_POLL_ROUNDS', 3)));
-const CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_POLL_CONNECTIONS', 50)));
-const THREADS = Math.max(1, Math.round(envNumber('BENCH_POLL_THREADS', 1)));
+const ROUNDS = envCount('BENCH_POLL_ROUNDS', 3);
+const CONNECTIONS = envCount('BENCH_POLL_CONNECTIONS', 50);
+const THREADS = envCount('BENCH_POLL_THREADS', 1);
 const WARMUP_SECONDS = 2;
 const PROFILE_MS = 1500;
 
@@ -38,8 +28,8 @@ const TYPE = 'bench.poll';
 
 const started = new Date();
 const elapsed = stopwatch();
-const dir = mkdtempSync(join(tmpdir(), 'jobtracker-bench-polling-'));
-const servers: LoadServer[] = [];
+const teardown = createTeardown();
+const dir = temporaryFolder(teardown, 'jobtracker-bench-polling-');
 
 const header = (head: string, name: string) =>
   new RegExp(`\\r\\n${name}:\\s*([^\\r\\n]*)`, 'i').exec(head)?.[1]?.trim() ?? null;
@@ -54,10 +44,7 @@ async function send(url: string, request: LoadRequest, status: number) {
   return response;
 }
 
-interface Window {
-  load: LoadResult;
-  server: ServerStats;
-}
+type Window = LoadWindow;
 
 /** Measures one target; checks every answer had the expected size, so every one was the expected answer. */
 async function window(
@@ -84,32 +71,11 @@ async function window(
   return { load, server: stats };
 }
 
-/** Several windows of one target as one. */
-function merge(windows: Window[]): Window {
-  const sum = (pick: (w: Window) => number) => windows.reduce((total, w) => total + pick(w), 0);
-  const first = windows[0] as Window;
-  const windowMs = sum((w) => w.server.windowMs);
-  return {
-    load: mergeLoadResults(windows.map((w) => w.load)),
-    server: {
-      ...first.server,
-      windowMs,
-      cpuUserMs: sum((w) => w.server.cpuUserMs),
-      cpuSystemMs: sum((w) => w.server.cpuSystemMs),
-      eventLoopUtilization: sum((w) => w.server.eventLoopUtilization * w.server.windowMs) / windowMs,
-      transactions: sum((w) => w.server.transactions),
-    },
-  };
-}
+const merge = mergeWindows;
 
 const rate = (w: Window) => w.load.responses / w.load.seconds;
 const cpuUs = (w: Window) => ((w.server.cpuUserMs + w.server.cpuSystemMs) * 1000) / w.load.responses;
 const sysUs = (w: Window) => (w.server.cpuSystemMs * 1000) / w.load.responses;
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-const us = (x: number | undefined) => (x === undefined ? '?' : `${x.toFixed(Math.abs(x) < 10 ? 1 : 0)} µs`);
-const round = (x: number) => Math.round(x).toLocaleString('en-US');
-/** A difference in µs with its sign. */
-const plus = (x: number) => `${x < 0 ? '−' : '+'}${us(Math.abs(x))}`;
 
 try {
   const tool = loadTool();
@@ -119,7 +85,7 @@ try {
     secret: SECRET,
     workerKey: WORKER_KEY,
   });
-  servers.push(server);
+  teardown.add(() => killLoadServer(server));
   const token = signToken({ sub: 'bench-user', expiresInSeconds: 3600 }, SECRET);
   const user = { authorization: `Bearer ${token}` };
   const json = { 'content-type': 'application/json' };
@@ -186,7 +152,8 @@ try {
     startLoadServer({ mode: 'bare-304', etag, headers }),
     startLoadServer({ mode: 'hono-304', etag, headers }),
   ]);
-  servers.push(bare, hono);
+  teardown.add(() => killLoadServer(bare));
+  teardown.add(() => killLoadServer(hono));
   const bare304 = await send(bare.url, unchangedPoll, 304);
   const hono304 = await send(hono.url, unchangedPoll, 304);
 
@@ -210,7 +177,7 @@ try {
     runs.ours.push(await window(server, unchangedPoll, slice, ours304.bytes));
     runs.delta.push(await window(server, deltaPoll, slice, oursDelta.bytes));
     runs.hono.push(await window(hono, unchangedPoll, slice / 2, hono304.bytes));
-    const last = (list: Window[]) => round(rate(list[list.length - 1] as Window));
+    const last = (list: Window[]) => grouped(rate(list[list.length - 1] as Window));
     console.log(
       `polling: round ${turn + 1}/${ROUNDS}: bare 304 ${last(runs.bare)}, ours 304 ${last(runs.ours)}, delta ${last(runs.delta)}, ` +
         `Hono ${last(runs.hono)} req/s`,
@@ -286,8 +253,7 @@ try {
       `query validation (zod) ${us(micro.zodQueryUs)}, the owner's cursor ${us(micro.ownerCursorUs)} (each measured alone in the server process), routing through the nested routers, and the ETag; ` +
       `the whole job API app answering the same 304 in-process on a prebuilt Request, without socket or adapter: ${us(micro.appFetch304Us)}). ` +
       `A delta poll adds ${us(deltaExtraUs)}: the change-log read, engine.changesSince ${us(micro.changesSinceUs)} alone (a drizzle query on SQLite), then JSON.parse of the event and the JSON answer. ` +
-      'History: the job API used to mount hono/body-limit on every route; it reads `c.req.raw.body` even on a GET, which makes the adapter build a full WHATWG Request with an AbortController. ' +
-      'This benchmark, run once on that server (the commit before db1c81a) on this machine, measured 144 µs of server CPU per 304 and 25% of bare; the limit is now a Content-Length check on POSTs only.',
+      'History: bench/notes/polling.md.',
     `CPU profile of the 304 path (${PROFILE_MS / 1000} s under the same load): ${describeProfile(profile, 8)}.`,
   ];
   if (!met) {
@@ -299,11 +265,11 @@ try {
     );
   }
   const rps304 = rate(unchangedWindow);
-  const explanation = `
-- **Polling**: one server process answered **${round(rps304)} unchanged polls/s** (a 304 from memory, no database read: ${pct(ratio)} of a bare node:http handler sending the same 304, ${pct(rate(honoWindow) / rate(bareWindow))} for a one-route Hono app) and **${round(rate(deltaWindow))} delta polls/s** (one changed job read from the change log in SQLite and sent as JSON). The SDK polls every 2 s while a job runs and every 15 s when idle, so one process can serve about ${round(rps304 * 2)} actively watching clients or ${round(rps304 * 15)} idle ones on the 304 path, fewer when many jobs change at once (each change costs a delta poll per watching client).
-- **Bytes**: a 304 is ${ours304.bytes} bytes on the wire (the bare handler's is ${bare304.bytes}); a one-job delta is ${oursDelta.bytes} bytes. Headers dominate a 304: status line, ETag, Cache-Control, Vary, Date and keep-alive lines.
-- **Physical limits**: every poll is a full HTTP/1.1 request on one JavaScript thread: parsing the request line and headers and writing the response with one write syscall (bare node:http alone: ${us(cpuUs(bareWindow))} of CPU per 304 here, ${us(sysUs(bareWindow))} of it system time: the kernel's socket reads and writes on loopback), the framework (${plus(frameworkUs)}), verifying the HS256 token (an HMAC-SHA256 and two base64/JSON decodes, ${us(micro.verifyTokenUs)}); a delta poll also reads the change log from SQLite (${plus(deltaExtraUs)}). A browser holds at most 6 HTTP/1.1 connections per origin, which polling shares with the page's own requests; SSE costs one held connection and nothing per interval.
-`;
+  const explanation = [
+    `- **Polling**: one server process answered **${grouped(rps304)} unchanged polls/s** (${pct(ratio)} of a bare node:http handler sending the same 304, ${pct(rate(honoWindow) / rate(bareWindow))} for a one-route Hono app) and **${grouped(rate(deltaWindow))} delta polls/s**: about ${grouped(rps304 * 2)} actively watching clients or ${grouped(rps304 * 15)} idle ones on the 304 path.`,
+    `- **Bytes**: a 304 is ${ours304.bytes} bytes on the wire (the bare handler's is ${bare304.bytes}); a one-job delta is ${oursDelta.bytes} bytes.`,
+    `- **Costs per poll**: bare node:http ${us(cpuUs(bareWindow))} of CPU per 304 (${us(sysUs(bareWindow))} system time), the framework ${plus(frameworkUs)}, HS256 token verification ${us(micro.verifyTokenUs)}; a delta poll's change-log read ${plus(deltaExtraUs)}.`,
+  ].join('\n');
 
   report({
     bench: 'polling',
@@ -325,9 +291,5 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  for (const server of servers) {
-    server.kill();
-    await server.exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await teardown.run();
 }

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { type BenchResult, machine, readResults, table } from './lib/report.js';
+import { type BenchResult, machine, notesFile, readResults, table } from './lib/report.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. Each is bounded by its own counts and by `timeoutMs`. */
 export const BENCHES = [
@@ -56,6 +56,7 @@ function markdown(results: Map<string, BenchResult & { machine: string }>, comma
       `\`npm run bench -- ${name}\` · ${result.startedAt} · ${(result.durationMs / 1000).toFixed(0)} s · ${params}\n`,
       `${table(result.figures)}\n`,
       `${result.explanation.trim()}\n`,
+      `Method, meaning and physical limits: [${notesFile(name)}](${notesFile(name)}).\n`,
       notes ? `${notes}\n` : '',
     ];
   });

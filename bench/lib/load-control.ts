@@ -1,6 +1,8 @@
 // Starts and drives the instrumented server child (bench/lib/load-server.ts) over IPC.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { percentOf as pct } from './format.js';
+import { type LoadResult, mergeLoadResults } from './load-generator.js';
 
 export type LoadServerConfig =
   | { mode: 'tracker'; db: string; secret: string; workerKey: string; progressFlushMs?: number }
@@ -110,6 +112,36 @@ export interface LoadServer {
   exited: Promise<void>;
 }
 
+/** One measured window: what the load generator counted and what the server measured meanwhile. */
+export interface LoadWindow {
+  load: LoadResult;
+  server: ServerStats;
+}
+
+/** Several windows of one target as one: loads merged, server CPU and transactions summed, ELU weighted by time. */
+export function mergeWindows(windows: LoadWindow[]): LoadWindow {
+  const sum = (pick: (w: LoadWindow) => number) => windows.reduce((total, w) => total + pick(w), 0);
+  const first = windows[0] as LoadWindow;
+  const windowMs = sum((w) => w.server.windowMs);
+  return {
+    load: mergeLoadResults(windows.map((w) => w.load)),
+    server: {
+      ...first.server,
+      windowMs,
+      cpuUserMs: sum((w) => w.server.cpuUserMs),
+      cpuSystemMs: sum((w) => w.server.cpuSystemMs),
+      eventLoopUtilization: sum((w) => w.server.eventLoopUtilization * w.server.windowMs) / windowMs,
+      transactions: sum((w) => w.server.transactions),
+    },
+  };
+}
+
+/** Kills the server and waits for it to exit: a teardown step. */
+export async function killLoadServer(server: LoadServer): Promise<void> {
+  server.kill();
+  await server.exited;
+}
+
 const SCRIPT = fileURLToPath(new URL('./load-server.ts', import.meta.url));
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -176,7 +208,6 @@ export async function startLoadServer(config: LoadServerConfig): Promise<LoadSer
   };
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 /** The native calls that write a response to its socket. */
 const isSocketWrite = (name: string) =>
   /^(writev|writeLatin1String|writeUtf8String|writeBuffer)\b/.test(name);

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { significant } from './format.js';
 
 /** One measured figure, next to the baseline it was measured against in the same run. */
 export interface Figure {
@@ -49,17 +50,12 @@ export function figure(
   return { name, value, unit, ...extra, ...(ratio === undefined ? {} : { ratio }) };
 }
 
-const format = (value: number) =>
-  Math.abs(value) >= 100
-    ? Math.round(value).toLocaleString('en-US')
-    : Number(value.toPrecision(3)).toString();
-
 /** The figures as a Markdown table (also readable in a terminal). */
 export function table(figures: Figure[]): string {
   const rows = figures.map((f) => [
     f.name,
-    `${format(f.value)} ${f.unit}`,
-    f.baseline ? `${f.baseline.name}: ${format(f.baseline.value)} ${f.unit}` : '',
+    `${significant(f.value)} ${f.unit}`,
+    f.baseline ? `${f.baseline.name}: ${significant(f.baseline.value)} ${f.unit}` : '',
     f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}×`,
     f.target ?? '',
     f.met === undefined ? '' : f.met ? 'met' : '**missed**',
@@ -68,9 +64,13 @@ export function table(figures: Figure[]): string {
   return [head, head.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }
 
+/** The Markdown note on a benchmark's method, meaning and physical limits (text that does not change per run). */
+export const notesFile = (bench: string): string => `bench/notes/${bench}.md`;
+
 /** Prints the result and appends it to bench/results.jsonl, from which `npm run bench` writes BENCHMARKS.md. */
 export function report(result: BenchResult): void {
   console.log(`\n## ${result.title}\n\n${table(result.figures)}\n`);
+  console.log(`method, meaning and physical limits: ${notesFile(result.bench)}`);
   for (const note of result.notes ?? []) console.log(`note: ${note}`);
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...result, machine: machine() })}\n`);
@@ -107,6 +107,19 @@ export function envNumber(name: string, fallback: number): number {
     throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return value;
 }
+
+/** A comma-separated list of positive rates from the environment (e.g. BENCH_LATENCY_RATES="200,2000"). */
+export function envRates(name: string, fallback: string): number[] {
+  return (process.env[name] || fallback).split(',').map((rate) => {
+    const value = Number(rate);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: bad rate "${rate}"`);
+    return value;
+  });
+}
+
+/** A count from the environment: `envNumber` rounded to a whole number, at least 1. */
+export const envCount = (name: string, fallback: number): number =>
+  Math.max(1, Math.round(envNumber(name, fallback)));
 
 /** Percentile (0..100) of a list of numbers, by nearest rank. */
 export function percentile(values: number[], p: number): number {

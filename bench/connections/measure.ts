@@ -1,0 +1,295 @@
+/** Connections benchmark: counts, the measured phases of one server (streams opened in steps, RSS, CPU per call) and their metrics. */
+import { roundTo } from '../lib/format.js';
+import { envNumber, stopwatch } from '../lib/report.js';
+import { closedLoop, epochNow, type LoadClients, mean, type ServerChild, sleep } from '../lib/sse-harness.js';
+import type { ProfileSummary } from '../lib/sse-probe.js';
+
+export const N = envNumber('BENCH_CONNECTIONS', 5000);
+export const EVENTS = envNumber('BENCH_CONNECTION_EVENTS', 1000);
+export const TABS = Math.max(1, envNumber('BENCH_TABS_PER_USER', 25));
+export const JOBS = Math.max(1, Math.min(Math.floor(N / TABS), envNumber('BENCH_CONNECTION_JOBS', 80)));
+export const SETTLE_MS = envNumber('BENCH_SETTLE_MS', 2000);
+export const PROFILE = envNumber('BENCH_PROFILE', 1) > 0;
+export const WARM = Math.min(100, JOBS);
+/** V8 needs a few thousand calls before a path runs optimised (measured: ~6,000 for the bare server). */
+export const WARMUP_CALLS = envNumber('BENCH_WARMUP_CALLS', 6000);
+export const PER_CLIENT_PROCESS = 8000;
+export const WORKER_CONCURRENCY = 16;
+export const FLUSH_WAIT_MS = 1100;
+export const RSS_STEPS = Math.max(2, envNumber('BENCH_RSS_STEPS', 4));
+export const STEP_SETTLE_MS = 1000;
+export const REWARM_CALLS = 500;
+/** File descriptors left to the server for itself: stdio, IPC, SQLite files, epoll, worker connections. */
+export const FD_RESERVE = 100;
+export const ROUNDS = Math.max(1, envNumber('BENCH_CONNECTION_ROUNDS', 2));
+/** Heartbeats come every 15 s; a round only starts when it should end before the next one. */
+export const HEARTBEAT_GAP_MS = 14_000;
+
+/** How a server is driven: `send` makes one worker progress call (a subscribed user's job, or not). */
+export interface Target {
+  server: ServerChild;
+  secret: string;
+  send(kind: 'sub' | 'nosub', i: number): Promise<number>;
+}
+
+export interface Phase {
+  kind: 'sub' | 'nosub';
+  calls: number;
+  /** GC pause time in the server during the window (ms), and major GCs. */
+  gcMs: number;
+  majorGcs: number;
+  errors: number;
+  cpuMs: number;
+  wallMs: number;
+  delivered: number;
+  heartbeats: number;
+}
+
+export interface Step {
+  streams: number;
+  rssKb: number;
+  heapUsed: number;
+  external: number;
+}
+
+export interface Measured {
+  attempted: number;
+  ready: number;
+  failed: number;
+  openMs: number;
+  rssBeforeKb: number;
+  /** RSS with all streams open after the settle period, before the last forced GC. */
+  rssSettledKb: number;
+  steps: Step[];
+  nosub: Phase[];
+  sub: Phase[];
+  profile: ProfileSummary | null;
+  errors: string[];
+}
+
+export const users = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+/** The owner of each of the N streams: TABS streams for each user with a job, then one per other user. */
+export const streamOwners = [
+  ...users('user', JOBS).flatMap((user) => Array.from({ length: TABS }, () => user)),
+  ...users('user', N).slice(JOBS, JOBS + N - JOBS * TABS),
+];
+export const progressBody = (leaseToken: string) =>
+  JSON.stringify({ leaseToken, progress: 50, message: `t=${epochNow().toFixed(3)}`, leaseMs: 3_600_000 });
+
+export async function phase(target: Target, clients: LoadClients, kind: 'sub' | 'nosub'): Promise<Phase> {
+  // Every window starts from the same heap: a forced full GC (a major GC marks every stream's objects,
+  // so one landing in some windows and not others would swamp the difference being measured).
+  await target.server.gc();
+  await sleep(100);
+  const before = await clients.counts();
+  const stats0 = await target.server.stats();
+  const cpu0 = target.server.cpuMs();
+  let errors = 0;
+  const wallMs = await closedLoop(EVENTS, WORKER_CONCURRENCY, async (i) => {
+    const status = await target.send(kind, i);
+    if (status !== 200) errors++;
+  });
+  // Wait for the clients to have everything (or nothing more arriving), then for the progress flush.
+  const expected = kind === 'sub' ? (EVENTS - errors) * TABS : 0;
+  let last = before.jobs;
+  for (let still = 0; still < 5; ) {
+    await sleep(100);
+    const jobs = (await clients.counts()).jobs;
+    if (jobs - before.jobs >= expected) break;
+    still = jobs === last ? still + 1 : 0;
+    last = jobs;
+  }
+  await sleep(FLUSH_WAIT_MS);
+  const cpuMs = target.server.cpuMs() - cpu0;
+  const stats1 = await target.server.stats();
+  const after = await clients.counts();
+  return {
+    kind,
+    gcMs: stats1.gcMs - stats0.gcMs,
+    majorGcs: stats1.majorGcCount - stats0.majorGcCount,
+    calls: EVENTS,
+    errors,
+    cpuMs,
+    wallMs,
+    delivered: after.jobs - before.jobs,
+    heartbeats: after.heartbeats - before.heartbeats,
+  };
+}
+
+export async function measure(
+  target: Target,
+  clients: LoadClients,
+  log: (line: string) => void,
+): Promise<Measured> {
+  const { server } = target;
+  // Warm-up: the open, deliver and close paths run (and get optimised) before anything is read.
+  const warm = await clients.open(server.port, users('user', WARM), target.secret);
+  if (warm.ready !== WARM)
+    throw new Error(`${server.name}: warm-up opened ${warm.ready}/${WARM}: ${warm.errors}`);
+  await mixedCalls(target, WARMUP_CALLS);
+  await sleep(FLUSH_WAIT_MS);
+  await clients.closeAll();
+  log(`${server.name}: warmed up (${WARMUP_CALLS} progress calls)`);
+  await sleep(500);
+  await server.gc();
+  await sleep(200);
+  const rssBeforeKb = server.rssKb();
+
+  // Open the streams in steps, with a GC and an RSS reading after each. One file descriptor per stream:
+  // the process's limit, less what the server needs itself (database, worker connections), caps them.
+  const attempted = Math.min(N, server.fdLimit - FD_RESERVE);
+  const steps: Step[] = [];
+  const errors: string[] = [];
+  let ready = 0;
+  let failed = 0;
+  let openMs = 0;
+  let rssSettledKb = 0;
+  for (let step = 1; step <= RSS_STEPS; step++) {
+    const from = Math.floor(((step - 1) * attempted) / RSS_STEPS);
+    const to = Math.floor((step * attempted) / RSS_STEPS);
+    const open = stopwatch();
+    const opened = await clients.open(server.port, streamOwners.slice(from, to), target.secret);
+    openMs += open();
+    ready += opened.ready;
+    failed += opened.failed;
+    errors.push(...opened.errors);
+    await sleep(step === RSS_STEPS ? SETTLE_MS : STEP_SETTLE_MS);
+    if (step === RSS_STEPS) rssSettledKb = server.rssKb();
+    const stats = await server.gc();
+    await sleep(200);
+    steps.push({ streams: ready, rssKb: server.rssKb(), heapUsed: stats.heapUsed, external: stats.external });
+  }
+  log(
+    `${server.name}: ${ready}/${attempted} streams ready in ${(openMs / 1000).toFixed(1)} s` +
+      (failed ? ` (${failed} failed: ${errors.slice(0, 3).join('; ')})` : '') +
+      `; RSS ${rssBeforeKb} KB before, ${steps.map((s) => `${s.rssKb} KB at ${s.streams}`).join(', ')}`,
+  );
+
+  // Windows start right after a heartbeat round and end before the next (15 s later): rounds of one
+  // window without subscribers and one with, in alternating order (ABBA) so drift cancels out.
+  const rounds: Phase[][] = [];
+  let roundMs = 0;
+  for (let gap = 0; rounds.length < ROUNDS && gap < ROUNDS + 3; gap++) {
+    await clients.afterHeartbeat(ready);
+    const sinceHeartbeat = stopwatch();
+    // Re-warm each path the way the windows run it, one after the other, not interleaved.
+    const rewarm = stopwatch();
+    for (const kind of ['sub', 'nosub'] as const) {
+      await closedLoop(REWARM_CALLS, WORKER_CONCURRENCY, async (i) => {
+        await target.send(kind, i);
+      });
+    }
+    // Until a round has been timed, guess: its calls at the re-warm's pace, plus the waits of 2 windows.
+    roundMs ||= (rewarm() * EVENTS) / REWARM_CALLS + 2 * (FLUSH_WAIT_MS + 500);
+    await sleep(FLUSH_WAIT_MS);
+    while (rounds.length < ROUNDS && sinceHeartbeat() + roundMs < HEARTBEAT_GAP_MS) {
+      const roundTime = stopwatch();
+      const order: ('sub' | 'nosub')[] = rounds.length % 2 === 0 ? ['nosub', 'sub'] : ['sub', 'nosub'];
+      const round: Phase[] = [];
+      for (const kind of order) round.push(await phase(target, clients, kind));
+      roundMs = roundTime();
+      if (round.some((p) => p.heartbeats > 0)) {
+        log(`${server.name}: a heartbeat fell in a window; that round is dropped`);
+        break;
+      }
+      rounds.push(round);
+    }
+  }
+  if (rounds.length < ROUNDS) throw new Error(`${server.name}: heartbeats kept falling in the windows`);
+  const phases = rounds.flat();
+  const callErrors = phases.reduce((sum, p) => sum + p.errors, 0);
+  if (callErrors > 0) throw new Error(`${server.name}: ${callErrors} progress calls failed`);
+  const nosub = phases.filter((p) => p.kind === 'nosub');
+  const sub = phases.filter((p) => p.kind === 'sub');
+  const describe = (list: Phase[]) =>
+    list.map((p) => `${p.cpuMs} ms (GC ${Math.round(p.gcMs)} ms, ${p.majorGcs} major)`).join(', ');
+  log(
+    `${server.name}: ${sum(sub, 'delivered')}/${sum(sub, 'calls') * TABS} frames delivered; CPU with ` +
+      `subscribers ${describe(sub)}; without ${describe(nosub)}`,
+  );
+
+  let profile: ProfileSummary | null = null;
+  if (PROFILE) {
+    await server.profileStart();
+    await closedLoop(EVENTS, WORKER_CONCURRENCY, async (i) => {
+      await target.send('sub', i);
+    });
+    profile = await server.profileStop();
+  }
+  return {
+    attempted,
+    ready,
+    failed,
+    openMs,
+    rssBeforeKb,
+    rssSettledKb,
+    steps,
+    nosub,
+    sub,
+    profile,
+    errors,
+  };
+}
+
+export async function mixedCalls(target: Target, count: number) {
+  await closedLoop(count / 2, WORKER_CONCURRENCY, async (i) => {
+    await target.send('sub', i % WARM);
+    await target.send('nosub', i % WARM);
+  });
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: { x: number; y: number }[]): number {
+  const mx = mean(points.map((p) => p.x));
+  const my = mean(points.map((p) => p.y));
+  const num = points.reduce((sum, p) => sum + (p.x - mx) * (p.y - my), 0);
+  const den = points.reduce((sum, p) => sum + (p.x - mx) ** 2, 0);
+  return den === 0 ? Number.NaN : num / den;
+}
+
+export const kb = (value: number) => roundTo(value, 2);
+/** The CPU of each window, for judging the noise: "with 700, 690 / without 500, 510 (GC 40 ms)". */
+export const windows = (m: Measured) =>
+  `with subscribers ${m.sub.map((p) => p.cpuMs).join(', ')} / without ${m.nosub.map((p) => p.cpuMs).join(', ')} ` +
+  `(GC pauses ${Math.round(sum([...m.sub, ...m.nosub], 'gcMs'))} ms)`;
+export const last = (m: Measured) => m.steps[m.steps.length - 1] as Step;
+/** RSS per stream: the slope of RSS over open streams across the steps (KiB). */
+export const perConnKb = (m: Measured) => slope(m.steps.map((s) => ({ x: s.streams, y: s.rssKb })));
+/** The simple (RSS with N − RSS before) / N, after GC, and without the final GC. */
+export const perConnSimpleKb = (m: Measured) => (last(m).rssKb - m.rssBeforeKb) / Math.max(1, m.ready);
+export const perConnSettledKb = (m: Measured) => (m.rssSettledKb - m.rssBeforeKb) / Math.max(1, m.ready);
+export const heapPerConnKb = (m: Measured) =>
+  slope(m.steps.map((s) => ({ x: s.streams, y: s.heapUsed / 1024 })));
+export const externalPerConnKb = (m: Measured) =>
+  slope(m.steps.map((s) => ({ x: s.streams, y: s.external / 1024 })));
+export const sum = (phases: Phase[], key: 'cpuMs' | 'calls' | 'delivered' | 'gcMs') =>
+  phases.reduce((total, p) => total + p[key], 0);
+export const perCallUs = (m: Measured) => (sum(m.nosub, 'cpuMs') * 1000) / sum(m.nosub, 'calls');
+/** CPU of one progress call whose job's owner has TABS streams open. */
+export const fannedUs = (m: Measured) => (sum(m.sub, 'cpuMs') * 1000) / sum(m.sub, 'calls');
+export const netUs = (m: Measured) =>
+  (sum(m.sub, 'cpuMs') * 1000 - sum(m.sub, 'calls') * perCallUs(m)) / Math.max(1, sum(m.sub, 'delivered'));
+
+/** The share of busy CPU time spent in writev (the socket write syscall), e.g. "45%". */
+export function writevShare(profile: ProfileSummary | null): string | null {
+  const writev = profile?.top.find((f) => f.name === 'writev');
+  return profile && writev ? `${Math.round((100 * writev.ms) / Math.max(1, profile.busyMs))}%` : null;
+}
+
+export function profileNote(name: string, profile: ProfileSummary | null): string[] {
+  if (!profile) return [];
+  const share = (ms: number) => `${((100 * ms) / Math.max(1, profile.busyMs)).toFixed(0)}%`;
+  const buckets = profile.buckets
+    .slice(0, 8)
+    .map((b) => `${b.name} ${share(b.ms)}`)
+    .join(', ');
+  const top = profile.top
+    .slice(0, 6)
+    .map((f) => `${f.name} ${share(f.ms)}`)
+    .join(', ');
+  return [
+    `${name}, CPU profile of a separate burst of ${EVENTS} delivering progress calls, self time by area: ` +
+      `${buckets}; by function: ${top}.`,
+  ];
+}
