@@ -1,5 +1,4 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import { defineElement } from '../shared/define.js';
 import {
   assertiveRegion,
   button,
@@ -12,17 +11,14 @@ import {
   press,
   recordSaid,
   root,
+  setUpTrackerTests,
   shiftTab,
   text,
   toasts,
-  unmountAll,
 } from '../testing/tracker.js';
 import { assert, assertEqual, claimJob, delay, eventually, testUser } from '../testing/widget-env.js';
-import { JobTracker } from './job-tracker.js';
 
-defineElement('job-tracker', JobTracker);
-
-afterEach(unmountAll);
+setUpTrackerTests();
 
 describe('<job-tracker>', () => {
   it('reaches and operates the toast, failed cards, Cancel and the collapse control by Tab, Enter and Space', async () => {

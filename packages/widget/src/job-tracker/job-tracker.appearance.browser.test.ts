@@ -1,7 +1,6 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import { emulateMedia, setViewport } from '@web/test-runner-commands';
-import { defineElement } from '../shared/define.js';
-import { button, card, mount, mounted, root, text, toasts, unmountAll } from '../testing/tracker.js';
+import { button, card, mount, mounted, root, setUpTrackerTests, text, toasts } from '../testing/tracker.js';
 import {
   assert,
   assertEqual,
@@ -10,11 +9,9 @@ import {
   eventually,
   testUser,
 } from '../testing/widget-env.js';
-import { JobTracker } from './job-tracker.js';
+import type { JobTracker } from './job-tracker.js';
 
-defineElement('job-tracker', JobTracker);
-
-afterEach(unmountAll);
+setUpTrackerTests();
 
 describe('<job-tracker>', () => {
   it('follows the color scheme, and a theme attribute forces one', async () => {

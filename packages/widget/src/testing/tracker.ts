@@ -1,7 +1,8 @@
 // What the <job-tracker> browser tests share: mounting, finding its parts, the keyboard, live regions.
 import type { JobClient } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
-import type { JobTracker } from '../job-tracker/job-tracker.js';
+import { JobTracker } from '../job-tracker/job-tracker.js';
+import { defineElement } from '../shared/define.js';
 import { disconnectTestClients, streamsClosed } from './widget-env.js';
 
 /** What a test put on the page: removed after each test by `unmountAll`. */
@@ -65,8 +66,14 @@ export function recordSaid(region: Element): string[] {
   return said;
 }
 
+/** For a `<job-tracker>` test file: defines the element, and clears the page after each test. */
+export function setUpTrackerTests() {
+  defineElement('job-tracker', JobTracker);
+  afterEach(unmountAll);
+}
+
 /** After each test: takes its elements off the page and waits until its clients' streams closed. */
-export async function unmountAll() {
+async function unmountAll() {
   for (const { element } of mounted.splice(0)) element.remove();
   Reflect.deleteProperty(window, '__xss');
   disconnectTestClients();
