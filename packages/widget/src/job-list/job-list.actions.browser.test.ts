@@ -1,5 +1,5 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import { createJobClient, JobTrackerHttpError } from '@jobtracker/sdk';
+import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
 import { defineElement } from '../shared/define.js';
 import type { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
@@ -16,6 +16,7 @@ import {
   showsJobs,
   unmountAll,
 } from '../testing/list.js';
+import { userClient } from '../testing/user-client.js';
 import { assert, assertEqual, claimJob, eventually, testUser } from '../testing/widget-env.js';
 import { JobList } from './job-list.js';
 
@@ -99,12 +100,7 @@ describe('<job-list>', () => {
     const user = await testUser('list-refused');
     const type = `program.${user.user}`;
     // A client that polls rarely, so it still shows the job as running after the server finished it.
-    const client = createJobClient({
-      baseUrl: user.apiUrl,
-      token: user.token,
-      user: user.user,
-      storage: null,
-      shareTabs: false,
+    const client = userClient(user, {
       transport: 'poll',
       pollActiveMs: 60_000,
       pollIdleMs: 60_000,

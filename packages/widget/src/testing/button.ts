@@ -1,8 +1,9 @@
 // What the <job-button> browser tests share: mounting, reading its parts, clients that record their
 // requests, and a plain page whose requests wait until the test lets them through.
-import { createJobClient, type JobClient, type JobListResponse, type KeyValueStorage } from '@jobtracker/sdk';
+import type { JobClient, JobListResponse, KeyValueStorage } from '@jobtracker/sdk';
 import type { JobButton } from '../job-button/job-button.js';
 import type { JobErrorEvent, JobStartEvent } from '../shared/events.js';
+import { userClient } from './user-client.js';
 import { assert, assertEqual, eventually, streamCount, testUser } from './widget-env.js';
 
 export const mounted: HTMLElement[] = [];
@@ -46,12 +47,8 @@ export function recordEvents(element: HTMLElement) {
 export async function countingUser(prefix: string, storage: KeyValueStorage | null = null) {
   const user = await testUser(prefix);
   const posts: string[] = [];
-  const client = createJobClient({
-    baseUrl: user.apiUrl,
-    token: user.token,
-    user: user.user,
+  const client = userClient(user, {
     storage,
-    shareTabs: false,
     fetch: (input, init) => {
       if (init?.method === 'POST') posts.push(String(input));
       return fetch(input, init);
@@ -64,12 +61,7 @@ export async function countingUser(prefix: string, storage: KeyValueStorage | nu
 export async function recordingUser(prefix: string) {
   const user = await testUser(prefix);
   const posts: Headers[] = [];
-  const client = createJobClient({
-    baseUrl: user.apiUrl,
-    token: user.token,
-    user: user.user,
-    storage: null,
-    shareTabs: false,
+  const client = userClient(user, {
     fetch: (input, init) => {
       if (init?.method === 'POST') posts.push(new Headers(init.headers));
       return fetch(input, init);

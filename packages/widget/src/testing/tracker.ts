@@ -3,7 +3,7 @@ import type { JobClient } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
 import { JobTracker } from '../job-tracker/job-tracker.js';
 import { defineElement } from '../shared/define.js';
-import { disconnectTestClients, streamsClosed } from './widget-env.js';
+import { disconnectTestClients, eventually, streamsClosed } from './widget-env.js';
 
 /** What a test put on the page: removed after each test by `unmountAll`. */
 export const mounted: { element: HTMLElement; stop?: () => void }[] = [];
@@ -27,6 +27,9 @@ export const button = (scope: ParentNode, part: string) =>
 export const notice = (element: JobTracker) =>
   root(element).querySelector<HTMLElement>('[part="connection"]');
 export const focusedPart = (element: JobTracker) => root(element).activeElement?.getAttribute('part') ?? null;
+/** Waits until the focus is inside the tracker (`what` names the step, for the timeout's message). */
+export const focusStaysIn = (element: JobTracker, what: string) =>
+  eventually(() => focusedPart(element) !== null, 2000, what);
 export const focusedJob = (element: JobTracker) =>
   root(element).activeElement?.closest<HTMLElement>('[data-job-id]')?.dataset.jobId ?? null;
 export const politeRegion = (element: JobTracker) =>
