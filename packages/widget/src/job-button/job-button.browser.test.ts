@@ -1,10 +1,8 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
-import { defineElement } from '../shared/define.js';
 import {
   countingUser,
-  countStreamsBefore,
   errorText,
   gatedPage,
   loadedPage,
@@ -15,10 +13,10 @@ import {
   recordEvents,
   recordingUser,
   serverJobs,
+  setUpButtonTests,
   statusText,
   storageKeys,
   uniqueType,
-  unmountAll,
 } from '../testing/button.js';
 import { userClient } from '../testing/user-client.js';
 import {
@@ -30,12 +28,8 @@ import {
   testUser,
   workerCall,
 } from '../testing/widget-env.js';
-import { JobButton } from './job-button.js';
 
-defineElement('job-button', JobButton);
-
-before(countStreamsBefore);
-afterEach(unmountAll);
+setUpButtonTests();
 
 describe('<job-button>', () => {
   it('starts exactly one job on a rapid double click and fires job-start once', async () => {

@@ -1,29 +1,23 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
-import { defineElement } from '../shared/define.js';
 import type { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
 import {
   card,
   clients,
-  countStreamsBefore,
   job,
   list,
   mounted,
   root,
   serverJob,
   serverJobs,
+  setUpListTests,
   showsJobs,
-  unmountAll,
 } from '../testing/list.js';
 import { userClient } from '../testing/user-client.js';
 import { assert, assertEqual, claimJob, eventually, testUser } from '../testing/widget-env.js';
-import { JobList } from './job-list.js';
 
-defineElement('job-list', JobList);
-
-before(countStreamsBefore);
-afterEach(unmountAll);
+setUpListTests();
 
 describe('<job-list>', () => {
   it('cancels an active job on the server from its Cancel button, firing job-cancel first', async () => {
