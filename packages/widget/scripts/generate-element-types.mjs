@@ -135,8 +135,7 @@ function vue() {
     "// Vue: `import '@jobtracker/widget/vue';` once types every jobtracker tag in templates (vue-tsc) as a global",
     '// component. Vue must also treat the tags as custom elements: `compilerOptions.isCustomElement`.',
     "import type { DefineComponent, HTMLAttributes } from 'vue';",
-    `import type { ${eventClasses.join(', ')} } from '../dist/index.js';`,
-    `import type { ${elements.map((e) => `${e.name}Properties`).join(', ')} } from './elements.js';`,
+    `import type { ${elements.map((e) => `${e.name}Properties${e.events.length > 0 ? `, ${e.name}Events` : ''}`).join(', ')} } from './elements.js';`,
     '',
     ...elements.flatMap((element) => {
       const handlers = element.events.map((event) => ({ ...event, key: `on${camel(`-${event.name}`)}` }));
@@ -146,7 +145,8 @@ function vue() {
           ? [
               `${doc(`\`<${element.tag}>\`'s events as Vue listens to them: \`@${handlers[0].name}\` is \`${handlers[0].key}\`.`)}export interface Vue${element.name}Listeners {`,
               ...handlers.map(
-                (handler) => `${doc(handler.description)}${handler.key}?: (event: ${handler.type}) => void;`,
+                (handler) =>
+                  `${doc(handler.description)}${handler.key}?: (event: ${element.name}Events['${handler.name}']) => void;`,
               ),
               '}',
             ]

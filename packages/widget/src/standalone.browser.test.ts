@@ -1,9 +1,8 @@
 /// <reference path="../../sdk/src/testing/mocha.d.ts" />
 import type { JobClient } from '@jobtracker/sdk';
 import type { JobBadge } from './job-badge/job-badge.js';
-import type { JobButton } from './job-button/job-button.js';
-import type { JobList } from './job-list/job-list.js';
 import type { JobTracker } from './job-tracker/job-tracker.js';
+import { everyElement, everyElementMarkup, startFromButton } from './testing/every-element.js';
 import {
   assert,
   assertEqual,
@@ -105,25 +104,15 @@ describe('the self-contained file', () => {
         import { defaultJobClient } from '/packages/widget/dist/jobtracker.min.js';
         window.pageClient = defaultJobClient();
       </script>`,
-      `<nav><a href="#">Programs <job-badge></job-badge></a></nav>
-      <main><job-list></job-list>
-      <job-button type="${type}"><button type="button">Generate program</button></job-button></main>
-      <job-tracker></job-tracker>`,
+      everyElementMarkup(type, { linkedBadge: true }),
     );
     const client = await eventually(
       () => (page.defaultView as (Window & { pageClient?: JobClient }) | null)?.pageClient,
       5000,
       'the page-wide client',
     );
-    const tracker = page.querySelector('job-tracker') as JobTracker;
-    const badge = page.querySelector('job-badge') as JobBadge;
-    const list = page.querySelector('job-list') as JobList;
-    const button = page.querySelector('job-button') as JobButton;
-    await button.updateComplete;
-    button.querySelector('button')?.click();
-    const job = await eventually(() => button.job, 5000, 'the started job');
-    const worker = await claimJob(type);
-    assertEqual(worker.job.id, job.id, 'the worker runs the job the button started');
+    const { tracker, badge, list, button } = everyElement(page);
+    const { job, worker } = await startFromButton(button, type);
     await worker.progress(40, 'Writing');
     const percentOf = (element: Element) =>
       element.shadowRoot?.querySelector(`[data-job-id="${job.id}"] [part="percent"]`)?.textContent;

@@ -3,18 +3,13 @@
 // component. Vue must also treat the tags as custom elements: `compilerOptions.isCustomElement`.
 import type { DefineComponent, HTMLAttributes } from 'vue';
 import type {
-  JobCancelEvent,
-  JobCompletedEvent,
-  JobErrorEvent,
-  JobFailedEvent,
-  JobRetryEvent,
-  JobStartEvent,
-} from '../dist/index.js';
-import type {
   JobBadgeProperties,
+  JobButtonEvents,
   JobButtonProperties,
+  JobListEvents,
   JobListProperties,
   JobProviderProperties,
+  JobTrackerEvents,
   JobTrackerProperties,
 } from './elements.js';
 
@@ -24,9 +19,9 @@ export type VueJobBadgeProps = Omit<HTMLAttributes, keyof JobBadgeProperties> & 
 /** `<job-button>`'s events as Vue listens to them: `@job-start` is `onJobStart`. */
 export interface VueJobButtonListeners {
   /** A start request succeeded: `job`, and `created` false when the server returned an already active job. */
-  onJobStart?: (event: JobStartEvent) => void;
+  onJobStart?: (event: JobButtonEvents['job-start']) => void;
   /** Starting failed, or `type`/`input` are invalid: `error`, the SDK's typed error for a failed request. */
-  onJobError?: (event: JobErrorEvent) => void;
+  onJobError?: (event: JobButtonEvents['job-error']) => void;
 }
 /** `<job-button>` in Vue: properties, attributes and listeners. */
 export type VueJobButtonProps = Omit<HTMLAttributes, keyof (JobButtonProperties & VueJobButtonListeners)> &
@@ -36,11 +31,11 @@ export type VueJobButtonProps = Omit<HTMLAttributes, keyof (JobButtonProperties 
 /** `<job-list>`'s events as Vue listens to them: `@job-cancel` is `onJobCancel`. */
 export interface VueJobListListeners {
   /** The user asked to cancel a job (before the request). */
-  onJobCancel?: (event: JobCancelEvent) => void;
+  onJobCancel?: (event: JobListEvents['job-cancel']) => void;
   /** The user asked to run a failed or cancelled job again (before the request). */
-  onJobRetry?: (event: JobRetryEvent) => void;
+  onJobRetry?: (event: JobListEvents['job-retry']) => void;
   /** Cancelling or retrying failed; `error` is the SDK's typed error. */
-  onJobError?: (event: JobErrorEvent) => void;
+  onJobError?: (event: JobListEvents['job-error']) => void;
 }
 /** `<job-list>` in Vue: properties, attributes and listeners. */
 export type VueJobListProps = Omit<HTMLAttributes, keyof (JobListProperties & VueJobListListeners)> &
@@ -53,15 +48,15 @@ export type VueJobProviderProps = Omit<HTMLAttributes, keyof JobProviderProperti
 /** `<job-tracker>`'s events as Vue listens to them: `@job-completed` is `onJobCompleted`. */
 export interface VueJobTrackerListeners {
   /** A job completed (once per browser, in the tab that shows the toast). */
-  onJobCompleted?: (event: JobCompletedEvent) => void;
+  onJobCompleted?: (event: JobTrackerEvents['job-completed']) => void;
   /** A job failed (once per browser). */
-  onJobFailed?: (event: JobFailedEvent) => void;
+  onJobFailed?: (event: JobTrackerEvents['job-failed']) => void;
   /** The user asked to cancel a job. */
-  onJobCancel?: (event: JobCancelEvent) => void;
+  onJobCancel?: (event: JobTrackerEvents['job-cancel']) => void;
   /** The user asked to retry a failed job. */
-  onJobRetry?: (event: JobRetryEvent) => void;
+  onJobRetry?: (event: JobTrackerEvents['job-retry']) => void;
   /** Cancelling or retrying failed; `error` is the SDK's typed error. */
-  onJobError?: (event: JobErrorEvent) => void;
+  onJobError?: (event: JobTrackerEvents['job-error']) => void;
 }
 /** `<job-tracker>` in Vue: properties, attributes and listeners. */
 export type VueJobTrackerProps = Omit<HTMLAttributes, keyof (JobTrackerProperties & VueJobTrackerListeners)> &

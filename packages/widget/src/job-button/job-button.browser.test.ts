@@ -1,10 +1,8 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import { createJobClient, JobTrackerHttpError } from '@jobtracker/sdk';
+import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
-import { defineElement } from '../shared/define.js';
 import {
   countingUser,
-  countStreamsBefore,
   errorText,
   gatedPage,
   loadedPage,
@@ -15,11 +13,12 @@ import {
   recordEvents,
   recordingUser,
   serverJobs,
+  setUpButtonTests,
   statusText,
   storageKeys,
   uniqueType,
-  unmountAll,
 } from '../testing/button.js';
+import { userClient } from '../testing/user-client.js';
 import {
   assert,
   assertEqual,
@@ -29,12 +28,8 @@ import {
   testUser,
   workerCall,
 } from '../testing/widget-env.js';
-import { JobButton } from './job-button.js';
 
-defineElement('job-button', JobButton);
-
-before(countStreamsBefore);
-afterEach(unmountAll);
+setUpButtonTests();
 
 describe('<job-button>', () => {
   it('starts exactly one job on a rapid double click and fires job-start once', async () => {
@@ -126,13 +121,13 @@ describe('<job-button>', () => {
     first.element.remove();
 
     // The next page load: a new client (same user and storage) and a new element.
-    const reloaded = createJobClient({ baseUrl: apiUrl, token, user, storage, shareTabs: false });
+    const reloaded = userClient({ apiUrl, token, user }, { storage });
     const second = await mount(reloaded, { type, scope: 'analysis-7' });
     assert(second.button.disabled, 'disabled on the first render');
     assertEqual(second.element.job?.id, job.id, 'the running job');
 
     // Without a local cache it waits for the server, then disables too.
-    const uncached = createJobClient({ baseUrl: apiUrl, token, user, storage: null, shareTabs: false });
+    const uncached = userClient({ apiUrl, token, user });
     const third = await mount(uncached, { type, scope: 'analysis-7' });
     await eventually(() => third.button.disabled, 5000, 'disabled once the server answered');
     assertEqual(statusText(third.element), 'Working…', 'the pending job shown');
@@ -333,19 +328,18 @@ describe('<job-button>', () => {
     const spaceEvents = recordEvents(spaced.element);
     const enterEvents = recordEvents(entered.element);
 
-    before.focus();
-    await sendKeys({ press: 'Tab' });
-    assertEqual(document.activeElement, spaced.button, 'Tab reaches the first slotted button');
-    await sendKeys({ press: 'Space' });
-    await eventually(() => spaceEvents.starts.length === 1, 5000, 'job-start after Space');
-    assert(spaced.button.disabled, 'disabled while its job runs');
-
-    before.focus();
-    await sendKeys({ press: 'Tab' });
-    assertEqual(document.activeElement, entered.button, 'Tab skips the disabled button');
-    await sendKeys({ press: 'Enter' });
-    await eventually(() => enterEvents.starts.length === 1, 5000, 'job-start after Enter');
-    assert(entered.button.disabled, 'disabled while its job runs');
+    const presses = [
+      { key: 'Space', pressed: spaced, events: spaceEvents, reached: 'Tab reaches the first slotted button' },
+      { key: 'Enter', pressed: entered, events: enterEvents, reached: 'Tab skips the disabled button' },
+    ];
+    for (const { key, pressed, events, reached } of presses) {
+      before.focus();
+      await sendKeys({ press: 'Tab' });
+      assertEqual(document.activeElement, pressed.button, reached);
+      await sendKeys({ press: key });
+      await eventually(() => events.starts.length === 1, 5000, `job-start after ${key}`);
+      assert(pressed.button.disabled, 'disabled while its job runs');
+    }
     assertEqual(
       [spaceEvents.starts.length, spaceEvents.errors.length, enterEvents.errors.length],
       [1, 0, 0],

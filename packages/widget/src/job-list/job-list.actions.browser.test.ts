@@ -1,28 +1,23 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import { createJobClient, JobTrackerHttpError } from '@jobtracker/sdk';
+import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
-import { defineElement } from '../shared/define.js';
 import type { JobCancelEvent, JobErrorEvent, JobRetryEvent } from '../shared/events.js';
 import {
   card,
   clients,
-  countStreamsBefore,
   job,
   list,
   mounted,
   root,
   serverJob,
   serverJobs,
+  setUpListTests,
   showsJobs,
-  unmountAll,
 } from '../testing/list.js';
+import { userClient } from '../testing/user-client.js';
 import { assert, assertEqual, claimJob, eventually, testUser } from '../testing/widget-env.js';
-import { JobList } from './job-list.js';
 
-defineElement('job-list', JobList);
-
-before(countStreamsBefore);
-afterEach(unmountAll);
+setUpListTests();
 
 describe('<job-list>', () => {
   it('cancels an active job on the server from its Cancel button, firing job-cancel first', async () => {
@@ -99,12 +94,7 @@ describe('<job-list>', () => {
     const user = await testUser('list-refused');
     const type = `program.${user.user}`;
     // A client that polls rarely, so it still shows the job as running after the server finished it.
-    const client = createJobClient({
-      baseUrl: user.apiUrl,
-      token: user.token,
-      user: user.user,
-      storage: null,
-      shareTabs: false,
+    const client = userClient(user, {
       transport: 'poll',
       pollActiveMs: 60_000,
       pollIdleMs: 60_000,

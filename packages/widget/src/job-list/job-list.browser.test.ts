@@ -1,16 +1,6 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import type { Job } from '@jobtracker/sdk';
-import { defineElement } from '../shared/define.js';
-import {
-  card,
-  countStreamsBefore,
-  job,
-  list,
-  root,
-  shownIds,
-  showsJobs,
-  unmountAll,
-} from '../testing/list.js';
+import { card, job, list, root, setUpListTests, shownIds, showsJobs } from '../testing/list.js';
 import {
   assert,
   assertEqual,
@@ -21,12 +11,9 @@ import {
   testUser,
   XSS_PAYLOADS,
 } from '../testing/widget-env.js';
-import { JobList } from './job-list.js';
+import type { JobList } from './job-list.js';
 
-defineElement('job-list', JobList);
-
-before(countStreamsBefore);
-afterEach(unmountAll);
+setUpListTests();
 
 describe('<job-list>', () => {
   it('shows active jobs by default, and finished ones by status, each newest first', async () => {

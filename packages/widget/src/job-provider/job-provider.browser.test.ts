@@ -8,6 +8,7 @@ import { JobTracker } from '../job-tracker/job-tracker.js';
 import { configureJobTracker, defaultJobClient, resetDefaultJobClient } from '../shared/client.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { defineElement } from '../shared/define.js';
+import { everyElement, everyElementMarkup, startFromButton } from '../testing/every-element.js';
 import {
   assert,
   assertEqual,
@@ -258,9 +259,7 @@ describe('<job-provider>', () => {
        <main><job-list></job-list></main>
        <job-tracker></job-tracker>`,
     );
-    const tracker = provider.querySelector('job-tracker') as JobTracker;
-    const badge = provider.querySelector('job-badge') as JobBadge;
-    const list = provider.querySelector('job-list') as JobList;
+    const { tracker, badge, list } = everyElement(provider);
     const { job, worker } = await runningJob(apiUrl, token, type, 40);
     await allShow({ tracker, badge, list }, job, '40%');
 
@@ -283,22 +282,11 @@ describe('<job-provider>', () => {
     const client = configureJobTracker({ baseUrl: apiUrl, token, user });
     assert(defaultJobClient() === client, 'the configured client is the page default');
     const page = document.createElement('div');
-    page.innerHTML = `<nav>Programs <job-badge></job-badge></nav>
-      <main><job-list></job-list>
-      <job-button type="${type}"><button type="button">Generate program</button></job-button></main>
-      <job-tracker></job-tracker>`;
+    page.innerHTML = everyElementMarkup(type);
     document.body.append(page);
     mounted.push(page);
-    const tracker = page.querySelector('job-tracker') as JobTracker;
-    const badge = page.querySelector('job-badge') as JobBadge;
-    const list = page.querySelector('job-list') as JobList;
-    const button = page.querySelector('job-button') as JobButton;
-    await button.updateComplete;
-
-    button.querySelector('button')?.click();
-    const job = await eventually(() => button.job, 5000, 'the started job');
-    const worker = await claimJob(type);
-    assertEqual(worker.job.id, job.id, 'the worker runs the job the button started');
+    const { tracker, badge, list, button } = everyElement(page);
+    const { job, worker } = await startFromButton(button, type);
     await worker.progress(40, 'Writing');
     await allShow({ tracker, badge, list }, job, '40%');
     assert(button.querySelector('button')?.disabled, 'the button disabled by the same job');

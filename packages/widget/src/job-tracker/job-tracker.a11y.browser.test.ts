@@ -1,28 +1,25 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
-import { defineElement } from '../shared/define.js';
 import {
   assertiveRegion,
   button,
   card,
   focusedJob,
   focusedPart,
+  focusStaysIn,
   mount,
   pageButton,
   politeRegion,
   press,
   recordSaid,
   root,
+  setUpTrackerTests,
   shiftTab,
   text,
   toasts,
-  unmountAll,
 } from '../testing/tracker.js';
 import { assert, assertEqual, claimJob, delay, eventually, testUser } from '../testing/widget-env.js';
-import { JobTracker } from './job-tracker.js';
 
-defineElement('job-tracker', JobTracker);
-
-afterEach(unmountAll);
+setUpTrackerTests();
 
 describe('<job-tracker>', () => {
   it('reaches and operates the toast, failed cards, Cancel and the collapse control by Tab, Enter and Space', async () => {
@@ -72,11 +69,7 @@ describe('<job-tracker>', () => {
     await press('Tab');
     await press('Enter');
     await eventually(() => toasts(tracker).length === 0, 2000, 'Enter to close the toast');
-    await eventually(
-      () => focusedPart(tracker) !== null,
-      2000,
-      'the focus to stay in the tracker when its toast goes',
-    );
+    await focusStaysIn(tracker, 'the focus to stay in the tracker when its toast goes');
 
     // The panel: the collapse toggle, then each failed card's Retry and Dismiss.
     before.focus();
@@ -96,7 +89,7 @@ describe('<job-tracker>', () => {
     assertEqual(focusedJob(tracker), dismissed, 'of the first card');
     await press('Space');
     await eventually(() => card(tracker, dismissed) === null, 3000, 'Space to dismiss');
-    await eventually(() => focusedPart(tracker) !== null, 2000, 'the focus to stay in the tracker');
+    await focusStaysIn(tracker, 'the focus to stay in the tracker');
     assertEqual(client.jobStore(dismissed).get()?.status, 'failed', 'dismissing leaves the job alone');
     before.focus();
     await press('Tab');
@@ -111,11 +104,7 @@ describe('<job-tracker>', () => {
     );
     await eventually(() => card(tracker, retried.id), 5000, 'the new attempt in the panel');
     // The failed card can leave as the stream brings the new attempt, before Retry's request returns.
-    await eventually(
-      () => focusedPart(tracker) !== null,
-      2000,
-      'the focus to stay in the tracker after Retry',
-    );
+    await focusStaysIn(tracker, 'the focus to stay in the tracker after Retry');
 
     // Collapse and expand: the focus stays on the control as it swaps between toggle and pill.
     before.focus();

@@ -1,7 +1,6 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import { emulateMedia, setViewport } from '@web/test-runner-commands';
-import { defineElement } from '../shared/define.js';
-import { button, card, mount, mounted, root, text, toasts, unmountAll } from '../testing/tracker.js';
+import { button, card, mount, mounted, root, setUpTrackerTests, text, toasts } from '../testing/tracker.js';
 import {
   assert,
   assertEqual,
@@ -10,11 +9,9 @@ import {
   eventually,
   testUser,
 } from '../testing/widget-env.js';
-import { JobTracker } from './job-tracker.js';
+import type { JobTracker } from './job-tracker.js';
 
-defineElement('job-tracker', JobTracker);
-
-afterEach(unmountAll);
+setUpTrackerTests();
 
 describe('<job-tracker>', () => {
   it('follows the color scheme, and a theme attribute forces one', async () => {
@@ -108,34 +105,36 @@ describe('<job-tracker>', () => {
     const job = await create({ type: 'tracker.theming' });
     const worker = await claimJob('tracker.theming');
     await worker.progress(50, 'Half');
+    // The computed styles of a tracker's card, its progress bar and its collapse toggle.
     const parts = (tracker: JobTracker) =>
       eventually(
         () => {
           const shown = card(tracker, job.id);
           const fill = shown?.querySelector('[part="progress-indicator"]');
+          const toggle = button(root(tracker), 'toggle') as HTMLElement;
           return shown && fill
-            ? { shown, fill, toggle: button(root(tracker), 'toggle') as HTMLElement }
+            ? {
+                shown: getComputedStyle(shown),
+                fill: getComputedStyle(fill),
+                toggle: getComputedStyle(toggle),
+              }
             : null;
         },
         5000,
         'the card with its bar',
       );
     const ours = await parts(branded);
-    assertEqual(getComputedStyle(ours.fill).backgroundColor, 'rgb(1, 2, 3)', '--job-accent colors the bar');
-    assertEqual(getComputedStyle(ours.shown).borderTopLeftRadius, '3px', '--job-radius rounds the card');
-    assertEqual(getComputedStyle(ours.shown).outlineColor, 'rgb(4, 5, 6)', '::part(card) styles the card');
-    assertEqual(getComputedStyle(ours.shown).outlineWidth, '3px', '::part(card) outline width');
-    assertEqual(getComputedStyle(ours.toggle).backgroundColor, 'rgb(7, 8, 9)', '::part(toggle)');
+    assertEqual(ours.fill.backgroundColor, 'rgb(1, 2, 3)', '--job-accent colors the bar');
+    assertEqual(ours.shown.borderTopLeftRadius, '3px', '--job-radius rounds the card');
+    assertEqual(ours.shown.outlineColor, 'rgb(4, 5, 6)', '::part(card) styles the card');
+    assertEqual(ours.shown.outlineWidth, '3px', '::part(card) outline width');
+    assertEqual(ours.toggle.backgroundColor, 'rgb(7, 8, 9)', '::part(toggle)');
     const theirs = await parts(plain);
-    assertEqual(
-      getComputedStyle(theirs.fill).backgroundColor,
-      'rgb(9, 105, 218)',
-      'the default accent elsewhere',
-    );
-    assertEqual(getComputedStyle(theirs.shown).outlineStyle, 'none', 'no outline elsewhere');
+    assertEqual(theirs.fill.backgroundColor, 'rgb(9, 105, 218)', 'the default accent elsewhere');
+    assertEqual(theirs.shown.outlineStyle, 'none', 'no outline elsewhere');
     const below = await parts(inherited);
     assertEqual(
-      getComputedStyle(below.fill).backgroundColor,
+      below.fill.backgroundColor,
       'rgb(10, 11, 12)',
       'a --job-* value set on an ancestor reaches inside',
     );

@@ -1,7 +1,7 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import type { Job } from '@jobtracker/sdk';
 import { defineElement } from '../shared/define.js';
-import { button, card, mount, root, toasts, unmountAll } from '../testing/tracker.js';
+import { button, card, mount, root, setUpTrackerTests, toasts } from '../testing/tracker.js';
 import {
   assert,
   assertEqual,
@@ -16,9 +16,7 @@ import {
 } from '../testing/widget-env.js';
 import { JobTracker } from './job-tracker.js';
 
-defineElement('job-tracker', JobTracker);
-
-afterEach(unmountAll);
+setUpTrackerTests();
 
 describe('<job-tracker>', () => {
   it('ignores a second definition of its tag instead of throwing', () => {

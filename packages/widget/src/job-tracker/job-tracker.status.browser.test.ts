@@ -1,7 +1,16 @@
 /// <reference path="../../../sdk/src/testing/mocha.d.ts" />
 import { createJobClient, type Job } from '@jobtracker/sdk';
-import { defineElement } from '../shared/define.js';
-import { button, card, mount, notice, press, root, text, toasts, unmountAll } from '../testing/tracker.js';
+import {
+  button,
+  card,
+  mount,
+  notice,
+  press,
+  root,
+  setUpTrackerTests,
+  text,
+  toasts,
+} from '../testing/tracker.js';
 import {
   assert,
   assertEqual,
@@ -10,11 +19,8 @@ import {
   eventually,
   testUser,
 } from '../testing/widget-env.js';
-import { JobTracker } from './job-tracker.js';
 
-defineElement('job-tracker', JobTracker);
-
-afterEach(unmountAll);
+setUpTrackerTests();
 
 describe('<job-tracker>', () => {
   it('says when updates are delayed, and shows the stored jobs meanwhile', async () => {

@@ -2,53 +2,50 @@ import type { Job } from '@jobtracker/sdk';
 
 const init = { bubbles: true, composed: true } as const;
 
+/** An event about one job. */
+interface JobEvent<Name extends string> extends Event {
+  readonly type: Name;
+  readonly job: Job;
+}
+
+/** The class of the events about one job named `Name`. */
+interface JobEventClass<Name extends string> {
+  readonly eventName: Name;
+  new (job: Job): JobEvent<Name>;
+}
+
+/** The class of the events named `name`, about one job: they bubble and cross shadow roots. */
+function jobEvent<const Name extends string>(name: Name): JobEventClass<Name> {
+  return class extends Event {
+    static readonly eventName = name;
+    declare readonly type: Name;
+    constructor(readonly job: Job) {
+      super(name, init);
+    }
+  };
+}
+
 /** A job was started from a `<job-button>` (`job` is the new or the already running job). */
-export class JobStartEvent extends Event {
-  static readonly eventName = 'job-start';
-  declare readonly type: 'job-start';
+export class JobStartEvent extends jobEvent('job-start') {
   constructor(
-    readonly job: Job,
+    job: Job,
     readonly created: boolean,
   ) {
-    super(JobStartEvent.eventName, init);
+    super(job);
   }
 }
 
 /** A job the element follows completed. Fired once per browser. */
-export class JobCompletedEvent extends Event {
-  static readonly eventName = 'job-completed';
-  declare readonly type: 'job-completed';
-  constructor(readonly job: Job) {
-    super(JobCompletedEvent.eventName, init);
-  }
-}
+export class JobCompletedEvent extends jobEvent('job-completed') {}
 
 /** A job the element follows failed. Fired once per browser. */
-export class JobFailedEvent extends Event {
-  static readonly eventName = 'job-failed';
-  declare readonly type: 'job-failed';
-  constructor(readonly job: Job) {
-    super(JobFailedEvent.eventName, init);
-  }
-}
+export class JobFailedEvent extends jobEvent('job-failed') {}
 
 /** The user asked to cancel a job. */
-export class JobCancelEvent extends Event {
-  static readonly eventName = 'job-cancel';
-  declare readonly type: 'job-cancel';
-  constructor(readonly job: Job) {
-    super(JobCancelEvent.eventName, init);
-  }
-}
+export class JobCancelEvent extends jobEvent('job-cancel') {}
 
 /** The user asked to run a failed or cancelled job again. */
-export class JobRetryEvent extends Event {
-  static readonly eventName = 'job-retry';
-  declare readonly type: 'job-retry';
-  constructor(readonly job: Job) {
-    super(JobRetryEvent.eventName, init);
-  }
-}
+export class JobRetryEvent extends jobEvent('job-retry') {}
 
 /** An action (start, cancel, retry) failed; `error` is the SDK's typed error. */
 export class JobErrorEvent extends Event {

@@ -1,9 +1,11 @@
 // What the <job-button> browser tests share: mounting, reading its parts, clients that record their
 // requests, and a plain page whose requests wait until the test lets them through.
-import { createJobClient, type JobClient, type JobListResponse, type KeyValueStorage } from '@jobtracker/sdk';
-import type { JobButton } from '../job-button/job-button.js';
+import type { JobClient, JobListResponse, KeyValueStorage } from '@jobtracker/sdk';
+import { JobButton } from '../job-button/job-button.js';
 import type { JobErrorEvent, JobStartEvent } from '../shared/events.js';
-import { assert, assertEqual, eventually, streamCount, testUser } from './widget-env.js';
+import { setUpElementTests } from './element-tests.js';
+import { userClient } from './user-client.js';
+import { assert, assertEqual, eventually, testUser } from './widget-env.js';
 
 export const mounted: HTMLElement[] = [];
 export const storageKeys: string[] = [];
@@ -46,12 +48,8 @@ export function recordEvents(element: HTMLElement) {
 export async function countingUser(prefix: string, storage: KeyValueStorage | null = null) {
   const user = await testUser(prefix);
   const posts: string[] = [];
-  const client = createJobClient({
-    baseUrl: user.apiUrl,
-    token: user.token,
-    user: user.user,
+  const client = userClient(user, {
     storage,
-    shareTabs: false,
     fetch: (input, init) => {
       if (init?.method === 'POST') posts.push(String(input));
       return fetch(input, init);
@@ -64,12 +62,7 @@ export async function countingUser(prefix: string, storage: KeyValueStorage | nu
 export async function recordingUser(prefix: string) {
   const user = await testUser(prefix);
   const posts: Headers[] = [];
-  const client = createJobClient({
-    baseUrl: user.apiUrl,
-    token: user.token,
-    user: user.user,
-    storage: null,
-    shareTabs: false,
+  const client = userClient(user, {
     fetch: (input, init) => {
       if (init?.method === 'POST') posts.push(new Headers(init.headers));
       return fetch(input, init);
@@ -155,23 +148,16 @@ export function memoryStorage(): KeyValueStorage & { values(): string[] } {
   };
 }
 
-let streamsBefore = 0;
-
-/** Before the tests: how many streams the server holds without them. */
-export async function countStreamsBefore() {
-  streamsBefore = await streamCount();
-}
-
-/** After each test: takes its elements off the page and waits until its streams closed. */
-export async function unmountAll() {
-  for (const element of mounted.splice(0)) element.remove();
-  for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
-  Reflect.deleteProperty(window, '__xss');
-  // A client stops its stream only after its stores unmount (nanostores waits a second per store in the
-  // chain): wait for it, so no test leaves a stream behind (the browser holds at most 6 per host).
-  await eventually(
-    async () => (await streamCount()) <= streamsBefore,
+/** For a `<job-button>` test file: defines the element, and clears the page after each test. */
+export function setUpButtonTests() {
+  setUpElementTests(
+    'job-button',
+    JobButton,
+    () => {
+      for (const element of mounted.splice(0)) element.remove();
+      for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
+      Reflect.deleteProperty(window, '__xss');
+    },
     8000,
-    'the streams of the test to close',
   );
 }

@@ -1,33 +1,27 @@
 // What the <job-list> browser tests share: mounting, reading what the list shows, jobs on the server.
 import type { Job, JobClient } from '@jobtracker/sdk';
-import type { JobList } from '../job-list/job-list.js';
+import { JobList } from '../job-list/job-list.js';
 import type { JobMessages } from '../shared/messages.js';
-import { assertEqual, claimJob, eventually, streamCount, type testUser } from './widget-env.js';
+import { setUpElementTests } from './element-tests.js';
+import { assertEqual, claimJob, eventually, type testUser } from './widget-env.js';
 
 export type TestUser = Awaited<ReturnType<typeof testUser>>;
 
-/** What a test put on the page, and the clients whose cache it fills: cleared by `unmountAll`. */
+/** What a test put on the page, and the clients whose cache it fills: cleared by `setUpListTests`. */
 export const mounted: Element[] = [];
 export const clients: JobClient[] = [];
 
-let streamsBefore = 0;
-
-/** Before the tests: how many streams the server holds without them. */
-export async function countStreamsBefore() {
-  streamsBefore = await streamCount();
-}
-
-/** After each test: takes its elements off the page and waits until its streams closed. */
-export async function unmountAll() {
-  for (const element of mounted.splice(0)) element.remove();
-  for (const client of clients.splice(0)) client.clear();
-  delete (window as { __xss?: unknown }).__xss;
-  // Each test's stream must be closed before the next test (or test file) starts: a leftover one keeps one
-  // of the browser's six connections to the server busy, even after the page has moved on.
-  await eventually(
-    async () => (await streamCount()) <= streamsBefore,
+/** For a `<job-list>` test file: defines the element, and clears the page after each test. */
+export function setUpListTests() {
+  setUpElementTests(
+    'job-list',
+    JobList,
+    () => {
+      for (const element of mounted.splice(0)) element.remove();
+      for (const client of clients.splice(0)) client.clear();
+      delete (window as { __xss?: unknown }).__xss;
+    },
     5000,
-    'the streams of the test to close',
   );
 }
 

@@ -1,8 +1,9 @@
 // What the <job-tracker> browser tests share: mounting, finding its parts, the keyboard, live regions.
 import type { JobClient } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
-import type { JobTracker } from '../job-tracker/job-tracker.js';
-import { disconnectTestClients, streamsClosed } from './widget-env.js';
+import { JobTracker } from '../job-tracker/job-tracker.js';
+import { defineElement } from '../shared/define.js';
+import { disconnectTestClients, eventually, streamsClosed } from './widget-env.js';
 
 /** What a test put on the page: removed after each test by `unmountAll`. */
 export const mounted: { element: HTMLElement; stop?: () => void }[] = [];
@@ -26,6 +27,9 @@ export const button = (scope: ParentNode, part: string) =>
 export const notice = (element: JobTracker) =>
   root(element).querySelector<HTMLElement>('[part="connection"]');
 export const focusedPart = (element: JobTracker) => root(element).activeElement?.getAttribute('part') ?? null;
+/** Waits until the focus is inside the tracker (`what` names the step, for the timeout's message). */
+export const focusStaysIn = (element: JobTracker, what: string) =>
+  eventually(() => focusedPart(element) !== null, 2000, what);
 export const focusedJob = (element: JobTracker) =>
   root(element).activeElement?.closest<HTMLElement>('[data-job-id]')?.dataset.jobId ?? null;
 export const politeRegion = (element: JobTracker) =>
@@ -65,8 +69,14 @@ export function recordSaid(region: Element): string[] {
   return said;
 }
 
+/** For a `<job-tracker>` test file: defines the element, and clears the page after each test. */
+export function setUpTrackerTests() {
+  defineElement('job-tracker', JobTracker);
+  afterEach(unmountAll);
+}
+
 /** After each test: takes its elements off the page and waits until its clients' streams closed. */
-export async function unmountAll() {
+async function unmountAll() {
   for (const { element } of mounted.splice(0)) element.remove();
   Reflect.deleteProperty(window, '__xss');
   disconnectTestClients();
