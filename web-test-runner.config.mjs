@@ -1,4 +1,4 @@
-// Browser tests: `packages/*/src/**/*.browser.test.ts` run with mocha in Debian's Chromium
+// Browser tests: `packages/*/src/**/*.browser.test.ts` and `test/integration/**/*.browser.test.ts` run with mocha in Debian's Chromium
 // (`node scripts/ensure-chromium.mjs` installs it), against a real jobtracker server that the
 // `jobtracker-server` plugin below starts on a free loopback port. `npm test` runs this after `tsc -b`,
 // which builds the server's `dist` that the plugin imports.
@@ -105,7 +105,7 @@ function summaryLineReporter() {
 export default {
   rootDir: root,
   // Absolute, so the config works from any working directory.
-  files: [`${root}packages/*/src/**/*.browser.test.ts`],
+  files: [`${root}packages/*/src/**/*.browser.test.ts`, `${root}test/integration/**/*.browser.test.ts`],
   nodeResolve: { exportConditions: ['jobtracker-source', 'browser'] },
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', define: { 'process.env.NODE_ENV': '"development"' } }),

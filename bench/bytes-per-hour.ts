@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createJobClient, type Job, type JobListResponse } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
 import { signToken } from '@jobtracker/server';
-import { type ServerProcess, startServerProcess } from '../packages/sdk/src/testing/server-process.js';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import { envNumber, figure, report } from './lib/report.js';
 import { estimateDeflate } from './lib/wire-deflate.js';
 import {

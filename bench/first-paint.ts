@@ -12,8 +12,8 @@ import { createRequire } from 'node:module';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROME_PATH, CHROMIUM_ARGS } from '../packages/sdk/src/testing/chromium.js';
 import { envNumber, figure, percentile, report, stopwatch } from './lib/report.js';
 
 const RUNS = Math.max(1, Math.round(envNumber('BENCH_PAINT_RUNS', 15)));

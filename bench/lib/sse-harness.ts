@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { signToken } from '@jobtracker/server';
 import type { LoadCounts, OpenArgs, OpenResult } from './sse-load.js';
 import type { ProbeStats, ProfileSummary } from './sse-probe.js';
 import { RpcChild } from './sse-rpc.js';

@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { type Browser, chromium } from 'playwright-core';
-import { CHROME_PATH, CHROMIUM_ARGS } from '../../packages/sdk/src/testing/chromium.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));

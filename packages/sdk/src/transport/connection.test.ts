@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventually, signTestToken } from '@jobtracker/test-support/tokens';
 import type { TokenOption } from '../auth/token.js';
 import { createHttp } from '../http/http.js';
-import { eventually, signTestToken } from '../testing/tokens.js';
 import {
   backoff,
   type ConnectionStatus,

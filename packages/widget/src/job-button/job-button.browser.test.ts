@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import { createJobClient, JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
 import { defineElement } from '../shared/define.js';

@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { Job, JobClient, JobListResponse } from '@jobtracker/sdk';
 import { LitElement } from 'lit';
 import { JobBadge } from '../job-badge/job-badge.js';

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
-import { type ServerProcess, startServerProcess } from '../testing/server-process.js';
-import type { Job, JsonValue } from '../wire.js';
+import type { Job, JsonValue } from '@jobtracker/sdk';
+import { JobTrackerHttpError, JobTrackerNetworkError } from '@jobtracker/sdk';
 import {
   type ClaimedJob,
   createWorker,
@@ -11,7 +10,8 @@ import {
   JobFailure,
   type Worker,
   type WorkerOptions,
-} from './index.js';
+} from '@jobtracker/sdk/worker';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 
 const WORKER_KEY = 'k';
 const SERVER_ARGS = ['--worker-key', WORKER_KEY, '--lease-ms', '2000'];

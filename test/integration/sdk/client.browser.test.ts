@@ -1,4 +1,8 @@
-import { assert, assertEqual, delay, eventually } from '../testing/browser-assert.js';
+/// <reference types="@jobtracker/test-support/mocha" />
+
+import type { CreateJobResponse, Job, JobStatus } from '@jobtracker/sdk';
+import { createJobClient, type JobClient } from '@jobtracker/sdk';
+import { assert, assertEqual, delay, eventually } from '@jobtracker/test-support/browser-assert';
 import {
   streamCount,
   streamsClosed,
@@ -6,9 +10,7 @@ import {
   tokenFor,
   uniqueUser,
   workerCall,
-} from '../testing/browser-env.js';
-import type { CreateJobResponse, Job, JobStatus } from '../wire.js';
-import { createJobClient, type JobClient } from './client.js';
+} from '@jobtracker/test-support/browser-env';
 
 /** A request a tab's client sent (recorded by tab.html). */
 interface TabRequest {
@@ -48,7 +50,7 @@ const frames: HTMLIFrameElement[] = [];
 /** Opens another page of this origin running its own client, as a second browser tab would. */
 async function openTab(params: Record<string, string>): Promise<Tab> {
   const frame = document.createElement('iframe');
-  frame.src = `${new URL('../testing/tab.html', import.meta.url).pathname}?${new URLSearchParams(params)}`;
+  frame.src = `${new URL('./tab.html', import.meta.url).pathname}?${new URLSearchParams(params)}`;
   document.body.append(frame);
   frames.push(frame);
   const win = await eventually(

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { JobTrackerHttpError, JobTrackerNetworkError } from '../errors/errors.js';
-import { type ServerProcess, startServerProcess } from '../testing/server-process.js';
-import { eventually, memoryStorage, signTestToken } from '../testing/tokens.js';
-import type { Job } from '../wire.js';
-import { createJobClient, type JobClient } from './client.js';
+import type { Job } from '@jobtracker/sdk';
+import {
+  createJobClient,
+  type JobClient,
+  JobTrackerHttpError,
+  JobTrackerNetworkError,
+} from '@jobtracker/sdk';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
+import { eventually, memoryStorage, signTestToken } from '@jobtracker/test-support/tokens';
 
 const WORKER = 'test-worker-key';
 
