@@ -3,18 +3,12 @@
 import { assert, assertEqual, delay, eventually } from '@jobtracker/test-support/browser-assert';
 import {
   streamCount,
-  streamsClosed,
   testConfig,
   tokenFor,
   uniqueUser,
   workerCall,
 } from '@jobtracker/test-support/browser-env';
-import { closeTabs, createJob, openTab, pollingClient } from './tabs.js';
-
-afterEach(async () => {
-  closeTabs();
-  await streamsClosed();
-});
+import { createJob, openTab, pollingClient } from './tabs.js';
 
 describe('job client in the browser', () => {
   it('connects each tab on its own where Web Locks or BroadcastChannel are missing', async () => {

@@ -6,18 +6,12 @@ import { assert, assertEqual, delay, eventually } from '@jobtracker/test-support
 import {
   settledStreams,
   streamCount,
-  streamsClosed,
   testConfig,
   tokenFor,
   uniqueUser,
   workerCall,
 } from '@jobtracker/test-support/browser-env';
-import { claim, closeTabs, createJob, openTab, type SeenJob, type Tab, type TabRequest } from './tabs.js';
-
-afterEach(async () => {
-  closeTabs();
-  await streamsClosed();
-});
+import { claim, createJob, openTab, type SeenJob, type Tab, type TabRequest } from './tabs.js';
 
 describe('job client in the browser', () => {
   it('shows the jobs of the local snapshot before the network answers', async () => {

@@ -1,9 +1,16 @@
+/// <reference types="@jobtracker/test-support/mocha" />
 // Tabs and clients for the job client's browser tests: `openTab` loads tab.html, another page of this
 // origin running its own client, as a second browser tab would.
 import type { CreateJobResponse, Job, JobStatus } from '@jobtracker/sdk';
 import { createJobClient, type JobClient } from '@jobtracker/sdk';
 import { assertEqual, eventually } from '@jobtracker/test-support/browser-assert';
-import { testConfig, tokenFor, uniqueUser, workerCall } from '@jobtracker/test-support/browser-env';
+import {
+  streamsClosed,
+  testConfig,
+  tokenFor,
+  uniqueUser,
+  workerCall,
+} from '@jobtracker/test-support/browser-env';
 
 /** A request a tab's client sent (recorded by tab.html). */
 export interface TabRequest {
@@ -105,7 +112,8 @@ export async function claim(type: string) {
   return claimed.json;
 }
 
-/** Removes the tabs `openTab` opened. */
-export function closeTabs(): void {
+// After each test of a file that opens tabs: close them, and wait until their streams have closed.
+afterEach(async () => {
   for (const frame of frames.splice(0)) frame.remove();
-}
+  await streamsClosed();
+});
