@@ -1,8 +1,10 @@
-// Browser tests: `packages/*/src/**/*.browser.test.ts` run with mocha in Debian's Chromium
-// (`node scripts/ensure-chromium.mjs` installs it), against a real jobtracker server that the
-// `jobtracker-server` plugin below starts on a free loopback port. `npm test` runs this after `tsc -b`,
-// which builds the server's `dist` that the plugin imports.
+// Browser tests: `packages/*/src/**/*.browser.test.ts` and `test/integration/**/*.browser.test.ts` run
+// with mocha in Debian's Chromium (`node scripts/ensure-chromium.mjs` installs it), against a real
+// jobtracker server that the `jobtracker-server` plugin below starts on a free loopback port. `npm test`
+// runs this after `tsc -b`, which builds the server's `dist` that the plugin imports.
 import { fileURLToPath } from 'node:url';
+// Built by `tsc -b` (as the server's `dist` below): this config runs in plain Node.
+import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
@@ -105,7 +107,7 @@ function summaryLineReporter() {
 export default {
   rootDir: root,
   // Absolute, so the config works from any working directory.
-  files: [`${root}packages/*/src/**/*.browser.test.ts`],
+  files: [`${root}packages/*/src/**/*.browser.test.ts`, `${root}test/integration/**/*.browser.test.ts`],
   nodeResolve: { exportConditions: ['jobtracker-source', 'browser'] },
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', define: { 'process.env.NODE_ENV': '"development"' } }),
@@ -114,18 +116,9 @@ export default {
   browsers: [
     chromeLauncher({
       launchOptions: {
-        executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+        executablePath: CHROME_PATH,
         headless: true,
-        args: [
-          '--no-sandbox',
-          '--headless',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
+        args: ['--headless', ...CHROMIUM_ARGS],
       },
     }),
   ],

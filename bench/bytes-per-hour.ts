@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
-import { startServerProcess } from '../packages/sdk/src/testing/server-process.js';
+import { startServerProcess } from '@jobtracker/test-support/server-process';
 import {
   createScenarios,
   type Scenario,

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createJobClient } from '../packages/sdk/src/index.js';
-import { type ServerProcess, startServerProcess } from '../packages/sdk/src/testing/server-process.js';
-import { eventually } from '../packages/sdk/src/testing/tokens.js';
+import { createJobClient } from '@jobtracker/sdk';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
+import { eventually } from '@jobtracker/test-support/tokens';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const children: ChildProcess[] = [];

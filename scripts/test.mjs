@@ -37,11 +37,13 @@ run('node', ['scripts/check-size.mjs']);
 run('npm', ['run', 'analyze', '--silent', '-w', '@jobtracker/widget']);
 run('node', ['scripts/check-manifest.mjs']);
 
-// Browser tests (web-test-runner.config.mjs runs `packages/*/src/**/*.browser.test.ts` in Chromium
-// against a real server). They need `tsc -b` above: the config imports the server's `dist`.
-const browserTests = findTests(join(root, 'packages'), /\.browser\.test\.ts$/).filter((file) =>
-  /^packages\/[^/]+\/src\//.test(file),
-);
+// Browser tests (web-test-runner.config.mjs runs `packages/*/src/**/*.browser.test.ts` and
+// `test/integration/**/*.browser.test.ts` in Chromium against a real server). They need `tsc -b` above:
+// the config imports the server's `dist`.
+const browserTests = [
+  ...findTests(join(root, 'packages'), /\.browser\.test\.ts$/),
+  ...findTests(join(root, 'test', 'integration'), /\.browser\.test\.ts$/),
+].filter((file) => /^(?:packages\/[^/]+\/src|test\/integration)\//.test(file));
 if (browserTests.length > 0) {
   run('node', ['scripts/ensure-chromium.mjs']);
   run('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs']);

@@ -1,7 +1,7 @@
 /** Load drivers over HTTP for the SSE benchmarks: a keep-alive client, a closed loop, a fixed rate, running jobs. */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { signToken } from '@jobtracker/server';
 
 export interface HttpAnswer {
   status: number;

@@ -15,9 +15,13 @@ import type { AddressInfo } from 'node:net';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
 import { type JobRecord, type RunningServer, startServer, verifyToken } from '@jobtracker/server';
+import {
+  listJobsQuery,
+  Mutex,
+  progressBatchBody,
+  progressBody,
+} from '@jobtracker/test-support/server-internals';
 import { Hono } from 'hono';
-import { listJobsQuery, progressBatchBody, progressBody } from '../../packages/server/src/http/schemas.js';
-import { Mutex } from '../../packages/server/src/util/mutex.js';
 import type {
   LoadServerConfig,
   LoadServerReply,

@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { serverCli } from '@jobtracker/test-support/server-process';
 import { stopChild, tempDirs, track } from './children.js';
 import type { ProbeStats, ProfileSummary } from './sse-probe.js';
 import { RpcChild } from './sse-rpc.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const CLI = here('../../packages/server/src/cli.ts');
+const CLI = serverCli();
 const PROBE = here('./sse-probe.ts');
 const BARE = here('./sse-bare-server.ts');
 

@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import { signToken } from '@jobtracker/server';
 import { emit, handle } from './sse-rpc.js';
 
 export interface OpenArgs {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@jobtracker/test-support/browser-assert';
+import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import { CHROME_PATH, CHROMIUM_ARGS } from '../../packages/sdk/src/testing/chromium.js';
 
 export interface ExampleApp {
   /** The app's origin, e.g. `http://127.0.0.1:41234`; it keeps its port across `restart`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '@jobtracker/test-support/browser-assert';
 import type { Page, Request } from 'playwright-core';
-import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
 import { badge, useExampleApp } from './harness.js';
 import { type StreamProxy, startStreamProxy } from './stream-proxy.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventually } from '@jobtracker/test-support/browser-assert';
 import type { Page } from 'playwright-core';
-import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
 import { badge, percentOf, settlesTo, trackerPercent, useExampleApp } from './harness.js';
 
 const example = useExampleApp();

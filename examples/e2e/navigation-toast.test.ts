@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
+import { eventually } from '@jobtracker/test-support/browser-assert';
 import { useExampleApp } from './harness.js';
 
 const example = useExampleApp();

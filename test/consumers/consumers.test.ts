@@ -23,8 +23,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
+import { fencedBlocks } from '@jobtracker/test-support/markdown';
 import { type Browser, chromium } from 'playwright-core';
-import { CHROME_PATH, CHROMIUM_ARGS } from '../../packages/sdk/src/testing/chromium.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,23 +75,15 @@ async function sh(command: string, args: string[], cwd = apps, timeout = 300_000
   }
 }
 
-/** The fenced blocks of a Markdown file in the given languages, in order. */
-function fencedBlocks(file: string, languages: string[]): { language: string; code: string }[] {
-  const text = readFileSync(join(root, file), 'utf8');
-  return [...text.matchAll(/^```(\w+)\n([\s\S]*?)^```/gm)]
-    .map((match) => ({ language: match[1] ?? '', code: match[2] ?? '' }))
-    .filter((block) => languages.includes(block.language));
-}
-
 /** Copies the documentation's snippets, as written, to where the consumer apps compile them. */
 function placeSnippets(): void {
-  const readme = fencedBlocks('README.md', ['ts', 'tsx']);
+  const readme = fencedBlocks(join(root, 'README.md'), ['ts', 'tsx']);
   assert.ok(readme.length >= 5, `README.md has ${readme.length} TypeScript snippets`);
   readme.forEach((block, index) => {
     writeFileSync(join(apps, 'readme', `readme-${index + 1}.${block.language}`), block.code);
   });
   for (const name of ['sdk', 'widget', 'server']) {
-    const blocks = fencedBlocks(`packages/${name}/README.md`, ['ts', 'tsx']);
+    const blocks = fencedBlocks(join(root, `packages/${name}/README.md`), ['ts', 'tsx']);
     blocks.forEach((block, index) => {
       writeFileSync(join(apps, 'readme', `${name}-readme-${index + 1}.${block.language}`), block.code);
     });
@@ -103,7 +96,7 @@ function placeSnippets(): void {
     `${react[0]?.code}\nexport { Badge, Tracker };\n`,
   );
 
-  const widgetReact = fencedBlocks('docs/widget.md', ['tsx']).filter((block) =>
+  const widgetReact = fencedBlocks(join(root, 'docs/widget.md'), ['tsx']).filter((block) =>
     block.code.includes("'@jobtracker/widget/react'"),
   );
   assert.ok(widgetReact.length >= 1, "docs/widget.md's React snippet");
@@ -111,10 +104,10 @@ function placeSnippets(): void {
     writeFileSync(join(apps, 'readme', `widget-react-${index + 1}.tsx`), block.code);
   });
 
-  const vueMain = fencedBlocks('docs/widget.md', ['ts']).filter((block) =>
+  const vueMain = fencedBlocks(join(root, 'docs/widget.md'), ['ts']).filter((block) =>
     block.code.includes("'@jobtracker/widget/vue'"),
   );
-  const vueTemplate = fencedBlocks('docs/widget.md', ['vue']);
+  const vueTemplate = fencedBlocks(join(root, 'docs/widget.md'), ['vue']);
   assert.equal(
     vueMain.length,
     1,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJobClient, type JobClient } from '../../packages/sdk/src/index.js';
-import { delay, eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import { memoryStorage } from '../../packages/sdk/src/testing/tokens.js';
-import type { Job } from '../../packages/sdk/src/wire.js';
-import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import type { RunningServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import type { Job } from '@jobtracker/sdk';
+import { createJobClient, type JobClient } from '@jobtracker/sdk';
+import { createWorkerApi } from '@jobtracker/sdk/worker';
+import type { RunningServer } from '@jobtracker/server';
+import { signToken } from '@jobtracker/server';
+import { delay, eventually } from '@jobtracker/test-support/browser-assert';
+import { memoryStorage } from '@jobtracker/test-support/tokens';
 import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 3: a client offline long enough for its cursor to fall out of the log gets `reset` and a

@@ -3,9 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { delay, eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import type { RunningServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import type { RunningServer } from '@jobtracker/server';
+import { signToken } from '@jobtracker/server';
+import { delay, eventually } from '@jobtracker/test-support/browser-assert';
 import { SECRET, startReliabilityServer } from './server.js';
 
 // Promise 6: abrupt client disconnects leave no subscriber, timer, socket or memory behind.

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { JobTracker } from '@jobtracker/server';
+import { openTestTracker, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import fc from 'fast-check';
-import type { JobTracker } from '../../packages/server/src/app/tracker.js';
-import {
-  openTestTracker,
-  SseReader,
-  tokenFor,
-  WORKER_KEY,
-} from '../../packages/server/src/testing/helpers.js';
 
 // Promise 11: no input makes the server answer 5xx; every refusal is a JSON error without a stack;
 // CR and LF in job text never split an SSE event.

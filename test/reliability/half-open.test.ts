@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJobClient } from '../../packages/sdk/src/index.js';
-import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import type { Job } from '../../packages/sdk/src/wire.js';
-import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import type { RunningServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import type { Job } from '@jobtracker/sdk';
+import { createJobClient } from '@jobtracker/sdk';
+import { createWorkerApi } from '@jobtracker/sdk/worker';
+import type { RunningServer } from '@jobtracker/server';
+import { signToken } from '@jobtracker/server';
+import { eventually } from '@jobtracker/test-support/browser-assert';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type RunningServer, startServer } from '@jobtracker/server';
+import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { type Browser, chromium } from 'playwright-core';
-import { CHROME_PATH, CHROMIUM_ARGS } from '../../packages/sdk/src/testing/chromium.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
 
 // Promise 10: hostile text in jobs (message, title, error, type, result URL) renders as text in the real
 // elements: no script runs, and every link is http(s) or relative.

@@ -8,10 +8,10 @@ import { createHmac } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { createJobClient, type Job } from '../../packages/sdk/src/index.js';
-import type { RunningServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
-import { delay, eventually, SseReader } from '../../packages/server/src/testing/helpers.js';
+import { createJobClient, type Job } from '@jobtracker/sdk';
+import type { RunningServer } from '@jobtracker/server';
+import { signToken } from '@jobtracker/server';
+import { delay, eventually, SseReader } from '@jobtracker/test-support/server';
 import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 const token = (sub: string, expiresInSeconds = 600) => signToken({ sub, expiresInSeconds }, SECRET);

@@ -15,10 +15,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Job } from '../../packages/sdk/src/index.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
-import { eventually, SseReader } from '../../packages/server/src/testing/helpers.js';
+import type { Job } from '@jobtracker/sdk';
+import { type RunningServer, signToken, startServer } from '@jobtracker/server';
+import { eventually, SseReader } from '@jobtracker/test-support/server';
 
 const FULL = process.env.JOBTRACKER_RELIABILITY_FULL === '1';
 const TARGET_REQUESTS = FULL ? 12_000 : 1_500;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import type { RunningServer } from '@jobtracker/server';
+import { signToken } from '@jobtracker/server';
 import { SECRET, startReliabilityServer } from './server.js';
 
 const median = (values: number[]) =>

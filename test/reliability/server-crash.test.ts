@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createJobClient, type JobClient } from '../../packages/sdk/src/index.js';
-import { delay, eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import { type ServerProcess, startServerProcess } from '../../packages/sdk/src/testing/server-process.js';
-import type { Job } from '../../packages/sdk/src/wire.js';
-import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import type { Job } from '@jobtracker/sdk';
+import { createJobClient, type JobClient } from '@jobtracker/sdk';
+import { createWorkerApi } from '@jobtracker/sdk/worker';
+import { signToken } from '@jobtracker/server';
+import { delay, eventually } from '@jobtracker/test-support/browser-assert';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 
 // Promise 2: a server SIGKILLed with clients connected and restarted 3 s later: every client converges to
 // the database within 5 s, no terminal transition is lost, and no client is left disconnected.

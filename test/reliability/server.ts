@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningServer, type ServerOptions, startServer } from '../../packages/server/src/app/server.js';
+import { type RunningServer, type ServerOptions, startServer } from '@jobtracker/server';
 
 export const SECRET = 'reliability-secret-with-enough-entropy-0123';
 export const WORKER_KEY = 'reliability-worker-key';

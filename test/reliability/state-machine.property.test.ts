@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { CreateJobResponse, Job, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
-import fc from 'fast-check';
+import type { LiveEvent } from '@jobtracker/test-support/server-internals';
 import {
+  ApiError,
   type Changes,
   type ClaimedJob,
   type CreateJobInput,
   JobEngine,
-} from '../../packages/server/src/engine/engine.js';
-import { ApiError } from '../../packages/server/src/http/errors.js';
-import { toWireJob } from '../../packages/server/src/jobs/job-record.js';
-import { SqliteStore } from '../../packages/server/src/storage/sqlite/sqlite-store.js';
-import type { LiveEvent } from '../../packages/server/src/stream/hub.js';
+  SqliteStore,
+  toWireJob,
+} from '@jobtracker/test-support/server-internals';
+import fc from 'fast-check';
 
 // Promise 7: the job state machine. Thousands of random command sequences (create, claim, progress,
 // heartbeat, complete, fail, release, cancel, retry, lease expiry, flush, replay; stale and foreign lease

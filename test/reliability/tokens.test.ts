@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createJobClient, type Job } from '../../packages/sdk/src/index.js';
-import { createSseParser } from '../../packages/sdk/src/sse/parse.js';
-import { createWorkerApi } from '../../packages/sdk/src/worker/index.js';
-import { type RunningServer, startServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
-import { eventually, SseReader } from '../../packages/server/src/testing/helpers.js';
+import { createJobClient, type Job } from '@jobtracker/sdk';
+import { createWorkerApi } from '@jobtracker/sdk/worker';
+import { type RunningServer, signToken, startServer } from '@jobtracker/server';
+import { createSseParser } from '@jobtracker/test-support/sdk-internals';
+import { eventually, SseReader } from '@jobtracker/test-support/server';
 
 const SECRET = randomBytes(32).toString('hex');
 const WORKER_KEY = randomBytes(16).toString('hex');

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { eventually } from '../../packages/sdk/src/testing/browser-assert.js';
-import type { Job } from '../../packages/sdk/src/wire.js';
-import type { RunningServer } from '../../packages/server/src/app/server.js';
-import { signToken } from '../../packages/server/src/auth/jwt.js';
+import type { Job } from '@jobtracker/sdk';
+import type { RunningServer } from '@jobtracker/server';
+import { signToken } from '@jobtracker/server';
+import { eventually } from '@jobtracker/test-support/browser-assert';
 import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 5: a worker SIGKILLed mid-job loses its lease; the job is re-queued (or failed once its attempts

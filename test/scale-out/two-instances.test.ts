@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
+import { openTestSchema } from '@jobtracker/test-support/postgres';
+import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import pg from 'pg';
-import { type ServerProcess, startServerProcess } from '../../packages/sdk/src/testing/server-process.js';
-import { openTestSchema } from '../../packages/server/src/storage/pg/test-database.js';
-import { SECRET, SseReader, tokenFor, WORKER_KEY } from '../../packages/server/src/testing/helpers.js';
 import { type Balancer, startBalancer } from './balancer.js';
 
 // Several API processes on one PostgreSQL database: a client on one instance sees what a worker reports

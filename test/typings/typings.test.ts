@@ -1,11 +1,13 @@
 // The shipped element typings type-check (strict, skipLibCheck false) in React, Preact, Solid, Vue and on
 // the page: the fixtures beside this file, examples/react, every TypeScript snippet of README.md and
 // docs/widget.md, and a file made from custom-elements.json naming every attribute, property and event of every tag.
+
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { fencedBlocks } from '@jobtracker/test-support/markdown';
 
 const root = new URL('../../', import.meta.url);
 const here = new URL('./', import.meta.url);
@@ -42,12 +44,11 @@ declare module '*.vue' {
 
 /** The ```tsx blocks (and ```ts blocks that use the widget) of a Markdown file. */
 function snippets(file: string): { name: string; code: string; jsx: boolean }[] {
-  const text = readFileSync(new URL(file, root), 'utf8');
-  return [...text.matchAll(/^```(tsx?)\n([\s\S]*?)^```/gm)]
-    .map((match, index) => ({
+  return fencedBlocks(new URL(file, root), ['ts', 'tsx'])
+    .map((block, index) => ({
       name: `${file.replace(/\W+/g, '-')}-${index + 1}`,
-      code: match[2] ?? '',
-      jsx: match[1] === 'tsx',
+      code: block.code,
+      jsx: block.language === 'tsx',
     }))
     .filter((snippet) => snippet.jsx || snippet.code.includes('@jobtracker/widget'));
 }

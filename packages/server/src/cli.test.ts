@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { delay, eventually, readBody } from '@jobtracker/test-support/server';
+import { readListening } from '@jobtracker/test-support/server-process';
 import { DEFAULT_DB } from './app/tracker.js';
 import { readConfig } from './config/config.js';
-import { delay, eventually, readBody } from './testing/helpers.js';
 
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-cli-'));
@@ -25,19 +26,7 @@ function startCli(args: string[], env: Record<string, string> = {}) {
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
-  let output = '';
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${output}`)));
-  });
-  return { child, url, output: () => output };
+  return { child, ...readListening(child, 'CLI') };
 }
 
 const json = async (url: string, init?: RequestInit) => readBody(await fetch(url, init));

@@ -1,4 +1,4 @@
-/// <reference path="../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { Job, JobClient } from '@jobtracker/sdk';
 import {
   assert,

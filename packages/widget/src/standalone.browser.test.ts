@@ -1,4 +1,4 @@
-/// <reference path="../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { JobClient } from '@jobtracker/sdk';
 import type { JobBadge } from './job-badge/job-badge.js';
 import type { JobTracker } from './job-tracker/job-tracker.js';

@@ -1,4 +1,5 @@
-import { assertEqual } from '../testing/browser-assert.js';
+/// <reference types="@jobtracker/test-support/mocha" />
+import { assertEqual } from '@jobtracker/test-support/browser-assert';
 import { listenToPage, pageHidden } from './page-events.js';
 
 const setVisibility = (state: DocumentVisibilityState) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { memoryStorage } from '../testing/tokens.js';
+import { memoryStorage } from '@jobtracker/test-support/tokens';
 import type { Job } from '../wire.js';
 import { createOwnerCache, type SavedJobs } from './owner-cache.js';
 

@@ -1,5 +1,6 @@
+/// <reference types="@jobtracker/test-support/mocha" />
+import { assertEqual, delay, eventually } from '@jobtracker/test-support/browser-assert';
 import type { JobUpdate } from '../store/job-stores.js';
-import { assertEqual, delay, eventually } from '../testing/browser-assert.js';
 import type { Connection, ConnectionStatus } from '../transport/connection.js';
 import type { Job } from '../wire.js';
 import { type ConnectionHooks, shareConnection } from './tab-sync.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { caller } from '@jobtracker/test-support/server';
 import { Hono } from 'hono';
 import { JobEngine } from '../engine/engine.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
-import { caller } from '../testing/helpers.js';
 import { createApp } from './app.js';
 
 describe('createApp', () => {

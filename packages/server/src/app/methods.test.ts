@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { caller, openTestTracker, tokenFor, WORKER_KEY } from '../testing/helpers.js';
+import { caller, openTestTracker, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import type { JobTracker } from './tracker.js';
 
 describe('methods on the app’s routes (web Request/Response, as a host embeds the app)', () => {

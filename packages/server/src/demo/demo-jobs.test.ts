@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from '@jobtracker/sdk/wire';
+import { caller, eventually, openTestTracker, tokenFor } from '@jobtracker/test-support/server';
 import type { JobTracker } from '../app/tracker.js';
-import { caller, eventually, openTestTracker, tokenFor } from '../testing/helpers.js';
 import { registerDemoJobs } from './demo-jobs.js';
 
 describe('demo.generate', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { openTestSchema } from '@jobtracker/test-support/postgres';
+import { eventually } from '@jobtracker/test-support/server';
 import { createRunner, type JobRunner } from '../runner/runner.js';
 import { PgStore } from '../storage/pg/pg-store.js';
-import { openTestSchema } from '../storage/pg/test-database.js';
-import { eventually } from '../testing/helpers.js';
 import { JobEngine } from './engine.js';
 
 // Two engines on one PostgreSQL schema, as two API instances would be: what one decides, the other

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { caller, openTestTracker, TEST_DIALECT, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import type { JobTracker } from '../app/tracker.js';
-import { caller, openTestTracker, TEST_DIALECT, tokenFor, WORKER_KEY } from '../testing/helpers.js';
 
 describe('owner routes', () => {
   let tracker: JobTracker;

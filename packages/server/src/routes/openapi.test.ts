@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { openTestTracker, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import type { JobTracker } from '../app/tracker.js';
-import { openTestTracker, tokenFor, WORKER_KEY } from '../testing/helpers.js';
 import { arbitraryFromSchema, type JsonSchema } from '../testing/json-schema-arbitrary.js';
 
 interface Parameter {

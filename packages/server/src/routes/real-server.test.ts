@@ -3,8 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type RunningServer, startServer } from '../app/server.js';
-import { signToken } from '../auth/jwt.js';
 import {
   caller,
   eventually,
@@ -13,7 +11,9 @@ import {
   SECRET,
   tokenFor,
   WORKER_KEY,
-} from '../testing/helpers.js';
+} from '@jobtracker/test-support/server';
+import { type RunningServer, startServer } from '../app/server.js';
+import { signToken } from '../auth/jwt.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-real-'));
 

@@ -4,7 +4,6 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KEEP_ALIVE_MS, type RunningServer, startServer } from '../app/server.js';
 import {
   delay,
   eventually,
@@ -15,7 +14,8 @@ import {
   SseReader,
   tokenFor,
   WORKER_KEY,
-} from '../testing/helpers.js';
+} from '@jobtracker/test-support/server';
+import { KEEP_ALIVE_MS, type RunningServer, startServer } from '../app/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-stream-'));
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_LEASE_MS } from '@jobtracker/sdk/wire';
+import { caller, openTestTracker, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import type { JobTracker } from '../app/tracker.js';
-import { caller, openTestTracker, tokenFor, WORKER_KEY } from '../testing/helpers.js';
 
 describe('worker API', () => {
   let tracker: JobTracker;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually, openTestTracker } from '@jobtracker/test-support/server';
 import type { JobTracker } from '../app/tracker.js';
-import { eventually, openTestTracker } from '../testing/helpers.js';
 import { JobFailure } from './runner.js';
 
 describe('in-process runner', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkerApi } from '@jobtracker/sdk/worker';
+import { eventually, openTestTracker } from '@jobtracker/test-support/server';
 import type { JobTracker } from '../app/tracker.js';
-import { eventually, openTestTracker } from '../testing/helpers.js';
 import { createEngineWorkerApi } from './engine-worker-api.js';
 
 describe('the in-process worker API', () => {

@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { JobClient } from '@jobtracker/sdk';
 import { defineElement } from '../shared/define.js';
 import type { JobMessages } from '../shared/messages.js';

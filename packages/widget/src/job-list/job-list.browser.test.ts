@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { Job } from '@jobtracker/sdk';
 import { card, job, list, root, setUpListTests, shownIds, showsJobs } from '../testing/list.js';
 import {

@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { Job, JobClient, JobListResponse } from '@jobtracker/sdk';
 import { LitElement } from 'lit';
 import { JobBadge } from '../job-badge/job-badge.js';
@@ -13,8 +13,8 @@ import {
   assert,
   assertEqual,
   claimJob,
-  delay,
   eventually,
+  settledStreams,
   streamCount,
   testConfig,
   testUser,
@@ -122,18 +122,6 @@ async function serverJobs(apiUrl: string, token: string) {
   const response = await fetch(`${apiUrl}/jobs`, { headers: { Authorization: `Bearer ${token}` } });
   assertEqual(response.status, 200, 'GET /jobs status');
   return ((await response.json()) as JobListResponse).jobs;
-}
-
-/** Waits until the server's open streams stay at one count for a moment. */
-async function settledStreams(): Promise<number> {
-  let last = -1;
-  for (let i = 0; i < 40; i++) {
-    const now = await streamCount();
-    if (now === last) return now;
-    last = now;
-    await delay(300);
-  }
-  return last;
 }
 
 let streamsBefore = 0;

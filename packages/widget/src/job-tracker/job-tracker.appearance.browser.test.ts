@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import { emulateMedia, setViewport } from '@web/test-runner-commands';
 import { button, card, mount, mounted, root, setUpTrackerTests, text, toasts } from '../testing/tracker.js';
 import {

@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import type { Job } from '@jobtracker/sdk';
 import { defineElement } from '../shared/define.js';
 import { button, card, mount, root, setUpTrackerTests, toasts } from '../testing/tracker.js';

@@ -1,4 +1,4 @@
-/// <reference path="../../../sdk/src/testing/mocha.d.ts" />
+/// <reference types="@jobtracker/test-support/mocha" />
 import { createJobClient, type Job } from '@jobtracker/sdk';
 import {
   button,

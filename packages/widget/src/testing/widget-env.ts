@@ -1,15 +1,8 @@
 import { type CreateJobResponse, createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
-import { testConfig, tokenFor, uniqueUser, workerCall } from '../../../sdk/src/testing/browser-env.js';
+import { testConfig, tokenFor, uniqueUser, workerCall } from '@jobtracker/test-support/browser-env';
 
-export { assert, assertEqual, delay, eventually } from '../../../sdk/src/testing/browser-assert.js';
-export {
-  streamCount,
-  streamsClosed,
-  testConfig,
-  tokenFor,
-  uniqueUser,
-  workerCall,
-} from '../../../sdk/src/testing/browser-env.js';
+export * from '@jobtracker/test-support/browser-assert';
+export * from '@jobtracker/test-support/browser-env';
 
 /**
  * The network between a test client and the real server: `down()` drops the client's open requests

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openTestSchema, requireTestDatabase, TEST_PG_URL } from '@jobtracker/test-support/postgres';
 import { Client } from 'pg';
 import { storeContract, testEvent, testJob } from '../store.contract.js';
 import { FEED_APPLICATION_NAME } from './pg-feed.js';
 import { channelOf, PgStore, type PgStoreOptions } from './pg-store.js';
-import { openTestSchema, requireTestDatabase, TEST_PG_URL } from './test-database.js';
 
 // One clear failure, naming the database and how to start it, rather than one per test.
 await requireTestDatabase();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { FEED_APPLICATION_NAME } from '@jobtracker/server/internal';
 import { Client } from 'pg';
-import { FEED_APPLICATION_NAME } from './pg-feed.js';
 
 /** The PostgreSQL database the tests use: `JOBTRACKER_TEST_PG_URL`, else the local trust-auth one. */
 export const TEST_PG_URL =

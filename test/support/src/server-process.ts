@@ -1,10 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../../../server/src/cli.ts', import.meta.url));
+/**
+ * The server's CLI, found beside the entry point `@jobtracker/server` resolves to: its source under the
+ * `jobtracker-source` condition (how the tests run), else its build.
+ */
+export function serverCli(): string {
+  const entry = fileURLToPath(import.meta.resolve('@jobtracker/server'));
+  return join(dirname(entry), entry.endsWith('.ts') ? 'cli.ts' : 'cli.js');
+}
+
+const cli = serverCli();
 
 export interface ServerProcess {
   url: string;
@@ -31,7 +40,7 @@ export interface ServerProcessOptions {
   db?: string;
 }
 
-/** Runs the real jobtracker server CLI (from source, through tsx) on a free loopback port and a temporary file database. */
+/** Runs the real jobtracker server CLI (through tsx) on a free loopback port and a temporary file database. */
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const dir = options.db ? null : mkdtempSync(join(tmpdir(), 'jobtracker-sdk-'));
   const db = options.db ?? `file:${join(dir as string, 'jobs.db')}`;
@@ -43,19 +52,9 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
+  const { output, ...listening } = readListening(child, 'server');
+  const url = await listening.url;
   const port = Number(new URL(url).port);
   const cleanup = () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -65,7 +64,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     port,
     db,
     child,
-    output: () => output,
+    output,
     async kill() {
       child.kill('SIGKILL');
       await exited;
@@ -89,4 +88,24 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     cleanup();
   });
   return server;
+}
+
+/**
+ * Reads a server process's output: `url` resolves with the address it prints once it listens
+ * (`listening on http://…`) and rejects if it exits first; `output()` is all it printed so far.
+ */
+export function readListening(child: ChildProcess, name: string): { url: Promise<string>; output(): string } {
+  let output = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
+  });
+  return { url, output: () => output };
 }

@@ -1,131 +1,17 @@
-import { assert, assertEqual, delay, eventually } from '../testing/browser-assert.js';
+/// <reference types="@jobtracker/test-support/mocha" />
+
+import type { Job, JobStatus } from '@jobtracker/sdk';
+import { createJobClient } from '@jobtracker/sdk';
+import { assert, assertEqual, delay, eventually } from '@jobtracker/test-support/browser-assert';
 import {
+  settledStreams,
   streamCount,
-  streamsClosed,
   testConfig,
   tokenFor,
   uniqueUser,
   workerCall,
-} from '../testing/browser-env.js';
-import type { CreateJobResponse, Job, JobStatus } from '../wire.js';
-import { createJobClient, type JobClient } from './client.js';
-
-/** A request a tab's client sent (recorded by tab.html). */
-interface TabRequest {
-  url: string;
-  method: string;
-  lastEventId: string | null;
-}
-
-/** A job state a tab's client took (recorded by tab.html on every change of `$jobs`). */
-interface SeenJob {
-  id: string;
-  version: number;
-  status: JobStatus;
-  progress: number | null;
-}
-
-interface Tab {
-  frame: HTMLIFrameElement;
-  client: JobClient;
-  announced: string[];
-  requests: TabRequest[];
-  seen: SeenJob[];
-  holdStreams: () => () => void;
-}
-
-interface TabWindow extends Window {
-  jobClient?: JobClient;
-  announced?: string[];
-  requests?: TabRequest[];
-  seen?: SeenJob[];
-  holdStreams?: () => () => void;
-  tabReady?: boolean;
-}
-
-const frames: HTMLIFrameElement[] = [];
-
-/** Opens another page of this origin running its own client, as a second browser tab would. */
-async function openTab(params: Record<string, string>): Promise<Tab> {
-  const frame = document.createElement('iframe');
-  frame.src = `${new URL('../testing/tab.html', import.meta.url).pathname}?${new URLSearchParams(params)}`;
-  document.body.append(frame);
-  frames.push(frame);
-  const win = await eventually(
-    () => {
-      const candidate = frame.contentWindow as TabWindow | null;
-      return candidate?.tabReady ? candidate : null;
-    },
-    8000,
-    'the tab to load',
-  );
-  return {
-    frame,
-    client: win.jobClient as JobClient,
-    announced: win.announced as string[],
-    requests: win.requests as TabRequest[],
-    seen: win.seen as SeenJob[],
-    holdStreams: win.holdStreams as () => () => void,
-  };
-}
-
-/** A client of a new user that only polls, every `periodMs`, and counts its polls. */
-async function pollingClient(prefix: string, periodMs: number) {
-  const { apiUrl } = await testConfig();
-  const user = uniqueUser(prefix);
-  let polls = 0;
-  const client = createJobClient({
-    baseUrl: apiUrl,
-    token: await tokenFor(user),
-    user,
-    transport: 'poll',
-    shareTabs: false,
-    storage: null,
-    fetch: (input, init) => {
-      if (String(input).includes('/jobs?since=')) polls++;
-      return fetch(input, init);
-    },
-    pollActiveMs: periodMs,
-    pollIdleMs: periodMs,
-  });
-  return { client, polls: () => polls };
-}
-
-async function createJob(apiUrl: string, token: string, body: object): Promise<Job> {
-  const response = await fetch(`${apiUrl}/jobs`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assertEqual(response.status, 201, 'create status');
-  return ((await response.json()) as CreateJobResponse).job;
-}
-
-async function claim(type: string) {
-  const claimed = await workerCall<{ job: Job; leaseToken: string }>('/claim', {
-    types: [type],
-    leaseMs: 60_000,
-  });
-  assertEqual(claimed.status, 200, 'claim status');
-  return claimed.json;
-}
-
-/** Waits until the server's open streams settle at a steady count. */
-async function settledStreams(): Promise<number> {
-  let last = -1;
-  for (let i = 0; i < 40; i++) {
-    const now = await streamCount();
-    if (now === last) return now;
-    last = now;
-    await delay(300);
-  }
-  return last;
-}
-
-afterEach(async () => {
-  for (const frame of frames.splice(0)) frame.remove();
-  await streamsClosed();
-});
+} from '@jobtracker/test-support/browser-env';
+import { claim, createJob, openTab, type SeenJob, type Tab, type TabRequest } from './tabs.js';
 
 describe('job client in the browser', () => {
   it('shows the jobs of the local snapshot before the network answers', async () => {
@@ -338,67 +224,5 @@ describe('job client in the browser', () => {
       [job.id],
       'exactly one announcement for the browser',
     );
-  });
-
-  it('connects each tab on its own where Web Locks or BroadcastChannel are missing', async () => {
-    const { apiUrl } = await testConfig();
-    const user = uniqueUser('no-locks');
-    const token = await tokenFor(user);
-    const baseline = await streamCount();
-    const params = { api: apiUrl, token, user, noTabSharing: '1' };
-    const first = await openTab(params);
-    const second = await openTab(params);
-    await eventually(async () => (await streamCount()) === baseline + 2, 5000, 'a stream per tab');
-    for (const tab of [first, second])
-      assertEqual(
-        tab.requests.filter((request) => request.url.endsWith('/jobs/stream')).length,
-        1,
-        'each tab holds its own stream',
-      );
-    const job = await createJob(apiUrl, token, { type: 'tabs.alone' });
-    const claim = await workerCall<{ leaseToken: string }>('/claim', { types: ['tabs.alone'] });
-    const { leaseToken } = claim.json;
-    await workerCall(`/jobs/${job.id}/progress`, { leaseToken, progress: 40 });
-    for (const tab of [first, second])
-      await eventually(() => tab.client.jobStore(job.id).get()?.progress === 40, 5000, 'both tabs update');
-  });
-
-  it('polls at once when the window gets the focus or the network comes back', async () => {
-    const { client, polls } = await pollingClient('wake', 60_000);
-    const stop = client.$active.subscribe(() => {});
-    try {
-      await eventually(() => client.$connection.get().state === 'polling', 3000, 'the first poll');
-      await delay(300);
-      for (const event of ['focus', 'online']) {
-        const before = polls();
-        window.dispatchEvent(new Event(event));
-        await eventually(() => polls() > before, 500, `a poll on ${event}, not a minute later`);
-      }
-    } finally {
-      stop();
-    }
-  });
-
-  it('pauses polling while the page is hidden and polls at once when it is shown again', async () => {
-    const { client, polls } = await pollingClient('hidden', 100);
-    const stop = client.$active.subscribe(() => {});
-    await eventually(() => polls() >= 3, 3000, 'polling');
-    const setVisibility = (state: DocumentVisibilityState) => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
-      document.dispatchEvent(new Event('visibilitychange'));
-    };
-    try {
-      setVisibility('hidden');
-      await delay(250);
-      const whileHidden = polls();
-      await delay(800);
-      assertEqual(polls(), whileHidden, 'no poll while hidden');
-      setVisibility('visible');
-      await eventually(() => polls() > whileHidden, 300, 'a poll as soon as the page shows');
-    } finally {
-      Reflect.deleteProperty(document, 'visibilityState');
-      stop();
-    }
-    assert(client.$connection.get().state === 'polling', 'the client reports polling');
   });
 });

@@ -111,3 +111,15 @@ export async function streamsClosed(count = 0, ms = 8000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Waits until the server's open streams stay at one count for a moment, and answers that count. */
+export async function settledStreams(): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 40; i++) {
+    const now = await streamCount();
+    if (now === last) return now;
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return last;
+}

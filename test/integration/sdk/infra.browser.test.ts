@@ -1,8 +1,15 @@
+/// <reference types="@jobtracker/test-support/mocha" />
 // Proves the browser test setup end to end: a page in Chromium talks to the real jobtracker server
 // that web-test-runner.config.mjs starts, as a user (JWT) and as a worker (worker key).
-import type { CreateJobResponse, ErrorBody, Job, JsonValue } from '../wire.js';
-import { assert, assertEqual } from './browser-assert.js';
-import { streamCount, testConfig, tokenFor, uniqueUser, workerCall } from './browser-env.js';
+import type { CreateJobResponse, ErrorBody, Job, JsonValue } from '@jobtracker/sdk';
+import { assert, assertEqual } from '@jobtracker/test-support/browser-assert';
+import {
+  streamCount,
+  testConfig,
+  tokenFor,
+  uniqueUser,
+  workerCall,
+} from '@jobtracker/test-support/browser-env';
 
 interface ClaimResponse {
   job: Job;

@@ -1,6 +1,5 @@
-import { createJobTracker, type JobTracker, type JobTrackerOptions } from '../app/tracker.js';
-import { signToken } from '../auth/jwt.js';
-import { openTestSchema } from '../storage/pg/test-database.js';
+import { createJobTracker, type JobTracker, type JobTrackerOptions, signToken } from '@jobtracker/server';
+import { openTestSchema } from './postgres.js';
 
 export const SECRET = 'test-secret-with-enough-entropy-0123456789';
 export const WORKER_KEY = 'test-worker-key';
@@ -203,4 +202,4 @@ function assertEqualIds(id: string | undefined, cursor: string | undefined) {
   if (id !== cursor) throw new Error(`ready event id ${id} differs from its cursor ${cursor}`);
 }
 
-export { delay, eventually } from '../../../sdk/src/testing/browser-assert.js';
+export { delay, eventually } from './browser-assert.js';
