@@ -11,7 +11,7 @@ import { signToken } from '../../../packages/server/src/auth/jwt.js';
 import { eventually, SseReader } from '../../../packages/server/src/testing/helpers.js';
 import { SECRET, startTokensServer, type TokensServer, USER, WORKER_KEY } from './fixture.js';
 
-describe('tokens', () => {
+describe('tokens: expiry', () => {
   let server: RunningServer;
   let goodToken: string;
   let send: TokensServer['send'];

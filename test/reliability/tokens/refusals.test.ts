@@ -21,7 +21,7 @@ import {
   WORKER_KEY,
 } from './fixture.js';
 
-describe('tokens', () => {
+describe('tokens: refusals', () => {
   let server: RunningServer;
   let goodToken: string;
   let job: Job;
