@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import type { Job } from '../../../packages/sdk/src/index.js';
 import type { RunningServer } from '../../../packages/server/src/app/server.js';
 import { signToken } from '../../../packages/server/src/auth/jwt.js';
@@ -82,4 +82,14 @@ export async function startHostileServer(): Promise<HostileServer> {
     return claimed.body as { job: Job; leaseToken: string };
   };
   return { server, base, createJob, claim };
+}
+
+/** Starts the server before the suite's tests and closes it after them; its fields are set from then on. */
+export function useHostileServer(): HostileServer {
+  const hostile = {} as HostileServer;
+  before(async () => {
+    Object.assign(hostile, await startHostileServer());
+  });
+  after(() => hostile.server.close());
+  return hostile;
 }

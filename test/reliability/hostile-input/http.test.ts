@@ -4,21 +4,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../../packages/server/src/app/server.js';
+import { describe, it } from 'node:test';
 import { SseReader } from '../../../packages/server/src/testing/helpers.js';
 import { SECRET } from '../server.js';
-import { asUser, asWorker, type HostileServer, send, startHostileServer, token } from './fixture.js';
+import { asUser, asWorker, send, token, useHostileServer } from './fixture.js';
 
 describe('hostile and unusual input: tokens and methods', () => {
-  let fixture: HostileServer;
-  let server: RunningServer;
-  let base: string;
-  before(async () => {
-    fixture = await startHostileServer();
-    ({ server, base } = fixture);
-  });
-  after(() => fixture.server.close());
+  const hostile = useHostileServer();
 
   describe('token lifetimes', () => {
     it('keeps the stream of a token valid for 40 days open, with no TimeoutOverflowWarning', async () => {
@@ -31,7 +23,7 @@ describe('hostile and unusual input: tokens and methods', () => {
         const lifetimes = [40 * 86_400, 253402300799 - Math.floor(Date.now() / 1000) - 60];
         await Promise.all(
           lifetimes.map(async (expiresInSeconds) => {
-            const response = await fetch(`${base}/api/jobs/stream`, {
+            const response = await fetch(`${hostile.base}/api/jobs/stream`, {
               headers: { Authorization: `Bearer ${token('long-lived', expiresInSeconds)}` },
               signal: controller.signal,
             });
@@ -67,7 +59,9 @@ describe('hostile and unusual input: tokens and methods', () => {
       for (const exp of ['1e400', '253402300800', '1e300']) {
         const forged = forge(`{"sub":"absurd","exp":${exp}}`);
         for (const path of ['/api/jobs', '/api/jobs/stream']) {
-          const answer = await send(`${base}${path}`, { headers: { Authorization: `Bearer ${forged}` } });
+          const answer = await send(`${hostile.base}${path}`, {
+            headers: { Authorization: `Bearer ${forged}` },
+          });
           assert.equal(answer.status, 401, `exp ${exp} on ${path}: ${answer.text.slice(0, 200)}`);
           assert.equal(answer.body.error.code, 'invalid_token', `exp ${exp} on ${path}: code`);
           assert.match(answer.body.error.message, /exp/, `exp ${exp}: the message names the claim`);
@@ -81,14 +75,18 @@ describe('hostile and unusual input: tokens and methods', () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       const call = (method: string, path: string, headers: Record<string, string> = {}) =>
         new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-          const req = httpRequest(`${base}${path}`, { method, headers, agent, timeout: 5000 }, (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk) => {
-              body += chunk;
-            });
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-          });
+          const req = httpRequest(
+            `${hostile.base}${path}`,
+            { method, headers, agent, timeout: 5000 },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk) => {
+                body += chunk;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+            },
+          );
           req.on('timeout', () => req.destroy(new Error(`${method} ${path} did not answer within 5 s`)));
           req.on('error', reject);
           req.end();
@@ -101,7 +99,7 @@ describe('hostile and unusual input: tokens and methods', () => {
         const health = await call('GET', '/api/health');
         assert.equal(health.status, 200, 'the same connection answers the next request');
         assert.equal(JSON.parse(health.body).streams, 0, 'HEAD took no stream slot');
-        assert.equal(server.tracker.streams.connections.size, 0, 'the registry holds no stream');
+        assert.equal(hostile.server.tracker.streams.connections.size, 0, 'the registry holds no stream');
         const refused = await call('HEAD', '/api/jobs/stream');
         assert.equal(refused.status, 401, 'HEAD without a token is refused like GET');
       } finally {
@@ -121,7 +119,7 @@ describe('hostile and unusual input: tokens and methods', () => {
       ];
       for (const [method, path, allowed] of cases) {
         const headers = path.startsWith('/api/worker/') ? asWorker : asUser('methods');
-        const answer = await send(`${base}${path}`, { method, headers });
+        const answer = await send(`${hostile.base}${path}`, { method, headers });
         assert.equal(answer.status, 405, `${method} ${path}: ${answer.text.slice(0, 200)}`);
         assert.deepEqual(
           (answer.headers.get('allow') ?? '').split(/,\s*/).sort(),
@@ -136,7 +134,7 @@ describe('hostile and unusual input: tokens and methods', () => {
         ['POST', '/api/jobs/01m8k0x60974smd8gnmwwmw588/nope'],
         ['GET', '/nowhere'],
       ] as const) {
-        const answer = await send(`${base}${path}`, { method, headers: asUser('methods') });
+        const answer = await send(`${hostile.base}${path}`, { method, headers: asUser('methods') });
         assert.equal(answer.status, 404, `${method} ${path} is unknown`);
         assert.equal(answer.body.error.code, 'not_found', `${method} ${path}: code`);
       }

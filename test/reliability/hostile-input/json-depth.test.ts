@@ -2,32 +2,21 @@
 // process is served on every read path.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../../packages/server/src/app/server.js';
+import { describe, it } from 'node:test';
 import { SseReader } from '../../../packages/server/src/testing/helpers.js';
 import {
   asUser,
   asWorker,
   captureLogs,
-  type HostileServer,
   json,
   nestedArrays,
   nestedObjects,
   send,
-  startHostileServer,
+  useHostileServer,
 } from './fixture.js';
 
 describe('hostile and unusual input: nested JSON', () => {
-  let fixture: HostileServer;
-  let server: RunningServer;
-  let base: string;
-  let createJob: HostileServer['createJob'];
-  let claim: HostileServer['claim'];
-  before(async () => {
-    fixture = await startHostileServer();
-    ({ server, base, createJob, claim } = fixture);
-  });
-  after(() => fixture.server.close());
+  const hostile = useHostileServer();
 
   describe('deeply nested JSON', () => {
     const assertTooDeep = (answer: Awaited<ReturnType<typeof send>>, what: string) => {
@@ -46,14 +35,14 @@ describe('hostile and unusual input: nested JSON', () => {
         ['arrays 100,000 deep', nestedArrays(100_000)],
       ];
       for (const [what, input] of bodies) {
-        const answer = await send(`${base}/api/jobs`, {
+        const answer = await send(`${hostile.base}/api/jobs`, {
           method: 'POST',
           headers: { ...asUser('deep'), ...json },
           body: `{"type":"deep.job","input":${input}}`,
         });
         assertTooDeep(answer, what);
       }
-      const unauthenticated = await send(`${base}/api/jobs`, {
+      const unauthenticated = await send(`${hostile.base}/api/jobs`, {
         method: 'POST',
         headers: json,
         body: `{"type":"deep.job","input":${nestedArrays(100_000)}}`,
@@ -66,12 +55,12 @@ describe('hostile and unusual input: nested JSON', () => {
     });
 
     it('accepts JSON within the limit, and brackets inside strings do not count', async () => {
-      const fine = await createJob('deep.ok', { input: JSON.parse(nestedArrays(60)) });
+      const fine = await hostile.createJob('deep.ok', { input: JSON.parse(nestedArrays(60)) });
       assert.equal(fine.type, 'deep.ok', 'an input 60 levels deep is stored');
       const brackets = `"\\"${'['.repeat(10_000)}{"`;
-      const job = await createJob('deep.strings', { input: { text: JSON.parse(brackets) } });
+      const job = await hostile.createJob('deep.strings', { input: { text: JSON.parse(brackets) } });
       assert.equal((job as unknown as { id: string }).id.length, 26, 'brackets in a string are just text');
-      const chunked = await send(`${base}/api/jobs`, {
+      const chunked = await send(`${hostile.base}/api/jobs`, {
         method: 'POST',
         headers: { ...asUser('hostile'), ...json },
         body: new ReadableStream({
@@ -89,23 +78,23 @@ describe('hostile and unusual input: nested JSON', () => {
 
     it('is refused with 400 json_too_deep on the worker’s complete, and the lease still works after', async (t) => {
       const logs = captureLogs(t);
-      const job = await createJob('deep.worker');
-      const { leaseToken } = await claim('deep.worker');
+      const job = await hostile.createJob('deep.worker');
+      const { leaseToken } = await hostile.claim('deep.worker');
       for (const depth of [2200, 100_000]) {
-        const answer = await send(`${base}/api/worker/jobs/${job.id}/complete`, {
+        const answer = await send(`${hostile.base}/api/worker/jobs/${job.id}/complete`, {
           method: 'POST',
           headers: asWorker,
           body: `{"leaseToken":${JSON.stringify(leaseToken)},"result":${nestedArrays(depth)}}`,
         });
         assertTooDeep(answer, `result ${depth} deep`);
       }
-      const progress = await send(`${base}/api/worker/progress`, {
+      const progress = await send(`${hostile.base}/api/worker/progress`, {
         method: 'POST',
         headers: asWorker,
         body: `{"updates":[{"id":"${job.id}","leaseToken":"${leaseToken}","progress":5,"x":${nestedArrays(5000)}}]}`,
       });
       assertTooDeep(progress, 'a progress batch');
-      const done = await send(`${base}/api/worker/jobs/${job.id}/complete`, {
+      const done = await send(`${hostile.base}/api/worker/jobs/${job.id}/complete`, {
         method: 'POST',
         headers: asWorker,
         body: JSON.stringify({ leaseToken, result: { url: '/fine' } }),
@@ -116,19 +105,23 @@ describe('hostile and unusual input: nested JSON', () => {
   });
 
   it('serves a job whose result an in-process handler stored 4,000 levels deep, on every read path', async () => {
-    const job = await createJob('deep.stored');
-    const { leaseToken } = await claim('deep.stored');
+    const job = await hostile.createJob('deep.stored');
+    const { leaseToken } = await hostile.claim('deep.stored');
     let result: unknown = 'bottom';
     for (let i = 0; i < 4000; i++) result = [result];
-    await server.tracker.engine.complete(job.id, leaseToken, result as never);
+    await hostile.server.tracker.engine.complete(job.id, leaseToken, result as never);
     const headers = asUser('hostile');
-    const one = await send(`${base}/api/jobs/${job.id}`, { headers });
+    const one = await send(`${hostile.base}/api/jobs/${job.id}`, { headers });
     assert.equal(one.status, 200, `GET /api/jobs/:id: ${one.text.slice(0, 200)}`);
-    assert.equal((await send(`${base}/api/jobs`, { headers })).status, 200, 'GET /api/jobs');
-    assert.equal((await send(`${base}/api/jobs?since=0`, { headers })).status, 200, 'GET /api/jobs?since=0');
+    assert.equal((await send(`${hostile.base}/api/jobs`, { headers })).status, 200, 'GET /api/jobs');
+    assert.equal(
+      (await send(`${hostile.base}/api/jobs?since=0`, { headers })).status,
+      200,
+      'GET /api/jobs?since=0',
+    );
     const controller = new AbortController();
     try {
-      const response = await fetch(`${base}/api/jobs/stream`, { headers, signal: controller.signal });
+      const response = await fetch(`${hostile.base}/api/jobs/stream`, { headers, signal: controller.signal });
       const reader = new SseReader(response);
       await reader.until(() => reader.ready.length > 0, 5000, 'the snapshot');
       assert.ok(reader.events[0]?.data.includes('bottom'), 'the snapshot carries the deep result');

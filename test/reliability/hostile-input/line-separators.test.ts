@@ -1,20 +1,13 @@
 // Issue 13, point 5: line separators never reach a stream raw.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createJobClient, type Job } from '../../../packages/sdk/src/index.js';
 import { eventually, SseReader } from '../../../packages/server/src/testing/helpers.js';
-import { asUser, asWorker, type HostileServer, json, send, startHostileServer, token } from './fixture.js';
+import { asUser, asWorker, json, send, token, useHostileServer } from './fixture.js';
 
 describe('hostile and unusual input: stream data', () => {
-  let fixture: HostileServer;
-  let base: string;
-  let claim: HostileServer['claim'];
-  before(async () => {
-    fixture = await startHostileServer();
-    ({ base, claim } = fixture);
-  });
-  after(() => fixture.server.close());
+  const hostile = useHostileServer();
 
   describe('line separators in stream data', () => {
     it('escapes U+2028, U+2029 and U+0085 in every stream frame; the SDK reads the exact text', async () => {
@@ -24,7 +17,7 @@ describe('hostile and unusual input: stream data', () => {
       const controller = new AbortController();
       const rawStreams: Buffer[][] = [];
       const open = async (headers: Record<string, string> = {}) => {
-        const response = await fetch(`${base}/api/jobs/stream`, {
+        const response = await fetch(`${hostile.base}/api/jobs/stream`, {
           headers: { ...asUser('lines'), ...headers },
           signal: controller.signal,
         });
@@ -42,7 +35,7 @@ describe('hostile and unusual input: stream data', () => {
         return new SseReader(new Response(forReader));
       };
       const client = createJobClient({
-        baseUrl: `${base}/api`,
+        baseUrl: `${hostile.base}/api`,
         transport: 'sse',
         storage: null,
         shareTabs: false,
@@ -53,15 +46,15 @@ describe('hostile and unusual input: stream data', () => {
         const live = await open();
         await live.until(() => live.ready.length > 0, 5000, 'the first stream to be live');
         const cursorBefore = live.ready[0]?.cursor ?? '0';
-        const created = await send(`${base}/api/jobs`, {
+        const created = await send(`${hostile.base}/api/jobs`, {
           method: 'POST',
           headers: { ...asUser('lines'), ...json },
           body: JSON.stringify({ type: 'lines.job', title }),
         });
         assert.equal(created.status, 201, 'job created');
         const job = created.body.job as Job;
-        const { leaseToken } = await claim('lines.job');
-        const progressed = await send(`${base}/api/worker/jobs/${job.id}/progress`, {
+        const { leaseToken } = await hostile.claim('lines.job');
+        const progressed = await send(`${hostile.base}/api/worker/jobs/${job.id}/progress`, {
           method: 'POST',
           headers: asWorker,
           body: JSON.stringify({ leaseToken, progress: 50, message }),

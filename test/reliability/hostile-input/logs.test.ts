@@ -3,22 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Job } from '../../../packages/sdk/src/index.js';
-import type { RunningServer } from '../../../packages/server/src/app/server.js';
 import { delay, eventually } from '../../../packages/server/src/testing/helpers.js';
 import { startReliabilityServer, WORKER_KEY } from '../server.js';
-import { asUser, captureLogs, type HostileServer, json, send, startHostileServer, token } from './fixture.js';
+import { asUser, captureLogs, json, send, token, useHostileServer } from './fixture.js';
 
 describe('hostile and unusual input: errors and logs', () => {
-  let fixture: HostileServer;
-  let server: RunningServer;
-  let base: string;
-  before(async () => {
-    fixture = await startHostileServer();
-    ({ server, base } = fixture);
-  });
-  after(() => fixture.server.close());
+  const hostile = useHostileServer();
 
   describe('errors and logs', () => {
     it('does not log a client that hangs up mid-body as a server error', async (t) => {
@@ -63,13 +55,15 @@ describe('hostile and unusual input: errors and logs', () => {
 
     it('logs a server error as one line with the request id that the client also gets, without a stack', async (t) => {
       const logs = captureLogs(t);
-      const engine = server.tracker.engine;
+      const engine = hostile.server.tracker.engine;
       const original = engine.get;
       engine.get = async () => {
         throw new Error('database on fire\nsecond line of the message');
       };
       try {
-        const answer = await send(`${base}/api/jobs/01m8k0x60974smd8gnmwwmw588`, { headers: asUser('boom') });
+        const answer = await send(`${hostile.base}/api/jobs/01m8k0x60974smd8gnmwwmw588`, {
+          headers: asUser('boom'),
+        });
         assert.equal(answer.status, 500, 'a server error');
         assert.deepEqual(
           Object.keys(answer.body.error).sort(),
