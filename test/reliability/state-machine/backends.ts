@@ -5,6 +5,7 @@ import { PgStore } from '../../../packages/server/src/storage/pg/pg-store.js';
 import { openTestSchema } from '../../../packages/server/src/storage/pg/test-database.js';
 import { SqliteStore } from '../../../packages/server/src/storage/sqlite/sqlite-store.js';
 import type { JobStore } from '../../../packages/server/src/storage/store.js';
+import type { EventOrder } from './compare.js';
 import type { ClaimOrder } from './model.js';
 
 /** A fresh, migrated database for one sequence, and how to get rid of it. */
@@ -21,6 +22,8 @@ export interface Backend {
   deliveryTimeoutMs: number;
   /** Which pending job a claim hands out first. */
   claimOrder: ClaimOrder;
+  /** Which order the events of calls made at once come in. */
+  eventOrder: EventOrder;
   /** Removes whatever the backend kept between sequences. */
   dispose(): void;
 }
@@ -37,6 +40,7 @@ export function sqliteBackend(): Backend {
     name: 'SQLite',
     deliveryTimeoutMs: 0,
     claimOrder: 'creation',
+    eventOrder: 'total',
     async open() {
       dir ??= mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'jobtracker-state-machine-'));
       const file = join(dir, `run-${files++}.db`);
@@ -66,6 +70,7 @@ export function postgresBackend(): Backend {
     name: 'PostgreSQL',
     deliveryTimeoutMs: 5_000,
     claimOrder: 'time-then-id',
+    eventOrder: 'per-job',
     async open(onError) {
       const schema = await openTestSchema();
       const store = new PgStore({ url: schema.url, schema: schema.schema, onError });

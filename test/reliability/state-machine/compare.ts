@@ -14,6 +14,14 @@ import {
 import { show } from './show.js';
 
 /**
+ * Which order the events of calls made at once must come in: the order the model explains the calls
+ * in (one process decides and publishes under one lock), or only each job's own order (shared mode:
+ * two calls on different jobs commit, so take their cursors, in whichever order their transactions
+ * end, e.g. two claims at once, each skipping the row the other has locked).
+ */
+export type EventOrder = 'total' | 'per-job';
+
+/**
  * Why the answers and events differ from the model's expectation, or null when they agree; `before` is
  * the model as it was before the calls ran.
  */
@@ -24,6 +32,7 @@ export function mismatchOf(
   expects: Expect[],
   outcomes: Outcome[],
   events: LiveEvent[],
+  eventOrder: EventOrder,
 ): string | null {
   const ids = new Map<string, string>();
   for (const [i, slot] of order.entries()) {
@@ -112,10 +121,16 @@ export function mismatchOf(
       message: job.message,
     };
   });
+  // Stable: each job's events keep their order.
+  const inOrder = (list: ExpectedEvent[]) =>
+    eventOrder === 'total'
+      ? list
+      : [...list].sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0));
+  const published = inOrder(actual);
   const same =
     expected.length === actual.length &&
-    expected.every((e, i) => {
-      const a = actual[i];
+    inOrder(expected).every((e, i) => {
+      const a = published[i];
       return (
         a !== undefined &&
         isDeepStrictEqual(e, e.message === REQUEUE_MESSAGE ? { ...a, message: e.message } : a)

@@ -6,7 +6,7 @@ import type { JobStore } from '../../../packages/server/src/storage/store.js';
 import type { LiveEvent } from '../../../packages/server/src/stream/hub.js';
 import { OWNERS, type Template } from './arbitraries.js';
 import { invoke, resolveCall, type SingleTemplate } from './calls.js';
-import { mismatchOf } from './compare.js';
+import { type EventOrder, mismatchOf } from './compare.js';
 import { EventLog } from './event-log.js';
 import {
   bind,
@@ -36,6 +36,7 @@ export interface RunContext {
    */
   deliveryTimeoutMs: number;
   claimOrder: ClaimOrder;
+  eventOrder: EventOrder;
 }
 
 /**
@@ -116,7 +117,15 @@ export class Run {
     const mismatches: string[] = [];
     let matched: number[] | null = null;
     for (const { order, model, expects } of predictions) {
-      const mismatch = mismatchOf(this.model, calls, order, expects, outcomes, events);
+      const mismatch = mismatchOf(
+        this.model,
+        calls,
+        order,
+        expects,
+        outcomes,
+        events,
+        this.#context.eventOrder,
+      );
       if (mismatch) {
         mismatches.push(`in the order ${order.join(', ')}:\n    ${mismatch}`);
         continue;

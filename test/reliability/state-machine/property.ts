@@ -59,6 +59,7 @@ async function runSequence(backend: Backend, stats: Stats, templates: Template[]
       stats,
       deliveryTimeoutMs: backend.deliveryTimeoutMs,
       claimOrder: backend.claimOrder,
+      eventOrder: backend.eventOrder,
     });
     for (const t of templates) await run.step(t);
     await engine.flush();
