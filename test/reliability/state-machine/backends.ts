@@ -5,8 +5,7 @@ import { PgStore } from '../../../packages/server/src/storage/pg/pg-store.js';
 import { openTestSchema } from '../../../packages/server/src/storage/pg/test-database.js';
 import { SqliteStore } from '../../../packages/server/src/storage/sqlite/sqlite-store.js';
 import type { JobStore } from '../../../packages/server/src/storage/store.js';
-import type { EventOrder } from './compare.js';
-import type { ClaimOrder } from './model.js';
+import { LOCAL_MODE, type ModeRules, SHARED_MODE } from './mode.js';
 
 /** A fresh, migrated database for one sequence, and how to get rid of it. */
 export interface SequenceDatabase {
@@ -20,10 +19,8 @@ export interface Backend {
   open(onError: (error: unknown) => void): Promise<SequenceDatabase>;
   /** How long events may take to reach subscribers after the call that made them answered. */
   deliveryTimeoutMs: number;
-  /** Which pending job a claim hands out first. */
-  claimOrder: ClaimOrder;
-  /** Which order the events of calls made at once come in. */
-  eventOrder: EventOrder;
+  /** Where the engine's mode on this database may differ from the other's. */
+  rules: ModeRules;
   /** Removes whatever the backend kept between sequences. */
   dispose(): void;
 }
@@ -39,8 +36,7 @@ export function sqliteBackend(): Backend {
   return {
     name: 'SQLite',
     deliveryTimeoutMs: 0,
-    claimOrder: 'creation',
-    eventOrder: 'total',
+    rules: LOCAL_MODE,
     async open() {
       dir ??= mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'jobtracker-state-machine-'));
       const file = join(dir, `run-${files++}.db`);
@@ -69,8 +65,7 @@ export function postgresBackend(): Backend {
   return {
     name: 'PostgreSQL',
     deliveryTimeoutMs: 5_000,
-    claimOrder: 'time-then-id',
-    eventOrder: 'per-job',
+    rules: SHARED_MODE,
     async open(onError) {
       const schema = await openTestSchema();
       const store = new PgStore({ url: schema.url, schema: schema.schema, onError });

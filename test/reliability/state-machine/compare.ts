@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CreateJobResponse, Job } from '@jobtracker/sdk';
 import type { ClaimedJob } from '../../../packages/server/src/engine/engine.js';
 import type { LiveEvent } from '../../../packages/server/src/stream/hub.js';
+import type { EventOrder } from './mode.js';
 import {
   type Call,
   type Expect,
@@ -12,14 +13,6 @@ import {
   REQUEUE_MESSAGE,
 } from './model.js';
 import { show } from './show.js';
-
-/**
- * Which order the events of calls made at once must come in: the order the model explains the calls
- * in (one process decides and publishes under one lock), or only each job's own order (shared mode:
- * two calls on different jobs commit, so take their cursors, in whichever order their transactions
- * end, e.g. two claims at once, each skipping the row the other has locked).
- */
-export type EventOrder = 'total' | 'per-job';
 
 /**
  * Why the answers and events differ from the model's expectation, or null when they agree; `before` is

@@ -6,12 +6,12 @@ import type { JobStore } from '../../../packages/server/src/storage/store.js';
 import type { LiveEvent } from '../../../packages/server/src/stream/hub.js';
 import { OWNERS, type Template } from './arbitraries.js';
 import { invoke, resolveCall, type SingleTemplate } from './calls.js';
-import { type EventOrder, mismatchOf } from './compare.js';
+import { mismatchOf } from './compare.js';
 import { EventLog } from './event-log.js';
+import type { ModeRules } from './mode.js';
 import {
   bind,
   type Call,
-  type ClaimOrder,
   isActive,
   type Model,
   type ModelJob,
@@ -35,8 +35,7 @@ export interface RunContext {
    * the engine publishes before it answers, longer where they come through the database's feed.
    */
   deliveryTimeoutMs: number;
-  claimOrder: ClaimOrder;
-  eventOrder: EventOrder;
+  rules: ModeRules;
 }
 
 /**
@@ -56,7 +55,12 @@ export class Run {
   constructor(context: RunContext) {
     this.#context = context;
     this.#stats = context.stats;
-    this.model = { now: context.clock.now, jobs: [], idempotency: new Map(), claimOrder: context.claimOrder };
+    this.model = {
+      now: context.clock.now,
+      jobs: [],
+      idempotency: new Map(),
+      claimOrder: context.rules.claimOrder,
+    };
     this.#startCursor = context.engine.cursor;
     this.#log = new EventLog(context.engine.cursor);
     for (const owner of OWNERS)
@@ -89,13 +93,6 @@ export class Run {
     const from = this.#log.published.length;
     const cursorBefore = engine.cursor;
     const outcomes = await Promise.all(calls.map((call) => invoke(engine, clock, call)));
-    const orders =
-      calls.length === 1
-        ? [[0]]
-        : [
-            [0, 1],
-            [1, 0],
-          ];
     const created = new Map(
       outcomes.flatMap((outcome, slot) =>
         outcome.ok && (calls[slot]?.op === 'create' || calls[slot]?.op === 'retry')
@@ -104,10 +101,10 @@ export class Run {
       ),
     );
     const idOf = (id: string) => created.get(id) ?? id;
-    const predictions = orders.map((order) => {
+    const predictions = this.#explanations(calls).map(({ order, skipped }) => {
       const model = structuredClone(this.model);
-      const expects = order.map((slot) => predict(model, calls[slot] as Call, slot, idOf));
-      return { order, model, expects };
+      const expects = order.map((slot) => predict(model, calls[slot] as Call, slot, idOf, skipped[slot]));
+      return { order, model, expects, skipped };
     });
     await this.#delivered(
       from,
@@ -116,7 +113,7 @@ export class Run {
     const events = this.#log.published.slice(from);
     const mismatches: string[] = [];
     let matched: number[] | null = null;
-    for (const { order, model, expects } of predictions) {
+    for (const { order, model, expects, skipped } of predictions) {
       const mismatch = mismatchOf(
         this.model,
         calls,
@@ -124,10 +121,11 @@ export class Run {
         expects,
         outcomes,
         events,
-        this.#context.eventOrder,
+        this.#context.rules.eventOrder,
       );
       if (mismatch) {
-        mismatches.push(`in the order ${order.join(', ')}:\n    ${mismatch}`);
+        const passing = skipped.flatMap((id, slot) => (id ? [` (call ${slot} passing over ${id})`] : []));
+        mismatches.push(`in the order ${order.join(', ')}${passing.join('')}:\n    ${mismatch}`);
         continue;
       }
       for (const slot of order) bind(model, slot, outcomes[slot] as Outcome);
@@ -153,6 +151,31 @@ export class Run {
       new Set([...visible, ...calls.flatMap((call) => ('id' in call ? [call.id] : []))]),
     );
     if (calls.length === 1 && calls[0]?.op === 'flush') await this.checkDurable();
+  }
+
+  /**
+   * The ways the model may explain calls made at once: each order, and where the mode's claims skip
+   * locked rows, a claim passing over the job the other call names.
+   */
+  #explanations(calls: readonly Call[]): { order: number[]; skipped: (string | null)[] }[] {
+    if (calls.length === 1) return [{ order: [0], skipped: [null] }];
+    const orders = [
+      [0, 1],
+      [1, 0],
+    ];
+    const none: (string | null)[] = [null, null];
+    const explanations: { order: number[]; skipped: (string | null)[] }[] = orders.map((order) => ({
+      order,
+      skipped: none,
+    }));
+    if (!this.#context.rules.claimSkipsLockedRows) return explanations;
+    for (const [slot, call] of calls.entries()) {
+      const other = calls[1 - slot];
+      if (call.op !== 'claim' || !other || !('id' in other)) continue;
+      const skipped = slot === 0 ? [other.id, null] : [null, other.id];
+      for (const order of orders) explanations.push({ order, skipped });
+    }
+    return explanations;
   }
 
   /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CreateJobResponse, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
 import type { ClaimedJob, CreateJobInput } from '../../../packages/server/src/engine/engine.js';
+import type { ClaimOrder } from './mode.js';
 
 // The reference model of the job state machine: what one call must answer and publish, given the jobs
 // as the calls before it left them.
@@ -54,13 +55,6 @@ export interface ModelJob {
   tokens: string[];
   createdAt: number;
 }
-
-/**
- * Which pending job `claim` hands out first: the first created (local mode, whose queue is in memory),
- * or the first by creation time, then id, as the database orders them (shared mode): jobs created in
- * the same millisecond go out in the order of their ids' random part.
- */
-export type ClaimOrder = 'creation' | 'time-then-id';
 
 export interface Model {
   now: number;
@@ -209,9 +203,19 @@ function leaseHolder(model: Model, id: string, token: string): ModelJob | Expect
 }
 const isExpect = (value: ModelJob | Expect): value is Expect => 'events' in value;
 
-/** The pending job of these types `claim` hands out; `idOf` gives a new job's id once it is known. */
-function nextPending(model: Model, types: readonly string[], idOf: (id: string) => string) {
-  const pending = model.jobs.filter((job) => job.status === 'pending' && types.includes(job.type));
+/**
+ * The pending job of these types `claim` hands out, passing over `skipped`; `idOf` gives a new job's id
+ * once it is known.
+ */
+function nextPending(
+  model: Model,
+  types: readonly string[],
+  idOf: (id: string) => string,
+  skipped: string | null,
+) {
+  const pending = model.jobs.filter(
+    (job) => job.status === 'pending' && types.includes(job.type) && job.id !== skipped,
+  );
   if (model.claimOrder === 'creation') return pending[0];
   const before = (a: ModelJob, b: ModelJob) =>
     a.createdAt < b.createdAt || (a.createdAt === b.createdAt && idOf(a.id) < idOf(b.id));
@@ -223,19 +227,21 @@ function nextPending(model: Model, types: readonly string[], idOf: (id: string) 
 
 /**
  * Applies one call to the model (in place) and says what the engine must answer and publish. `idOf`
- * gives the real id of a job created by a call of the same batch (known once the calls answered).
+ * gives the real id of a job created by a call of the same batch (known once the calls answered); a
+ * claim passes over the job `skipped` (one whose row another call held locked).
  */
 export function predict(
   model: Model,
   call: Call,
   slot: number,
   idOf: (id: string) => string = (id) => id,
+  skipped: string | null = null,
 ): Expect {
   switch (call.op) {
     case 'create':
       return predictCreate(model, call.owner, call.input, call.key, slot);
     case 'claim': {
-      const job = nextPending(model, call.types, idOf);
+      const job = nextPending(model, call.types, idOf, skipped);
       if (!job) return { result: { kind: 'claim', id: null, version: 0 }, events: [] };
       const expect = bump(job, {
         status: 'running',

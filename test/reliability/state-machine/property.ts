@@ -58,8 +58,7 @@ async function runSequence(backend: Backend, stats: Stats, templates: Template[]
       errors,
       stats,
       deliveryTimeoutMs: backend.deliveryTimeoutMs,
-      claimOrder: backend.claimOrder,
-      eventOrder: backend.eventOrder,
+      rules: backend.rules,
     });
     for (const t of templates) await run.step(t);
     await engine.flush();
