@@ -33,6 +33,16 @@ describe('a worker killed mid-job', () => {
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
   const job = async (id: string) => (await api(`/jobs/${id}`)).json.job as Job;
+  /** The job once it is in `status`; fails after 5 s. */
+  const inStatus = (id: string, status: Job['status'], what: string) =>
+    eventually(
+      async () => {
+        const current = await job(id);
+        return current.status === status ? current : null;
+      },
+      5000,
+      what,
+    );
 
   /** Starts a worker process, waits for its claim, lets it report a little, and SIGKILLs it. */
   async function crashAWorker(type: string) {
@@ -69,14 +79,7 @@ describe('a worker killed mid-job', () => {
     const lease = await crashAWorker('crash.requeue');
     const killedAt = Date.now();
     // Bounded by the wait below: a lease of 1 s checked every 0.2 s must not take 5 s to notice.
-    const requeued = await eventually(
-      async () => {
-        const current = await job(id);
-        return current.status === 'pending' ? current : null;
-      },
-      5000,
-      'the job to be pending again',
-    );
+    const requeued = await inStatus(id, 'pending', 'the job to be pending again');
     const late = await api(
       `/worker/jobs/${id}/progress`,
       { leaseToken: lease.leaseToken, progress: 99 },
@@ -96,14 +99,7 @@ describe('a worker killed mid-job', () => {
     const created = await api('/jobs', { type: 'crash.last', maxAttempts: 1 });
     const id = (created.json.job as Job).id;
     const lease = await crashAWorker('crash.last');
-    const failed = await eventually(
-      async () => {
-        const current = await job(id);
-        return current.status === 'failed' ? current : null;
-      },
-      5000,
-      'the job to fail',
-    );
+    const failed = await inStatus(id, 'failed', 'the job to fail');
     assert.equal(failed.error?.code, 'worker_lost');
     const late = await api(`/worker/jobs/${id}/complete`, { leaseToken: lease.leaseToken }, WORKER_KEY);
     assert.equal(late.status, 409);

@@ -34,11 +34,12 @@ export function createJob(context: CreationContext, request: CreateRequest): Pro
   const { ownerId, input, idempotencyKey } = request;
   const keyed = idempotencyKey === undefined ? null : new IdempotentRequest(ownerId, idempotencyKey, input);
   const earlierAnswer = async () => (keyed ? keyed.earlierAnswer(store, (id) => writer.load(id)) : null);
-  const keepKey = async (jobId: string) => {
-    if (keyed) await store.transaction((tx) => keyed.keep(tx, jobId, now()));
-  };
   const duplicate = async (job: JobRecord): Promise<CreateJobResponse> => {
-    await keepKey(job.id);
+    if (keyed && !(await store.transaction((tx) => keyed.keep(tx, job.id, now())))) {
+      // A concurrent request with the same key (another instance's) kept it first: its answer is ours.
+      const theirs = await earlierAnswer();
+      if (theirs) return theirs;
+    }
     return { job: toWireJob(job), created: false, reason: 'active_duplicate' };
   };
 

@@ -1,6 +1,7 @@
 // Node 20 ESM, from the packed tarball: the SDK's client follows a job to completion, and a worker built
-// with createWorker runs one. Prints what it saw as JSON.
-import { createJobClient, type Job } from '@jobtracker/sdk';
+// with createWorker runs one, the wire types come from @jobtracker/sdk/wire. Prints what it saw as JSON.
+import { createJobClient } from '@jobtracker/sdk';
+import { type Job, TERMINAL_STATUSES } from '@jobtracker/sdk/wire';
 import { createWorker } from '@jobtracker/sdk/worker';
 
 const [origin, workerKey] = process.argv.slice(2);
@@ -20,7 +21,7 @@ function finished(id: string): Promise<{ job: Job; progressSeen: number[] }> {
     const timer = setTimeout(() => reject(new Error(`job ${id} did not finish in 30 s`)), 30_000);
     const unsubscribe = client.jobStore(id).subscribe((job) => {
       if (job?.progress != null && progressSeen.at(-1) !== job.progress) progressSeen.push(job.progress);
-      if (job && (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled')) {
+      if (job && TERMINAL_STATUSES.includes(job.status)) {
         clearTimeout(timer);
         queueMicrotask(() => unsubscribe());
         resolve({ job, progressSeen });
