@@ -8,16 +8,7 @@ import { invoke, resolveCall, type SingleTemplate } from './calls.js';
 import { mismatchOf } from './compare.js';
 import { EventLog } from './event-log.js';
 import type { ModeRules } from './mode.js';
-import {
-  bind,
-  type Call,
-  isActive,
-  type Model,
-  type ModelJob,
-  type Outcome,
-  placeholderId,
-  predict,
-} from './model.js';
+import { bind, type Call, isActive, type Model, type ModelJob, type Outcome, predict } from './model.js';
 import { show } from './show.js';
 import { countBatch, type Stats } from './stats.js';
 
@@ -58,7 +49,6 @@ export class Run {
       now: context.clock.now,
       jobs: [],
       idempotency: new Map(),
-      claimOrder: context.rules.claimOrder,
     };
     this.#startCursor = context.engine.cursor;
     this.#log = new EventLog(context.engine.cursor);
@@ -92,17 +82,9 @@ export class Run {
     const from = this.#log.published.length;
     const cursorBefore = engine.cursor;
     const outcomes = await Promise.all(calls.map((call) => invoke(engine, clock, call)));
-    const created = new Map(
-      outcomes.flatMap((outcome, slot) =>
-        outcome.ok && (calls[slot]?.op === 'create' || calls[slot]?.op === 'retry')
-          ? [[placeholderId(slot), (outcome.value as CreateJobResponse).job.id] as const]
-          : [],
-      ),
-    );
-    const idOf = (id: string) => created.get(id) ?? id;
     const predictions = this.#explanations(calls).map(({ order, skipped }) => {
       const model = structuredClone(this.model);
-      const expects = order.map((slot) => predict(model, calls[slot] as Call, slot, idOf, skipped[slot]));
+      const expects = order.map((slot) => predict(model, calls[slot] as Call, slot, skipped[slot]));
       return { order, model, expects, skipped };
     });
     await this.#delivered(

@@ -1,13 +1,6 @@
 // Where the engine's two modes may differ, each within what it promises, and what the model allows for.
 
 /**
- * Which pending job `claim` hands out first: the first created (local mode, whose queue is in memory),
- * or the first by creation time, then id, as the database orders them (shared mode): jobs created in
- * the same millisecond go out in the order of their ids' random part.
- */
-export type ClaimOrder = 'creation' | 'time-then-id';
-
-/**
  * Which order the events of calls made at once must come in: the order the model explains the calls
  * in (one process decides and publishes under one lock), or only each job's own order (shared mode:
  * two calls on different jobs commit, so take their cursors, in whichever order their transactions
@@ -16,7 +9,6 @@ export type ClaimOrder = 'creation' | 'time-then-id';
 export type EventOrder = 'total' | 'per-job';
 
 export interface ModeRules {
-  claimOrder: ClaimOrder;
   eventOrder: EventOrder;
   /**
    * Whether a claim skips a pending job whose row a call made at the same time holds locked (shared
@@ -28,14 +20,12 @@ export interface ModeRules {
 
 /** One process owns the database (SQLite). */
 export const LOCAL_MODE: ModeRules = {
-  claimOrder: 'creation',
   eventOrder: 'total',
   claimSkipsLockedRows: false,
 };
 
 /** Several processes share a PostgreSQL database. */
 export const SHARED_MODE: ModeRules = {
-  claimOrder: 'time-then-id',
   eventOrder: 'per-job',
   claimSkipsLockedRows: true,
 };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CreateJobResponse, JobError, JobStatus, JsonValue } from '@jobtracker/sdk';
 import type { ClaimedJob, CreateJobInput } from '@jobtracker/test-support/server-internals';
-import type { ClaimOrder } from './mode.js';
 
 // The reference model of the job state machine: what one call must answer and publish, given the jobs
 // as the calls before it left them.
@@ -61,7 +60,6 @@ export interface Model {
   /** In creation order. */
   jobs: ModelJob[];
   idempotency: Map<string, { hash: string; jobId: string }>;
-  claimOrder: ClaimOrder;
 }
 
 /** What the model says one call does. Ids of jobs it creates are placeholders until the call answers. */
@@ -204,44 +202,23 @@ function leaseHolder(model: Model, id: string, token: string): ModelJob | Expect
 const isExpect = (value: ModelJob | Expect): value is Expect => 'events' in value;
 
 /**
- * The pending job of these types `claim` hands out, passing over `skipped`; `idOf` gives a new job's id
- * once it is known.
+ * The pending job of these types `claim` hands out: the first created (in both modes: job ids rise in
+ * creation order, also within one millisecond), passing over `skipped`.
  */
-function nextPending(
-  model: Model,
-  types: readonly string[],
-  idOf: (id: string) => string,
-  skipped: string | null,
-) {
-  const pending = model.jobs.filter(
-    (job) => job.status === 'pending' && types.includes(job.type) && job.id !== skipped,
-  );
-  if (model.claimOrder === 'creation') return pending[0];
-  const before = (a: ModelJob, b: ModelJob) =>
-    a.createdAt < b.createdAt || (a.createdAt === b.createdAt && idOf(a.id) < idOf(b.id));
-  return pending.reduce<ModelJob | undefined>(
-    (first, job) => (!first || before(job, first) ? job : first),
-    undefined,
-  );
+function nextPending(model: Model, types: readonly string[], skipped: string | null) {
+  return model.jobs.find((job) => job.status === 'pending' && types.includes(job.type) && job.id !== skipped);
 }
 
 /**
- * Applies one call to the model (in place) and says what the engine must answer and publish. `idOf`
- * gives the real id of a job created by a call of the same batch (known once the calls answered); a
- * claim passes over the job `skipped` (one whose row another call held locked).
+ * Applies one call to the model (in place) and says what the engine must answer and publish; a claim
+ * passes over the job `skipped` (one whose row another call held locked).
  */
-export function predict(
-  model: Model,
-  call: Call,
-  slot: number,
-  idOf: (id: string) => string = (id) => id,
-  skipped: string | null = null,
-): Expect {
+export function predict(model: Model, call: Call, slot: number, skipped: string | null = null): Expect {
   switch (call.op) {
     case 'create':
       return predictCreate(model, call.owner, call.input, call.key, slot);
     case 'claim': {
-      const job = nextPending(model, call.types, idOf, skipped);
+      const job = nextPending(model, call.types, skipped);
       if (!job) return { result: { kind: 'claim', id: null, version: 0 }, events: [] };
       const expect = bump(job, {
         status: 'running',

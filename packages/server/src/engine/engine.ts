@@ -8,6 +8,7 @@ import {
   TERMINAL_STATUSES,
 } from '@jobtracker/sdk/wire';
 import { conflict, notFound } from '../http/errors.js';
+import { createIdSequence } from '../ids/ids.js';
 import { type JobRecord, toWireJob } from '../jobs/job-record.js';
 import type { JobFilter, JobStore } from '../storage/store.js';
 import type { EventHub } from '../stream/hub.js';
@@ -92,6 +93,7 @@ export class JobEngine {
       store: this.store,
       writer: this.#writer,
       now: this.#now,
+      nextId: createIdSequence(),
       defaultMaxAttempts: this.#settings.defaultMaxAttempts,
     };
     this.#replay = new ChangeReplay({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../http/errors.js';
+import { createIdSequence } from '../ids/ids.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { IdempotencyRecord, StoredEvent, StoreTransaction } from '../storage/store.js';
 import { jobRecord } from '../testing/job-records.js';
@@ -68,6 +69,7 @@ function world(options: { race?: 'active key' | 'idempotency key'; winner?: JobR
       },
     },
     now: () => 5000,
+    nextId: createIdSequence(),
     defaultMaxAttempts: 3,
   };
   return { context, jobs, keys, events, told };
@@ -119,7 +121,7 @@ describe('job creation', () => {
   });
 
   it('fills a new job’s record from the request and the defaults', () => {
-    const context = { now: () => 7000, defaultMaxAttempts: 4 };
+    const context = { now: () => 7000, nextId: createIdSequence(), defaultMaxAttempts: 4 };
     const plain = newJobRecord(context, { ownerId: 'alice', input: { type: 'gen', scope: 'doc' } });
     assert.deepEqual(
       [plain.status, plain.version, plain.maxAttempts, plain.activeKey, plain.retryOf, plain.createdAt],

@@ -1,6 +1,5 @@
 import type { CreateJobResponse } from '@jobtracker/sdk/wire';
 import { busy } from '../http/errors.js';
-import { createId } from '../ids/ids.js';
 import { activeKeyOf, type JobRecord, toWireJob } from '../jobs/job-record.js';
 import type { JobStore } from '../storage/store.js';
 import { IdempotencyKeyTaken, IdempotentRequest } from './idempotency.js';
@@ -11,6 +10,8 @@ export interface CreationContext {
   store: Pick<JobStore, 'transaction' | 'getIdempotencyKey'>;
   writer: Pick<JobWriter, 'exclusive' | 'load' | 'findActive' | 'newest' | 'logEntry' | 'learn' | 'created'>;
   now: () => number;
+  /** Job ids in creation order (`createIdSequence`), so that claims take jobs first in, first out. */
+  nextId: (now: number) => string;
   defaultMaxAttempts: number;
 }
 
@@ -80,13 +81,13 @@ export function createJob(context: CreationContext, request: CreateRequest): Pro
 }
 
 export function newJobRecord(
-  { now, defaultMaxAttempts }: Pick<CreationContext, 'now' | 'defaultMaxAttempts'>,
+  { now, nextId, defaultMaxAttempts }: Pick<CreationContext, 'now' | 'nextId' | 'defaultMaxAttempts'>,
   { ownerId, input, retryOf = null }: CreateRequest,
 ): JobRecord {
   const createdAt = now();
   const scope = input.scope ?? null;
   return {
-    id: createId(createdAt),
+    id: nextId(createdAt),
     ownerId,
     type: input.type,
     scope,
