@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Job } from '@jobtracker/sdk';
-import { SseReader } from '@jobtracker/test-support/server';
+import { readSseBlock, SseReader } from '@jobtracker/test-support/server';
 import { WORKER_KEY } from './users.js';
 
 export interface Answer {
@@ -19,25 +19,12 @@ export async function pool<T>(items: readonly T[], limit: number, work: (item: T
   );
 }
 
-/** One SSE block's fields. */
+/** The events of a whole SSE answer. */
 export function parseSse(text: string) {
-  const events: { id: string | undefined; event: string; data: string }[] = [];
-  for (const block of text.split(/\n\n/)) {
-    let id: string | undefined;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') id = value;
-      else if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (data.length > 0) events.push({ id, event, data: data.join('\n') });
-  }
-  return events;
+  return text
+    .split(/\n\n/)
+    .map(readSseBlock)
+    .flatMap(({ id, event, data }) => (data === undefined ? [] : [{ id, event, data }]));
 }
 
 const READY = /(?:^|\n)event: ready\ndata: [^\n]*\n\n/;

@@ -82,6 +82,29 @@ export interface SseEvent {
   data: string;
 }
 
+/** One SSE block's fields, as the spec reads them (`data` undefined when the block has none). */
+export function readSseBlock(block: string) {
+  let id: string | undefined;
+  let event = 'message';
+  let retry: number | undefined;
+  const data: string[] = [];
+  const comments: string[] = [];
+  for (const line of block.split(/\r\n|\r|\n/)) {
+    if (line.startsWith(':')) {
+      comments.push(line.slice(1).trim());
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'id') id = value;
+    else if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+    else if (field === 'retry') retry = Number(value);
+  }
+  return { id, event, retry, comments, data: data.length > 0 ? data.join('\n') : undefined };
+}
+
 /** A minimal SSE reader over a fetch Response, as a browser would parse it. */
 export class SseReader {
   /** Every event but `ready`. */
@@ -126,28 +149,16 @@ export class SseReader {
     this.#wake();
   }
 
-  #parse(block: string) {
-    let id: string | undefined;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split(/\r\n|\r|\n/)) {
-      if (line.startsWith(':')) {
-        this.comments.push(line.slice(1).trim());
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') id = value;
-      else if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-      else if (field === 'retry') this.retry = Number(value);
-    }
-    if (data.length === 0) return;
+  #parse(text: string) {
+    const block = readSseBlock(text);
+    this.comments.push(...block.comments);
+    if (block.retry !== undefined) this.retry = block.retry;
+    const { id, event, data } = block;
+    if (data === undefined) return;
     if (event === 'ready') {
-      this.ready.push({ cursor: JSON.parse(data.join('\n')).cursor, afterEvents: this.events.length });
+      this.ready.push({ cursor: JSON.parse(data).cursor, afterEvents: this.events.length });
       assertEqualIds(id, this.ready.at(-1)?.cursor);
-    } else this.events.push({ id, event, data: data.join('\n') });
+    } else this.events.push({ id, event, data });
   }
 
   #wake() {
