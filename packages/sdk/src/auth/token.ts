@@ -21,7 +21,7 @@ export function jwtClaims(token: string | null | undefined): { sub?: unknown; ex
 /** Hands out the current token; asks the token function again when forced or within 30 s of `exp`. */
 export function createTokenSource(option: TokenOption, now: () => number = Date.now) {
   let current: Promise<string | null | undefined> | null = null;
-  let expiresAt = Number.POSITIVE_INFINITY;
+  let expiresAt = Infinity;
   return async (force = false): Promise<string | null | undefined> => {
     if (typeof option !== 'function') return option;
     if (force || !current || now() > expiresAt - 30_000) {
@@ -30,7 +30,7 @@ export function createTokenSource(option: TokenOption, now: () => number = Date.
       fresh.then(
         (token) => {
           const exp = jwtClaims(token)?.exp;
-          expiresAt = typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY;
+          expiresAt = typeof exp === 'number' ? exp * 1000 : Infinity;
         },
         () => {
           if (current === fresh) current = null;

@@ -146,7 +146,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
 
   function apply(update: JobUpdate) {
     const changes = jobs.take(update);
-    cache.saveSoon();
+    cache.saveSoon(changes.every(([before, job]) => before?.status === job.status));
     for (const [before, job] of changes) {
       if (
         job.status === 'running' &&

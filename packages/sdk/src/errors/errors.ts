@@ -43,7 +43,7 @@ export class JobTrackerHttpError extends JobTrackerError {
 
 /** `Retry-After` as milliseconds: a number of seconds or an HTTP date; null when absent or unreadable. */
 function retryAfterMsOf(header: string | null): number | null {
-  if (header === null || header.trim() === '') return null;
+  if (!header?.trim()) return null;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
   const date = Date.parse(header);
@@ -53,7 +53,4 @@ function retryAfterMsOf(header: string | null): number | null {
 /** The API could not be reached (offline, DNS, connection refused or reset, aborted). */
 export class JobTrackerNetworkError extends JobTrackerError {
   override name = 'JobTrackerNetworkError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }

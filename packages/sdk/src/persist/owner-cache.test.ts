@@ -74,6 +74,41 @@ describe('owner cache', () => {
     }
   });
 
+  it('saves progress of a running job lazily (a 1 Hz job writes every 5 s, not every second), a status change soon', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { storage, state, cache } = cacheOf();
+      const writes = mock.method(storage, 'setItem');
+      cache.open(KEY);
+      for (let second = 1; second <= 10; second++) {
+        state.cursor = String(second);
+        cache.saveSoon(true);
+        mock.timers.tick(1000);
+      }
+      assert.equal(writes.mock.callCount(), 2, 'ten progress updates in 10 s, two writes');
+      assert.equal(stored(storage, KEY).cursor, '10', 'the last of them is kept');
+      state.cursor = '11';
+      cache.saveSoon(true);
+      state.cursor = '12';
+      cache.saveSoon();
+      mock.timers.tick(200);
+      assert.equal(
+        stored(storage, KEY).cursor,
+        '12',
+        'a status change brings a waiting progress save forward',
+      );
+      assert.equal(writes.mock.callCount(), 3);
+      mock.timers.tick(10_000);
+      assert.equal(writes.mock.callCount(), 3, 'and nothing is written again');
+      state.cursor = '13';
+      cache.saveSoon(true);
+      cache.flush();
+      assert.equal(stored(storage, KEY).cursor, '13', 'leaving the page writes waiting progress at once');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
   it('keeps each dismissed id once, the last 200, and takes those another tab dismissed', () => {
     const { storage, cache } = cacheOf();
     cache.open(KEY);

@@ -13,6 +13,7 @@ interface Persisted extends SavedJobs {
 }
 
 const SAVE_DELAY_MS = 200;
+const PROGRESS_SAVE_DELAY_MS = 5000;
 const DISMISSED_KEPT = 200;
 
 /**
@@ -23,12 +24,17 @@ const DISMISSED_KEPT = 200;
 export function createOwnerCache(storage: KeyValueStorage | null, current: () => SavedJobs) {
   let key: string | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  let waiting = Infinity;
+  const cancelSave = () => {
+    clearTimeout(saveTimer);
+    saveTimer = undefined;
+    waiting = Infinity;
+  };
   const $dismissed = atom<readonly string[]>([]);
   const dismissedKey = () => `${key}:dismissed`;
   const readDismissed = () => $dismissed.set(readJson<string[]>(storage, dismissedKey()) ?? []);
   const save = () => {
-    clearTimeout(saveTimer);
-    saveTimer = undefined;
+    cancelSave();
     writeJson(storage, key as string, { v: 1, ...current() } satisfies Persisted);
   };
 
@@ -42,9 +48,17 @@ export function createOwnerCache(storage: KeyValueStorage | null, current: () =>
       readDismissed();
       return saved?.v === 1 ? saved : null;
     },
-    /** Saves the current jobs soon: changes that come together are written once. */
-    saveSoon() {
-      if (key && storage && saveTimer === undefined) saveTimer = setTimeout(save, SAVE_DELAY_MS);
+    /**
+     * Saves the current jobs soon: changes that come together are written once. Progress (`lazily`)
+     * waits longer, and leaving the page writes what waits: a running job costs a write every few
+     * seconds, not one per update.
+     */
+    saveSoon(lazily = false) {
+      const delay = lazily ? PROGRESS_SAVE_DELAY_MS : SAVE_DELAY_MS;
+      if (!key || !storage || delay >= waiting) return;
+      clearTimeout(saveTimer);
+      waiting = delay;
+      saveTimer = setTimeout(save, delay);
     },
     /** Writes a save still waiting at once: the page is being left. */
     flush() {
@@ -64,8 +78,7 @@ export function createOwnerCache(storage: KeyValueStorage | null, current: () =>
     /** Forgets everything kept for the owner. */
     clear() {
       $dismissed.set([]);
-      clearTimeout(saveTimer);
-      saveTimer = undefined;
+      cancelSave();
       if (!key) return;
       storage?.removeItem(key);
       storage?.removeItem(dismissedKey());

@@ -9,7 +9,7 @@ export interface KeyValueStorage {
 export function browserStorage(): KeyValueStorage | null {
   try {
     const storage = globalThis.localStorage;
-    const probe = '__jobtracker_probe__';
+    const probe = 'jobtracker:probe';
     storage.setItem(probe, '1');
     storage.removeItem(probe);
     return storage;
