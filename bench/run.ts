@@ -9,8 +9,8 @@ import { summaryRows, summaryTable } from './lib/summary.js';
 export const BENCHES = [
   { name: 'bundle-size', file: 'bundle-size.ts', timeoutMs: 180_000 },
   { name: 'bytes-per-hour', file: 'bytes-per-hour.ts', timeoutMs: 150_000 },
-  { name: 'connections', file: 'connections.ts', timeoutMs: 150_000 },
-  { name: 'latency', file: 'latency.ts', timeoutMs: 120_000 },
+  { name: 'connections', file: 'connections.ts', timeoutMs: 600_000 },
+  { name: 'latency', file: 'latency.ts', timeoutMs: 300_000 },
   { name: 'ingest', file: 'ingest.ts', timeoutMs: 90_000 },
   { name: 'scale-out', file: 'scale-out.ts', timeoutMs: 150_000 },
   { name: 'polling', file: 'polling.ts', timeoutMs: 60_000 },
