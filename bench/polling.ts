@@ -213,15 +213,20 @@ try {
   await server.close();
 
   const ratio = rate(unchangedWindow) / rate(bareWindow);
-  const met = ratio >= 0.5;
+  const met = ratio >= 0.6;
   const frameworkUs = cpuUs(honoWindow) - cpuUs(bareWindow);
   const ownUs = cpuUs(unchangedWindow) - cpuUs(honoWindow);
   const deltaExtraUs = cpuUs(deltaWindow) - cpuUs(unchangedWindow);
   const figures = [
     figure('unchanged poll → 304 from memory', rate(unchangedWindow), 'req/s', {
       baseline: { name: 'bare node:http 304', value: rate(bareWindow) },
-      target: '≥ 50% of bare',
+      target: '≥ 0.6× bare',
       met,
+      ...(met
+        ? {}
+        : {
+            reason: `Hono and its adapter add ${us(frameworkUs)} and the job API's own work ${us(ownUs)} to bare node:http's ${us(cpuUs(bareWindow))} per 304.`,
+          }),
     }),
     figure('delta poll → 200 with one changed job', rate(deltaWindow), 'req/s', {
       baseline: { name: 'bare node:http 304', value: rate(bareWindow) },
@@ -258,7 +263,7 @@ try {
   ];
   if (!met) {
     notes.push(
-      `Missed ≥ 50% of bare: the 304 path reached ${pct(ratio)}, the one-route Hono app ${pct(rate(honoWindow) / rate(bareWindow))}. ` +
+      `Missed ≥ 0.6× bare: the 304 path reached ${pct(ratio)}, the one-route Hono app ${pct(rate(honoWindow) / rate(bareWindow))}. ` +
         `Per 304, Hono and its adapter add ${us(frameworkUs)} to bare node:http's ${us(cpuUs(bareWindow))}, and the job API's own work ${us(ownUs)} (token verification ${us(micro.verifyTokenUs)} of it). ` +
         'What would fix it: cache verified tokens until they expire (keyed by the token string), fewer nested routers for the hot route, ' +
         'or answer the conditional poll on a raw node:http hot path before Hono, as the SSE stream does.',

@@ -50,6 +50,8 @@ export interface Scenario {
   lastJob?: Job;
   /** The SSE frames the active client was sent, rebuilt from the jobs it saw (for the compression estimate). */
   frames?: string[];
+  /** Naive list bodies fetched: their bytes as sent and gzipped (the naive design on a compressing host). */
+  naiveBodies?: { raw: number; gzip: number }[];
   /** Connection states the SDK reported, in order (deduplicated runs). */
   states: string[];
   errors: string[];

@@ -1,4 +1,5 @@
 /** Bytes-per-hour benchmark: the measured window, with the worker, the SDK clients and the naive clients together. */
+import { gzipSync } from 'node:zlib';
 import { createJobClient, type Job, type JobListResponse } from '@jobtracker/sdk';
 import type { createWorkerApi } from '@jobtracker/sdk/worker';
 import { roundTo } from '../lib/format.js';
@@ -73,8 +74,11 @@ export async function runWindow(
           const response = await fetch(`${s.proxy.url}/api/jobs?limit=${JOBS_PER_USER}`, {
             headers: { Authorization: `Bearer ${s.token}` },
           });
-          const body = (await response.json()) as JobListResponse;
+          const text = await response.text();
           if (!response.ok) throw new Error(`status ${response.status}`);
+          const body = JSON.parse(text) as JobListResponse;
+          s.naiveBodies ??= [];
+          s.naiveBodies.push({ raw: Buffer.byteLength(text), gzip: gzipSync(text).length });
           markSetup(s);
           if (body.jobs.length !== JOBS_PER_USER) throw new Error(`listed ${body.jobs.length} jobs`);
           const running = s.running && body.jobs.find((job) => job.id === s.running?.id);

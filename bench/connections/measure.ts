@@ -4,8 +4,8 @@ import { envNumber, stopwatch } from '../lib/report.js';
 import { closedLoop, epochNow, type LoadClients, mean, type ServerChild, sleep } from '../lib/sse-harness.js';
 import type { ProfileSummary } from '../lib/sse-probe.js';
 
-export const N = envNumber('BENCH_CONNECTIONS', 5000);
-export const EVENTS = envNumber('BENCH_CONNECTION_EVENTS', 1000);
+export const N = envNumber('BENCH_CONNECTIONS', 2000);
+export const EVENTS = envNumber('BENCH_CONNECTION_EVENTS', 500);
 export const TABS = Math.max(1, envNumber('BENCH_TABS_PER_USER', 25));
 export const JOBS = Math.max(1, Math.min(Math.floor(N / TABS), envNumber('BENCH_CONNECTION_JOBS', 80)));
 export const SETTLE_MS = envNumber('BENCH_SETTLE_MS', 2000);
@@ -21,9 +21,18 @@ export const STEP_SETTLE_MS = 1000;
 export const REWARM_CALLS = 500;
 /** File descriptors left to the server for itself: stdio, IPC, SQLite files, epoll, worker connections. */
 export const FD_RESERVE = 100;
-export const ROUNDS = Math.max(1, envNumber('BENCH_CONNECTION_ROUNDS', 2));
-/** Heartbeats come every 15 s; a round only starts when it should end before the next one. */
-export const HEARTBEAT_GAP_MS = 14_000;
+/** Window pairs: each pair is one window with and one without subscribers, on each server. */
+export const PAIRS = Math.max(1, Math.round(envNumber('BENCH_CONNECTION_PAIRS', 5)));
+/** A server's pair of windows is measured again (at most this often) when its heartbeat round fell in it. */
+export const RETRIES = 3;
+/** The servers' heartbeat period (ours by default, the bare server's BARE_HEARTBEAT_MS). */
+export const HEARTBEAT_MS = 15_000;
+/** Stream counts at which the event-loop stall of a heartbeat round is measured (and always at the last). */
+export const STALL_AT = (process.env.BENCH_CONNECTION_STALL_AT ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map(Number)
+  .filter((level) => Number.isFinite(level) && level > 0);
 
 /** How a server is driven: `send` makes one worker progress call (a subscribed user's job, or not). */
 export interface Target {
@@ -45,6 +54,17 @@ export interface Phase {
   heartbeats: number;
 }
 
+/** One heartbeat round with `streams` open: the longest the event loop was held meanwhile. */
+export interface Stall {
+  /** The stream count asked for (the figure's name) and the count open then. */
+  level: number;
+  streams: number;
+  /** Longest event-loop delay (monitorEventLoopDelay, 1 ms resolution) around the round, ms. */
+  eldMaxMs: number;
+  /** Longest lateness of the probe's 10 ms timer, ms (0 when none was ≥ 20 ms). */
+  stallMaxMs: number;
+}
+
 export interface Step {
   streams: number;
   rssKb: number;
@@ -57,12 +77,17 @@ export interface Measured {
   ready: number;
   failed: number;
   openMs: number;
+  /** Server CPU while the streams opened (the steps' opens only), ms. */
+  openCpuMs: number;
+  stalls: Stall[];
   rssBeforeKb: number;
   /** RSS with all streams open after the settle period, before the last forced GC. */
   rssSettledKb: number;
   steps: Step[];
   nosub: Phase[];
   sub: Phase[];
+  /** Heartbeat rounds of this server that fell in a window (those windows were measured again). */
+  heartbeatRoundsInWindows: number;
   profile: ProfileSummary | null;
   errors: string[];
 }
@@ -83,6 +108,7 @@ export async function phase(target: Target, clients: LoadClients, kind: 'sub' | 
   await target.server.gc();
   await sleep(100);
   const before = await clients.counts();
+  const heartbeats0 = await clients.heartbeatsOf(target.server.port);
   const stats0 = await target.server.stats();
   const cpu0 = target.server.cpuMs();
   let errors = 0;
@@ -104,6 +130,7 @@ export async function phase(target: Target, clients: LoadClients, kind: 'sub' | 
   const cpuMs = target.server.cpuMs() - cpu0;
   const stats1 = await target.server.stats();
   const after = await clients.counts();
+  const heartbeats1 = await clients.heartbeatsOf(target.server.port);
   return {
     kind,
     gcMs: stats1.gcMs - stats0.gcMs,
@@ -113,15 +140,36 @@ export async function phase(target: Target, clients: LoadClients, kind: 'sub' | 
     cpuMs,
     wallMs,
     delivered: after.jobs - before.jobs,
-    heartbeats: after.heartbeats - before.heartbeats,
+    heartbeats: heartbeats1 - heartbeats0,
   };
 }
 
-export async function measure(
+/**
+ * Times one heartbeat round of the server on its `streams`: waits for a round, sleeps until shortly before
+ * the next (they come every 15 s), then reads the longest event-loop delay over that next round only, so
+ * other work and the neighbours' load in the 15 s between weigh as little as possible.
+ */
+async function heartbeatStall(
+  target: Target,
+  clients: LoadClients,
+  level: number,
+  streams: number,
+): Promise<Stall> {
+  await clients.afterHeartbeat(streams, 20_000, target.server.port);
+  await sleep(HEARTBEAT_MS - 1500);
+  await target.server.eld(true);
+  await clients.afterHeartbeat(streams, 5_000, target.server.port);
+  const stats = await target.server.stats();
+  await target.server.eld(false);
+  return { level, streams, eldMaxMs: stats.eldMax, stallMaxMs: stats.stallMsMax };
+}
+
+/** Everything before the CPU windows: warm-up, the streams opened in steps (RSS, open CPU, stalls). */
+export async function prepare(
   target: Target,
   clients: LoadClients,
   log: (line: string) => void,
-): Promise<Measured> {
+): Promise<Omit<Measured, 'nosub' | 'sub' | 'heartbeatRoundsInWindows' | 'profile'>> {
   const { server } = target;
   // Warm-up: the open, deliver and close paths run (and get optimised) before anything is read.
   const warm = await clients.open(server.port, users('user', WARM), target.secret);
@@ -129,7 +177,7 @@ export async function measure(
     throw new Error(`${server.name}: warm-up opened ${warm.ready}/${WARM}: ${warm.errors}`);
   await mixedCalls(target, WARMUP_CALLS);
   await sleep(FLUSH_WAIT_MS);
-  await clients.closeAll();
+  await clients.closePort(server.port);
   log(`${server.name}: warmed up (${WARMUP_CALLS} progress calls)`);
   await sleep(500);
   await server.gc();
@@ -138,98 +186,95 @@ export async function measure(
 
   // Open the streams in steps, with a GC and an RSS reading after each. One file descriptor per stream:
   // the process's limit, less what the server needs itself (database, worker connections), caps them.
+  // The stall levels are step boundaries too; at each, one heartbeat round is waited for and timed.
   const attempted = Math.min(N, server.fdLimit - FD_RESERVE);
+  const levels = [...new Set([...STALL_AT.filter((level) => level < attempted), attempted])];
+  const bounds = [
+    ...new Set([
+      ...Array.from({ length: RSS_STEPS }, (_, i) => Math.floor(((i + 1) * attempted) / RSS_STEPS)),
+      ...levels,
+    ]),
+  ].sort((a, b) => a - b);
   const steps: Step[] = [];
+  const stalls: Stall[] = [];
   const errors: string[] = [];
   let ready = 0;
   let failed = 0;
   let openMs = 0;
+  let openCpuMs = 0;
   let rssSettledKb = 0;
-  for (let step = 1; step <= RSS_STEPS; step++) {
-    const from = Math.floor(((step - 1) * attempted) / RSS_STEPS);
-    const to = Math.floor((step * attempted) / RSS_STEPS);
+  let from = 0;
+  for (const [index, to] of bounds.entries()) {
+    const final = index === bounds.length - 1;
     const open = stopwatch();
+    const cpu = server.cpuMs();
     const opened = await clients.open(server.port, streamOwners.slice(from, to), target.secret);
+    openCpuMs += server.cpuMs() - cpu;
     openMs += open();
+    from = to;
     ready += opened.ready;
     failed += opened.failed;
     errors.push(...opened.errors);
-    await sleep(step === RSS_STEPS ? SETTLE_MS : STEP_SETTLE_MS);
-    if (step === RSS_STEPS) rssSettledKb = server.rssKb();
+    await sleep(final ? SETTLE_MS : STEP_SETTLE_MS);
+    if (final) rssSettledKb = server.rssKb();
     const stats = await server.gc();
     await sleep(200);
     steps.push({ streams: ready, rssKb: server.rssKb(), heapUsed: stats.heapUsed, external: stats.external });
+    const level = final ? N : levels.find((l) => l === to);
+    if (level !== undefined) {
+      const stall = await heartbeatStall(target, clients, level, ready);
+      stalls.push(stall);
+      log(
+        `${server.name}: a heartbeat round on ${ready} streams held the event loop up to ${roundTo(stall.eldMaxMs, 1)} ms`,
+      );
+    }
   }
   log(
     `${server.name}: ${ready}/${attempted} streams ready in ${(openMs / 1000).toFixed(1)} s` +
       (failed ? ` (${failed} failed: ${errors.slice(0, 3).join('; ')})` : '') +
       `; RSS ${rssBeforeKb} KB before, ${steps.map((s) => `${s.rssKb} KB at ${s.streams}`).join(', ')}`,
   );
+  return { attempted, ready, failed, openMs, openCpuMs, stalls, rssBeforeKb, rssSettledKb, steps, errors };
+}
 
-  // Windows start right after a heartbeat round and end before the next (15 s later): rounds of one
-  // window without subscribers and one with, in alternating order (ABBA) so drift cancels out.
-  const rounds: Phase[][] = [];
-  let roundMs = 0;
-  for (let gap = 0; rounds.length < ROUNDS && gap < ROUNDS + 3; gap++) {
-    await clients.afterHeartbeat(ready);
-    const sinceHeartbeat = stopwatch();
-    // Re-warm each path the way the windows run it, one after the other, not interleaved.
-    const rewarm = stopwatch();
-    for (const kind of ['sub', 'nosub'] as const) {
-      await closedLoop(REWARM_CALLS, WORKER_CONCURRENCY, async (i) => {
-        await target.send(kind, i);
-      });
-    }
-    // Until a round has been timed, guess: its calls at the re-warm's pace, plus the waits of 2 windows.
-    roundMs ||= (rewarm() * EVENTS) / REWARM_CALLS + 2 * (FLUSH_WAIT_MS + 500);
-    await sleep(FLUSH_WAIT_MS);
-    while (rounds.length < ROUNDS && sinceHeartbeat() + roundMs < HEARTBEAT_GAP_MS) {
-      const roundTime = stopwatch();
-      const order: ('sub' | 'nosub')[] = rounds.length % 2 === 0 ? ['nosub', 'sub'] : ['sub', 'nosub'];
-      const round: Phase[] = [];
-      for (const kind of order) round.push(await phase(target, clients, kind));
-      roundMs = roundTime();
-      if (round.some((p) => p.heartbeats > 0)) {
-        log(`${server.name}: a heartbeat fell in a window; that round is dropped`);
-        break;
-      }
-      rounds.push(round);
-    }
+/**
+ * One server's pair of windows (with and without subscribers, in `order`), measured again when one of
+ * its heartbeat rounds fell in it; how many rounds fell in windows is counted.
+ */
+export async function windowPair(
+  target: Target,
+  clients: LoadClients,
+  streams: number,
+  order: readonly ('sub' | 'nosub')[],
+): Promise<{ pair: Phase[]; heartbeatRounds: number }> {
+  let heartbeatRounds = 0;
+  for (let attempt = 0; attempt <= RETRIES; attempt++) {
+    const pair: Phase[] = [];
+    for (const kind of order) pair.push(await phase(target, clients, kind));
+    const rounds = pair.reduce((total, p) => total + p.heartbeats, 0) / Math.max(1, streams);
+    if (rounds === 0) return { pair, heartbeatRounds };
+    heartbeatRounds += rounds;
   }
-  if (rounds.length < ROUNDS) throw new Error(`${server.name}: heartbeats kept falling in the windows`);
-  const phases = rounds.flat();
-  const callErrors = phases.reduce((sum, p) => sum + p.errors, 0);
-  if (callErrors > 0) throw new Error(`${server.name}: ${callErrors} progress calls failed`);
-  const nosub = phases.filter((p) => p.kind === 'nosub');
-  const sub = phases.filter((p) => p.kind === 'sub');
-  const describe = (list: Phase[]) =>
-    list.map((p) => `${p.cpuMs} ms (GC ${Math.round(p.gcMs)} ms, ${p.majorGcs} major)`).join(', ');
-  log(
-    `${server.name}: ${sum(sub, 'delivered')}/${sum(sub, 'calls') * TABS} frames delivered; CPU with ` +
-      `subscribers ${describe(sub)}; without ${describe(nosub)}`,
-  );
+  throw new Error(`${target.server.name}: heartbeats kept falling in the windows`);
+}
 
-  let profile: ProfileSummary | null = null;
-  if (PROFILE) {
-    await server.profileStart();
-    await closedLoop(EVENTS, WORKER_CONCURRENCY, async (i) => {
-      await target.send('sub', i);
+/** The re-warm before the windows, and the CPU profile of a delivering burst after them. */
+export async function rewarm(target: Target): Promise<void> {
+  for (const kind of ['sub', 'nosub'] as const) {
+    await closedLoop(REWARM_CALLS, WORKER_CONCURRENCY, async (i) => {
+      await target.send(kind, i);
     });
-    profile = await server.profileStop();
   }
-  return {
-    attempted,
-    ready,
-    failed,
-    openMs,
-    rssBeforeKb,
-    rssSettledKb,
-    steps,
-    nosub,
-    sub,
-    profile,
-    errors,
-  };
+  await sleep(FLUSH_WAIT_MS);
+}
+
+export async function deliveryProfile(target: Target): Promise<ProfileSummary | null> {
+  if (!PROFILE) return null;
+  await target.server.profileStart();
+  await closedLoop(EVENTS, WORKER_CONCURRENCY, async (i) => {
+    await target.send('sub', i);
+  });
+  return target.server.profileStop();
 }
 
 export async function mixedCalls(target: Target, count: number) {
@@ -265,10 +310,11 @@ export const externalPerConnKb = (m: Measured) =>
   slope(m.steps.map((s) => ({ x: s.streams, y: s.external / 1024 })));
 export const sum = (phases: Phase[], key: 'cpuMs' | 'calls' | 'delivered' | 'gcMs') =>
   phases.reduce((total, p) => total + p[key], 0);
-export const perCallUs = (m: Measured) => (sum(m.nosub, 'cpuMs') * 1000) / sum(m.nosub, 'calls');
+export type Windows = Pick<Measured, 'sub' | 'nosub'>;
+export const perCallUs = (m: Windows) => (sum(m.nosub, 'cpuMs') * 1000) / sum(m.nosub, 'calls');
 /** CPU of one progress call whose job's owner has TABS streams open. */
-export const fannedUs = (m: Measured) => (sum(m.sub, 'cpuMs') * 1000) / sum(m.sub, 'calls');
-export const netUs = (m: Measured) =>
+export const fannedUs = (m: Windows) => (sum(m.sub, 'cpuMs') * 1000) / sum(m.sub, 'calls');
+export const netUs = (m: Windows) =>
   (sum(m.sub, 'cpuMs') * 1000 - sum(m.sub, 'calls') * perCallUs(m)) / Math.max(1, sum(m.sub, 'delivered'));
 
 /** The share of busy CPU time spent in writev (the socket write syscall), e.g. "45%". */

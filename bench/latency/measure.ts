@@ -14,8 +14,10 @@ import type { ProfileSummary } from '../lib/sse-probe.js';
 
 export const CONNECTIONS = envNumber('BENCH_LATENCY_CONNECTIONS', 1000);
 export const RATES = envRates('BENCH_LATENCY_RATES', '200,2000,10000');
-export const PHASE_MS = envNumber('BENCH_LATENCY_PHASE_MS', 3000);
-export const WARM_MS = 1000;
+/** One measured window; each rate runs PAIRS windows on each server, the two servers taking turns. */
+export const PHASE_MS = envNumber('BENCH_LATENCY_PHASE_MS', 1500);
+export const PAIRS = Math.max(1, Math.round(envNumber('BENCH_LATENCY_PAIRS', 5)));
+export const WARM_MS = 500;
 export const IN_FLIGHT = Math.max(1, envNumber('BENCH_LATENCY_INFLIGHT', 64));
 export const PROFILE = envNumber('BENCH_PROFILE', 1) > 0;
 export const PROFILE_MS = 2000;
@@ -33,6 +35,8 @@ export interface Target {
   send(i: number): Promise<number>;
   /** One call carrying `size` updates, for streams i·size … i·size + size − 1 (batch progress). */
   sendMany(i: number, size: number): Promise<number>;
+  /** Closes idle keep-alive connections (before a window: the other server had the last turn). */
+  dropIdle(): void;
 }
 
 export interface PhaseResult {
@@ -131,11 +135,12 @@ export async function runPhase(
   };
 }
 
-export async function measure(
+/** Opens the streams on one server and warms its progress path; the other server's streams stay open. */
+export async function prepare(
   target: Target,
   clients: LoadClients,
   log: (line: string) => void,
-): Promise<{ phases: PhaseResult[]; profile: ProfileSummary | null; blockAfterBurstMs: number }> {
+): Promise<void> {
   const { server } = target;
   const opened = await clients.open(server.port, users(CONNECTIONS), target.secret);
   if (opened.ready !== CONNECTIONS) {
@@ -147,26 +152,40 @@ export async function measure(
     await target.send(i);
   });
   log(`${server.name}: ${CONNECTIONS} streams open, warmed up`);
-  const phases: PhaseResult[] = [];
-  const plan = [
-    ...RATES.map((rate) => ({ rate, batch: 1 })),
-    ...(BATCH > 1 ? [{ rate: TOP_RATE, batch: BATCH }] : []),
-  ];
-  for (const { rate, batch } of plan) {
-    const phase = await runPhase(target, clients, rate, batch);
-    if (phase.errors > 0)
-      throw new Error(`${server.name}: ${phase.errors} calls failed: ${phase.firstError}`);
-    log(
-      `${server.name} @ ${rate}/s${batch > 1 ? ` in calls of ${batch}` : ''}: achieved ${Math.round(phase.achieved)}/s, p50 ${roundTo(phase.p50, 2)} ms, ` +
-        `p99 ${roundTo(phase.p99, 2)} ms, max ${roundTo(phase.max, 2)} ms (${phase.delivered}/${phase.ok} delivered; ` +
-        `call round trip p50 ${roundTo(phase.rttP50, 2)} ms; server CPU ${Math.round(phase.serverCpu)}%, ` +
-        `event loop delay p99 ${roundTo(phase.eldP99, 2)} ms, max ${roundTo(phase.eldMax, 2)} ms, ` +
-        `${roundTo(phase.stallsPerSec, 1)} stalls ≥ 20 ms/s; sender ` +
-        `${Math.round(phase.senderCpu)}%, clients ${Math.round(phase.clientCpu)}%, whole machine ` +
-        `${Math.round(phase.machineCpu)}% of 200%)`,
-    );
-    phases.push(phase);
-  }
+}
+
+/** The rates measured, in order: each offered rate one update per call, then the top rate in batches. */
+export const PLAN = [
+  ...RATES.map((rate) => ({ rate, batch: 1 })),
+  ...(BATCH > 1 ? [{ rate: TOP_RATE, batch: BATCH }] : []),
+];
+
+/** One window at `rate` on one server, checked and logged. */
+export async function window(
+  target: Target,
+  clients: LoadClients,
+  { rate, batch }: { rate: number; batch: number },
+  log: (line: string) => void,
+): Promise<PhaseResult> {
+  const { server } = target;
+  target.dropIdle();
+  const phase = await runPhase(target, clients, rate, batch);
+  if (phase.errors > 0) throw new Error(`${server.name}: ${phase.errors} calls failed: ${phase.firstError}`);
+  log(
+    `${server.name} @ ${rate}/s${batch > 1 ? ` in calls of ${batch}` : ''}: achieved ${Math.round(phase.achieved)}/s, p50 ${roundTo(phase.p50, 2)} ms, ` +
+      `p99 ${roundTo(phase.p99, 2)} ms, max ${roundTo(phase.max, 2)} ms (${phase.delivered}/${phase.ok} delivered; ` +
+      `server CPU ${Math.round(phase.serverCpu)}%, loop delay max ${roundTo(phase.eldMax, 2)} ms; ` +
+      `whole machine ${Math.round(phase.machineCpu)}% of 200%)`,
+  );
+  return phase;
+}
+
+/** After the windows: the loop's longest hold after a burst of one update per job, and a CPU profile. */
+export async function afterWindows(
+  target: Target,
+  log: (line: string) => void,
+): Promise<{ profile: ProfileSummary | null; blockAfterBurstMs: number }> {
+  const { server } = target;
   // One update on every job, then a quiet second and a half with nothing arriving: the longest the event
   // loop was then held is what a burst of updates costs the loop afterwards (for jobtracker: the flush
   // that commits them).
@@ -187,5 +206,5 @@ export async function measure(
     await atRate(TOP_RATE, PROFILE_MS, IN_FLIGHT, target.send);
     profile = await server.profileStop();
   }
-  return { phases, profile, blockAfterBurstMs: quiet.eldMax };
+  return { profile, blockAfterBurstMs: quiet.eldMax };
 }

@@ -19,6 +19,17 @@ export class HttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
+  /**
+   * Closes the idle keep-alive sockets. A server closes one idle for its keep-alive timeout (5 s in
+   * node:http) and a request racing that close fails with ECONNRESET: call it after a pause longer than
+   * that, e.g. while another server had its turn.
+   */
+  dropIdle(): void {
+    for (const sockets of Object.values(this.agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
+
   request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
       const request = http.request(

@@ -19,6 +19,8 @@ export interface Figure {
   target?: string;
   /** Whether the target holds; undefined when the figure has no target. */
   met?: boolean;
+  /** When the target is missed: what limits it, in one measured sentence (BENCHMARKS.md's summary). */
+  reason?: string;
 }
 
 /** What one bench script measured in one run. */
@@ -44,7 +46,7 @@ export function figure(
   name: string,
   value: number,
   unit: string,
-  extra: { baseline?: { name: string; value: number }; target?: string; met?: boolean } = {},
+  extra: { baseline?: { name: string; value: number }; target?: string; met?: boolean; reason?: string } = {},
 ): Figure {
   const ratio = extra.baseline && extra.baseline.value !== 0 ? value / extra.baseline.value : undefined;
   return { name, value, unit, ...extra, ...(ratio === undefined ? {} : { ratio }) };

@@ -95,15 +95,29 @@ export class LoadClients {
   /**
    * Resolves once a heartbeat round has reached every open stream (the heartbeat count grew by the
    * number of streams), so a measured phase can start right after it, 15 s clear of the next one.
+   * With `port`, only the streams of the server on that port count.
    */
-  async afterHeartbeat(streams: number, timeoutMs = 20_000): Promise<void> {
-    const start = (await this.counts()).heartbeats;
+  async afterHeartbeat(streams: number, timeoutMs = 20_000, port?: number): Promise<void> {
+    const count = () =>
+      port === undefined ? this.counts().then((c) => c.heartbeats) : this.heartbeatsOf(port);
+    const start = await count();
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       await sleep(50);
-      if ((await this.counts()).heartbeats - start >= streams) return;
+      if ((await count()) - start >= streams) return;
     }
     throw new Error(`no heartbeat round within ${timeoutMs} ms`);
+  }
+
+  /** Heartbeats the streams of the server on `port` received so far. */
+  async heartbeatsOf(port: number): Promise<number> {
+    const all = await Promise.all(this.rpcs.map((rpc) => rpc.call<number>('heartbeatsOf', { port })));
+    return all.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Closes the streams to the server on `port`, leaving the others open. */
+  async closePort(port: number): Promise<void> {
+    await Promise.all(this.rpcs.map((rpc) => rpc.call('closePort', { port })));
   }
 
   async latencyStart(): Promise<void> {

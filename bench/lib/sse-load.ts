@@ -44,6 +44,8 @@ export interface LoadCounts {
 
 interface Connection {
   socket: net.Socket;
+  /** The server port it is connected to (two servers can hold streams of one client process). */
+  port: number;
   headers: boolean;
   ready: boolean;
   done: boolean;
@@ -56,6 +58,8 @@ const counts = { ready: 0, failed: 0, jobs: 0, heartbeats: 0, closed: 0, bytes: 
 let latencies: number[] | null = null;
 let sampleFrame: string | null = null;
 let heartbeatArmed = false;
+/** Heartbeats received, by server port. */
+const heartbeatsByPort = new Map<number, number>();
 
 const MESSAGE = '"message":"t=';
 
@@ -64,6 +68,7 @@ function onFrame(connection: Connection, text: string, start: number, end: numbe
   if (at === -1 || at > end) {
     if (text.indexOf(': heartbeat', start) !== -1 && text.indexOf(': heartbeat', start) < end) {
       counts.heartbeats++;
+      heartbeatsByPort.set(connection.port, (heartbeatsByPort.get(connection.port) ?? 0) + 1);
       if (heartbeatArmed) {
         heartbeatArmed = false;
         emit('heartbeat', Date.now());
@@ -96,6 +101,7 @@ function open(args: OpenArgs, token: string): Promise<boolean> {
     const socket = net.connect({ host: '127.0.0.1', port: args.port });
     const connection: Connection = {
       socket,
+      port: args.port,
       headers: false,
       ready: false,
       done: false,
@@ -197,6 +203,17 @@ handle('latencyStop', () => {
 });
 
 handle('sampleFrame', () => sampleFrame);
+
+handle('heartbeatsOf', (args: { port: number }) => heartbeatsByPort.get(args.port) ?? 0);
+
+handle('closePort', (args: { port: number }) => {
+  for (const connection of connections) {
+    if (connection.port !== args.port) continue;
+    connection.socket.destroy();
+    connections.delete(connection);
+  }
+  return null;
+});
 
 handle('closeAll', () => {
   for (const connection of connections) connection.socket.destroy();
