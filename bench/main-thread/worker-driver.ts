@@ -12,6 +12,8 @@ export interface WorkerDriver {
   readonly skipped: number;
 }
 
+const LEASE_MS = 3_600_000;
+
 interface Claimed {
   id: string;
   leaseToken: string;
@@ -46,7 +48,7 @@ export async function startWorker(
     const answer = await post(`${base}/api/worker/claim`, {
       types: [options.type],
       workerId: 'bench-main-thread',
-      leaseMs: 3_600_000,
+      leaseMs: LEASE_MS,
       waitMs: 1000,
     });
     if (answer.status !== 200) throw new Error(`main-thread: claiming a job answered ${answer.status}`);
@@ -78,6 +80,8 @@ export async function startWorker(
       leaseToken: job.leaseToken,
       progress: job.progress,
       message: `Step ${job.count}…`,
+      // Each report sets the lease anew (15 s without leaseMs): it must outlast the other page's windows.
+      leaseMs: LEASE_MS,
     }).catch(() => null);
     if (!answer?.ok) {
       errors++;
