@@ -3,7 +3,6 @@ import { ContextConsumer } from '@lit/context';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ReadableAtom } from 'nanostores';
 import { defaultJobClient, jobClientContext } from './client.js';
-import { nextFrame } from './frame.js';
 
 type Host = ReactiveControllerHost & HTMLElement & { client?: JobClient };
 
@@ -38,11 +37,6 @@ export class JobClientController implements ReactiveController {
       },
     });
     host.addController(this);
-    // After its first render, the element renders in the next animation frame, with the page's other
-    // job elements: a burst of job updates costs one render (and one style and layout pass) per frame.
-    const lit = host as unknown as { hasUpdated: boolean; scheduleUpdate(): unknown };
-    const schedule = lit.scheduleUpdate.bind(host);
-    lit.scheduleUpdate = () => (lit.hasUpdated ? nextFrame().then(schedule) : schedule());
   }
 
   get client(): JobClient {
