@@ -15,6 +15,7 @@ export const BENCHES = [
   { name: 'scale-out', file: 'scale-out.ts', timeoutMs: 150_000 },
   { name: 'polling', file: 'polling.ts', timeoutMs: 60_000 },
   { name: 'first-paint', file: 'first-paint.ts', timeoutMs: 60_000 },
+  { name: 'main-thread', file: 'main-thread.ts', timeoutMs: 420_000 },
 ] as const;
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

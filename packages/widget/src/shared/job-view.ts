@@ -66,7 +66,7 @@ export function progressBar(job: Job, label: string, messages: JobMessages): Tem
     aria-valuemax="100"
     aria-valuenow=${value === null ? nothing : Math.floor(value)}
     aria-valuetext=${value === null ? text : `${formatPercent(value, messages)}, ${text}`}
-  ><div part="progress-indicator" class="fill" style=${value === null ? '' : `width:${value}%`}></div></div>`;
+  ><div part="progress-indicator" class="fill" style=${value === null ? '' : `transform:scaleX(${value / 100})`}></div></div>`;
 }
 
 export interface JobCardActions {

@@ -102,19 +102,24 @@ export const cardStyles = css`
     height: 100%;
     background: var(--jt-accent);
     border-radius: inherit;
-    transition: width 0.4s ease;
+    transform-origin: left;
+    transition: transform 0.4s ease;
+  }
+  .fill:dir(rtl) {
+    transform-origin: right;
   }
   .bar.indeterminate .fill {
     position: absolute;
+    left: 0;
     width: 35%;
     animation: job-slide 1.4s ease-in-out infinite;
   }
   @keyframes job-slide {
     from {
-      left: -35%;
+      transform: translateX(-100%);
     }
     to {
-      left: 100%;
+      transform: translateX(286%);
     }
   }
   @media (prefers-reduced-motion: reduce) {
@@ -123,7 +128,6 @@ export const cardStyles = css`
     }
     .bar.indeterminate .fill {
       animation: none;
-      left: 0;
       width: 100%;
       opacity: 0.45;
     }
