@@ -20,6 +20,7 @@ const minifyCss = () => ({
             .replace(/\s+/g, ' ')
             .replace(/\s*([{};:,>])\s*/g, '$1')
             .replace(/;}/g, '}')
+            .replace(/([\s:,(])0\.(\d)/g, '$1.$2')
             .trim()}\``,
       ),
       map: null,

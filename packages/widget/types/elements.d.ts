@@ -60,23 +60,6 @@ export interface JobButtonEvents {
   'job-error': JobErrorEvent;
 }
 
-/** What `<job-provider>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Shares one job client with every jobtracker element inside it. */
-export interface JobProviderProperties {
-  /** The job API's base URL, e.g. `/api` or `https://jobs.example.com/api` (default `/api`). */
-  endpoint?: JobProvider['endpoint'];
-  /** A bearer token for the job API (short-lived; minted by the page's backend). */
-  token?: JobProvider['token'];
-  /** Whose jobs these are: keys the local cache (default: the token's `sub`). */
-  user?: JobProvider['user'];
-  /** `auto` (default: SSE, polling when the stream cannot be held), `sse` or `poll`. */
-  transport?: JobProvider['transport'];
-  /** A client to provide instead of one made from the attributes. */
-  client?: JobProvider['client'];
-}
-
-/** The events `<job-provider>` dispatches, by name. */
-export type JobProviderEvents = Record<never, never>;
-
 /** What `<job-list>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Inline, live list of the user's jobs, filtered by status, type and scope. */
 export interface JobListProperties {
   /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
@@ -114,6 +97,23 @@ export interface JobListEvents {
   /** Cancelling or retrying failed; `error` is the SDK's typed error. */
   'job-error': JobErrorEvent;
 }
+
+/** What `<job-provider>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Shares one job client with every jobtracker element inside it. */
+export interface JobProviderProperties {
+  /** The job API's base URL, e.g. `/api` or `https://jobs.example.com/api` (default `/api`). */
+  endpoint?: JobProvider['endpoint'];
+  /** A bearer token for the job API (short-lived; minted by the page's backend). */
+  token?: JobProvider['token'];
+  /** Whose jobs these are: keys the local cache (default: the token's `sub`). */
+  user?: JobProvider['user'];
+  /** `auto` (default: SSE, polling when the stream cannot be held), `sse` or `poll`. */
+  transport?: JobProvider['transport'];
+  /** A client to provide instead of one made from the attributes. */
+  client?: JobProvider['client'];
+}
+
+/** The events `<job-provider>` dispatches, by name. */
+export type JobProviderEvents = Record<never, never>;
 
 /** What `<job-tracker>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Floating panel of the user's background jobs, with completion toasts. */
 export interface JobTrackerProperties {
@@ -159,7 +159,7 @@ export interface JobTrackerEvents {
 export interface JobtrackerElements {
   'job-badge': { element: JobBadge; properties: JobBadgeProperties; events: JobBadgeEvents };
   'job-button': { element: JobButton; properties: JobButtonProperties; events: JobButtonEvents };
-  'job-provider': { element: JobProvider; properties: JobProviderProperties; events: JobProviderEvents };
   'job-list': { element: JobList; properties: JobListProperties; events: JobListEvents };
+  'job-provider': { element: JobProvider; properties: JobProviderProperties; events: JobProviderEvents };
   'job-tracker': { element: JobTracker; properties: JobTrackerProperties; events: JobTrackerEvents };
 }

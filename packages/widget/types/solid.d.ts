@@ -19,8 +19,8 @@ declare module 'solid-js' {
     interface IntrinsicElements {
       'job-badge': JobtrackerProps<'job-badge'>;
       'job-button': JobtrackerProps<'job-button'>;
-      'job-provider': JobtrackerProps<'job-provider'>;
       'job-list': JobtrackerProps<'job-list'>;
+      'job-provider': JobtrackerProps<'job-provider'>;
       'job-tracker': JobtrackerProps<'job-tracker'>;
     }
   }

@@ -28,9 +28,6 @@ export type VueJobButtonProps = Omit<HTMLAttributes, keyof (JobButtonProperties 
   JobButtonProperties &
   VueJobButtonListeners;
 
-/** `<job-provider>` in Vue: properties, attributes and listeners. */
-export type VueJobProviderProps = Omit<HTMLAttributes, keyof JobProviderProperties> & JobProviderProperties;
-
 /** `<job-list>`'s events as Vue listens to them: `@job-cancel` is `onJobCancel`. */
 export interface VueJobListListeners {
   /** The user asked to cancel a job (before the request). */
@@ -44,6 +41,9 @@ export interface VueJobListListeners {
 export type VueJobListProps = Omit<HTMLAttributes, keyof (JobListProperties & VueJobListListeners)> &
   JobListProperties &
   VueJobListListeners;
+
+/** `<job-provider>` in Vue: properties, attributes and listeners. */
+export type VueJobProviderProps = Omit<HTMLAttributes, keyof JobProviderProperties> & JobProviderProperties;
 
 /** `<job-tracker>`'s events as Vue listens to them: `@job-completed` is `onJobCompleted`. */
 export interface VueJobTrackerListeners {
@@ -67,8 +67,8 @@ declare module 'vue' {
   interface GlobalComponents {
     'job-badge': DefineComponent<VueJobBadgeProps>;
     'job-button': DefineComponent<VueJobButtonProps>;
-    'job-provider': DefineComponent<VueJobProviderProps>;
     'job-list': DefineComponent<VueJobListProps>;
+    'job-provider': DefineComponent<VueJobProviderProps>;
     'job-tracker': DefineComponent<VueJobTrackerProps>;
   }
 }

@@ -141,6 +141,44 @@ describe('<job-tracker>', () => {
     await worker.complete(null);
   });
 
+  it('fills the progress bar from the inline start: the left edge, the right one in a right-to-left page', async () => {
+    const { client, create } = await testUser('bar-direction');
+    const tracker = await mount(client);
+    const running = await create({ type: 'tracker.direction', title: 'Running' });
+    const worker = await claimJob('tracker.direction');
+    await worker.progress(40, 'Going');
+    await emulateMedia({ reducedMotion: 'reduce' });
+    try {
+      const bar = await eventually(
+        () =>
+          card(tracker, running.id)?.querySelector<HTMLElement>('[part="progress"]:not(.indeterminate)') ??
+          null,
+        5000,
+        'the bar',
+      );
+      const fill = bar.querySelector('.fill') as HTMLElement;
+      const measure = () => {
+        const [outer, inner] = [bar.getBoundingClientRect(), fill.getBoundingClientRect()];
+        return {
+          share: Math.round((inner.width / outer.width) * 100),
+          fromLeft: Math.round(inner.left - outer.left),
+          fromRight: Math.round(outer.right - inner.right),
+        };
+      };
+      const ltr = await eventually(() => (measure().share === 40 ? measure() : null), 5000, '40% filled');
+      assertEqual(ltr.fromLeft, 0, 'left to right: the fill starts at the left edge');
+      document.documentElement.dir = 'rtl';
+      await tracker.updateComplete;
+      const rtl = measure();
+      assertEqual(rtl.share, 40, 'right to left: still 40% filled');
+      assertEqual(rtl.fromRight, 0, 'right to left: the fill starts at the right edge');
+    } finally {
+      document.documentElement.dir = '';
+      await emulateMedia({ reducedMotion: 'no-preference' });
+      await worker.complete(null);
+    }
+  });
+
   it('has no animation or transition when the user prefers reduced motion', async () => {
     const { client, create } = await testUser('motion');
     const tracker = await mount(client);

@@ -102,11 +102,11 @@ export const cardStyles = css`
     height: 100%;
     background: var(--jt-accent);
     border-radius: inherit;
-    transform-origin: left;
-    transition: transform 0.4s ease;
+    transform-origin: 0;
+    transition: transform 0.4s;
   }
   .fill:dir(rtl) {
-    transform-origin: right;
+    transform-origin: 100%;
   }
   .bar.indeterminate .fill {
     position: absolute;
