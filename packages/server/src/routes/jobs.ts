@@ -38,14 +38,28 @@ const CREATED = {
   200: { description: 'An existing job (see `reason`).', schema: createJobResponse },
 };
 
-/** A short, stable tag of the filters of a list request, so equal filters share an ETag. */
-function filterTag(query: {
+interface ListFilters {
   status?: string[];
   type?: string;
   scope?: string;
   limit?: number;
   since?: number;
-}) {
+}
+
+/** Tags of the (shared, frozen) parsed queries of polls, so a poll does not hash its filters again. */
+const filterTags = new WeakMap<ListFilters, string>();
+
+function filterTag(query: ListFilters) {
+  let tag = filterTags.get(query);
+  if (tag === undefined) {
+    tag = hashFilters(query);
+    filterTags.set(query, tag);
+  }
+  return tag;
+}
+
+/** A short, stable tag of the filters of a list request, so equal filters share an ETag. */
+function hashFilters(query: ListFilters) {
   const key = JSON.stringify([
     query.status?.slice().sort(),
     query.type,
