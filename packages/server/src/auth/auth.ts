@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../http/errors.js';
 import { createTokenVerifier, type Secrets, secretList, TokenError } from './jwt.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /** Resolves the owner of a request, or null to refuse it with 401. */
 export type Authenticate = (request: Request) => string | null | Promise<string | null>;
@@ -62,13 +63,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         })
       : null;
   const workerDigest = options.workerKey ? digest(options.workerKey) : null;
-  // A client sends the same token with every poll and stream until it refreshes it; checking its signature
-  // once is enough. Keyed by the whole token, so a changed byte is a miss; bounded, oldest out first.
-  const verified = new Map<string, Caller>();
-  const remember = (token: string, caller: Caller) => {
-    if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
-    verified.set(token, caller);
-  };
+  const verified = new VerifiedTokens(VERIFIED_TOKENS, now);
   return {
     devMode,
     workerApiOpen: devMode && !workerDigest,
@@ -82,12 +77,11 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       const token = bearer(request);
       if (!token) throw unauthorized('Send a token as "Authorization: Bearer <token>".');
       const known = verified.get(token);
-      if (known && known.expiresAt !== null && known.expiresAt > now()) return known;
-      if (known) verified.delete(token);
+      if (known) return known;
       try {
         const claims = await verify(token, now());
         const caller = { ownerId: claims.sub, expiresAt: claims.exp * 1000 };
-        remember(token, caller);
+        verified.remember(token, caller);
         return caller;
       } catch (error) {
         if (error instanceof TokenError) {

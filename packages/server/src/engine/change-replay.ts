@@ -49,7 +49,7 @@ export class ChangeReplay {
     if ((await publisher.ownerCursor(ownerId)) <= since) return { events: [], cursor: upTo, reset: false };
     // Unlogged events are read before the log: one logged in between is then seen twice, never missed.
     const unlogged = writer
-      .unloggedEvents()
+      .unloggedEvents(ownerId)
       .filter((event) => event.ownerId === ownerId && event.cursor > since && event.cursor <= upTo);
     const logged = await store.eventsAfter(ownerId, since, upTo, replayLimit + 1);
     if (logged.length > replayLimit) return reset;

@@ -1,5 +1,5 @@
 import { conflict } from '../http/errors.js';
-import { type JobRecord, toWireJob } from '../jobs/job-record.js';
+import { type JobRecord, sharedWireJob } from '../jobs/job-record.js';
 import { type JobCommand, transition } from '../jobs/state-machine.js';
 import type { StoredEvent } from '../storage/store.js';
 
@@ -31,7 +31,7 @@ export function logEntryOf(record: JobRecord, cursor: number, createdAt: number)
     ownerId: record.ownerId,
     jobId: record.id,
     version: record.version,
-    data: JSON.stringify(toWireJob(record)),
+    data: JSON.stringify(sharedWireJob(record)),
     createdAt,
   };
 }

@@ -65,6 +65,6 @@ export interface JobWriter {
   watermark(known: number): Promise<number>;
   /** Whether `cursor` was published before a crash but never committed: its client must reset. */
   isLost(cursor: number): boolean;
-  /** Events published but not yet in the log, in cursor order: replays must see them too. */
-  unloggedEvents(): readonly StoredEvent[];
+  /** An owner's events published but not yet in the log, in cursor order: replays must see them too. */
+  unloggedEvents(ownerId: string): readonly StoredEvent[];
 }

@@ -23,6 +23,21 @@ export const activeKeyOf = (type: string, scope: string | null) => `${type}|${sc
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+const wireJobs = new WeakMap<JobRecord, Job>();
+
+/**
+ * `toWireJob`, built once per version of a record: a progress update's log entry and its answer to the
+ * worker share it. Records are never changed once made, so the wire view stays true; do not change it.
+ */
+export function sharedWireJob(record: JobRecord): Job {
+  let wire = wireJobs.get(record);
+  if (!wire) {
+    wire = toWireJob(record);
+    wireJobs.set(record, wire);
+  }
+  return wire;
+}
+
 /** The public view of a job: no owner, input or lease. */
 export function toWireJob(record: JobRecord): Job {
   return {

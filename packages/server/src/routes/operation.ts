@@ -78,13 +78,15 @@ export function operation<const S extends OperationSpec>(
   spec: S,
   handler: (c: Context, input: OperationInput<S>) => Response | Promise<Response>,
 ): Handler {
+  const queries = new ParsedQueries();
   const run: Handler = (c) =>
     handler(c, {
       param: (name) => readParameter(spec.params?.[name], name, c.req.param(name)),
       header: (name) => readParameter(spec.headers?.[name], name, c.req.header(name)),
       query: () => {
         if (!spec.query) throw new Error('This operation takes no query.');
-        return readQuery(c, spec.query);
+        const { query } = spec;
+        return queries.read(c.req.url, () => readQuery(c, query));
       },
       body: (maxBytes) => {
         if (!spec.body) throw new Error('This operation takes no body.');
@@ -92,6 +94,28 @@ export function operation<const S extends OperationSpec>(
       },
     } as OperationInput<S>);
   return Object.assign(run, { [OPERATION]: spec });
+}
+
+/** How many distinct query strings an operation keeps parsed. */
+const PARSED_QUERIES = 256;
+
+/**
+ * An operation's checked queries by their raw text: a polling client sends the same query every time,
+ * so it is parsed once. The parsed query is frozen and shared; a refused one is not kept.
+ */
+class ParsedQueries {
+  readonly #byText = new Map<string, unknown>();
+
+  read(url: string, parse: () => unknown): unknown {
+    const mark = url.indexOf('?');
+    const text = mark === -1 ? '' : url.slice(mark + 1);
+    const known = this.#byText.get(text);
+    if (known !== undefined) return known;
+    const parsed = Object.freeze(parse());
+    if (this.#byText.size >= PARSED_QUERIES) this.#byText.clear();
+    this.#byText.set(text, parsed);
+    return parsed;
+  }
 }
 
 /** The operation a registered handler describes, if it describes one (middleware does not). */

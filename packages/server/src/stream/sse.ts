@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { StreamEventName, StreamSnapshot } from '@jobtracker/sdk/wire';
 import type { Caller } from '../auth/auth.js';
-import type { JobEngine, Snapshot } from '../engine/engine.js';
+import type { JobEngine } from '../engine/engine.js';
+import { HEARTBEAT_FRAME, jobFrame, preambleFrame, readyFrame, snapshotFrame } from './frames.js';
 import type { LiveEvent } from './hub.js';
-import { setLongTimeout } from './long-timeout.js';
+import { type KeptStream, StreamUpkeep } from './upkeep.js';
 
 export interface StreamOptions {
   /** A comment line is sent this often so proxies and the client's watchdog see a live connection. */
@@ -12,10 +12,12 @@ export interface StreamOptions {
   retryMs: number;
   /** A client this far behind (bytes queued) is dropped; it resumes from its cursor when it returns. */
   maxQueuedBytes: number;
+  /** How often streams whose token expired are looked for and ended. Default 250 ms. */
+  expirySweepMs?: number;
   onError: (error: unknown) => void;
 }
 
-const encoder = new TextEncoder();
+const DEFAULT_EXPIRY_SWEEP_MS = 250;
 
 export const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -34,43 +36,25 @@ export const NODE_STREAMS = Symbol.for('jobtracker.nodeStreams');
 
 /** Where a stream's frames go: a web ReadableStream, or straight into node's response (the hot path). */
 interface StreamSink {
-  /** Queues the text; false when the client is gone or too far behind to keep. */
-  write(text: string): boolean;
+  /** Queues the bytes (shared with other streams: never changed); false when the client is gone or too far behind. */
+  write(bytes: Uint8Array): boolean;
   end(): void;
 }
 
-const LINE_SEPARATOR = /[\u0085\u2028\u2029]/;
-const LINE_SEPARATORS = /[\u0085\u2028\u2029]/g;
-
-/**
- * JSON text with U+0085, U+2028 and U+2029 written as `\u` escapes. They are valid raw in JSON strings
- * and in SSE, but clients that split a stream into lines with the Unicode rules (Python's `splitlines`)
- * would cut an event there. In JSON they can only stand inside strings, where the escape means the same.
- */
-export function escapeLineSeparators(json: string): string {
-  if (!LINE_SEPARATOR.test(json)) return json;
-  return json.replace(LINE_SEPARATORS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** One SSE event: `json` is the data, already JSON text. */
-const frame = (name: StreamEventName, cursor: number, json: string) =>
-  `id: ${cursor}\nevent: ${name}\ndata: ${escapeLineSeparators(json)}\n\n`;
-
-export const jobFrame = (event: LiveEvent) => frame('job', event.cursor, event.data);
-
-function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot) {
-  const body: StreamSnapshot = { jobs: snapshot.jobs, cursor: String(snapshot.cursor) };
-  return frame(name, snapshot.cursor, JSON.stringify(body));
-}
-
-class StreamConnection {
+class StreamConnection implements KeptStream {
   #sink: StreamSink | null = null;
   #buffered: LiveEvent[] | null = [];
   #last = 0;
   #closed = false;
   #cleanup: (() => void)[] = [];
+  lastFrameAt: number;
 
-  constructor(private readonly streams: StreamRegistry) {}
+  constructor(
+    private readonly streams: StreamRegistry,
+    readonly expiresAt: number | null,
+  ) {
+    this.lastFrameAt = Date.now();
+  }
 
   attach(sink: StreamSink) {
     this.#sink = sink;
@@ -85,9 +69,18 @@ class StreamConnection {
     return this.#closed;
   }
 
-  write(text: string) {
+  write(bytes: Uint8Array) {
+    this.lastFrameAt = Date.now();
+    this.#send(bytes);
+  }
+
+  heartbeat() {
+    this.#send(HEARTBEAT_FRAME);
+  }
+
+  #send(bytes: Uint8Array) {
     if (this.#closed || !this.#sink) return;
-    if (!this.#sink.write(text)) this.close();
+    if (!this.#sink.write(bytes)) this.close();
   }
 
   live(event: LiveEvent) {
@@ -106,7 +99,7 @@ class StreamConnection {
    */
   goLive(cursor: number) {
     this.#last = Math.max(this.#last, cursor);
-    this.write(frame('ready', this.#last, `{"cursor":"${this.#last}"}`));
+    this.write(readyFrame(this.#last));
     const buffered = this.#buffered ?? [];
     this.#buffered = null;
     for (const event of buffered) this.live(event);
@@ -121,30 +114,37 @@ class StreamConnection {
   }
 }
 
-/** The open job streams of one app, and the heartbeat they share. */
+/** The open job streams of one app, and the heartbeat and expiry sweep they share. */
 export class StreamRegistry {
   readonly connections = new Set<StreamConnection>();
-  #heartbeat: NodeJS.Timeout | null = null;
+  readonly #upkeep: StreamUpkeep;
+  readonly #preamble: Uint8Array;
 
   constructor(
     private readonly engine: JobEngine,
     private readonly options: StreamOptions,
-  ) {}
+  ) {
+    this.#upkeep = new StreamUpkeep(this.connections, {
+      heartbeatMs: options.heartbeatMs,
+      expirySweepMs: options.expirySweepMs ?? DEFAULT_EXPIRY_SWEEP_MS,
+    });
+    this.#preamble = preambleFrame(options.retryMs);
+  }
 
   /**
    * Opens `GET /jobs/stream` for a caller as a web `Response`: a snapshot when `since` is undefined, else
    * a replay of what they missed (or `reset` + snapshot when the cursor is too old), then every change live.
    */
   open(caller: Caller, since: number | undefined, signal: AbortSignal): Response {
-    const connection = new StreamConnection(this);
+    const connection = new StreamConnection(this, caller.expiresAt);
     const { maxQueuedBytes } = this.options;
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           connection.attach({
-            write(text) {
+            write(bytes) {
               try {
-                controller.enqueue(encoder.encode(text));
+                controller.enqueue(bytes);
               } catch {
                 return false;
               }
@@ -177,15 +177,15 @@ export class StreamRegistry {
    * path is what lets one process hold tens of thousands of streams.
    */
   openNode(caller: Caller, since: number | undefined, response: ServerResponse, headers: Headers): void {
-    const connection = new StreamConnection(this);
+    const connection = new StreamConnection(this, caller.expiresAt);
     const { maxQueuedBytes } = this.options;
     const head = new Headers(STREAM_HEADERS);
     for (const [name, value] of headers) if (name !== 'content-length') head.set(name, value);
     response.writeHead(200, Object.fromEntries(head));
     connection.attach({
-      write(text) {
+      write(bytes) {
         if (response.destroyed || response.writableEnded) return false;
-        response.write(text);
+        response.write(bytes);
         return response.writableLength <= maxQueuedBytes;
       },
       end() {
@@ -201,12 +201,9 @@ export class StreamRegistry {
   #start(connection: StreamConnection, caller: Caller, since: number | undefined) {
     const { engine, options } = this;
     this.connections.add(connection);
-    this.#startHeartbeat();
+    this.#upkeep.start();
     connection.onClose(engine.hub.subscribe(caller.ownerId, (event) => connection.live(event)));
-    if (caller.expiresAt !== null) {
-      connection.onClose(setLongTimeout(() => connection.close(), caller.expiresAt - Date.now()));
-    }
-    connection.write(`retry: ${options.retryMs}\n: jobtracker stream\n\n`);
+    connection.write(this.#preamble);
     this.#catchUp(connection, caller.ownerId, since).catch((error) => {
       options.onError(error);
       connection.close();
@@ -227,18 +224,6 @@ export class StreamRegistry {
     connection.goLive(snapshot.cursor);
   }
 
-  #startHeartbeat() {
-    if (this.#heartbeat) return;
-    this.#heartbeat = setInterval(() => {
-      if (this.connections.size === 0) {
-        this.stop();
-        return;
-      }
-      for (const connection of this.connections) connection.write(': heartbeat\n\n');
-    }, this.options.heartbeatMs);
-    this.#heartbeat.unref();
-  }
-
   /** Closes every stream, e.g. on shutdown. */
   closeAll() {
     for (const connection of [...this.connections]) connection.close();
@@ -246,7 +231,6 @@ export class StreamRegistry {
   }
 
   stop() {
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = null;
+    this.#upkeep.stop();
   }
 }

@@ -48,4 +48,24 @@ describe('active jobs (local mode’s cache)', () => {
     const uncached = jobRecord({ id: 'z' });
     assert.equal(active.newest(uncached), uncached);
   });
+
+  it('answers an owner’s active jobs as they come and go', () => {
+    const active = new ActiveJobs();
+    active.remember(runningJob({ id: 'a' }));
+    active.remember(runningJob({ id: 'b', ownerId: 'bob' }));
+    active.remember(runningJob({ id: 'c' }));
+    assert.deepEqual(
+      active.ownedBy('alice').map((job) => job.id),
+      ['a', 'c'],
+    );
+    active.remember(runningJob({ id: 'a', status: 'completed', version: 3 }));
+    assert.deepEqual(
+      active.ownedBy('alice').map((job) => job.id),
+      ['c'],
+    );
+    active.forget('c');
+    active.forget('b');
+    assert.deepEqual(active.ownedBy('alice'), []);
+    assert.deepEqual(active.ownedBy('bob'), []);
+  });
 });

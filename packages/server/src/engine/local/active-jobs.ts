@@ -7,6 +7,8 @@ import { isActive, type JobRecord } from '../../jobs/job-record.js';
 export class ActiveJobs {
   readonly #byId = new Map<string, JobRecord>();
   readonly #idByKey = new Map<string, string>();
+  /** The ids of each owner's active jobs, so a stream's snapshot does not scan every owner's. */
+  readonly #idsByOwner = new Map<string, Set<string>>();
 
   get(id: string): JobRecord | undefined {
     return this.#byId.get(id);
@@ -17,7 +19,14 @@ export class ActiveJobs {
   }
 
   ownedBy(ownerId: string): JobRecord[] {
-    return [...this.#byId.values()].filter((job) => job.ownerId === ownerId);
+    const ids = this.#idsByOwner.get(ownerId);
+    if (!ids) return [];
+    const owned: JobRecord[] = [];
+    for (const id of ids) {
+      const job = this.#byId.get(id);
+      if (job) owned.push(job);
+    }
+    return owned;
   }
 
   /** The active job holding this owner's deduplication key. */
@@ -39,6 +48,12 @@ export class ActiveJobs {
       return;
     }
     this.#byId.set(record.id, record);
+    let owned = this.#idsByOwner.get(record.ownerId);
+    if (!owned) {
+      owned = new Set();
+      this.#idsByOwner.set(record.ownerId, owned);
+    }
+    owned.add(record.id);
     if (record.activeKey !== null) this.#idByKey.set(keyOf(record.ownerId, record.activeKey), record.id);
   }
 
@@ -46,6 +61,9 @@ export class ActiveJobs {
     const known = this.#byId.get(id);
     if (!known) return;
     this.#byId.delete(id);
+    const owned = this.#idsByOwner.get(known.ownerId);
+    owned?.delete(id);
+    if (owned?.size === 0) this.#idsByOwner.delete(known.ownerId);
     if (known.activeKey === null) return;
     const key = keyOf(known.ownerId, known.activeKey);
     if (this.#idByKey.get(key) === id) this.#idByKey.delete(key);

@@ -1,6 +1,6 @@
 import type { BatchProgressUpdate, Job } from '@jobtracker/sdk/wire';
 import { busy, notFound } from '../../http/errors.js';
-import { isActive, type JobRecord, toWireJob } from '../../jobs/job-record.js';
+import { isActive, type JobRecord, sharedWireJob } from '../../jobs/job-record.js';
 import type { JobCommand } from '../../jobs/state-machine.js';
 import type { StoredEvent } from '../../storage/store.js';
 import { Mutex } from '../../util/mutex.js';
@@ -117,7 +117,7 @@ export class LocalWriter implements JobWriter {
 
   async progress(update: BatchProgressUpdate): Promise<Job> {
     const command = progressCommand(update, this.#context.leaseEndsAt(update.leaseMs));
-    return toWireJob(await this.changeUnderLease(update.id, update.leaseToken, command));
+    return sharedWireJob(await this.changeUnderLease(update.id, update.leaseToken, command));
   }
 
   progressMany(updates: readonly BatchProgressUpdate[]): Promise<BatchOutcome[]> {
@@ -164,8 +164,8 @@ export class LocalWriter implements JobWriter {
     return this.#cursors.isLost(cursor);
   }
 
-  unloggedEvents(): readonly StoredEvent[] {
-    return this.#unflushed.unlogged();
+  unloggedEvents(ownerId: string): readonly StoredEvent[] {
+    return this.#unflushed.unlogged(ownerId);
   }
 
   // ---- under the lock ---------------------------------------------------------------------------

@@ -4,9 +4,9 @@ import type { StoredEvent } from '../../storage/store.js';
 import { runningJob } from '../../testing/job-records.js';
 import { UnflushedChanges } from './unflushed-changes.js';
 
-const event = (cursor: number, jobId = 'a'): StoredEvent => ({
+const event = (cursor: number, jobId = 'a', ownerId = 'alice'): StoredEvent => ({
   cursor,
-  ownerId: 'alice',
+  ownerId,
   jobId,
   version: cursor,
   data: '{}',
@@ -65,5 +65,27 @@ describe('unflushed changes (local mode’s write-behind)', () => {
     );
     assert.deepEqual(cursors(pending.events), [1, 2, 3]);
     assert.deepEqual(cursors(unflushed.unlogged()), [1, 2, 3], 'nothing is in flight any more');
+  });
+
+  it('answers one owner’s unlogged events, in flight first, through a flush and a failed one', () => {
+    const unflushed = new UnflushedChanges();
+    unflushed.add({ record: runningJob({ id: 'a', version: 3 }), storedVersion: 2 }, event(1));
+    unflushed.add({ record: runningJob({ id: 'b', version: 3 }), storedVersion: 2 }, event(2, 'b', 'bob'));
+    const taken = unflushed.take();
+    assert.ok(taken, 'the flush took the changes');
+    unflushed.add({ record: runningJob({ id: 'a', version: 4 }), storedVersion: 3 }, event(3));
+    unflushed.add({ record: runningJob({ id: 'b', version: 4 }), storedVersion: 3 }, event(4, 'b', 'bob'));
+    assert.deepEqual(cursors(unflushed.unlogged('alice')), [1, 3]);
+    assert.deepEqual(cursors(unflushed.unlogged('bob')), [2, 4]);
+    assert.deepEqual(cursors(unflushed.unlogged('carol')), []);
+    unflushed.putBack(taken);
+    assert.deepEqual(cursors(unflushed.unlogged('alice')), [1, 3]);
+    assert.deepEqual(cursors(unflushed.unlogged('bob')), [2, 4]);
+    unflushed.take();
+    unflushed.flushed();
+    assert.deepEqual(cursors(unflushed.unlogged('alice')), [], 'a finished flush leaves nothing unlogged');
+    unflushed.add({ record: runningJob({ id: 'a', version: 5 }), storedVersion: 4 }, event(5));
+    assert.deepEqual(cursors(unflushed.unlogged('alice')), [5]);
+    assert.deepEqual(cursors(unflushed.unlogged('bob')), []);
   });
 });

@@ -23,6 +23,9 @@ export class UnflushedChanges {
   #events: StoredEvent[] = [];
   /** Events a flush took and has not committed yet. */
   #inFlight: StoredEvent[] = [];
+  /** `#events` and `#inFlight` by owner, so a replay reads only its owner's. */
+  #eventsByOwner = new Map<string, StoredEvent[]>();
+  #inFlightByOwner = new Map<string, StoredEvent[]>();
 
   get isEmpty(): boolean {
     return this.#rows.size === 0 && this.#events.length === 0;
@@ -35,12 +38,20 @@ export class UnflushedChanges {
 
   add(row: UnflushedRow, event: StoredEvent | null): void {
     this.#rows.set(row.record.id, row);
-    if (event) this.#events.push(event);
+    if (event) this.#append(event);
   }
 
-  /** Published events not yet in the log, the ones a flush is writing first, in cursor order. */
-  unlogged(): StoredEvent[] {
-    return [...this.#inFlight, ...this.#events];
+  #append(event: StoredEvent): void {
+    this.#events.push(event);
+    const owned = this.#eventsByOwner.get(event.ownerId);
+    if (owned) owned.push(event);
+    else this.#eventsByOwner.set(event.ownerId, [event]);
+  }
+
+  /** Published events not yet in the log (of one owner, or all), the ones a flush is writing first, in cursor order. */
+  unlogged(ownerId?: string): StoredEvent[] {
+    if (ownerId === undefined) return [...this.#inFlight, ...this.#events];
+    return [...(this.#inFlightByOwner.get(ownerId) ?? []), ...(this.#eventsByOwner.get(ownerId) ?? [])];
   }
 
   /** Everything unflushed except the row of `exceptId`, for a commit that writes that row itself. */
@@ -55,20 +66,24 @@ export class UnflushedChanges {
   clear(): void {
     this.#rows.clear();
     this.#events = [];
+    this.#eventsByOwner = new Map();
   }
 
   /** Takes everything for a flush, or null when there is nothing. */
   take(): TakenChanges | null {
     if (this.isEmpty) return null;
     const taken = { rows: [...this.#rows.values()], events: this.#events };
+    const byOwner = this.#eventsByOwner;
     this.clear();
     this.#inFlight = taken.events;
+    this.#inFlightByOwner = byOwner;
     return taken;
   }
 
   /** The flush that took `inFlight` is over, written or not. */
   flushed(): void {
     this.#inFlight = [];
+    this.#inFlightByOwner = new Map();
   }
 
   /** A flush failed and wrote nothing: what it took is unflushed again, under whatever changed since. */
@@ -77,7 +92,10 @@ export class UnflushedChanges {
       const later = this.#rows.get(row.record.id);
       this.#rows.set(row.record.id, later ? { record: later.record, storedVersion: row.storedVersion } : row);
     }
-    this.#events = [...taken.events, ...this.#events];
-    this.#inFlight = [];
+    const later = this.#events;
+    this.#events = [];
+    this.#eventsByOwner = new Map();
+    for (const event of [...taken.events, ...later]) this.#append(event);
+    this.flushed();
   }
 }
