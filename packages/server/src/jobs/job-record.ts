@@ -1,4 +1,5 @@
 import { ACTIVE_STATUSES, type Job, type JobStatus, type JsonValue } from '@jobtracker/sdk/wire';
+import { oncePerObject } from '../util/once-per-object.js';
 
 type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
 
@@ -23,20 +24,11 @@ export const activeKeyOf = (type: string, scope: string | null) => `${type}|${sc
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-const wireJobs = new WeakMap<JobRecord, Job>();
-
 /**
  * `toWireJob`, built once per version of a record: a progress update's log entry and its answer to the
  * worker share it. Records are never changed once made, so the wire view stays true; do not change it.
  */
-export function sharedWireJob(record: JobRecord): Job {
-  let wire = wireJobs.get(record);
-  if (!wire) {
-    wire = toWireJob(record);
-    wireJobs.set(record, wire);
-  }
-  return wire;
-}
+export const sharedWireJob = oncePerObject(toWireJob);
 
 /** The public view of a job: no owner, input or lease. */
 export function toWireJob(record: JobRecord): Job {

@@ -16,6 +16,7 @@ import {
 } from '../http/schemas.js';
 import type { RateLimiter } from '../limits/rate-limit.js';
 import { NODE_STREAMS, type NodeStreamOpeners, STREAM_HEADERS, type StreamRegistry } from '../stream/sse.js';
+import { oncePerObject } from '../util/once-per-object.js';
 import { jobIdParams, operation } from './operation.js';
 
 export interface JobRoutesDeps {
@@ -46,18 +47,6 @@ interface ListFilters {
   since?: number;
 }
 
-/** Tags of the (shared, frozen) parsed queries of polls, so a poll does not hash its filters again. */
-const filterTags = new WeakMap<ListFilters, string>();
-
-function filterTag(query: ListFilters) {
-  let tag = filterTags.get(query);
-  if (tag === undefined) {
-    tag = hashFilters(query);
-    filterTags.set(query, tag);
-  }
-  return tag;
-}
-
 /** A short, stable tag of the filters of a list request, so equal filters share an ETag. */
 function hashFilters(query: ListFilters) {
   const key = JSON.stringify([
@@ -71,6 +60,9 @@ function hashFilters(query: ListFilters) {
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return (hash >>> 0).toString(36);
 }
+
+/** The tag of a (shared, frozen) parsed query of a poll, hashed once. */
+const filterTag = oncePerObject(hashFilters);
 
 /** The owner's routes: list, create, get, cancel, retry, and the change stream. */
 export function jobRoutes({

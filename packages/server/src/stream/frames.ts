@@ -1,5 +1,6 @@
 import type { StreamEventName, StreamSnapshot } from '@jobtracker/sdk/wire';
 import type { Snapshot } from '../engine/engine.js';
+import { oncePerObject } from '../util/once-per-object.js';
 import type { LiveEvent } from './hub.js';
 
 const LINE_SEPARATOR = /[\u0085\u2028\u2029]/;
@@ -42,13 +43,6 @@ export function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot): U
  * the hub hands the same event object to every subscriber, so the bytes are kept beside it. Nothing
  * writes into the bytes; every stream queues the same buffer.
  */
-const encodedJobFrames = new WeakMap<LiveEvent, Uint8Array>();
-
-export function jobFrame(event: LiveEvent): Uint8Array {
-  let bytes = encodedJobFrames.get(event);
-  if (!bytes) {
-    bytes = encodeFrame(frameText('job', event.cursor, event.data));
-    encodedJobFrames.set(event, bytes);
-  }
-  return bytes;
-}
+export const jobFrame = oncePerObject((event: LiveEvent) =>
+  encodeFrame(frameText('job', event.cursor, event.data)),
+);
