@@ -75,9 +75,32 @@ export interface CreateJobRequest {
   dedupe?: boolean;
 }
 
-/** `GET /api/jobs`: a page of jobs, or with `since` the jobs changed after that cursor. */
+/**
+ * What a progress report changed in one job: the body of a `progress` stream event, and an entry of a
+ * `since` poll's `progress` list. It applies only on top of the job at version `from` (on the stream
+ * always `version - 1`, so `from` is left out there); a client holding any other version must not build
+ * a job from it and asks the server for the job instead.
+ */
+export interface JobProgressDelta {
+  id: string;
+  /** The version this delta applies on top of. Absent on the stream, where it is `version - 1`. */
+  from?: number;
+  /** The job's version once applied. */
+  version: number;
+  progress: number | null;
+  message: string | null;
+  updatedAt: string;
+}
+
+/**
+ * `GET /api/jobs`: a page of jobs, or with `since` the jobs changed after that cursor. With `since`, a job
+ * whose only changes after the cursor are progress reports comes in `progress` as one delta, not in `jobs`.
+ * `wait` (ms, 0–30,000) makes a `since` poll a long poll: the server holds it until something changes.
+ */
 export interface JobListResponse {
   jobs: Job[];
+  /** With `since`: jobs whose only changes after the cursor were progress reports. */
+  progress?: JobProgressDelta[];
   /** Pass back as `since` (polling) or `Last-Event-ID` (SSE) to resume from here. */
   cursor: string;
   /** True when `since` was older than the event log keeps: `jobs` is then a fresh snapshot. */
@@ -111,9 +134,14 @@ export interface ErrorBody {
 
 /**
  * SSE event names sent by `GET /api/jobs/stream`: `snapshot` or `reset` (a `StreamSnapshot`), or the
- * replay as `job` events, then `ready` (`{ cursor }`: caught up), then live `job` events.
+ * replay as `job` events, then `ready` (`{ cursor }`: caught up), then live events: `job` (the whole job,
+ * after any change of status, attempt, result or error) or `progress` (a `JobProgressDelta`, after a
+ * progress report).
  */
-export type StreamEventName = 'snapshot' | 'reset' | 'job' | 'ready';
+export type StreamEventName = 'snapshot' | 'reset' | 'job' | 'progress' | 'ready';
+
+/** The longest a `since` poll may be held (`wait`), in ms. */
+export const MAX_POLL_WAIT_MS = 30_000;
 
 /** The lease a claim gets unless it asks otherwise, in ms: the server's, the in-process runner's and `createWorker`'s. */
 export const DEFAULT_LEASE_MS = 15_000;

@@ -14,6 +14,7 @@ import {
   JOB_STATUSES,
   type Job,
   type JobListResponse,
+  type JobProgressDelta,
   type JobResponse,
   type JobStatus,
   type JsonValue,
@@ -252,8 +253,23 @@ export const jobSchema = z
 
 export const jobResponse = z.object({ job: jobSchema });
 
+export const jobProgressDeltaSchema = z
+  .object({
+    id: z.string(),
+    from: z.int().optional().describe('The version this delta applies on top of.'),
+    version: z.int(),
+    progress: z.number().min(0).max(100).nullable(),
+    message: z.string().nullable(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'JobProgressDelta' });
+
 export const jobListResponse = z.object({
   jobs: z.array(jobSchema),
+  progress: z
+    .array(jobProgressDeltaSchema)
+    .optional()
+    .describe('With `since`: jobs whose only changes after the cursor were progress reports.'),
   cursor: z.string(),
   reset: z.boolean().optional(),
 });
@@ -294,6 +310,7 @@ export type SchemasMatchTheWire = [
   Check<SameShape<z.output<typeof jobSchema>, Job>>,
   Check<SameShape<z.output<typeof jobResponse>, JobResponse>>,
   Check<SameShape<z.output<typeof jobListResponse>, JobListResponse>>,
+  Check<SameShape<z.output<typeof jobProgressDeltaSchema>, JobProgressDelta>>,
   Check<SameShape<z.output<typeof createJobResponse>, CreateJobResponse>>,
   Check<SameShape<z.output<typeof claimResponse>, ClaimedJob>>,
   Check<SameShape<z.output<typeof heartbeatResponse>, HeartbeatResponse>>,
