@@ -1,14 +1,15 @@
 /** Bytes-per-hour benchmark: the scenarios (one user, client and counting proxy each) and the seeded history. */
 import { randomBytes } from 'node:crypto';
 import type { Job } from '@jobtracker/sdk';
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import type { createWorkerApi } from '@jobtracker/sdk/worker';
 import { signToken } from '@jobtracker/server';
 import { envNumber } from '../lib/report.js';
 import { startWireProxy, type WireCounters, type WireProxy } from '../lib/wire-proxy.js';
 
-/** The server's heartbeat period (`heartbeatMs`, default 15 s); the window holds whole periods of it. */
-export const HEARTBEAT_S = 15;
-export const REQUESTED_S = envNumber('BENCH_WIRE_SECONDS', 60);
+/** The server's heartbeat period (its default, `STREAM_HEARTBEAT_MS`); the window holds whole periods of it. */
+export const HEARTBEAT_S = STREAM_HEARTBEAT_MS / 1000;
+export const REQUESTED_S = envNumber('BENCH_WIRE_SECONDS', 4 * HEARTBEAT_S);
 export const WINDOW_S =
   REQUESTED_S >= HEARTBEAT_S ? Math.floor(REQUESTED_S / HEARTBEAT_S) * HEARTBEAT_S : Math.max(1, REQUESTED_S);
 export const WARMUP_S = envNumber('BENCH_WIRE_WARMUP_SECONDS', 5);

@@ -140,6 +140,13 @@ export interface ErrorBody {
  */
 export type StreamEventName = 'snapshot' | 'reset' | 'job' | 'progress' | 'ready';
 
+/**
+ * How often, at most, an idle stream gets a heartbeat comment, in ms (a stream written to recently is
+ * skipped, so one may go 1.5 × this long without a byte). Below the 60 s idle timeout of common proxies and
+ * load balancers; as long as that allows, since on a real link each heartbeat costs ~150 bytes.
+ */
+export const STREAM_HEARTBEAT_MS = 25_000;
+
 /** The longest a `since` poll may be held (`wait`), in ms. */
 export const MAX_POLL_WAIT_MS = 30_000;
 

@@ -1,3 +1,4 @@
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
@@ -64,6 +65,7 @@ export interface AppOptions {
   maxStreamsPerUser?: number;
   /** Jobs one user may create or retry: `burst` at once, refilled at `perMinute`. Default 2,000 and 600. */
   createRate?: RateLimit;
+  /** How often an idle stream gets a heartbeat comment. Default `STREAM_HEARTBEAT_MS` (25 s). */
   heartbeatMs?: number;
   retryMs?: number;
   /**
@@ -109,7 +111,7 @@ export function createJobApi(options: AppOptions): JobApp {
   const auth = createAuthenticator(options);
   if (auth.devMode) console.warn(devModeBanner(options));
   const streams = new StreamRegistry(options.engine, {
-    heartbeatMs: options.heartbeatMs ?? 15_000,
+    heartbeatMs: options.heartbeatMs ?? STREAM_HEARTBEAT_MS,
     retryMs: options.retryMs ?? 3000,
     maxQueuedBytes: 1024 * 1024,
     onError,
