@@ -314,7 +314,7 @@ try {
       `Naive: ${msPerTx(naive).toFixed(2)} ms per transaction, ${pct(share(naive.server.transactionMs, naive))} of its time inside them.`,
     `Where the batch route's server CPU goes: ${us(cpuUs(batch))} per accepted update over HTTP (${us(cpuPerRequestUs(batch))} a request of ${BATCH}). ` +
       `Measured alone in the server process, per update: engine.progress ${us(micro.engineProgressUs)} (mutex, state machine, wire JSON, publish), ` +
-      `the flush of what it left ${us(micro.flushPerUpdateUs)} (its share of one UPDATE per job row and one change-log row per update), ` +
+      `the flush of what it left ${us(micro.flushPerUpdateUs)} (its share of one UPDATE and one change-log row per job per flush), ` +
       `zod on the batch body ${us(micro.zodBatchUs)}, JSON.parse ${us(micro.jsonParseBatchUs)}: ${us(batchLayers)} together. ` +
       `A bare node:http handler reading the same bodies and sending the same answer costs ${us(cpuUs(bareBatchWindow))} an update (${grouped(perSecond(bareBatchWindow))} updates/s), ` +
       `so HTTP is now a small part of the cost; the rest is the engine and the flush. ` +
@@ -337,9 +337,8 @@ try {
         `(the load generator used ${pct(loadShare(batch))} of a core). At the ${us(cpuUs(batch))} of server CPU it spent per update, one full core accepts about ${grouped(1e6 / cpuUs(batch))} updates/s. ` +
         `It is not the number of commits (${txPer1000(batch).toFixed(2)} per 1,000 updates) nor HTTP (${us(cpuUs(bareBatchWindow))} an update for a bare handler taking the same bodies). ` +
         `Per update: engine.progress ${us(micro.engineProgressUs)} (the job's wire form, built twice per update of which once only for its version: ${pct(wireShare)} of the profile), ` +
-        `the flush ${us(flushUs(batch))} of blocked wall time (${us(eventUs(batch))} a change-log row, one per update), zod ${us(micro.zodBatchUs)}. ` +
+        `the flush ${us(flushUs(batch))} of blocked wall time (${us(eventUs(batch))} a change-log row, one per job per flush), zod ${us(micro.zodBatchUs)}. ` +
         'What would fix it: an engine call for a batch (one mutex turn, and no wire form for an answer that only carries the version); ' +
-        'one change-log row per job per flush instead of one per update (a replay would then skip intermediate progress of a job, which a client overwrites anyway; today every event is replayed); ' +
         'and, on this machine, a core of its own for the server.',
     );
   }

@@ -57,6 +57,7 @@ const connections = new Set<Connection>();
 const counts = { ready: 0, failed: 0, jobs: 0, heartbeats: 0, closed: 0, bytes: 0 };
 let latencies: number[] | null = null;
 let sampleFrame: string | null = null;
+let sampleIsDelta = false;
 let heartbeatArmed = false;
 /** Heartbeats received, by server port. */
 const heartbeatsByPort = new Map<number, number>();
@@ -76,11 +77,17 @@ function onFrame(connection: Connection, text: string, start: number, end: numbe
     }
     return;
   }
-  if (text.startsWith('job', at + 7)) {
+  // A change: `job` (the whole job) or `progress` (a progress report's delta, which the bare relay's
+  // frames are then sized after).
+  const delta = text.startsWith('progress', at + 7);
+  if (delta || text.startsWith('job', at + 7)) {
     counts.jobs++;
-    if (sampleFrame === null) {
+    if (sampleFrame === null || (delta && !sampleIsDelta)) {
       const data = text.indexOf('data: ', at);
-      if (data !== -1 && data < end) sampleFrame = text.slice(data + 6, end);
+      if (data !== -1 && data < end) {
+        sampleFrame = text.slice(data + 6, end);
+        sampleIsDelta = delta;
+      }
     }
     if (latencies) {
       const m = text.indexOf(MESSAGE, at);

@@ -218,8 +218,8 @@ describe('input fuzzing of every endpoint', () => {
     assert.equal(snapshot?.event, 'snapshot');
     assert.deepEqual(
       changes.map((event) => event.event),
-      Array.from({ length: changes.length }, () => 'job'),
-      'no event name came out of a job’s text',
+      [...Array.from({ length: texts.length + 1 }, () => 'job'), ...texts.map(() => 'progress')],
+      'no event name came out of a job’s text: the creates and the claim whole, the reports as deltas',
     );
     assert.equal(changes.length, expected, 'one event per change, none split off');
     const jobs = changes.map((event) => JSON.parse(event.data) as { title: string; message: string | null });

@@ -28,7 +28,7 @@ describe('a half-open connection', () => {
     await server.close();
   });
 
-  it('is noticed within the watchdog period, and the client resumes without missing a version', async (t) => {
+  it('is noticed within the watchdog period, and the client resumes to the job as it is, versions rising', async (t) => {
     const token = signToken({ sub: 'half-open', expiresInSeconds: 600 }, SECRET);
     const client = createJobClient({
       baseUrl: `${proxy.url}/api`,
@@ -81,15 +81,20 @@ describe('a half-open connection', () => {
       await eventually(() => client.$jobs.get()[id]?.status === 'completed', 15_000, 'the completion');
       const completedAfter = Date.now() - completing;
       const job = client.$jobs.get()[id] as Job;
-      // Every version from the first one seen to the last, each once, in order.
+      // Versions rise, none twice, up to the job as the server has it. Of the reports made while the
+      // client heard nothing, the log keeps the last of each flush (one row per job per flush), so the
+      // replay may pass over progress the client would have overwritten anyway, never a status.
       const first = versions[0] as number;
-      assert.deepEqual(
-        versions,
-        Array.from({ length: job.version - first + 1 }, (_, i) => first + i),
-        'no version missed or repeated',
+      assert.ok(
+        versions.every((version, i) => i === 0 || version > (versions[i - 1] as number)),
+        `versions rise, none twice: ${versions.join(', ')}`,
       );
+      const served = await fetch(`${server.url}/api/jobs/${id}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.deepEqual(job, ((await served.json()) as { job: Job }).job, 'the client holds the job as it is');
       t.diagnostic(
-        `half-open noticed and reconnected ${noticedAfter} ms after the drop (watchdog ${WATCHDOG_MS} ms, heartbeat ${HEARTBEAT_MS} ms); versions ${first}..${job.version} each seen once; the completion ${completedAfter} ms after the worker sent it`,
+        `half-open noticed and reconnected ${noticedAfter} ms after the drop (watchdog ${WATCHDOG_MS} ms, heartbeat ${HEARTBEAT_MS} ms); versions ${first}..${job.version} rising (${versions.length} seen); the completion ${completedAfter} ms after the worker sent it`,
       );
     } finally {
       stopJobs();

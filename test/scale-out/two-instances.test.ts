@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createJobClient, type Job, type JobClient } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
 import { openTestSchema } from '@jobtracker/test-support/postgres';
-import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
+import { SECRET, SseReader, type StreamJob, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import pg from 'pg';
 import { type Balancer, startBalancer } from './balancer.js';
@@ -61,7 +61,8 @@ async function startBalancedPair(): Promise<{ a: ServerProcess; b: ServerProcess
   return { a, b, balancer };
 }
 
-async function openStream(baseUrl: string, token: string, lastEventId?: string) {
+/** A stream of the caller's jobs; a resumed one (`lastEventId`) is given the jobs its client held. */
+async function openStream(baseUrl: string, token: string, lastEventId?: string, known: StreamJob[] = []) {
   const controller = new AbortController();
   closers.push(() => controller.abort());
   const response = await fetch(`${baseUrl}/api/jobs/stream`, {
@@ -69,7 +70,7 @@ async function openStream(baseUrl: string, token: string, lastEventId?: string) 
     signal: controller.signal,
   });
   assert.equal(response.status, 200);
-  const reader = new SseReader(response);
+  const reader = new SseReader(response, known);
   await reader.until(() => reader.ready.length > 0, 10_000, 'the stream to be ready');
   return { reader, close: () => controller.abort() };
 }
@@ -84,12 +85,14 @@ async function createJob(baseUrl: string, token: string, body: Record<string, un
   return (await response.json()) as { job: Job; created: boolean };
 }
 
-/** The versions of one job's `job` events, in the order they arrived. */
+/** The versions of one job the streams conveyed (`job` events, and `progress` deltas applied), in order. */
 const versionsOf = (readers: SseReader[], jobId: string) =>
   readers.flatMap((reader) => reader.jobs().filter((job) => job.id === jobId)).map((job) => job.version);
 
 const cursorsOf = (reader: SseReader) =>
-  reader.events.filter((event) => event.event === 'job').map((event) => BigInt(event.id ?? '0'));
+  reader.events
+    .filter((event) => event.event === 'job' || event.event === 'progress')
+    .map((event) => BigInt(event.id ?? '0'));
 
 const rising = (values: readonly bigint[]) =>
   values.every((value, i) => i === 0 || value > (values[i - 1] ?? 0n));
@@ -281,7 +284,7 @@ describe('an instance killed under its clients', () => {
     await a.kill();
     await first.reader.ended$();
     await report(5); // while the client is away
-    const second = await openStream(balancer.url, token, first.reader.lastId);
+    const second = await openStream(balancer.url, token, first.reader.lastId, first.reader.jobs());
     await report(5);
     await worker.complete(job.id, lease, { url: '/reports/failover' });
     await second.reader.until(
@@ -356,7 +359,9 @@ describe('an instance killed under many clients', () => {
     await Promise.all(streams.map(({ reader }) => reader.ended$()));
     await step(20);
     const resumed = await Promise.all(
-      users.map((user, i) => openStream(balancer.url, tokenFor(user), streams[i]?.reader.lastId)),
+      users.map((user, i) =>
+        openStream(balancer.url, tokenFor(user), streams[i]?.reader.lastId, streams[i]?.reader.jobs()),
+      ),
     );
     await step(30);
     for (const [id, leaseToken] of leases) await worker.complete(id, leaseToken, null);

@@ -84,7 +84,7 @@ export const settledJob = (server: ServerProcess, id: string, ms = 10_000) =>
     `job ${id} to finish`,
   );
 
-/** Reads the owner's SSE stream, collecting every job event. */
+/** Reads the owner's SSE stream, collecting every state of a job it conveys (`progress` deltas applied). */
 export async function openStream(server: ServerProcess) {
   const controller = new AbortController();
   const response = await fetch(`${server.url}/api/jobs/stream`, {
@@ -111,6 +111,12 @@ export async function openStream(server: ServerProcess) {
           const data = frame.find((line) => line.startsWith('data: '))?.slice(6);
           if (event === 'snapshot') snapshot = true;
           if (event === 'job' && data) jobs.push(JSON.parse(data) as Job);
+          if (event === 'progress' && data) {
+            // A delta, on top of the job's version before it.
+            const delta = JSON.parse(data) as Pick<Job, 'id' | 'version'>;
+            const base = jobs.findLast((job) => job.id === delta.id);
+            if (base?.version === delta.version - 1) jobs.push({ ...base, ...delta });
+          }
         }
       }
     } catch {

@@ -280,7 +280,12 @@ describe('isolation: another user’s token never reaches B’s jobs', () => {
     );
     for (const stream of [aliceHeld, aliceReplayHeld]) {
       await eventually(
-        () => stream.reader.jobs().filter((job) => job.id === aliceLive.id).length >= aliceUpdates,
+        () =>
+          stream.reader.events.filter(
+            (event) =>
+              (event.event === 'job' || event.event === 'progress') &&
+              JSON.parse(event.data).id === aliceLive.id,
+          ).length >= aliceUpdates,
         5000,
         'A’s own progress on A’s held stream',
       );
@@ -289,7 +294,9 @@ describe('isolation: another user’s token never reaches B’s jobs', () => {
       assert.deepEqual(
         stream.reader.events.flatMap((event) => {
           const data = JSON.parse(event.data);
-          return (event.event === 'job' ? [data] : data.jobs).filter((job: Job) => !mine.has(job.id));
+          const jobs: Pick<Job, 'id'>[] =
+            event.event === 'job' || event.event === 'progress' ? [data] : data.jobs;
+          return jobs.filter((job) => !mine.has(job.id));
         }),
         [],
         'A’s held stream carries only A’s jobs',

@@ -157,8 +157,8 @@ export function probeChecker(
         problem(`${who} GET ${probe.path} → ${answer.status} ${answer.text.slice(0, 200)}`);
         return;
       }
-      const body = JSON.parse(answer.text) as { jobs: Job[]; cursor: string };
-      const foreign = body.jobs.filter((job) => !mine.has(job.id));
+      const body = JSON.parse(answer.text) as { jobs: Job[]; progress?: { id: string }[]; cursor: string };
+      const foreign = [...body.jobs, ...(body.progress ?? [])].filter((job) => !mine.has(job.id));
       if (foreign.length > 0) {
         counts.leaks++;
         problem(`LEAK ${who} GET ${probe.path}: foreign jobs ${JSON.stringify(foreign).slice(0, 300)}`);
@@ -179,7 +179,9 @@ export function probeChecker(
     }
     for (const event of parseSse(answer.text)) {
       const data = JSON.parse(event.data);
-      const jobs: Job[] = event.event === 'job' ? [data] : (data.jobs ?? []);
+      // A `progress` event is a delta: it names its job by `id` too.
+      const jobs: Pick<Job, 'id'>[] =
+        event.event === 'job' || event.event === 'progress' ? [data] : (data.jobs ?? []);
       const foreign = jobs.filter((job) => !mine.has(job.id));
       if (foreign.length > 0) {
         counts.leaks++;

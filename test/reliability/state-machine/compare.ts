@@ -111,6 +111,7 @@ export function mismatchOf(
       progress: job.progress,
       attempt: job.attempt,
       message: job.message,
+      progressReport: event.progressFrom !== null,
     };
   });
   // Stable: each job's events keep their order.

@@ -220,10 +220,13 @@ export class Run {
           this.#fail(`replay cursor ${upTo} outside [${cursorBefore}, ${this.#context.engine.cursor}]`);
         const reset = call.since === 0 || call.since < this.#startCursor || call.since > upTo;
         const expected = reset ? [] : this.#log.between(call.owner, call.since, upTo);
-        if (changes.reset !== reset || !isDeepStrictEqual(changes.events, expected)) {
+        const mismatch = reset
+          ? changes.events.length > 0 && 'events with a reset'
+          : this.#log.loggedMismatch(call.owner, changes.events, call.since, upTo);
+        if (changes.reset !== reset || mismatch) {
           this.#fail(
-            `${show(call)} replayed reset=${changes.reset} ${show(changes.events.map((e) => [e.cursor, e.jobId, e.version]))}, ` +
-              `expected reset=${reset} ${show(expected.map((e) => [e.cursor, e.jobId, e.version]))}`,
+            `${show(call)} replayed reset=${changes.reset} ${show(changes.events.map((e) => [e.cursor, e.jobId, e.version, e.progressFrom]))}, ` +
+              `expected reset=${reset} ${show(expected.map((e) => [e.cursor, e.jobId, e.version]))}: ${mismatch}`,
           );
         }
       }
@@ -275,21 +278,30 @@ export class Run {
       const logged = (
         await this.#context.store.eventsAfter(owner, 0, Number.MAX_SAFE_INTEGER, 1_000_000)
       ).map(
-        ({ cursor, ownerId, jobId, version, data }): LiveEvent => ({ cursor, ownerId, jobId, version, data }),
+        ({ cursor, ownerId, jobId, version, data, progressFrom, coalescedFrom }): LiveEvent => ({
+          cursor,
+          ownerId,
+          jobId,
+          version,
+          data,
+          progressFrom,
+          coalescedFrom,
+        }),
       );
-      if (!isDeepStrictEqual(logged, published))
+      const mismatch = this.#log.loggedMismatch(owner, logged, this.#startCursor, upTo);
+      if (mismatch)
         this.#fail(
-          `the log of ${owner} after a flush differs from what was published: ${show(logged.map((e) => [e.cursor, e.version]))}`,
+          `the log of ${owner} after a flush differs from what was published: ${show(logged.map((e) => [e.cursor, e.version, e.progressFrom]))}\n    ${mismatch}`,
         );
       // The log's start; when the log was empty that is 0, which means "nothing" and resets, so the first
       // cursor published (any owner's) stands for it.
       const logStart = this.#startCursor === 0 ? (this.#log.published[0]?.cursor ?? upTo) : this.#startCursor;
       for (const since of [logStart, published[Math.floor(published.length / 2)]?.cursor ?? upTo]) {
         const changes = await this.#context.engine.changesSince(owner, since);
-        const expected = { events: this.#log.between(owner, since, upTo), cursor: upTo, reset: false };
-        if (!isDeepStrictEqual(changes, expected))
+        const mismatch = this.#log.loggedMismatch(owner, changes.events, since, upTo);
+        if (changes.reset || changes.cursor !== upTo || mismatch)
           this.#fail(
-            `changesSince(${owner}, ${since}) after a flush is ${show(changes)}, expected ${show(expected)}`,
+            `changesSince(${owner}, ${since}) after a flush is ${show(changes)}, expected ${show(this.#log.between(owner, since, upTo))}: ${mismatch}`,
           );
       }
       const fromZero = await this.#context.engine.changesSince(owner, 0);

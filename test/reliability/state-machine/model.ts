@@ -83,6 +83,8 @@ export interface ExpectedEvent {
   progress: number | null;
   attempt: number;
   message: string | null;
+  /** A progress report: published as a delta on top of the version before it (`progressFrom`). */
+  progressReport: boolean;
 }
 
 export const placeholderId = (slot: number) => `(new job of call ${slot})`;
@@ -92,7 +94,7 @@ const refused = (status: number, code: string): Expect => ({
   result: { kind: 'none' },
   events: [],
 });
-const eventOf = (job: ModelJob): ExpectedEvent => ({
+const eventOf = (job: ModelJob, progressReport = false): ExpectedEvent => ({
   jobId: job.id,
   owner: job.owner,
   version: job.version,
@@ -100,6 +102,7 @@ const eventOf = (job: ModelJob): ExpectedEvent => ({
   progress: job.progress,
   attempt: job.attempt,
   message: job.message,
+  progressReport,
 });
 const jobResult = (job: ModelJob): Expect['result'] => ({
   kind: 'job',
@@ -107,11 +110,11 @@ const jobResult = (job: ModelJob): Expect['result'] => ({
   version: job.version,
   status: job.status,
 });
-/** A visible change: the next version and its event. */
-const bump = (job: ModelJob, change: Partial<ModelJob>): Expect => {
+/** A visible change: the next version and its event (a progress report's, or any other change's). */
+const bump = (job: ModelJob, change: Partial<ModelJob>, progressReport = false): Expect => {
   Object.assign(job, change);
   job.version++;
-  return { result: jobResult(job), events: [eventOf(job)] };
+  return { result: jobResult(job), events: [eventOf(job, progressReport)] };
 };
 const leaseless = { leaseToken: null, leaseExpiresAt: null } as const;
 const find = (model: Model, id: string) => model.jobs.find((job) => job.id === id);
@@ -248,7 +251,7 @@ export function predict(model: Model, call: Call, slot: number, skipped: string 
       if (nextProgress === job.progress && nextMessage === job.message) {
         return { result: jobResult(job), events: [] };
       }
-      return bump(job, { progress: nextProgress, message: nextMessage });
+      return bump(job, { progress: nextProgress, message: nextMessage }, true);
     }
     case 'heartbeat': {
       const leaseExpiresAt = model.now + (call.leaseMs ?? DEFAULT_LEASE_MS);

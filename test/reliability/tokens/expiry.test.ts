@@ -68,7 +68,7 @@ describe('tokens: expiry', () => {
     const started = Date.now();
     let issued = 0;
     const connections: { status: number; lastEventId: string | null; events: string[] }[] = [];
-    /** (job id, version) of every `job` event on the wire, in order. */
+    /** (job id, version) of every `job` and `progress` event on the wire, in order. */
     const wire: [string, number][] = [];
     const tap: typeof fetch = async (input, init) => {
       const response = await fetch(input, init);
@@ -84,8 +84,8 @@ describe('tokens: expiry', () => {
       const [mine, theirs] = response.body.tee();
       const feed = createSseParser(({ event, data }) => {
         connection.events.push(event);
-        if (event === 'job') {
-          const changed = JSON.parse(data) as Job;
+        if (event === 'job' || event === 'progress') {
+          const changed = JSON.parse(data) as Pick<Job, 'id' | 'version'>;
           wire.push([changed.id, changed.version]);
         }
       });
@@ -172,7 +172,7 @@ describe('tokens: expiry', () => {
         if (i === 0) continue;
         assert.ok(connection.lastEventId, 'each reconnection resumes from its cursor');
         assert.ok(
-          connection.events.every((event) => event === 'job' || event === 'ready'),
+          connection.events.every((event) => event === 'job' || event === 'progress' || event === 'ready'),
           `reconnection ${i} replayed (no snapshot or reset): ${connection.events.join(',')}`,
         );
       }

@@ -76,6 +76,9 @@ export function caller(app: { request: (path: string, init?: RequestInit) => Res
   };
 }
 
+/** A job as a stream conveys it, loosely typed for assertions. */
+export type StreamJob = { id: string; version: number; status: string; [key: string]: unknown };
+
 export interface SseEvent {
   id: string | undefined;
   event: string;
@@ -118,7 +121,11 @@ export class SseReader {
   #done: Promise<void>;
   ended = false;
 
-  constructor(response: Response) {
+  /** `known`: the jobs the client held before this stream, as a stream resumed from a cursor would. */
+  constructor(
+    response: Response,
+    private readonly known: readonly StreamJob[] = [],
+  ) {
     if (!response.body) throw new Error('no body');
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     this.#done = (async () => {
@@ -197,8 +204,45 @@ export class SseReader {
     return [...this.events].reverse().find((event) => event.id !== undefined)?.id;
   }
 
-  jobs(): { id: string; version: number; status: string; [key: string]: unknown }[] {
-    return this.events.filter((event) => event.event === 'job').map((event) => JSON.parse(event.data));
+  /**
+   * Each state of a job the stream conveyed, in order: a `job` event as sent, a `progress` event (a delta)
+   * applied to the state of its job before it, which must be its `version - 1` (a `snapshot` or `reset`,
+   * or the jobs the reader was given, seed the states). A delta whose job is already at or past its version is stale and left out; one
+   * whose base the stream never gave is left out too, and counted in `deltaGaps()`.
+   */
+  jobs(): StreamJob[] {
+    return this.#fold().states;
+  }
+
+  /** The `progress` events whose job the stream had not brought to `version - 1` first: each one a protocol error. */
+  deltaGaps(): StreamJob[] {
+    return this.#fold().gaps;
+  }
+
+  #fold() {
+    const known = new Map(this.known.map((job) => [job.id, job]));
+    const states: StreamJob[] = [];
+    const gaps: StreamJob[] = [];
+    for (const event of this.events) {
+      const data = JSON.parse(event.data);
+      if (event.event === 'snapshot' || event.event === 'reset') {
+        for (const job of data.jobs as StreamJob[]) known.set(job.id, job);
+      } else if (event.event === 'job') {
+        known.set(data.id, data);
+        states.push(data);
+      } else if (event.event === 'progress') {
+        const base = known.get(data.id);
+        if (base && base.version >= data.version) continue;
+        if (base?.version !== data.version - 1) {
+          gaps.push(data);
+          continue;
+        }
+        const next = { ...base, ...data };
+        known.set(data.id, next);
+        states.push(next);
+      }
+    }
+    return { states, gaps };
   }
 
   ended$() {

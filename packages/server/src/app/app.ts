@@ -63,6 +63,11 @@ export interface AppOptions {
    * share one stream, so this counts browsers and devices. Default 100.
    */
   maxStreamsPerUser?: number;
+  /**
+   * Polls one user may have held open at once (`GET /api/jobs?since=…&wait=…`); one more answers 429
+   * with `Retry-After`. Default 20.
+   */
+  maxHeldPollsPerUser?: number;
   /** Jobs one user may create or retry: `burst` at once, refilled at `perMinute`. Default 2,000 and 600. */
   createRate?: RateLimit;
   /** How often an idle stream gets a heartbeat comment. Default `STREAM_HEARTBEAT_MS` (25 s). */
@@ -141,6 +146,7 @@ export function createJobApi(options: AppOptions): JobApp {
       streams,
       maxBodyBytes,
       maxStreamsPerUser: options.maxStreamsPerUser ?? 100,
+      maxHeldPollsPerUser: options.maxHeldPollsPerUser ?? 20,
       creates: createRateLimiter(options.createRate ?? { burst: 2000, perMinute: 600 }, 'new jobs'),
     }),
   );

@@ -11,6 +11,8 @@ const event = (cursor: number, ownerId = 'alice'): StoredEvent => ({
   version: 1,
   data: '{}',
   createdAt: 0,
+  progressFrom: null,
+  coalescedFrom: null,
 });
 
 /** A replay over a log of `logged` events and a writer holding `unlogged` ones, published up to 10. */

@@ -35,6 +35,18 @@ export class ChangeReplay {
   }
 
   /**
+   * Whether nothing of this owner changed after `since`, and `since` is a cursor a replay would answer
+   * from (not one to reset): what a held poll waits on. Reads what other instances committed up to it.
+   */
+  async isCurrent(ownerId: string, since: number): Promise<boolean> {
+    const { writer, publisher } = this.#context;
+    await writer.catchUp(since);
+    const upTo = publisher.publishedCursor;
+    if (since === 0 || writer.isLost(since) || since < this.#watermark || since > upTo) return false;
+    return (await publisher.ownerCursor(ownerId)) <= since;
+  }
+
+  /**
    * Every event of this owner after `since`, in cursor order, without duplicates; `reset` when `since`
    * is 0 (the client has nothing), older than the log keeps, or not from this log: then `events` is
    * empty and the caller sends a snapshot.

@@ -134,7 +134,7 @@ describe('job engine', () => {
     await close();
   });
 
-  it('publishes every progress change at once but commits them all in one transaction per flush', async () => {
+  it('publishes every progress change at once, commits them in one transaction per flush, and logs the last', async () => {
     const { engine, store, close } = await open();
     const claim = await startJob(engine);
     const seen: LiveEvent[] = [];
@@ -162,7 +162,18 @@ describe('job engine', () => {
     await engine.flush();
     assert.equal(transactions, 1);
     assert.equal((await store.getJob(claim.job.id))?.progress, 40);
-    assert.equal(await logged(), before + 40, 'every change is in the log');
+    assert.deepEqual(
+      seen.map((e) => [e.progressFrom, e.coalescedFrom]),
+      seen.map((e) => [e.version - 1, null]),
+      'each one published as a progress report on top of the one before',
+    );
+    const rows = await store.eventsAfter('alice', 0, Number.MAX_SAFE_INTEGER, 1000);
+    assert.equal(rows.length, before + 1, 'one log row for the job in this flush');
+    assert.deepEqual(
+      [rows.at(-1)?.version, rows.at(-1)?.progressFrom, rows.at(-1)?.coalescedFrom, rows.at(-1)?.cursor],
+      [claim.job.version + 40, claim.job.version, seen[0]?.cursor, seen.at(-1)?.cursor],
+      'the last report, standing for all forty since the claim',
+    );
     await close();
   });
 
@@ -205,7 +216,14 @@ describe('job engine', () => {
     await engine.flush();
     assert.equal((await store.getJob(claim.job.id))?.progress, 6);
     const logged = await store.eventsAfter('alice', from, Number.MAX_SAFE_INTEGER, 100);
-    assert.equal(logged.length, 6, 'each change logged once');
+    assert.deepEqual(
+      logged.map((event) => [event.version, event.progressFrom]),
+      [
+        [claim.job.version + 5, claim.job.version],
+        [claim.job.version + 6, claim.job.version + 5],
+      ],
+      'one row per job per flush: the last of the held flush, then the later one',
+    );
     await close();
   });
 
@@ -223,8 +241,9 @@ describe('job engine', () => {
     assert.equal((await store.getJob(claim.job.id))?.progress, 4);
     const logged = await store.eventsAfter('alice', from, Number.MAX_SAFE_INTEGER, 100);
     assert.deepEqual(
-      logged.map((event) => event.version),
-      Array.from({ length: 4 }, (_, i) => claim.job.version + i + 1),
+      logged.map((event) => [event.version, event.progressFrom]),
+      [[claim.job.version + 4, claim.job.version]],
+      'the failed flush’s reports and the next one, as one row',
     );
     await close();
   });
@@ -242,7 +261,7 @@ describe('job engine', () => {
     await close();
   });
 
-  it('replays everything after a cursor once, in order, whether flushed or not', async () => {
+  it('replays after a cursor once, in order: every unflushed event, of the flushed ones the log kept', async () => {
     const { engine, close } = await open();
     const claim = await startJob(engine);
     const from = engine.cursor;
@@ -252,13 +271,11 @@ describe('job engine', () => {
     const other = await engine.create('alice', { type: 'other' });
     const changes = await engine.changesSince('alice', from);
     assert.equal(changes.reset, false);
-    const versions = changes.events.map((e) => [e.jobId, e.version]);
+    const versions = changes.events.map((e) => [e.jobId, e.version, e.progressFrom]);
     assert.deepEqual(versions, [
-      [claim.job.id, claim.job.version + 1],
-      [claim.job.id, claim.job.version + 2],
-      [claim.job.id, claim.job.version + 3],
-      [claim.job.id, claim.job.version + 4],
-      [other.job.id, 1],
+      [claim.job.id, claim.job.version + 3, claim.job.version],
+      [claim.job.id, claim.job.version + 4, claim.job.version + 3],
+      [other.job.id, 1, null],
     ]);
     assert.equal(changes.cursor, engine.cursor);
     assert.deepEqual((await engine.changesSince('alice', engine.cursor)).events, []);

@@ -179,6 +179,32 @@ export class JobEngine {
     return this.#replay.changesSince(ownerId, since);
   }
 
+  /**
+   * Resolves when this owner has a change after `since`: at once when it has one (or `since` is a
+   * cursor to reset from), else at the owner's next published event, after `ms`, or when `signal`
+   * aborts, whichever comes first. Nothing of it is left behind once it resolves.
+   */
+  waitForChange(ownerId: string, since: number, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // Waiting starts before the owner's cursor is read: an event published in between wakes it.
+      const stopWaiting = this.hub.waitForEvent(ownerId, () => settle());
+      const timer = setTimeout(() => settle(), ms);
+      const settle = (error?: unknown) => {
+        clearTimeout(timer);
+        stopWaiting();
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onAbort = () => settle();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) return settle();
+      this.#replay.isCurrent(ownerId, since).then((current) => {
+        if (!current) settle();
+      }, settle);
+    });
+  }
+
   // ---- commands from the job's owner ----------------------------------------------------------
 
   create(ownerId: string, input: CreateJobInput, idempotencyKey?: string): Promise<CreateJobResponse> {

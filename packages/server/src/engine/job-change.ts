@@ -11,21 +11,30 @@ export interface JobChangeDecision {
 
 /**
  * Applies `command` through the state machine: a refusal becomes a 409. `logEntry` makes the event of
- * a visible change; each mode numbers its events its own way.
+ * a visible change, told the version a progress report applies on top of (null for any other change);
+ * each mode numbers its events its own way.
  */
 export function decideChange(
   current: JobRecord,
   command: JobCommand,
   now: number,
-  logEntry: (next: JobRecord) => StoredEvent,
+  logEntry: (next: JobRecord, progressFrom: number | null) => StoredEvent,
 ): JobChangeDecision {
   const outcome = transition(current, command, now);
   if (!outcome.ok) throw conflict(outcome.code, outcome.message);
-  return { next: outcome.job, event: outcome.visible ? logEntry(outcome.job) : null };
+  if (!outcome.visible) return { next: outcome.job, event: null };
+  // A visible progress command changes only progress, message, updatedAt and version of a running job.
+  const progressFrom = command.kind === 'progress' ? current.version : null;
+  return { next: outcome.job, event: logEntry(outcome.job, progressFrom) };
 }
 
 /** The log entry of a job's version: its wire JSON, serialised once. */
-export function logEntryOf(record: JobRecord, cursor: number, createdAt: number): StoredEvent {
+export function logEntryOf(
+  record: JobRecord,
+  cursor: number,
+  createdAt: number,
+  progressFrom: number | null = null,
+): StoredEvent {
   return {
     cursor,
     ownerId: record.ownerId,
@@ -33,5 +42,7 @@ export function logEntryOf(record: JobRecord, cursor: number, createdAt: number)
     version: record.version,
     data: JSON.stringify(sharedWireJob(record)),
     createdAt,
+    progressFrom,
+    coalescedFrom: null,
   };
 }

@@ -14,6 +14,8 @@ const event = (cursor: number, ownerId = 'alice'): StoredEvent => ({
   version: cursor,
   data: JSON.stringify(toWireJob(runningJob({ id: 'a', version: cursor }))),
   createdAt: 0,
+  progressFrom: null,
+  coalescedFrom: null,
 });
 
 describe('publisher', () => {

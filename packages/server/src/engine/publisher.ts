@@ -79,5 +79,7 @@ export function toLiveEvent(event: StoredEvent): LiveEvent {
     jobId: event.jobId,
     version: event.version,
     data: event.data,
+    progressFrom: event.progressFrom,
+    coalescedFrom: event.coalescedFrom,
   };
 }

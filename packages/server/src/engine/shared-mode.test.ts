@@ -135,7 +135,7 @@ describe('two engines on one PostgreSQL database', () => {
     }
   });
 
-  it('commits progress reports that arrive together in one transaction, each answered on its own', async () => {
+  it('commits progress reports that arrive together in one transaction, each answered on its own, one log row per job', async () => {
     const leases = [];
     for (let i = 0; i < 10; i++) {
       await a.create('fay', { type: 'group.commit', scope: `${i}` });
@@ -163,16 +163,33 @@ describe('two engines on one PostgreSQL database', () => {
         [],
       );
       assert.ok(transactions < calls.length / 2, `${calls.length} reports in ${transactions} transactions`);
+      let rows = 0;
       for (const lease of leases) {
         const record = await a.getRecord(lease.id);
         assert.deepEqual([record?.progress, record?.version], [50, lease.version + 5]);
         const events = (await store.eventsAfterAll(0, 10_000)).filter((event) => event.jobId === lease.id);
+        const reports = events.filter((event) => event.progressFrom !== null);
         assert.deepEqual(
-          events.map((event) => event.version),
-          Array.from({ length: lease.version + 5 }, (_, i) => i + 1),
-          'one event per accepted report, in order',
+          events.slice(0, -reports.length).map((event) => [event.version, event.progressFrom]),
+          Array.from({ length: lease.version }, (_, i) => [i + 1, null]),
+          'creation and start as they were',
         );
+        assert.deepEqual(
+          reports.map((event) => event.progressFrom),
+          [lease.version, ...reports.slice(0, -1).map((event) => event.version)],
+          'each logged report stands for every one since the row before it',
+        );
+        assert.equal(reports.at(-1)?.version, lease.version + 5);
+        assert.ok(
+          reports.every((event) => event.coalescedFrom === null),
+          'nothing was published in between',
+        );
+        rows += reports.length;
       }
+      assert.ok(
+        rows <= transactions * leases.length && rows < calls.length,
+        `${rows} rows for ${calls.length} reports`,
+      );
     } finally {
       store.transaction = transaction;
     }

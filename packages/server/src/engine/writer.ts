@@ -41,8 +41,8 @@ export interface JobWriter {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** The active job holding this owner's deduplication key. */
   findActive(ownerId: string, activeKey: string): Promise<JobRecord | null>;
-  /** The log entry of a version about to be committed. */
-  logEntry(record: JobRecord): StoredEvent;
+  /** The log entry of a version about to be committed; `progressFrom` when it is a progress report's. */
+  logEntry(record: JobRecord, progressFrom?: number | null): StoredEvent;
   /** A job another writer committed, read back from the database. */
   learn(record: JobRecord): void;
   /** Called once a new job and its event are committed; the create answers when it resolves. */

@@ -20,6 +20,7 @@ import {
   type JsonValue,
   MAX_CLAIM_WAIT_MS,
   MAX_LEASE_MS,
+  MAX_POLL_WAIT_MS,
   MIN_LEASE_MS,
   type ProgressRequest,
   type ReleaseRequest,
@@ -134,7 +135,16 @@ export const listJobsQuery = z.strictObject({
   limit: queryInteger(1, 200)
     .optional()
     .describe('At most this many jobs, newest first (1–200, default 50).'),
-  since: cursorSchema.optional().describe('Only jobs changed after this cursor (polling).'),
+  since: cursorSchema
+    .optional()
+    .describe(
+      'Only jobs changed after this cursor (polling); a job whose only changes were progress reports comes in `progress`, as a delta.',
+    ),
+  wait: queryInteger(0, MAX_POLL_WAIT_MS)
+    .optional()
+    .describe(
+      `With \`since\`: when nothing changed after it, hold the request until something does, at most this many ms (0–${MAX_POLL_WAIT_MS}).`,
+    ),
 });
 
 export const streamQuery = z.strictObject({

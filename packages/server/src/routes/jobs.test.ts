@@ -230,7 +230,7 @@ describe('owner routes', () => {
     assert.deepEqual(create.required, ['type'], 'type is the one required field');
     assert.equal(create.additionalProperties, false, 'unknown fields are refused');
     const query = doc.json.paths['/api/jobs'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(query.sort(), ['limit', 'scope', 'since', 'status', 'type'], 'the list filters');
+    assert.deepEqual(query.sort(), ['limit', 'scope', 'since', 'status', 'type', 'wait'], 'the list filters');
   });
 });
 

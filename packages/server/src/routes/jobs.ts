@@ -15,6 +15,7 @@ import {
   streamQuery,
 } from '../http/schemas.js';
 import type { RateLimiter } from '../limits/rate-limit.js';
+import { foldChanges } from '../stream/deltas.js';
 import { NODE_STREAMS, type NodeStreamOpeners, STREAM_HEADERS, type StreamRegistry } from '../stream/sse.js';
 import { oncePerObject } from '../util/once-per-object.js';
 import { jobIdParams, operation } from './operation.js';
@@ -27,6 +28,8 @@ export interface JobRoutesDeps {
   maxBodyBytes: number;
   /** Open streams one user may hold. */
   maxStreamsPerUser: number;
+  /** Polls held open (`wait`) one user may have at once. */
+  maxHeldPollsPerUser: number;
   /** Limits how fast one user creates jobs. */
   creates: RateLimiter;
 }
@@ -71,6 +74,7 @@ export function jobRoutes({
   streams,
   maxBodyBytes,
   maxStreamsPerUser,
+  maxHeldPollsPerUser,
   creates,
 }: JobRoutesDeps) {
   const app = new Hono();
@@ -80,13 +84,14 @@ export function jobRoutes({
     operation(
       {
         summary:
-          'List jobs, newest first; with `since`, only jobs changed after that cursor (not with `status`). 304 to `If-None-Match` when nothing changed.',
+          'List jobs, newest first; with `since`, only jobs changed after that cursor (not with `status`): progress-only changes as deltas in `progress`, and with `wait` held until something changes. 304 to `If-None-Match` when nothing changed.',
         ...USER_JOBS,
         query: listJobsQuery,
         answers: {
           200: { description: 'Jobs and the cursor to resume from.', schema: jobListResponse },
           304: { description: 'Nothing changed since the ETag sent in If-None-Match.' },
         },
+        errors: [429],
       },
       async (c, input) => {
         const caller = await auth.user(c.req.raw);
@@ -97,6 +102,29 @@ export function jobRoutes({
             'invalid_query',
             'status cannot be combined with since: changes include jobs leaving a status.',
           );
+        }
+        if (query.wait !== undefined && query.since === undefined) {
+          throw new ApiError(
+            400,
+            'invalid_query',
+            'wait needs since: a poll waits for changes after a cursor.',
+          );
+        }
+        if (query.since !== undefined && query.wait) {
+          // Counted and held in one go (no await in between), so the cap holds under concurrent polls.
+          if (engine.hub.waiterCount(caller.ownerId) >= maxHeldPollsPerUser) {
+            throw new ApiError(
+              429,
+              'too_many_polls',
+              `At most ${maxHeldPollsPerUser} held polls per user; poll without wait or wait for one to answer.`,
+              undefined,
+              { 'Retry-After': '5' },
+            );
+          }
+          const { signal } = c.req.raw;
+          await engine.waitForChange(caller.ownerId, query.since, query.wait, signal);
+          // The client went away while it was held: nothing to read for it.
+          if (signal.aborted) return c.body(null, 204);
         }
         // The ETag names the owner's newest change: while it stands, the answer is the same, and a 304
         // is answered from memory without touching the database.
@@ -115,22 +143,17 @@ export function jobRoutes({
             );
             return c.json({ jobs, cursor: String(snapshot.cursor), reset: true }, 200, headers);
           }
-          const latest = new Map<string, string>();
-          for (const event of changes.events) {
-            latest.delete(event.jobId);
-            latest.set(event.jobId, event.data);
-          }
-          // The log's JSON goes out as it is stored (it is the job's wire JSON): parsed only to filter.
+          // The log's JSON goes out as it is stored (it is the job's wire JSON): parsed only to filter or
+          // to take a delta from it.
           const filtered = query.type !== undefined || query.scope !== undefined;
-          const jobs = [...latest.values()].reverse().filter((data) => {
-            if (!filtered) return true;
-            const job = JSON.parse(data) as Job;
-            return (
-              (query.type === undefined || job.type === query.type) &&
-              (query.scope === undefined || job.scope === query.scope)
-            );
-          });
-          const body = `{"jobs":[${jobs.join(',')}],"cursor":${JSON.stringify(String(changes.cursor))}}`;
+          const keep = filtered
+            ? (job: Job) =>
+                (query.type === undefined || job.type === query.type) &&
+                (query.scope === undefined || job.scope === query.scope)
+            : null;
+          const { jobs, progress } = foldChanges(changes.events, query.since, keep);
+          const deltas = progress.length > 0 ? `,"progress":${JSON.stringify(progress)}` : '';
+          const body = `{"jobs":[${jobs.join(',')}]${deltas},"cursor":${JSON.stringify(String(changes.cursor))}}`;
           return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
         }
 
@@ -184,7 +207,7 @@ export function jobRoutes({
     operation(
       {
         summary:
-          "Server-sent events of the caller's jobs: `snapshot` first (or a replay after `Last-Event-ID`/`since`, or `reset` + snapshot when that cursor is too old), then `job` events; `id:` is the cursor.",
+          "Server-sent events of the caller's jobs: `snapshot` first (or a replay after `Last-Event-ID`/`since`, or `reset` + snapshot when that cursor is too old), then `job` events (the whole job) and `progress` events (a progress report's delta, on top of `version - 1`); `id:` is the cursor.",
         ...USER_JOBS,
         query: streamQuery,
         headers: { 'Last-Event-ID': { schema: lastEventIdHeader } },

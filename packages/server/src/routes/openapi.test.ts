@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { MAX_POLL_WAIT_MS } from '@jobtracker/sdk/wire';
 import { openTestTracker, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
@@ -189,8 +190,12 @@ describe('the OpenAPI document', () => {
           const user = tokenFor(`openapi-${checked}`);
           const response = await send(path, method, operation, values, body, user);
           const code: unknown = response.json?.error?.code;
-          // The one documented conflict between two valid parameters (see the operation's description).
-          const conflict = code === 'invalid_query' && 'query:since' in values && 'query:status' in values;
+          // The documented conflicts between valid parameters (see the operation's description): `since`
+          // with `status`, `wait` without `since`.
+          const given = (name: string) => values[`query:${name}`] !== undefined;
+          const conflict =
+            code === 'invalid_query' &&
+            ((given('since') && given('status')) || (given('wait') && !given('since')));
           assert.ok(
             response.status !== 422 && response.status < 500 && (response.status !== 400 || conflict),
             `${method.toUpperCase()} ${path} ${JSON.stringify({ values, body })?.slice(0, 300)} → ` +
@@ -204,11 +209,12 @@ describe('the OpenAPI document', () => {
     assert.ok(checked >= RUNS * 10, `${checked} requests checked`);
   });
 
-  it('documents as refused what the server refuses: limit=0, status=, Last-Event-ID: abc, an empty Idempotency-Key', async () => {
+  it('documents as refused what the server refuses: limit=0, status=, wait over its maximum, Last-Event-ID: abc, an empty Idempotency-Key', async () => {
     const ajv = new Ajv2020({ strict: false, coerceTypes: true, validateFormats: false });
     const cases = [
       { path: '/api/jobs', method: 'get', in: 'query', name: 'limit', value: '0' },
       { path: '/api/jobs', method: 'get', in: 'query', name: 'status', value: '' },
+      { path: '/api/jobs', method: 'get', in: 'query', name: 'wait', value: String(MAX_POLL_WAIT_MS + 1) },
       { path: '/api/jobs/stream', method: 'get', in: 'header', name: 'Last-Event-ID', value: 'abc' },
       { path: '/api/jobs', method: 'post', in: 'header', name: 'Idempotency-Key', value: '' },
     ] as const;

@@ -47,7 +47,12 @@ describe('job stream over a real HTTP server on a file database', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function stream(token: string, headers: Record<string, string> = {}, query = '') {
+  async function stream(
+    token: string,
+    headers: Record<string, string> = {},
+    query = '',
+    known: ReturnType<SseReader['jobs']> = [],
+  ) {
     const controller = new AbortController();
     open.push(controller);
     const response = await fetch(`${server.url}/api/jobs/stream${query}`, {
@@ -55,7 +60,7 @@ describe('job stream over a real HTTP server on a file database', () => {
       signal: controller.signal,
     });
     assert.equal(response.status, 200);
-    return { reader: new SseReader(response), response, close: () => controller.abort() };
+    return { reader: new SseReader(response, known), response, close: () => controller.abort() };
   }
 
   const api = async (path: string, body?: unknown, token = alice, worker = false) => {
@@ -152,11 +157,11 @@ describe('job stream over a real HTTP server on a file database', () => {
       true,
     );
 
-    const second = await stream(alice, { 'Last-Event-ID': lastSeen });
+    const second = await stream(alice, { 'Last-Event-ID': lastSeen }, '', first.reader.jobs());
     await second.reader.until(() => second.reader.jobs().some((j) => j.status === 'completed'));
     await delay(100);
     assert.ok(
-      second.reader.events.every((e) => e.event === 'job'),
+      second.reader.events.every((e) => e.event === 'job' || e.event === 'progress'),
       'a replay, not a snapshot',
     );
     const ids = second.reader.events.map((e) => BigInt(e.id ?? '0'));
@@ -164,21 +169,33 @@ describe('job stream over a real HTTP server on a file database', () => {
       ids.every((id, i) => id > BigInt(lastSeen) && (i === 0 || id > (ids[i - 1] as bigint))),
       'strictly after the cursor, in order',
     );
-    assert.equal(second.reader.ready[0]?.afterEvents, 7, 'ready follows the replay');
+    assert.equal(
+      second.reader.ready[0]?.afterEvents,
+      second.reader.events.length,
+      'ready follows the replay',
+    );
     const v = Math.max(...seenBefore);
+    // The log keeps a job's last progress report of each flush: the replay holds at least the last one
+    // before each pause, every status change, and nothing twice.
+    const states = second.reader.jobs().map((j) => [j.id, j.version, j.progress]);
+    const versions = states.filter(([id]) => id === job.job.id).map(([, version]) => version as number);
+    assert.ok(
+      versions.every((version, i) => version > v && (i === 0 || version > (versions[i - 1] as number))),
+      `each version once, rising: ${versions}`,
+    );
     assert.deepEqual(
-      second.reader.jobs().map((j) => [j.id, j.version, j.progress]),
+      states.filter(
+        ([id, version]) => id !== job.job.id || [v + 3, v + 5, v + 6].includes(version as number),
+      ),
       [
-        [job.job.id, v + 1, 20],
-        [job.job.id, v + 2, 30],
         [job.job.id, v + 3, 40],
-        [job.job.id, v + 4, 50],
         [job.job.id, v + 5, 60],
         [other.json.job.id, 1, null],
         [job.job.id, v + 6, 100],
       ],
-      'exactly the missed events, each once',
+      'the missed changes, in order',
     );
+    assert.deepEqual(second.reader.deltaGaps(), [], 'every delta applies on top of what came before it');
     assert.equal(second.reader.jobs().at(-1)?.status, 'completed');
 
     const intruder = await stream(bob, { 'Last-Event-ID': lastSeen });
@@ -227,9 +244,10 @@ describe('job stream over a real HTTP server on a file database', () => {
     const job = await claim('crlf');
     await progress(job.job.id, job.leaseToken, 5, nasty);
     await reader.until(() => reader.jobs().some((j) => j.message === nasty));
-    assert.ok(
-      reader.events.slice(1).every((e) => e.event === 'job'),
-      'only job events after the snapshot',
+    assert.deepEqual(
+      reader.events.slice(1).map((e) => e.event),
+      ['job', 'job', 'progress'],
+      'only the job’s events after the snapshot',
     );
     assert.ok(
       reader.jobs().every((j) => j.title === nasty),

@@ -45,6 +45,30 @@ export function eventLogContract(test: StoreTest): void {
     );
   });
 
+  test('keeps whether an event was a progress report, and what it stands for', async (store) => {
+    const big = 1_765_000_000_000_123;
+    const events = await appendAll(store, [
+      [
+        testEvent(10, 'alice', 100, { jobId: 'a1', version: 2 }),
+        testEvent(20, 'alice', 100, { jobId: 'a1', version: 3, progressFrom: 2 }),
+        testEvent(30, 'alice', 100, { jobId: 'a1', version: 9, progressFrom: 3, coalescedFrom: big }),
+      ],
+    ]);
+    const facts = (list: readonly StoredEvent[]) =>
+      list.map((event) => [event.progressFrom, event.coalescedFrom]);
+    const expected = [
+      [null, null],
+      [2, null],
+      [3, big],
+    ];
+    assert.deepEqual(facts(events), expected, 'as the feed reads them');
+    assert.deepEqual(
+      facts(await store.eventsAfter('alice', 0, EVERY_CURSOR, 10)),
+      expected,
+      'as a replay reads them',
+    );
+  });
+
   test('reads an owner’s events in cursor order within bounds, and prunes with a lasting watermark', async (store) => {
     assert.equal(await store.pruneWatermark(), 0);
     assert.equal(await store.pruneEvents(1000), 0, 'nothing to prune');

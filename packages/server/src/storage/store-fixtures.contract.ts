@@ -45,6 +45,8 @@ export const testEvent = (
   version: 1,
   data: JSON.stringify({ ownerId, createdAt }),
   createdAt,
+  progressFrom: null,
+  coalescedFrom: null,
   ...overrides,
 });
 

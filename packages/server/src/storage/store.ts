@@ -9,6 +9,18 @@ export interface StoredEvent {
   version: number;
   data: string;
   createdAt: number;
+  /**
+   * Set when every change from version `progressFrom` to `version` was a progress report (only progress,
+   * message and `updatedAt` changed, the job running): a client holding that version can take this event
+   * as a delta. Null for every other change.
+   */
+  progressFrom: number | null;
+  /**
+   * Set when the log keeps this event in place of progress reports published before it under lower
+   * cursors (it stands for them all): the cursor of the first. A client whose cursor is at or above it
+   * holds a version in between, on which the delta does not apply. Null when it stands for itself only.
+   */
+  coalescedFrom: number | null;
 }
 
 export interface IdempotencyRecord {

@@ -1,6 +1,7 @@
 import type { StreamEventName, StreamSnapshot } from '@jobtracker/sdk/wire';
 import type { Snapshot } from '../engine/engine.js';
 import { oncePerObject } from '../util/once-per-object.js';
+import { isStreamDelta, streamDeltaJson } from './deltas.js';
 import type { LiveEvent } from './hub.js';
 
 const LINE_SEPARATOR = /[\u0085\u2028\u2029]/;
@@ -39,10 +40,13 @@ export function snapshotFrame(name: 'snapshot' | 'reset', snapshot: Snapshot): U
 }
 
 /**
- * A live event's `job` frame, built and encoded once however many of the owner's streams it goes to:
- * the hub hands the same event object to every subscriber, so the bytes are kept beside it. Nothing
- * writes into the bytes; every stream queues the same buffer.
+ * An event's frame, built and encoded once however many of the owner's streams it goes to: the hub hands
+ * the same event object to every subscriber, so the bytes are kept beside it. Nothing writes into the
+ * bytes; every stream queues the same buffer. A progress report is a `progress` frame holding what it
+ * changed (on top of `version - 1`); any other change is a `job` frame holding the whole job.
  */
-export const jobFrame = oncePerObject((event: LiveEvent) =>
-  encodeFrame(frameText('job', event.cursor, event.data)),
+export const eventFrame = oncePerObject((event: LiveEvent) =>
+  isStreamDelta(event)
+    ? encodeFrame(frameText('progress', event.cursor, streamDeltaJson(event)))
+    : encodeFrame(frameText('job', event.cursor, event.data)),
 );

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/auth.js';
 import type { JobEngine } from '../engine/engine.js';
-import { HEARTBEAT_FRAME, jobFrame, preambleFrame, readyFrame, snapshotFrame } from './frames.js';
+import { eventFrame, HEARTBEAT_FRAME, preambleFrame, readyFrame, snapshotFrame } from './frames.js';
 import type { LiveEvent } from './hub.js';
 import { type KeptStream, StreamUpkeep } from './upkeep.js';
 
@@ -90,7 +90,7 @@ class StreamConnection implements KeptStream {
     }
     if (event.cursor <= this.#last) return;
     this.#last = event.cursor;
-    this.write(jobFrame(event));
+    this.write(eventFrame(event));
   }
 
   /**
@@ -214,7 +214,7 @@ export class StreamRegistry {
     if (since !== undefined) {
       const changes = await this.engine.changesSince(ownerId, since);
       if (!changes.reset) {
-        for (const event of changes.events) connection.write(jobFrame(event));
+        for (const event of changes.events) connection.write(eventFrame(event));
         connection.goLive(Math.max(since, changes.cursor));
         return;
       }

@@ -7,6 +7,7 @@ import { Mutex } from '../../util/mutex.js';
 import { outcomeOf } from '../batch-outcome.js';
 import { decideChange, logEntryOf } from '../job-change.js';
 import { checkLease, progressCommand, recoveryCommand, startCommand, toClaimedJob } from '../leases.js';
+import { coalesceProgress } from '../progress-log.js';
 import type { BatchOutcome, ClaimedJob } from '../types.js';
 import type { JobWriter, WriterContext } from '../writer.js';
 import { ActiveJobs } from './active-jobs.js';
@@ -21,7 +22,8 @@ const COMMIT_TRIES = 3;
  * jobs; each visible change gets the next cursor. Status changes commit before they are published;
  * progress and heartbeats are published at once and committed, with everything else unflushed, in one
  * transaction at most every `progressFlushMs`. Events are published in cursor order, so a client that
- * resumes from any cursor it saw gets every event after it, once.
+ * resumes from any cursor it saw gets every event after it, once; of a job's progress reports, the log
+ * keeps the last of each transaction (`coalesceProgress`), which brings a resuming client to the same job.
  */
 export class LocalWriter implements JobWriter {
   readonly #context: WriterContext;
@@ -69,8 +71,8 @@ export class LocalWriter implements JobWriter {
     );
   }
 
-  logEntry(record: JobRecord): StoredEvent {
-    return logEntryOf(record, this.#cursors.next(), this.#context.now());
+  logEntry(record: JobRecord, progressFrom: number | null = null): StoredEvent {
+    return logEntryOf(record, this.#cursors.next(), this.#context.now(), progressFrom);
   }
 
   learn(record: JobRecord): void {
@@ -180,7 +182,9 @@ export class LocalWriter implements JobWriter {
   async #decide(id: string, command: JobCommand): Promise<UnflushedRow & { event: StoredEvent | null }> {
     const current = await this.load(id);
     if (!current) throw notFound();
-    const { next, event } = decideChange(current, command, this.#context.now(), (job) => this.logEntry(job));
+    const { next, event } = decideChange(current, command, this.#context.now(), (job, progressFrom) =>
+      this.logEntry(job, progressFrom),
+    );
     const storedVersion = this.#unflushed.storedVersionOf(id) ?? current.version;
     return { record: next, storedVersion, event };
   }
@@ -223,7 +227,7 @@ export class LocalWriter implements JobWriter {
     await this.#context.store.transaction(async (tx) => {
       if (rows.length > 0) moved = await tx.updateJobs(rows.map(toVersionedUpdate));
       changed = await tx.updateJob(change.record, change.storedVersion);
-      const logged = change.event && changed ? [...events, change.event] : events;
+      const logged = coalesceProgress(change.event && changed ? [...events, change.event] : events, true);
       if (logged.length > 0) await tx.appendEvents(logged);
     });
     this.#unflushed.clear();
@@ -238,7 +242,7 @@ export class LocalWriter implements JobWriter {
     try {
       await this.#context.store.transaction(async (tx) => {
         if (taken.rows.length > 0) moved = await tx.updateJobs(taken.rows.map(toVersionedUpdate));
-        if (taken.events.length > 0) await tx.appendEvents(taken.events);
+        if (taken.events.length > 0) await tx.appendEvents(coalesceProgress(taken.events, true));
       });
     } catch (error) {
       await this.#lock.run(async () => {

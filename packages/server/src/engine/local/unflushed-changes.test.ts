@@ -11,6 +11,8 @@ const event = (cursor: number, jobId = 'a', ownerId = 'alice'): StoredEvent => (
   version: cursor,
   data: '{}',
   createdAt: 0,
+  progressFrom: null,
+  coalescedFrom: null,
 });
 const cursors = (events: readonly StoredEvent[]) => events.map((e) => e.cursor);
 

@@ -72,7 +72,10 @@ export class UnflushedChanges {
   /** Takes everything for a flush, or null when there is nothing. */
   take(): TakenChanges | null {
     if (this.isEmpty) return null;
-    const taken = { rows: [...this.#rows.values()], events: this.#events };
+    // In id order: each job's row lands at about the same point of every flush (so a job's commits stay
+    // about a flush period apart however long the flush), and SQLite walks its primary key in order.
+    const rows = [...this.#rows.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : 1));
+    const taken = { rows, events: this.#events };
     const byOwner = this.#eventsByOwner;
     this.clear();
     this.#inFlight = taken.events;

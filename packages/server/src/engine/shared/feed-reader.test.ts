@@ -17,7 +17,16 @@ async function startedReader(size: number) {
   const append = (count: number) => {
     for (let i = 0; i < count; i++) {
       const cursor = log.length + 1;
-      log.push({ cursor, ownerId: 'alice', jobId: `j${cursor}`, version: 1, data, createdAt: 0 });
+      log.push({
+        cursor,
+        ownerId: 'alice',
+        jobId: `j${cursor}`,
+        version: 1,
+        data,
+        createdAt: 0,
+        progressFrom: null,
+        coalescedFrom: null,
+      });
     }
   };
   append(size);

@@ -6,6 +6,7 @@ import type { StoredEvent, StoreTransaction } from '../../storage/store.js';
 import { outcomeOf } from '../batch-outcome.js';
 import { decideChange, logEntryOf } from '../job-change.js';
 import { checkLease, progressCommand, recoveryCommand, startCommand, toClaimedJob } from '../leases.js';
+import { coalesceProgress } from '../progress-log.js';
 import type { BatchOutcome, ClaimedJob } from '../types.js';
 import type { JobWriter, WriterContext } from '../writer.js';
 import { FeedReader } from './feed-reader.js';
@@ -67,9 +68,9 @@ export class SharedWriter implements JobWriter {
     return this.#context.store.findActiveByKey(ownerId, activeKey);
   }
 
-  logEntry(record: JobRecord): StoredEvent {
+  logEntry(record: JobRecord, progressFrom: number | null = null): StoredEvent {
     // The store numbers it at commit.
-    return logEntryOf(record, 0, this.#context.now());
+    return logEntryOf(record, 0, this.#context.now(), progressFrom);
   }
 
   learn(): void {}
@@ -173,7 +174,7 @@ export class SharedWriter implements JobWriter {
     command: JobCommand,
     now: number,
   ): Promise<JobRecord> {
-    const { next, event } = decideChange(current, command, now, (job) => this.logEntry(job));
+    const { next, event } = decideChange(current, command, now, (job, from) => this.logEntry(job, from));
     // The row is locked: a version that moved means the lock was not held, which is a bug, not a race.
     if (!(await tx.updateJob(next, current.version))) throw busy();
     if (event) await tx.appendEvents([event]);
@@ -200,7 +201,9 @@ export class SharedWriter implements JobWriter {
             if (!current) throw notFound();
             checkLease(current, update.leaseToken);
             const command = progressCommand(update, this.#context.leaseEndsAt(update.leaseMs));
-            const { next, event } = decideChange(current, command, now, (job) => this.logEntry(job));
+            const { next, event } = decideChange(current, command, now, (job, from) =>
+              this.logEntry(job, from),
+            );
             latest.set(update.id, next);
             if (event) events.push(event);
             return toWireJob(next);
@@ -213,7 +216,8 @@ export class SharedWriter implements JobWriter {
       );
       // The rows are locked: a version that moved means the lock was not held, a bug rather than a race.
       if (moved.length > 0) throw busy('The jobs are being changed by another writer; try again.');
-      if (events.length > 0) await tx.appendEvents(events);
+      // Reports of one job in one batch leave one row: the ones before it were never published.
+      if (events.length > 0) await tx.appendEvents(coalesceProgress(events, false));
       return outcomes;
     });
   }

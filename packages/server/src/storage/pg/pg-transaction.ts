@@ -73,10 +73,11 @@ const APPEND_EVENTS = statement(
      SET "value" = GREATEST("value" + $1, (extract(epoch from clock_timestamp()) * 1000000)::bigint)
      WHERE "id" = 1 RETURNING "value"
    ), "appended" AS (
-     INSERT INTO "job_events" ("cursor", "owner_id", "job_id", "version", "data", "created_at")
-     SELECT "next"."value" - $1 + "e"."position", "e"."owner_id", "e"."job_id", "e"."version", "e"."data", "e"."created_at"
-     FROM "next", unnest($2::text[], $3::text[], $4::integer[], $5::text[], $6::bigint[])
-       WITH ORDINALITY AS "e" ("owner_id", "job_id", "version", "data", "created_at", "position")
+     INSERT INTO "job_events" ("cursor", "owner_id", "job_id", "version", "data", "created_at", "progress_from", "coalesced_from")
+     SELECT "next"."value" - $1 + "e"."position", "e"."owner_id", "e"."job_id", "e"."version", "e"."data", "e"."created_at",
+       "e"."progress_from", "e"."coalesced_from"
+     FROM "next", unnest($2::text[], $3::text[], $4::integer[], $5::text[], $6::bigint[], $8::integer[], $9::bigint[])
+       WITH ORDINALITY AS "e" ("owner_id", "job_id", "version", "data", "created_at", "progress_from", "coalesced_from", "position")
    )
    SELECT "value"::text AS "highest", pg_notify($7, "value"::text) FROM "next"`,
 );
@@ -87,7 +88,8 @@ const INSERT_IDEMPOTENCY_KEY = statement(
 );
 const EVENTS_AFTER_ALL = statement(
   'events_after_all',
-  `SELECT "cursor"::text AS "cursor", "owner_id", "job_id", "version", "data", "created_at"::text AS "created_at"
+  `SELECT "cursor"::text AS "cursor", "owner_id", "job_id", "version", "data", "created_at"::text AS "created_at",
+     "progress_from", "coalesced_from"::text AS "coalesced_from"
    FROM "job_events" WHERE "cursor" > $1 ORDER BY "cursor" LIMIT $2`,
 );
 
@@ -116,6 +118,9 @@ const eventFromDriver = (row: DriverRow): StoredEvent => ({
   version: row.version as number,
   data: row.data as string,
   createdAt: Number(row.created_at),
+  progressFrom: (row.progress_from as number | null) ?? null,
+  coalescedFrom:
+    row.coalesced_from === null || row.coalesced_from === undefined ? null : Number(row.coalesced_from),
 });
 
 const run = (client: PoolClient, query: { name: string; text: string }, values: unknown[]) =>
@@ -176,6 +181,8 @@ export function pgTransaction(client: PoolClient, channel: string): StoreTransac
         events.map((event) => event.data),
         events.map((event) => event.createdAt),
         channel,
+        events.map((event) => event.progressFrom),
+        events.map((event) => event.coalescedFrom),
       ]);
       if (rows.length !== 1) throw new Error('The event_sequence row is missing: run migrate().');
     },

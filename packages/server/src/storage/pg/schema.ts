@@ -60,6 +60,8 @@ export const jobEvents = pgTable(
     version: integer('version').notNull(),
     data: text('data').notNull(),
     createdAt: epochMs('created_at').notNull(),
+    progressFrom: integer('progress_from'),
+    coalescedFrom: bigint('coalesced_from', { mode: 'number' }),
   },
   (t) => [
     index('job_events_owner_cursor').on(t.ownerId, t.cursor),

@@ -47,6 +47,8 @@ export const jobEvents = sqliteTable(
     version: integer('version').notNull(),
     data: text('data').notNull(),
     createdAt: integer('created_at').notNull(),
+    progressFrom: integer('progress_from'),
+    coalescedFrom: integer('coalesced_from'),
   },
   (t) => [
     index('job_events_owner_cursor').on(t.ownerId, t.cursor),
