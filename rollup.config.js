@@ -1,6 +1,6 @@
 // Browser bundles, built from each package's TypeScript sources (tsc -b builds the per-module
-// output and the .d.ts files; rollup makes the single files a page can load).
-import { readdirSync, rmSync } from 'node:fs';
+// output and the .d.ts files; rollup makes the files a page can load).
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import commonjs from '@rollup/plugin-commonjs';
 import nodeResolve from '@rollup/plugin-node-resolve';
@@ -35,6 +35,7 @@ const removeStaleFiles = (folder) => ({
   name: 'remove-stale-files',
   writeBundle(options, bundle) {
     const dir = join(options.dir, folder);
+    if (!existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
       if (!(`${folder}/${name}` in bundle)) rmSync(join(dir, name));
     }

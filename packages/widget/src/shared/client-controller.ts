@@ -71,7 +71,7 @@ export class JobClientController implements ReactiveController {
       this.#awaitingProvider = true;
       void customElements.whenDefined('job-provider').then(() => {
         this.#awaitingProvider = false;
-        if (this.#host.isConnected) this.#consumer.hostConnected?.();
+        if (this.#host.isConnected) this.#consumer.hostConnected();
         this.#host.requestUpdate();
       });
     }
