@@ -1,5 +1,7 @@
 // Browser bundles, built from each package's TypeScript sources (tsc -b builds the per-module
-// output and the .d.ts files; rollup makes the single files a page can load).
+// output and the .d.ts files; rollup makes the files a page can load).
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import commonjs from '@rollup/plugin-commonjs';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import replace from '@rollup/plugin-replace';
@@ -28,6 +30,18 @@ const minifyCss = () => ({
   },
 });
 
+/** After a write, removes the files of `folder` (under the output dir) that this build did not write: old chunks. */
+const removeStaleFiles = (folder) => ({
+  name: 'remove-stale-files',
+  writeBundle(options, bundle) {
+    const dir = join(options.dir, folder);
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      if (!(`${folder}/${name}` in bundle)) rmSync(join(dir, name));
+    }
+  },
+});
+
 const plugins = () => [
   minifyCss(),
   // nanostores and lit read process.env.NODE_ENV; browsers have no `process`.
@@ -44,9 +58,20 @@ export default [
     plugins: plugins(),
   },
   {
-    // Every element + the SDK + lit + nanostores in one file for a plain <script type="module"> tag.
+    // The drop-in for a plain <script type="module"> tag: jobtracker.min.js holds <job-tracker>, <job-badge>,
+    // the SDK, lit and nanostores; <job-list>, <job-button> and <job-provider> are chunks it imports (relative
+    // to its own URL) when a page uses them. The chunks import what they share from jobtracker.min.js itself
+    // ('allow-extension'), so a page with tracker and badge fetches one file.
     input: 'packages/widget/src/standalone.ts',
-    output: { file: 'packages/widget/dist/jobtracker.min.js', format: 'es', sourcemap: true },
+    preserveEntrySignatures: 'allow-extension',
+    output: {
+      dir: 'packages/widget/dist',
+      entryFileNames: 'jobtracker.min.js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      format: 'es',
+      sourcemap: true,
+      plugins: [removeStaleFiles('chunks')],
+    },
     plugins: plugins(),
   },
   {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startServer } from '@jobtracker/server';
 import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -98,6 +98,12 @@ try {
     extend(app) {
       app.get('/assets/jobtracker.min.js', (c) =>
         c.body(bundle, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+      );
+      // The chunks beside the drop-in: /programs has <job-list>s and <job-button>s.
+      app.get('/assets/chunks/:name{[\\w-]+\\.js}', (c) =>
+        c.body(readFileSync(join(dirname(bundlePath), 'chunks', c.req.param('name'))), 200, {
+          'Content-Type': 'text/javascript; charset=utf-8',
+        }),
       );
       app.get('/programs', (c) =>
         c.html(pages.layout({ title: 'Programs', path: '/programs', body: pages.programsPage() })),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createJobClient } from '@jobtracker/sdk';
@@ -123,7 +124,12 @@ describe('examples', () => {
     const gzip = { 'Accept-Encoding': 'gzip' };
 
     it('compresses its pages and scripts for a client that accepts gzip', async () => {
-      for (const path of ['/', '/programs', '/assets/jobtracker.min.js']) {
+      // The drop-in and a chunk beside it (what a page with <job-list> loads).
+      const listChunk = readdirSync(here('../packages/widget/dist/chunks')).find((name) =>
+        /^job-list-[\w-]+\.js$/.test(name),
+      );
+      assert.ok(listChunk, 'the drop-in has a <job-list> chunk (npm run build)');
+      for (const path of ['/', '/programs', '/assets/jobtracker.min.js', `/assets/chunks/${listChunk}`]) {
         const response = await fetch(`${base}${path}`, { headers: gzip });
         assert.equal(response.status, 200, path);
         assert.equal(response.headers.get('content-encoding'), 'gzip', `${path} is gzipped`);

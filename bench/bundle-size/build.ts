@@ -1,11 +1,19 @@
 /** Bundle-size benchmark: the build set-up shared by our files and the peers (rollup.config.js's plugins and terser options). */
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import commonjsModule from '@rollup/plugin-commonjs';
 import nodeResolveModule from '@rollup/plugin-node-resolve';
 import replaceModule from '@rollup/plugin-replace';
 import terserModule, { type Options as TerserOptions } from '@rollup/plugin-terser';
-import { type OutputChunk, type Plugin, type RollupOptions, type RollupOutput, rollup } from 'rollup';
+import {
+  type OutputChunk,
+  type OutputOptions,
+  type Plugin,
+  type RollupOptions,
+  type RollupOutput,
+  rollup,
+} from 'rollup';
 import { sizes, sumSizes } from '../lib/bundle-measure.js';
 import { grouped } from '../lib/format.js';
 
@@ -30,6 +38,7 @@ export const TERSER: TerserOptions = {
 export const DROP_IN_GZIP_TARGET = 12_000; // "12 KB" read as 12,000 B (12 KiB would be 12,288 B)
 export const SDK_GZIP_TARGET = 4_000; // "4 KB" read as 4,000 B
 
+/** The drop-in's entry file; its chunks are in `chunks/` beside it. */
 export const DROP_IN = 'packages/widget/dist/jobtracker.min.js';
 export const SDK = 'packages/sdk/dist/jobtracker-sdk.min.js';
 
@@ -39,17 +48,78 @@ const configModule = (await import(pathToFileURL(join(ROOT, 'rollup.config.js'))
   default: RollupOptions[];
 };
 
-/** The input and the build plugins (all but terser) rollup.config.js uses for one output file. */
-export function configFor(file: string): { input: RollupOptions['input']; plugins: Plugin[] } {
-  const config = configModule.default.find((c) => !Array.isArray(c.output) && c.output?.file === file);
-  if (!config || !Array.isArray(config.plugins)) throw new Error(`rollup.config.js builds no ${file}`);
+/** The file an output of rollup.config.js names: `file`, or `dir` + a fixed `entryFileNames`. */
+const outputFile = (output: OutputOptions) =>
+  output.file ??
+  (output.dir && typeof output.entryFileNames === 'string'
+    ? `${output.dir}/${output.entryFileNames}`
+    : undefined);
+
+/** What rebuilding one of rollup.config.js's outputs in-process takes: its input options and file names. */
+export interface BuildConfig {
+  input: RollupOptions['input'];
+  /** The build plugins, all but terser. */
+  plugins: Plugin[];
+  preserveEntrySignatures: RollupOptions['preserveEntrySignatures'];
+  /** How the output names its entry and chunks (relative to its folder), and whether it has source maps
+   * (their comments are part of what a chunk's hash covers, so of the entry's import()s). */
+  output: Pick<OutputOptions, 'entryFileNames' | 'chunkFileNames' | 'sourcemap'>;
+}
+
+/** The input, the build plugins (all but terser) and the file names rollup.config.js uses for one output file. */
+export function configFor(file: string): BuildConfig {
+  const config = configModule.default.find(
+    (c) => !Array.isArray(c.output) && c.output && outputFile(c.output) === file,
+  );
+  const output = config?.output;
+  if (!config || !output || Array.isArray(output) || !Array.isArray(config.plugins))
+    throw new Error(`rollup.config.js builds no ${file}`);
   const plugins = config.plugins.filter(
     (p): p is Plugin => typeof p === 'object' && p !== null && 'name' in p,
   );
   const terserCount = plugins.filter((p) => p.name === 'terser').length;
   if (terserCount !== 1)
     throw new Error(`rollup.config.js has ${terserCount} terser plugins for ${file}, not 1`);
-  return { input: config.input, plugins: plugins.filter((p) => p.name !== 'terser') };
+  return {
+    input: config.input,
+    plugins: plugins.filter((p) => p.name !== 'terser'),
+    preserveEntrySignatures: config.preserveEntrySignatures,
+    output: {
+      entryFileNames: output.file ? basename(output.file) : output.entryFileNames,
+      chunkFileNames: output.chunkFileNames,
+      sourcemap: output.sourcemap,
+    },
+  };
+}
+
+/** The relative modules a built ES module imports statically (its `import("…")`s are dynamic, left out). */
+export function staticImports(code: string): string[] {
+  const pattern = /(?:^|[;}\s])(?:import|export)\s*(?:[\w$*{}\s,]*?\bfrom\s*)?(["'])(\.{1,2}\/[^"']+)\1/g;
+  return [...code.matchAll(pattern)].map((match) => match[2] as string);
+}
+
+/** A built entry file and the files it imports statically (what a page fetches before it runs), entry first. */
+export function staticGraph(entry: string): string[] {
+  const files: string[] = [];
+  for (const pending = [entry]; pending.length > 0; ) {
+    const file = pending.shift() as string;
+    if (files.includes(file)) continue;
+    files.push(file);
+    for (const specifier of staticImports(readFileSync(file, 'utf8')))
+      pending.push(posix.join(posix.dirname(file), specifier));
+  }
+  return files;
+}
+
+/** The drop-in as rollup -c wrote it: the files of the first page, and every other chunk (loaded on use). */
+export function dropInFiles(): { firstPage: string[]; lazy: string[] } {
+  const firstPage = staticGraph(DROP_IN);
+  const chunksDir = posix.join(posix.dirname(DROP_IN), 'chunks');
+  const lazy = readdirSync(chunksDir)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => posix.join(chunksDir, name))
+    .filter((file) => !firstPage.includes(file));
+  return { firstPage, lazy };
 }
 
 export const signed = (bytes: number) =>
@@ -62,10 +132,12 @@ export const chunksOf = (output: RollupOutput['output']) =>
   output.filter((item): item is OutputChunk => item.type === 'chunk');
 
 /** The files a page fetches on first load (the entry and its static imports, each compressed on its own). */
-export function firstLoad(output: RollupOutput['output'], entryName: string) {
+export function firstLoad(output: RollupOutput['output'], entryName?: string) {
   const chunks = chunksOf(output);
   const byFile = new Map(chunks.map((chunk) => [chunk.fileName, chunk]));
-  const entry = chunks.find((chunk) => chunk.isEntry && chunk.name === entryName);
+  const entry = chunks.find(
+    (chunk) => chunk.isEntry && (entryName === undefined || chunk.name === entryName),
+  );
   if (!entry) throw new Error(`no entry chunk "${entryName}"`);
   const seen = new Set<string>();
   const visit = (chunk: OutputChunk) => {
@@ -80,6 +152,7 @@ export function firstLoad(output: RollupOutput['output'], entryName: string) {
   const eager = chunks.filter((chunk) => seen.has(chunk.fileName));
   const lazy = chunks.filter((chunk) => !seen.has(chunk.fileName));
   return {
+    entryChunk: entry,
     eager: sumSizes(eager.map((chunk) => sizes(chunk.code))),
     files: eager.length,
     lazy: sumSizes(lazy.map((chunk) => sizes(chunk.code))),

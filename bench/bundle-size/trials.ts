@@ -1,22 +1,12 @@
-/** Bundle-size benchmark: ours rebuilt in-process with other options, one file per element, and lit's own floor. */
+/** Bundle-size benchmark: ours rebuilt in-process with other options, and lit's own floor. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options as TerserOptions } from '@rollup/plugin-terser';
 import { type Plugin, rollup } from 'rollup';
 import { collapseHtmlWhitespacePlugin } from '../lib/bundle-html-whitespace.js';
-import { type Sizes, sizes, sumSizes } from '../lib/bundle-measure.js';
+import { type Sizes, sizes } from '../lib/bundle-measure.js';
 import { grouped } from '../lib/format.js';
-import {
-  buildOurs,
-  chunksOf,
-  configFor,
-  firstLoad,
-  ROOT,
-  signed,
-  stripMapComment,
-  TERSER,
-  terser,
-} from './build.js';
+import { buildOurs, configFor, firstLoad, signed, stripMapComment, TERSER, terser } from './build.js';
 
 export interface Trial {
   name: string;
@@ -66,21 +56,31 @@ export async function runTrials(
   mirrorNotes: string[],
 ): Promise<TrialResult[]> {
   const config = configFor(file);
-  const plain = await rollup({ input: config.input, plugins: config.plugins, logLevel: 'silent' });
+  const options = {
+    input: config.input,
+    preserveEntrySignatures: config.preserveEntrySignatures,
+    logLevel: 'silent' as const,
+  };
+  const plain = await rollup({ ...options, plugins: config.plugins });
   const results: TrialResult[] = [];
   try {
     for (const trial of trials) {
       const bundle = trial.transform
-        ? await rollup({
-            input: config.input,
-            plugins: [trial.transform(), ...config.plugins],
-            logLevel: 'silent',
-          })
+        ? await rollup({ ...options, plugins: [trial.transform(), ...config.plugins] })
         : plain;
       try {
-        const [chunk] = (await bundle.generate({ format: 'es', plugins: [terser(trial.terser)] })).output;
-        results.push({ name: trial.name, sizes: sizes(chunk.code) });
-        if (trial === ASIS && stripMapComment(chunk.code) !== stripMapComment(readFileSync(file, 'utf8'))) {
+        const { output } = await bundle.generate({
+          format: 'es',
+          ...config.output,
+          plugins: [terser(trial.terser)],
+        });
+        // What a page fetches first: the entry and its static imports (its lazy chunks are left out).
+        const { entryChunk, eager } = firstLoad(output);
+        results.push({ name: trial.name, sizes: eager });
+        if (
+          trial === ASIS &&
+          stripMapComment(entryChunk.code) !== stripMapComment(readFileSync(file, 'utf8'))
+        ) {
           mirrorNotes.push(
             `Rebuilding ${file} in-process with terser ${JSON.stringify(TERSER)} does not give the dist bytes: ` +
               'rollup.config.js changed (update TERSER in bench/bundle-size.ts) or dist is stale (npx rollup -c).',
@@ -116,37 +116,7 @@ export function trialsTable(title: string, trials: TrialResult[]): string {
   ].join('\n');
 }
 
-// --------------------------------------------------- what-ifs: one file per element, and lit's own floor
-
-const ELEMENTS = [
-  ['job-tracker', 'JobTracker'],
-  ['job-badge', 'JobBadge'],
-  ['job-list', 'JobList'],
-  ['job-button', 'JobButton'],
-  ['job-provider', 'JobProvider'],
-] as const;
-
-/** The five elements built as one file each over shared chunks: what a page with one of them would load. */
-export async function splitBuild(ourTmp: string) {
-  const src = join(ROOT, 'packages/widget/src');
-  const input: Record<string, string> = {};
-  for (const [tag, name] of ELEMENTS) {
-    input[tag] = join(ourTmp, `${tag}.js`);
-    writeFileSync(
-      input[tag],
-      `import { ${name} } from ${JSON.stringify(join(src, tag, `${tag}.ts`))};\n` +
-        `import { defineElement } from ${JSON.stringify(join(src, 'shared/define.ts'))};\n` +
-        `defineElement('${tag}', ${name});\n`,
-    );
-  }
-  const output = await buildOurs(input);
-  const shared = chunksOf(output).filter((chunk) => !chunk.isEntry);
-  return {
-    shared: sumSizes(shared.map((chunk) => sizes(chunk.code))),
-    sharedFiles: shared.length,
-    pages: ELEMENTS.map(([tag]) => ({ tag, ...firstLoad(output, tag) })),
-  };
-}
+// ------------------------------------------------------------------------------------------ lit's own floor
 
 /** The least any lit element costs: one LitElement with a property, a css`` style and an html`` template. */
 export const LIT_FLOOR = `import { LitElement, css, html } from 'lit';
@@ -154,6 +124,18 @@ class Floor extends LitElement {
   static styles = css\`:host{display:block}\`;
   static properties = { value: {} };
   render() { return html\`<p>\${this.value}</p>\`; }
+}
+customElements.define('lit-floor', Floor);
+`;
+/** The lit floor with a context consumer, as the elements ask `<job-provider>` for its client. */
+export const LIT_CONTEXT_FLOOR = `import { LitElement, css, html } from 'lit';
+import { ContextConsumer, createContext } from '@lit/context';
+const context = createContext(Symbol.for('floor'));
+class Floor extends LitElement {
+  static styles = css\`:host{display:block}\`;
+  static properties = { value: {} };
+  consumer = new ContextConsumer(this, { context, subscribe: true });
+  render() { return html\`<p>\${this.value}\${this.consumer.value}</p>\`; }
 }
 customElements.define('lit-floor', Floor);
 `;

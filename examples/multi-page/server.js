@@ -1,7 +1,8 @@
 // `npm start`: the jobtracker server (embedded SQLite under ./data, demo job types) and this
 // server-rendered example app on the same port: http://localhost:8787/.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { readConfig, signToken, startServer, USAGE } from '@jobtracker/server';
 import { COMPRESSIBLE_CONTENT_TYPE_REGEX, compress } from 'hono/compress';
 import { analysisPage, layout, programPage, programsPage, settingsPage } from './pages.js';
@@ -49,10 +50,24 @@ const server = await startServer({
         'Cache-Control': 'public, max-age=86400',
       }),
     );
+    // The drop-in is a folder: jobtracker.min.js, and the chunks/ beside it that it loads when a page has a
+    // <job-list>, <job-button> or <job-provider>. A chunk's name holds a hash of its content: cached for good.
     const bundle = readFileSync(bundlePath);
-    app.get('/assets/jobtracker.min.js', (c) =>
-      c.body(bundle, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }),
+    const chunksDir = join(dirname(bundlePath), 'chunks');
+    const chunks = new Map(
+      readdirSync(chunksDir)
+        .filter((name) => name.endsWith('.js'))
+        .map((name) => [name, readFileSync(join(chunksDir, name))]),
     );
+    const script = { 'Content-Type': 'text/javascript; charset=utf-8' };
+    app.get('/assets/jobtracker.min.js', (c) =>
+      c.body(bundle, 200, { ...script, 'Cache-Control': 'no-cache' }),
+    );
+    app.get('/assets/chunks/:name', (c) => {
+      const chunk = chunks.get(c.req.param('name'));
+      if (!chunk) return c.notFound();
+      return c.body(chunk, 200, { ...script, 'Cache-Control': 'public, max-age=31536000, immutable' });
+    });
     // Each page carries a short-lived token for its user when the server runs with a secret.
     const token = () => (secret ? signToken({ sub: user, expiresInSeconds: 900 }, secret) : undefined);
     const page = (title, body) => (c) =>

@@ -86,7 +86,8 @@ function shippedPackage() {
 
 export default {
   globs: ['src/**/*.ts'],
-  exclude: ['src/**/*.test.ts', 'src/testing/**', 'src/standalone.ts'],
+  // The drop-in's own files (standalone.ts, drop-in/) define tags again: the manifest describes the package's define.
+  exclude: ['src/**/*.test.ts', 'src/testing/**', 'src/standalone.ts', 'src/drop-in/**'],
   outdir: '.',
   litelement: true,
   plugins: [defineElementCalls(), shippedPackage()],

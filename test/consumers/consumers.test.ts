@@ -315,8 +315,10 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
       const context = await browser.newContext();
       const page = await context.newPage();
       const errors: string[] = [];
+      const fetched: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       page.on('response', (response) => {
+        fetched.push(new URL(response.url()).pathname);
         if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
       });
       await page.goto(`${origin}${path}`);
@@ -349,6 +351,13 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
       );
       await page.locator('job-badge[count="0"]').waitFor({ state: 'attached', timeout: 5_000 });
       assert.deepEqual(errors, [], `${path}: no errors in the console`);
+      if (path === '/html/') {
+        // <job-button> comes from a chunk of the drop-in, from the tarball.
+        assert.ok(
+          fetched.some((file) => /^\/chunks\/job-button-[\w-]+\.js$/.test(file)),
+          `the page loaded the <job-button> chunk: ${fetched.join(', ')}`,
+        );
+      }
       await context.close();
     }
   });

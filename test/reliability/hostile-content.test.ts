@@ -11,7 +11,8 @@ import { type Browser, chromium } from 'playwright-core';
 // Promise 10: hostile text in jobs (message, title, error, type, result URL) renders as text in the real
 // elements: no script runs, and every link is http(s) or relative.
 const FULL = process.env.JOBTRACKER_RELIABILITY_FULL === '1';
-const BUNDLE = fileURLToPath(new URL('../../packages/widget/dist/jobtracker.min.js', import.meta.url));
+/** The drop-in: jobtracker.min.js and the chunks/ beside it (this page's <job-list> loads from one). */
+const DROP_IN = fileURLToPath(new URL('../../packages/widget/dist/', import.meta.url));
 
 /** Each payload, if it ever ran, would call `pwned()`; the page counts the calls. */
 const markup = [
@@ -67,10 +68,10 @@ describe('hostile content in the real elements (Chromium)', () => {
       devMode: true,
       onError: () => {},
       extend(app) {
-        const bundle = readFileSync(BUNDLE);
-        app.get('/assets/jobtracker.min.js', (c) =>
-          c.body(bundle, 200, { 'Content-Type': 'text/javascript' }),
-        );
+        const script = (path: string) =>
+          new Response(readFileSync(join(DROP_IN, path)), { headers: { 'Content-Type': 'text/javascript' } });
+        app.get('/assets/jobtracker.min.js', () => script('jobtracker.min.js'));
+        app.get('/assets/chunks/:name{[\\w-]+\\.js}', (c) => script(join('chunks', c.req.param('name'))));
         app.get('/', (c) => c.html(page));
       },
     });

@@ -58,7 +58,9 @@ const elements = manifest.modules
       return { name: event.name, type, description: event.description };
     });
     return { tag: definedTags.get(name), name, summary: declaration.summary, properties, attributes, events };
-  });
+  })
+  // By tag: the analyzer lists modules in the order the file system gives them, which differs between checkouts.
+  .sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
 if (problems.length > 0) {
   console.error(`✗ element typings: ${problems.join('; ')}`);
   process.exit(1);

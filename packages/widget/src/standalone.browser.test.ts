@@ -2,6 +2,7 @@
 import type { JobClient } from '@jobtracker/sdk';
 import type { JobBadge } from './job-badge/job-badge.js';
 import type { JobTracker } from './job-tracker/job-tracker.js';
+import { DROP_IN_URL, definedIn, dropInPage, removeDropInPages } from './testing/drop-in-page.js';
 import { everyElement, everyElementMarkup, startFromButton } from './testing/every-element.js';
 import {
   assert,
@@ -13,45 +14,10 @@ import {
   testUser,
 } from './testing/widget-env.js';
 
-const frames: HTMLIFrameElement[] = [];
-const storageKeys: string[] = [];
 afterEach(async () => {
-  for (const frame of frames.splice(0)) frame.remove();
-  for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
+  removeDropInPages();
   await streamsClosed();
 });
-
-/** A server-rendered page in a same-origin iframe: the endpoint and a short-lived token in meta tags, one script. */
-async function plainPage(
-  user: { apiUrl: string; token: string; user: string },
-  head: string,
-  body: string,
-): Promise<Document> {
-  // The page-wide client keeps its cache in localStorage, which the iframe shares with this page.
-  storageKeys.push(
-    `jobtracker:${user.apiUrl}:${user.user}`,
-    `jobtracker:${user.apiUrl}:${user.user}:dismissed`,
-  );
-  const frame = document.createElement('iframe');
-  frame.srcdoc = `<!doctype html><html lang="en"><head><title>Programs</title>
-    <meta name="jobtracker-endpoint" content="${user.apiUrl}">
-    <meta name="jobtracker-token" content="${user.token}">
-    <script type="module" src="/packages/widget/dist/jobtracker.min.js"></script>
-    ${head}
-    </head><body>${body}</body></html>`;
-  // Wide enough that the tracker does not start collapsed, as on a small screen.
-  frame.style.cssText = 'width: 1000px; height: 700px';
-  document.body.append(frame);
-  frames.push(frame);
-  return eventually(
-    () => {
-      const doc = frame.contentDocument;
-      return doc?.defaultView?.customElements.get('job-tracker') ? doc : null;
-    },
-    8000,
-    'the elements to be defined',
-  );
-}
 
 const badgeText = (badge: JobBadge) => badge.shadowRoot?.querySelector('[part="badge"]')?.textContent;
 
@@ -59,7 +25,7 @@ describe('the self-contained file', () => {
   it('works in a plain HTML page with one script tag and two tags', async () => {
     const user = await testUser('plain');
     const { create } = user;
-    const page = await plainPage(
+    const page = await dropInPage(
       user,
       '',
       `<nav><a href="#">Programs <job-badge></job-badge></a></nav>
@@ -97,11 +63,11 @@ describe('the self-contained file', () => {
     const user = await testUser('meta');
     const type = `plain.meta.${user.user}`;
     const before = await streamCount();
-    const page = await plainPage(
+    const page = await dropInPage(
       user,
       // The page's own script asks for the page-wide client, as the elements do.
       `<script type="module">
-        import { defaultJobClient } from '/packages/widget/dist/jobtracker.min.js';
+        import { defaultJobClient } from '${DROP_IN_URL}';
         window.pageClient = defaultJobClient();
       </script>`,
       everyElementMarkup(type, { linkedBadge: true }),
@@ -111,6 +77,9 @@ describe('the self-contained file', () => {
       5000,
       'the page-wide client',
     );
+    // <job-list> and <job-button> load from chunks beside the file, after <job-tracker> is defined.
+    await definedIn(page, 'job-list');
+    await definedIn(page, 'job-button');
     const { tracker, badge, list, button } = everyElement(page);
     const { job, worker } = await startFromButton(button, type);
     await worker.progress(40, 'Writing');

@@ -13,6 +13,23 @@ import type {
   JobTracker,
 } from '../dist/index.js';
 
+/** What `<job-badge>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Count of the user's running jobs, hidden at zero. */
+export interface JobBadgeProperties {
+  /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
+  client?: JobBadge['client'];
+  /** Replacement strings (any subset of `JobMessages`; the badge uses `badge` and `badgeLabel`). */
+  messages?: JobBadge['messages'];
+  /** Counts only jobs of this type, e.g. `epm_generation`. */
+  type?: JobBadge['type'];
+  /** Counts only jobs of this scope, e.g. `analysis-7`. */
+  scope?: JobBadge['scope'];
+  /** `light` or `dark` forces a theme; default follows `prefers-color-scheme`. */
+  theme?: JobBadge['theme'];
+}
+
+/** The events `<job-badge>` dispatches, by name. */
+export type JobBadgeEvents = Record<never, never>;
+
 /** What `<job-button>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Starts a background job from the page's own button and disables it while the job runs. */
 export interface JobButtonProperties {
   /** The job type to start, e.g. `demo.generate` (letters, digits and `. _ : -`). */
@@ -42,23 +59,6 @@ export interface JobButtonEvents {
   /** Starting failed, or `type`/`input` are invalid: `error`, the SDK's typed error for a failed request. */
   'job-error': JobErrorEvent;
 }
-
-/** What `<job-badge>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Count of the user's running jobs, hidden at zero. */
-export interface JobBadgeProperties {
-  /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
-  client?: JobBadge['client'];
-  /** Replacement strings (any subset of `JobMessages`; the badge uses `badge` and `badgeLabel`). */
-  messages?: JobBadge['messages'];
-  /** Counts only jobs of this type, e.g. `epm_generation`. */
-  type?: JobBadge['type'];
-  /** Counts only jobs of this scope, e.g. `analysis-7`. */
-  scope?: JobBadge['scope'];
-  /** `light` or `dark` forces a theme; default follows `prefers-color-scheme`. */
-  theme?: JobBadge['theme'];
-}
-
-/** The events `<job-badge>` dispatches, by name. */
-export type JobBadgeEvents = Record<never, never>;
 
 /** What `<job-list>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Inline, live list of the user's jobs, filtered by status, type and scope. */
 export interface JobListProperties {
@@ -157,8 +157,8 @@ export interface JobTrackerEvents {
 
 /** Every element by tag: its class, its properties and attributes, its events. */
 export interface JobtrackerElements {
-  'job-button': { element: JobButton; properties: JobButtonProperties; events: JobButtonEvents };
   'job-badge': { element: JobBadge; properties: JobBadgeProperties; events: JobBadgeEvents };
+  'job-button': { element: JobButton; properties: JobButtonProperties; events: JobButtonEvents };
   'job-list': { element: JobList; properties: JobListProperties; events: JobListEvents };
   'job-provider': { element: JobProvider; properties: JobProviderProperties; events: JobProviderEvents };
   'job-tracker': { element: JobTracker; properties: JobTrackerProperties; events: JobTrackerEvents };

@@ -17,8 +17,8 @@ type JobtrackerProps<Tag extends keyof JobtrackerElements> = Omit<
 declare module 'react' {
   namespace JSX {
     interface IntrinsicElements {
-      'job-button': JobtrackerProps<'job-button'>;
       'job-badge': JobtrackerProps<'job-badge'>;
+      'job-button': JobtrackerProps<'job-button'>;
       'job-list': JobtrackerProps<'job-list'>;
       'job-provider': JobtrackerProps<'job-provider'>;
       'job-tracker': JobtrackerProps<'job-tracker'>;

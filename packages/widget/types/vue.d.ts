@@ -13,6 +13,9 @@ import type {
   JobTrackerProperties,
 } from './elements.js';
 
+/** `<job-badge>` in Vue: properties, attributes and listeners. */
+export type VueJobBadgeProps = Omit<HTMLAttributes, keyof JobBadgeProperties> & JobBadgeProperties;
+
 /** `<job-button>`'s events as Vue listens to them: `@job-start` is `onJobStart`. */
 export interface VueJobButtonListeners {
   /** A start request succeeded: `job`, and `created` false when the server returned an already active job. */
@@ -24,9 +27,6 @@ export interface VueJobButtonListeners {
 export type VueJobButtonProps = Omit<HTMLAttributes, keyof (JobButtonProperties & VueJobButtonListeners)> &
   JobButtonProperties &
   VueJobButtonListeners;
-
-/** `<job-badge>` in Vue: properties, attributes and listeners. */
-export type VueJobBadgeProps = Omit<HTMLAttributes, keyof JobBadgeProperties> & JobBadgeProperties;
 
 /** `<job-list>`'s events as Vue listens to them: `@job-cancel` is `onJobCancel`. */
 export interface VueJobListListeners {
@@ -65,8 +65,8 @@ export type VueJobTrackerProps = Omit<HTMLAttributes, keyof (JobTrackerPropertie
 
 declare module 'vue' {
   interface GlobalComponents {
-    'job-button': DefineComponent<VueJobButtonProps>;
     'job-badge': DefineComponent<VueJobBadgeProps>;
+    'job-button': DefineComponent<VueJobButtonProps>;
     'job-list': DefineComponent<VueJobListProps>;
     'job-provider': DefineComponent<VueJobProviderProps>;
     'job-tracker': DefineComponent<VueJobTrackerProps>;

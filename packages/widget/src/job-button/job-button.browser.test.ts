@@ -2,6 +2,7 @@
 import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
 import {
+  cachingClients,
   countingUser,
   errorText,
   gatedPage,
@@ -122,6 +123,7 @@ describe('<job-button>', () => {
 
     // The next page load: a new client (same user and storage) and a new element.
     const reloaded = userClient({ apiUrl, token, user }, { storage });
+    cachingClients.push(client, reloaded);
     const second = await mount(reloaded, { type, scope: 'analysis-7' });
     assert(second.button.disabled, 'disabled on the first render');
     assertEqual(second.element.job?.id, job.id, 'the running job');

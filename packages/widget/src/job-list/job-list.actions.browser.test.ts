@@ -175,6 +175,20 @@ describe('<job-list>', () => {
     );
   });
 
+  it('keeps the focus on the same job when a newer job arrives above it (cards are keyed by job)', async () => {
+    const user = await testUser('list-keyed');
+    const type = `program.${user.user}`;
+    const first = await job(user, { type, scope: 'a', title: 'Q2 program' });
+    const element = list(user.client, { type });
+    await showsJobs(element, [first]);
+    card(element, first.id)?.querySelector<HTMLButtonElement>('button[part~="cancel-button"]')?.focus();
+    const newer = await job(user, { type, scope: 'b', title: 'Q3 program' });
+    await showsJobs(element, [newer, first], 'the newer job, listed first');
+    const focused = root(element).activeElement;
+    assertEqual(focused?.getAttribute('part'), 'cancel-button', 'the focus stays on Cancel');
+    assertEqual(focused?.closest<HTMLElement>('[part~="card"]')?.dataset.jobId, first.id, 'of the same job');
+  });
+
   it('is operable from the keyboard: Tab reaches Retry on a failed job and Enter retries it', async () => {
     const user = await testUser('list-keyboard-retry');
     const type = `program.${user.user}`;

@@ -158,6 +158,45 @@ describe('<job-tracker>', () => {
     await Promise.all([client.cancel(first.id), client.cancel(second.id)]);
   });
 
+  it('keeps the focus on the same job when a card above it leaves (cards are keyed by job)', async () => {
+    const { client, create } = await testUser('focus-keyed');
+    const tracker = await mount(client);
+    const older = await create({ type: 'tracker.keyed-a', title: 'Older' });
+    const newer = await create({ type: 'tracker.keyed-b', title: 'Newer' });
+    await eventually(() => card(tracker, older.id) && card(tracker, newer.id), 5000, 'both cards');
+    const [top, below] = [...root(tracker).querySelectorAll<HTMLElement>('.card')];
+    assert(top && below, 'two cards');
+    button(below, 'cancel-button')?.focus();
+    const staying = focusedJob(tracker);
+    assert(staying && staying === below.dataset.jobId, 'the focus on the lower card');
+    await client.cancel(top.dataset.jobId as string);
+    await eventually(
+      () => root(tracker).querySelectorAll('.card').length === 1,
+      5000,
+      'the top card to leave',
+    );
+    assertEqual(focusedPart(tracker), 'cancel-button', 'the focus stays on Cancel');
+    assertEqual(focusedJob(tracker), staying, 'of the same job');
+    await client.cancel(staying);
+  });
+
+  it('keeps the focus on the same toast when an older toast closes (toasts are keyed by job)', async () => {
+    const { client, create } = await testUser('toast-keyed');
+    const tracker = await mount(client);
+    for (const name of ['first', 'second']) {
+      await create({ type: `tracker.toast-${name}`, title: name });
+      await (await claimJob(`tracker.toast-${name}`)).complete({ url: `/done/${name}` });
+      await eventually(() => toasts(tracker).some((toast) => toast.textContent?.includes(name)), 5000, name);
+    }
+    const [older, newer] = toasts(tracker);
+    assert(older && newer, 'two toasts');
+    button(newer, 'toast-close')?.focus();
+    button(older, 'toast-close')?.click();
+    await eventually(() => toasts(tracker).length === 1, 2000, 'the older toast to close');
+    assertEqual(focusedPart(tracker), 'toast-close', 'the focus stays on Close');
+    assertEqual(focusedJob(tracker), newer.dataset.jobId, 'of the same toast');
+  });
+
   it('announces each milestone and the completion once politely, and a failure once assertively', async () => {
     const { client, create } = await testUser('live');
     const tracker = await mount(client);

@@ -21,14 +21,17 @@ interface Subscription {
  */
 export class JobClientController implements ReactiveController {
   readonly #host: Host;
+  readonly #consumer: ContextConsumer<typeof jobClientContext, Host>;
   #provided: JobClient | undefined;
+  /** Set while a `<job-provider>` around the host is not defined yet (its class still loading). */
+  #awaitingProvider = false;
   #started = false;
   readonly #subscriptions: Subscription[] = [];
 
   constructor(host: Host) {
     this.#host = host;
     // The context consumer connects first, so a <job-provider>'s client is known before anything subscribes.
-    new ContextConsumer(host, {
+    this.#consumer = new ContextConsumer(host, {
       context: jobClientContext,
       subscribe: true,
       callback: (client) => {
@@ -62,6 +65,16 @@ export class JobClientController implements ReactiveController {
   }
 
   hostConnected() {
+    // A <job-provider> around the host that is not defined yet (the drop-in loads it on use) did not answer
+    // the context request: ask again once it is, and subscribe to no client before that.
+    if (this.#host.closest('job-provider:not(:defined)')) {
+      this.#awaitingProvider = true;
+      void customElements.whenDefined('job-provider').then(() => {
+        this.#awaitingProvider = false;
+        if (this.#host.isConnected) this.#consumer.hostConnected();
+        this.#host.requestUpdate();
+      });
+    }
     // Subscribing waits for the first update: a `client` set right after the element is attached wins
     // over the page default, which then never connects.
     this.#host.requestUpdate();
@@ -83,7 +96,7 @@ export class JobClientController implements ReactiveController {
 
   /** Starts what is not subscribed to the current client and key; true when anything started. */
   #refresh(): boolean {
-    if (!this.#host.isConnected) return false;
+    if (!this.#host.isConnected || (this.#awaitingProvider && !this.#host.client)) return false;
     this.#started = true;
     const client = this.client;
     let started = false;

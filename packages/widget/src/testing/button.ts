@@ -9,6 +9,11 @@ import { assert, assertEqual, eventually, testUser } from './widget-env.js';
 
 export const mounted: HTMLElement[] = [];
 export const storageKeys: string[] = [];
+/**
+ * Clients that keep a cache, cleared after each test (as the list tests do): a client whose cache still
+ * has a save waiting reads its stores when the save runs, which connects it again after its elements left.
+ */
+export const cachingClients: JobClient[] = [];
 
 /** A job type no other test uses, so `claimJob` only ever picks this test's job. */
 export const uniqueType = (name: string) => `button.${name}.${crypto.randomUUID().slice(0, 8)}`;
@@ -155,6 +160,7 @@ export function setUpButtonTests() {
     JobButton,
     () => {
       for (const element of mounted.splice(0)) element.remove();
+      for (const client of cachingClients.splice(0)) client.clear();
       for (const key of storageKeys.splice(0)) localStorage.removeItem(key);
       Reflect.deleteProperty(window, '__xss');
     },

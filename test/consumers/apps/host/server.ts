@@ -36,9 +36,10 @@ async function file(path: string, type?: string): Promise<Response> {
     return new Response('Not found', { status: 404 });
   }
 }
-host.get('/jobtracker.min.js', () =>
-  file(join(appsDir, 'node_modules', '@jobtracker', 'widget', 'dist', 'jobtracker.min.js')),
-);
+// The drop-in as the tarball ships it: jobtracker.min.js and the chunks/ beside it that it loads on use.
+const dropIn = join(appsDir, 'node_modules', '@jobtracker', 'widget', 'dist');
+host.get('/jobtracker.min.js', () => file(join(dropIn, 'jobtracker.min.js')));
+host.get('/chunks/:name{[\\w-]+\\.js}', (c) => file(join(dropIn, 'chunks', c.req.param('name'))));
 host.get('/html/', async () => {
   const page = await readFile(join(appsDir, 'html', 'index.html'), 'utf8');
   return new Response(page.replace('{{token}}', token()), {
