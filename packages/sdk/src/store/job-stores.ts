@@ -5,11 +5,13 @@ import { isActiveJob, type JobChange, type JobMap, mergeJobs, replaceJobs } from
 /**
  * Jobs to take in: a snapshot replaces every job held, other jobs are merged by version. A `cursor`
  * says where in the server's feed they come from; without one (the answer to an action) it stays.
+ * `gone` names a job the server no longer has.
  */
 export interface JobUpdate {
   kind: 'snapshot' | 'jobs';
   jobs: readonly Job[];
   cursor?: string | null;
+  gone?: string;
 }
 
 type JobStore = ReadableAtom<Job | undefined>;
@@ -60,10 +62,13 @@ export function createJobStores() {
     list: () => Object.values($jobs.get()),
     /** Takes an update in; returns the jobs it changed. */
     take(update: JobUpdate): JobChange[] {
-      const held = $jobs.get();
-      const { map, changes } = (update.kind === 'snapshot' ? replaceJobs : mergeJobs)(held, update.jobs);
+      const { map, changes } = (update.kind === 'snapshot' ? replaceJobs : mergeJobs)(
+        $jobs.get(),
+        update.jobs,
+      );
+      const { [update.gone ?? '']: gone, ...rest } = map;
       if (update.cursor !== undefined) cursor = update.cursor;
-      $jobs.set(map);
+      $jobs.set(gone ? rest : map);
       return changes;
     },
     jobStore: (id: string) => jobStores(id, () => computed($jobs, (jobs) => jobs[id])),

@@ -1,7 +1,15 @@
 import { JobTrackerHttpError } from '../errors/errors.js';
 import type { Http } from '../http/http.js';
 import { createSseParser } from '../sse/parse.js';
-import type { Job, JobListResponse, StreamSnapshot } from '../wire.js';
+import type { JobUpdate } from '../store/job-stores.js';
+import {
+  type Job,
+  type JobListResponse,
+  type JobProgressDelta,
+  type JobResponse,
+  MAX_POLL_WAIT_MS,
+  type StreamSnapshot,
+} from '../wire.js';
 
 /** How the client stays in step: server-sent events, polling, or SSE with polling as the fallback. */
 export type Transport = 'auto' | 'sse' | 'poll';
@@ -17,24 +25,31 @@ export interface ConnectionStatus {
   error?: { status?: number; code: string; message: string };
 }
 
-/** What a connection delivers: a snapshot to take whole, or jobs to merge; each with the cursor it brings. */
-export type SyncMessage =
-  | { kind: 'snapshot'; jobs: Job[]; cursor: string }
-  | { kind: 'jobs'; jobs: Job[]; cursor: string };
+/**
+ * What a connection delivers: a snapshot to take whole, or whole jobs to merge by version (progress deltas
+ * are already applied), each with the cursor to resume from; `gone` names a job the server no longer has.
+ */
+export type SyncMessage = JobUpdate;
 
 export interface ConnectionOptions {
   http: Http;
   transport: Transport;
   cursor(): string | null;
+  /** The job held now: a progress delta applies only on top of the version it names. */
+  job(id: string): Job | undefined;
   deliver(message: SyncMessage): void;
   status(status: ConnectionStatus): void;
-  /** True while jobs are active: polling runs faster then. */
+  /** True while jobs are active: polls come every `pollActiveMs` then. */
   busy(): boolean;
   /** True while nobody is looking: polling pauses. */
   hidden(): boolean;
   offline(): boolean;
+  /** The least time between two polls while jobs are active (3 s). */
   pollActiveMs?: number;
+  /** How long the server may hold a poll until something changes (at most 30 s), and the least time between two polls while no job is active (25 s). */
   pollIdleMs?: number;
+  /** How long polls go unheld after a held poll failed while a short one answered (a proxy that cuts them): 60 s. */
+  holdRetryMs?: number;
   /** No bytes for this long (heartbeats come every 15 s) and the stream is taken for dead. */
   watchdogMs?: number;
   /** A stream that opens but delivers nothing this long is broken (a buffering proxy): 3 s with `auto`, else 10 s. */
@@ -56,6 +71,9 @@ export interface Connection {
 /** A stream that ends sooner after its request was sent failed, even if it delivered (a proxy that cuts it). */
 const HOLD_MS = 3000;
 
+/** A held poll not answered this long after its wait is given up (a half-open link). */
+const HELD_POLL_GRACE_MS = 10_000;
+
 /** Failures of a short outage (a deploy, a restart: about 30 s at these delays), which stay under `SHORT_OUTAGE_MAX_MS`. */
 const SHORT_OUTAGE_FAILURES = 24;
 const SHORT_OUTAGE_MAX_MS = 2500;
@@ -76,15 +94,19 @@ export const backoff = (
 };
 
 /**
- * Runs the client's link to the server until stopped: SSE (resuming from the cursor), or polling with
- * `since` and `If-None-Match`, falling back from one to the other as `transport` allows. Owns its own
- * reconnect loop; never throws.
+ * Runs the client's link to the server until stopped: SSE (resuming from the cursor), or long polls with
+ * `since` and `wait`, falling back from one to the other as `transport` allows. Owns its own reconnect
+ * loop; never throws.
+ *
+ * Progress deltas (SSE `progress` events, a poll's `progress` list) are applied only on top of the
+ * version they name. A delta on any other version is never applied: the job is fetched, and until it is
+ * known the delivered cursor stays where it was before that delta, so that whoever resumes from it
+ * (another tab, the next page) is sent the job again; a failed fetch reconnects the stream from there.
  */
 export function startConnection(options: ConnectionOptions): Connection {
-  const random = options.random ?? Math.random;
+  const { http, random = Math.random, pollActiveMs: activeMs = 3000, pollIdleMs: idleMs = 25_000 } = options;
   const auto = options.transport === 'auto';
-  const activeMs = options.pollActiveMs ?? 2000;
-  const idleMs = options.pollIdleMs ?? 15_000;
+  const holdMs = Math.min(idleMs, MAX_POLL_WAIT_MS);
   let stopped = false;
   let controller: AbortController | null = null;
   let wakeUp: (() => void) | null = null;
@@ -95,6 +117,22 @@ export function startConnection(options: ConnectionOptions): Connection {
   /** Stream attempts that failed in a row while polls answered: paces the next attempt. */
   let sseMisses = 0;
   let failures = 0;
+  /** When the last poll was sent, and whether it answered: only then may the next be held. */
+  let polledAt = 0;
+  let polled = false;
+  /** Polls are not held before this: a held poll failed while a short one answered. */
+  let holdAgainAt = 0;
+  let holding = false;
+  /** The last poll was held and brought nothing: the server held it its whole wait, or does not hold polls. */
+  let heldQuiet = false;
+  let wokeAt = -1;
+  /** A job could not be fetched: the stream resumes from the cursor (no failure), and fetches wait until it is ready. */
+  let resync = false;
+  /** Jobs to fetch (a delta did not apply), with the version needed; the cursor delivered before the first. */
+  const wanted = new Map<string, number>();
+  const fetching = new Set<string>();
+  let pinned: string | null = null;
+  let latest: string | null | undefined;
 
   const report = (state: ConnectionState, error?: ConnectionStatus['error']) =>
     options.status(error ? { state, lastContactAt, error } : { state, lastContactAt });
@@ -121,6 +159,51 @@ export function startConnection(options: ConnectionOptions): Connection {
       wakeUp = done;
     });
 
+  /** Delivers what the server sent, deltas applied where they may be, and fetches the jobs they could not bring up to date. */
+  function take(update: SyncMessage, deltas: JobProgressDelta[] = []) {
+    if (stopped) return;
+    if (update.kind === 'snapshot') wanted.clear();
+    const wasPinned = wanted.size > 0;
+    for (const { from, ...delta } of deltas) {
+      const held = options.job(delta.id);
+      if (held && held.version >= delta.version) continue;
+      if (held?.version === (from ?? delta.version - 1)) (update.jobs as Job[]).push({ ...held, ...delta });
+      else {
+        if (!wanted.size) pinned = options.cursor();
+        wanted.set(delta.id, Math.max(wanted.get(delta.id) ?? 0, delta.version));
+      }
+    }
+    if (update.cursor !== undefined) latest = update.cursor;
+    options.deliver(wanted.size && update.cursor !== undefined ? { ...update, cursor: pinned } : update);
+    for (const [id, version] of wanted) {
+      if (id === update.gone || (options.job(id)?.version ?? 0) >= version) wanted.delete(id);
+    }
+    if (wasPinned && !wanted.size && latest !== undefined)
+      options.deliver({ kind: 'jobs', jobs: [], cursor: latest });
+    // While a stream resyncs, its replay brings the jobs whole: nothing is fetched until it is ready.
+    if (mode === 'sse' && resync) return;
+    for (const id of wanted.keys()) {
+      if (fetching.has(id)) continue;
+      fetching.add(id);
+      http.json<JobResponse>(`/jobs/${encodeURIComponent(id)}`).then(
+        ({ job }) => {
+          fetching.delete(id);
+          take({ kind: 'jobs', jobs: [job] });
+        },
+        (error: unknown) => {
+          fetching.delete(id);
+          if (error instanceof JobTrackerHttpError && error.status === 404)
+            take({ kind: 'jobs', jobs: [], gone: id });
+          // Polls ask again on their next answer; a stream resumes from the cursor before the delta.
+          else if (mode === 'sse') {
+            resync = true;
+            controller?.abort();
+          }
+        },
+      );
+    }
+  }
+
   /** One SSE connection, until it ends; true when it held: delivered `ready` and stayed open for seconds. */
   async function stream(): Promise<boolean> {
     controller = new AbortController();
@@ -135,7 +218,7 @@ export function startConnection(options: ConnectionOptions): Connection {
     try {
       const cursor = options.cursor();
       arm(options.firstEventMs ?? (auto ? 3000 : 10_000));
-      const response = await options.http.send('/jobs/stream', {
+      const response = await http.send('/jobs/stream', {
         headers: cursor
           ? { Accept: 'text/event-stream', 'Last-Event-ID': cursor }
           : { Accept: 'text/event-stream' },
@@ -144,18 +227,14 @@ export function startConnection(options: ConnectionOptions): Connection {
       if (!response.ok || !response.body) throw await JobTrackerHttpError.from(response);
       contact();
       const feed = createSseParser(({ event, data, id }) => {
-        if (event === 'job') {
-          options.deliver({
-            kind: 'jobs',
-            jobs: [JSON.parse(data) as Job],
-            cursor: id ?? options.cursor() ?? '',
-          });
-        } else if (event === 'snapshot' || event === 'reset') {
+        if (event === 'job') take({ kind: 'jobs', jobs: [JSON.parse(data) as Job], cursor: id });
+        else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [JSON.parse(data)]);
+        else if (event === 'snapshot' || event === 'reset') {
           const snapshot = JSON.parse(data) as StreamSnapshot;
-          options.deliver({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
+          take({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
         } else if (event === 'ready') {
-          const { cursor } = JSON.parse(data) as { cursor: string };
-          options.deliver({ kind: 'jobs', jobs: [], cursor });
+          resync = false;
+          take({ kind: 'jobs', jobs: [], cursor: (JSON.parse(data) as { cursor: string }).cursor });
           ready = true;
           failures = 0;
           report('live');
@@ -178,31 +257,50 @@ export function startConnection(options: ConnectionOptions): Connection {
       controller?.abort();
       controller = null;
     }
-    return ready && Date.now() - openedAt >= HOLD_MS;
+    return ready && (resync || Date.now() - openedAt >= HOLD_MS);
   }
 
-  async function poll(): Promise<boolean> {
-    controller = new AbortController();
+  /**
+   * One poll, held by the server up to `wait` ms until something changes; true when it answered (or a
+   * wake ended it). A failed held poll reports nothing: a short poll tells next whether the server is away.
+   */
+  async function poll(wait = 0): Promise<boolean> {
+    const own = new AbortController();
+    const sentAt = Date.now();
+    controller = own;
+    polledAt = sentAt;
+    holding = wait > 0;
+    const timer = wait && setTimeout(() => own.abort(), wait + HELD_POLL_GRACE_MS);
     try {
-      const cursor = options.cursor() ?? '0';
-      const response = await options.http.send(`/jobs?since=${encodeURIComponent(cursor)}`, {
-        headers: etag ? { 'If-None-Match': etag } : {},
-        signal: controller.signal,
-      });
+      // While a delta waits for its job, the delivered cursor stays before it; the polls go on from the last one.
+      const since = (wanted.size ? latest : options.cursor()) ?? '0';
+      const response = await http.send(
+        `/jobs?since=${encodeURIComponent(since)}${wait ? `&wait=${wait}` : ''}`,
+        { headers: etag ? { 'If-None-Match': etag } : {}, signal: own.signal },
+      );
+      let changed = false;
       if (response.status !== 304) {
         if (!response.ok) throw await JobTrackerHttpError.from(response);
         const body = (await response.json()) as JobListResponse;
-        etag = response.headers.get('etag');
-        options.deliver({ kind: body.reset ? 'snapshot' : 'jobs', jobs: body.jobs, cursor: body.cursor });
+        changed = !!(body.reset || body.jobs.length || body.progress?.length);
+        // After changes, more are likely: an ETag would only cost bytes. After a quiet answer, a 304 may follow.
+        etag = changed ? null : response.headers.get('etag');
+        take({ kind: body.reset ? 'snapshot' : 'jobs', jobs: body.jobs, cursor: body.cursor }, body.progress);
       }
+      heldQuiet = !!wait && !changed;
       contact();
       failures = 0;
+      polled = true;
       report('polling');
       return true;
     } catch (error) {
-      if (!stopped) fail(error);
+      if (wokeAt >= sentAt) return true;
+      polled = false;
+      if (!stopped && !wait) fail(error);
       return false;
     } finally {
+      clearTimeout(timer);
+      holding = false;
       controller = null;
     }
   }
@@ -241,25 +339,36 @@ export function startConnection(options: ConnectionOptions): Connection {
       } else if (auto && Date.now() >= sseAgainAt) {
         mode = 'sse';
         continue;
-      } else if (!(await poll())) {
-        await sleep(Math.max(backoff(++failures, random), 1000));
-        continue;
+      } else {
+        const wait = polled && Date.now() >= holdAgainAt ? holdMs : 0;
+        if (!(await poll(wait))) {
+          // A failed held poll is followed at once by a short one: if that answers, something on the way
+          // cuts held requests, and polls stay short for a while.
+          if (wait) holdAgainAt = Date.now() + (options.holdRetryMs ?? 60_000);
+          else await sleep(Math.max(backoff(++failures, random), 1000));
+          continue;
+        }
       }
-      // An idle wait ends early when a job starts meanwhile (its progress should show at once) or when
-      // the stream is due to be tried again.
-      for (let waited = 0; waited < idleMs; waited += activeMs) {
-        if (
-          !(await sleep(Math.min(activeMs, idleMs - waited))) ||
-          options.busy() ||
-          (auto && Date.now() >= sseAgainAt)
-        )
+      // The next poll goes no sooner than `pollActiveMs` after this one was sent while jobs are active (it
+      // takes the changes of that time together) or while the next poll will be held; else (short polls, or
+      // a server that answered a held poll at once with nothing) `pollIdleMs`. A held poll that waited its
+      // whole time is followed at once. An idle wait ends early when a job starts meanwhile, when the
+      // stream is due to be tried again, or when woken.
+      for (let left: number; wokeAt < polledAt; ) {
+        const short = options.busy() || (polled && !heldQuiet && Date.now() >= holdAgainAt);
+        left = polledAt + (short ? activeMs : idleMs) - Date.now();
+        if (left <= 0 || (auto && Date.now() >= sseAgainAt) || !(await sleep(Math.min(left, activeMs))))
           break;
       }
     }
   })();
 
   return {
-    wake: () => wakeUp?.(),
+    wake() {
+      wokeAt = Date.now();
+      wakeUp?.();
+      if (holding) controller?.abort();
+    },
     stop() {
       stopped = true;
       controller?.abort();
