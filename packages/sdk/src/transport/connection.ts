@@ -104,15 +104,26 @@ export const backoff = (
  * (another tab, the next page) is sent the job again; a failed fetch reconnects the stream from there.
  */
 export function startConnection(options: ConnectionOptions): Connection {
-  const { http, random = Math.random, pollActiveMs: activeMs = 3000, pollIdleMs: idleMs = 25_000 } = options;
+  const {
+    http,
+    cursor,
+    job,
+    deliver,
+    status,
+    busy,
+    hidden,
+    offline,
+    random = Math.random,
+    pollActiveMs: activeMs = 3000,
+    pollIdleMs: idleMs = 25_000,
+  } = options;
   const auto = options.transport === 'auto';
-  const holdMs = Math.min(idleMs, MAX_POLL_WAIT_MS);
   let stopped = false;
-  let controller: AbortController | null = null;
-  let wakeUp: (() => void) | null = null;
+  let controller: AbortController | undefined;
+  let wakeUp: ((timedOut?: boolean) => void) | undefined;
   let lastContactAt: number | null = null;
-  let etag: string | null = null;
-  let mode: 'sse' | 'poll' = options.transport === 'poll' ? 'poll' : 'sse';
+  let etag: string | null | undefined;
+  let mode = options.transport === 'poll' ? 'poll' : 'sse';
   let sseAgainAt = 0;
   /** Stream attempts that failed in a row while polls answered: paces the next attempt. */
   let sseMisses = 0;
@@ -135,13 +146,13 @@ export function startConnection(options: ConnectionOptions): Connection {
   let latest: string | null | undefined;
 
   const report = (state: ConnectionState, error?: ConnectionStatus['error']) =>
-    options.status(error ? { state, lastContactAt, error } : { state, lastContactAt });
+    status(error ? { state, lastContactAt, error } : { state, lastContactAt });
   const contact = () => {
     lastContactAt = Date.now();
   };
   const fail = (error: unknown) =>
     report(
-      options.offline() ? 'offline' : 'error',
+      offline() ? 'offline' : 'error',
       error instanceof JobTrackerHttpError
         ? { status: error.status, code: error.code, message: error.message }
         : { code: 'network', message: 'The job server cannot be reached.' },
@@ -151,37 +162,44 @@ export function startConnection(options: ConnectionOptions): Connection {
   const sleep = (ms: number) =>
     new Promise<boolean>((resolve) => {
       const timer = setTimeout(done, stopped ? 0 : ms, true);
+      wakeUp = done;
       function done(timedOut?: boolean) {
         clearTimeout(timer);
-        wakeUp = null;
+        wakeUp = undefined;
         resolve(!!timedOut && !stopped);
       }
-      wakeUp = done;
     });
 
   /** Delivers what the server sent, deltas applied where they may be, and fetches the jobs they could not bring up to date. */
   function take(update: SyncMessage, deltas: JobProgressDelta[] = []) {
     if (stopped) return;
     if (update.kind === 'snapshot') wanted.clear();
-    const wasPinned = wanted.size > 0;
+    const was = wanted.size;
+    const jobs = update.jobs as Job[];
     for (const { from, ...delta } of deltas) {
-      const held = options.job(delta.id);
-      if (held && held.version >= delta.version) continue;
-      if (held?.version === (from ?? delta.version - 1)) (update.jobs as Job[]).push({ ...held, ...delta });
-      else {
-        if (!wanted.size) pinned = options.cursor();
-        wanted.set(delta.id, Math.max(wanted.get(delta.id) ?? 0, delta.version));
+      const { id, version } = delta;
+      const held = job(id);
+      if (held?.version === (from ?? version - 1)) jobs.push({ ...held, ...delta });
+      else if (!(held && held.version >= version)) {
+        if (!wanted.size) pinned = cursor();
+        wanted.set(id, Math.max(wanted.get(id) ?? 0, version));
       }
     }
     if (update.cursor !== undefined) latest = update.cursor;
-    options.deliver(wanted.size && update.cursor !== undefined ? { ...update, cursor: pinned } : update);
     for (const [id, version] of wanted) {
-      if (id === update.gone || (options.job(id)?.version ?? 0) >= version) wanted.delete(id);
+      if (
+        id === update.gone ||
+        [job(id), ...jobs].some((known) => known?.id === id && known.version >= version)
+      )
+        wanted.delete(id);
     }
-    if (wasPinned && !wanted.size && latest !== undefined)
-      options.deliver({ kind: 'jobs', jobs: [], cursor: latest });
+    deliver(
+      update.cursor !== undefined || (was && !wanted.size)
+        ? { ...update, cursor: wanted.size ? pinned : latest }
+        : update,
+    );
     // While a stream resyncs, its replay brings the jobs whole: nothing is fetched until it is ready.
-    if (mode === 'sse' && resync) return;
+    if (mode > 'poll' && resync) return;
     for (const id of wanted.keys()) {
       if (fetching.has(id)) continue;
       fetching.add(id);
@@ -190,12 +208,11 @@ export function startConnection(options: ConnectionOptions): Connection {
           fetching.delete(id);
           take({ kind: 'jobs', jobs: [job] });
         },
-        (error: unknown) => {
+        (error: JobTrackerHttpError) => {
           fetching.delete(id);
-          if (error instanceof JobTrackerHttpError && error.status === 404)
-            take({ kind: 'jobs', jobs: [], gone: id });
+          if (error.status === 404) take({ kind: 'jobs', jobs: [], gone: id });
           // Polls ask again on their next answer; a stream resumes from the cursor before the delta.
-          else if (mode === 'sse') {
+          else if (mode > 'poll') {
             resync = true;
             controller?.abort();
           }
@@ -216,29 +233,25 @@ export function startConnection(options: ConnectionOptions): Connection {
       watchdog = setTimeout(() => controller?.abort(), ms);
     };
     try {
-      const cursor = options.cursor();
+      const from = cursor();
       arm(options.firstEventMs ?? (auto ? 3000 : 10_000));
       const response = await http.send('/jobs/stream', {
-        headers: cursor
-          ? { Accept: 'text/event-stream', 'Last-Event-ID': cursor }
-          : { Accept: 'text/event-stream' },
+        headers: { Accept: 'text/event-stream', ...(from && { 'Last-Event-ID': from }) },
         signal,
       });
       if (!response.ok || !response.body) throw await JobTrackerHttpError.from(response);
       contact();
       const feed = createSseParser(({ event, data, id }) => {
-        if (event === 'job') take({ kind: 'jobs', jobs: [JSON.parse(data) as Job], cursor: id });
-        else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [JSON.parse(data)]);
-        else if (event === 'snapshot' || event === 'reset') {
-          const snapshot = JSON.parse(data) as StreamSnapshot;
-          take({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
-        } else if (event === 'ready') {
+        const body = /^(job|progress|snapshot|reset|ready)$/.test(event) && JSON.parse(data);
+        if (event === 'job') take({ kind: 'jobs', jobs: [body], cursor: id });
+        else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [body]);
+        else if (event === 'ready') {
           resync = false;
-          take({ kind: 'jobs', jobs: [], cursor: (JSON.parse(data) as { cursor: string }).cursor });
+          take({ kind: 'jobs', jobs: [], cursor: body.cursor });
           ready = true;
           failures = 0;
           report('live');
-        }
+        } else if (body) take({ kind: 'snapshot', jobs: (body as StreamSnapshot).jobs, cursor: body.cursor });
       });
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
@@ -255,7 +268,7 @@ export function startConnection(options: ConnectionOptions): Connection {
     } finally {
       clearTimeout(watchdog);
       controller?.abort();
-      controller = null;
+      controller = undefined;
     }
     return ready && (resync || Date.now() - openedAt >= HOLD_MS);
   }
@@ -273,21 +286,21 @@ export function startConnection(options: ConnectionOptions): Connection {
     const timer = wait && setTimeout(() => own.abort(), wait + HELD_POLL_GRACE_MS);
     try {
       // While a delta waits for its job, the delivered cursor stays before it; the polls go on from the last one.
-      const since = (wanted.size ? latest : options.cursor()) ?? '0';
+      const since = (wanted.size ? latest : cursor()) ?? '0';
       const response = await http.send(
         `/jobs?since=${encodeURIComponent(since)}${wait ? `&wait=${wait}` : ''}`,
         { headers: etag ? { 'If-None-Match': etag } : {}, signal: own.signal },
       );
-      let changed = false;
+      let changed: unknown;
       if (response.status !== 304) {
         if (!response.ok) throw await JobTrackerHttpError.from(response);
         const body = (await response.json()) as JobListResponse;
-        changed = !!(body.reset || body.jobs.length || body.progress?.length);
+        changed = body.reset || body.jobs.length || body.progress?.length;
         // After changes, more are likely: an ETag would only cost bytes. After a quiet answer, a 304 may follow.
         etag = changed ? null : response.headers.get('etag');
         take({ kind: body.reset ? 'snapshot' : 'jobs', jobs: body.jobs, cursor: body.cursor }, body.progress);
       }
-      heldQuiet = !!wait && !changed;
+      heldQuiet = !(changed || !wait);
       contact();
       failures = 0;
       polled = true;
@@ -301,19 +314,19 @@ export function startConnection(options: ConnectionOptions): Connection {
     } finally {
       clearTimeout(timer);
       holding = false;
-      controller = null;
+      controller = undefined;
     }
   }
 
   (async () => {
     report('connecting');
     while (!stopped) {
-      if (options.offline()) {
+      if (offline()) {
         report('offline', { code: 'offline', message: 'The network is offline.' });
         await sleep(30_000);
         continue;
       }
-      if (mode === 'sse') {
+      if (mode > 'poll') {
         const held = await stream();
         if (stopped) break;
         if (held) {
@@ -333,14 +346,14 @@ export function startConnection(options: ConnectionOptions): Connection {
         sseAgainAt =
           Date.now() +
           Math.min(options.sseRetryMs ?? 300_000, (options.sseRetryFirstMs ?? 5000) * 2 ** sseMisses++);
-      } else if (options.hidden()) {
+      } else if (hidden()) {
         await sleep(60_000);
         continue;
       } else if (auto && Date.now() >= sseAgainAt) {
         mode = 'sse';
         continue;
       } else {
-        const wait = polled && Date.now() >= holdAgainAt ? holdMs : 0;
+        const wait = polled && Date.now() >= holdAgainAt ? Math.min(idleMs, MAX_POLL_WAIT_MS) : 0;
         if (!(await poll(wait))) {
           // A failed held poll is followed at once by a short one: if that answers, something on the way
           // cuts held requests, and polls stay short for a while.
@@ -355,8 +368,10 @@ export function startConnection(options: ConnectionOptions): Connection {
       // whole time is followed at once. An idle wait ends early when a job starts meanwhile, when the
       // stream is due to be tried again, or when woken.
       for (let left: number; wokeAt < polledAt; ) {
-        const short = options.busy() || (polled && !heldQuiet && Date.now() >= holdAgainAt);
-        left = polledAt + (short ? activeMs : idleMs) - Date.now();
+        left =
+          polledAt +
+          (busy() || (polled && !heldQuiet && Date.now() >= holdAgainAt) ? activeMs : idleMs) -
+          Date.now();
         if (left <= 0 || (auto && Date.now() >= sseAgainAt) || !(await sleep(Math.min(left, activeMs))))
           break;
       }
