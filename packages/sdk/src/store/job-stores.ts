@@ -22,19 +22,6 @@ const newestBy =
   (a: Job, b: Job): number =>
     at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0;
 
-/** One store per key, made when first asked for: asking again returns the same store. */
-function storeCache() {
-  const stores = new Map<string, JobStore>();
-  return (key: string, make: () => JobStore) => {
-    let store = stores.get(key);
-    if (!store) {
-      store = make();
-      stores.set(key, store);
-    }
-    return store;
-  };
-}
-
 /** The jobs a client holds, as nanostores, and the cursor of the server's feed they are current to. */
 export function createJobStores() {
   let cursor: string | null = null;
@@ -49,8 +36,16 @@ export function createJobStores() {
       .filter((job) => !isActiveJob(job))
       .sort(newestBy((job) => job.completedAt ?? job.updatedAt)),
   );
-  const jobStores = storeCache();
-  const activeStores = storeCache();
+  /** One store per job id, and per type and scope (keys with a NUL, which no id has): asking again returns the same store. */
+  const stores = new Map<string, JobStore>();
+  const storeFor = (key: string, make: () => JobStore) => {
+    let store = stores.get(key);
+    if (!store) {
+      store = make();
+      stores.set(key, store);
+    }
+    return store;
+  };
 
   return {
     $jobs,
@@ -71,9 +66,9 @@ export function createJobStores() {
       $jobs.set(gone ? rest : map);
       return changes;
     },
-    jobStore: (id: string) => jobStores(id, () => computed($jobs, (jobs) => jobs[id])),
+    jobStore: (id: string) => storeFor(id, () => computed($jobs, (jobs) => jobs[id])),
     activeFor: (type: string, scope: string | null = null) =>
-      activeStores(`${type}\u0000${scope ?? ''}`, () =>
+      storeFor(`${type}\u0000${scope ?? ''}`, () =>
         computed($active, (jobs) => jobs.find((job) => job.type === type && job.scope === (scope ?? null))),
       ),
     clear() {
