@@ -1,6 +1,6 @@
 import { atom, computed, type ReadableAtom } from 'nanostores';
 import type { Job } from '../wire.js';
-import { isActiveJob, type JobChange, type JobMap, mergeJobs, replaceJobs } from './jobs.js';
+import { isActiveJob, type JobChange, type JobMap } from './jobs.js';
 
 /**
  * Jobs to take in: a snapshot replaces every job held, other jobs are merged by version. A `cursor`
@@ -55,15 +55,26 @@ export function createJobStores() {
       return cursor;
     },
     list: () => Object.values($jobs.get()),
-    /** Takes an update in; returns the jobs it changed. */
+    /**
+     * Takes an update in; returns the jobs it changed. Jobs are merged by version; a snapshot replaces
+     * everything held (the server's word wins even over a higher local version).
+     */
     take(update: JobUpdate): JobChange[] {
-      const { map, changes } = (update.kind === 'snapshot' ? replaceJobs : mergeJobs)(
-        $jobs.get(),
-        update.jobs,
-      );
-      const { [update.gone ?? '']: gone, ...rest } = map;
+      const held = $jobs.get();
+      const snapshot = update.kind === 'snapshot';
+      const next: Record<string, Job> = snapshot ? {} : { ...held };
+      const changes: JobChange[] = [];
+      for (const job of update.jobs) {
+        const before = (snapshot ? held : next)[job.id];
+        if (snapshot || !(before && before.version >= job.version)) {
+          next[job.id] = job;
+          if (before?.version !== job.version || before.status !== job.status) changes.push([before, job]);
+        }
+      }
+      const gone = update.gone !== undefined && update.gone in next;
+      if (gone) delete next[update.gone as string];
       if (update.cursor !== undefined) cursor = update.cursor;
-      $jobs.set(gone ? rest : map);
+      if (snapshot || changes.length || gone) $jobs.set(next);
       return changes;
     },
     jobStore: (id: string) => storeFor(id, () => computed($jobs, (jobs) => jobs[id])),

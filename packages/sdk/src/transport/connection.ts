@@ -173,31 +173,24 @@ export function startConnection(options: ConnectionOptions): Connection {
   /** Delivers what the server sent, deltas applied where they may be, and fetches the jobs they could not bring up to date. */
   function take(update: SyncMessage, deltas: JobProgressDelta[] = []) {
     if (stopped) return;
+    const jobs = update.jobs as Job[];
+    const at = update.cursor;
     if (update.kind === 'snapshot') wanted.clear();
     const was = wanted.size;
-    const jobs = update.jobs as Job[];
     for (const { from, ...delta } of deltas) {
-      const { id, version } = delta;
-      const held = job(id);
-      if (held?.version === (from ?? version - 1)) jobs.push({ ...held, ...delta });
-      else if (!(held && held.version >= version)) {
+      const held = job(delta.id);
+      if (held?.version === (from ?? delta.version - 1)) jobs.push({ ...held, ...delta });
+      else if (!(held && held.version >= delta.version)) {
         if (!wanted.size) pinned = cursor();
-        wanted.set(id, Math.max(wanted.get(id) ?? 0, version));
+        wanted.set(delta.id, delta.version);
       }
     }
-    if (update.cursor !== undefined) latest = update.cursor;
+    if (at !== undefined) latest = at;
+    deliver(at !== undefined && wanted.size ? { ...update, cursor: pinned } : update);
     for (const [id, version] of wanted) {
-      if (
-        id === update.gone ||
-        [job(id), ...jobs].some((known) => known?.id === id && known.version >= version)
-      )
-        wanted.delete(id);
+      if (id === update.gone || (job(id)?.version ?? 0) >= version) wanted.delete(id);
     }
-    deliver(
-      update.cursor !== undefined || (was && !wanted.size)
-        ? { ...update, cursor: wanted.size ? pinned : latest }
-        : update,
-    );
+    if (was && !wanted.size) deliver({ kind: 'jobs', jobs: [], cursor: latest });
     // While a stream resyncs, its replay brings the jobs whole: nothing is fetched until it is ready.
     if (mode > 'poll' && resync) return;
     for (const id of wanted.keys()) {
