@@ -12,14 +12,19 @@ export class JobTrackerError extends Error {
  */
 export class JobTrackerHttpError extends JobTrackerError {
   override name = 'JobTrackerHttpError';
+  declare readonly status: number;
+  declare readonly code: string;
+  declare readonly details?: unknown;
+  declare readonly retryAfterMs: number | null;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     message: string,
-    readonly details?: unknown,
-    readonly retryAfterMs: number | null = null,
+    details?: unknown,
+    retryAfterMs: number | null = null,
   ) {
     super(message);
+    Object.assign(this, { status, code, details, retryAfterMs });
   }
 
   /** Builds the error from a failed response, whatever its body. */

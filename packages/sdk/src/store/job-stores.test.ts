@@ -117,16 +117,3 @@ describe('job stores', () => {
     assert.equal(stores.cursor, null);
   });
 });
-
-describe('job stores: a job the server no longer has', () => {
-  it('drops a job that is gone, and returns no change for it', () => {
-    const stores = createJobStores();
-    stores.take({ kind: 'jobs', jobs: [job('a'), job('b')], cursor: '1' });
-    const changes = stores.take({ kind: 'jobs', jobs: [], gone: 'a', cursor: '2' });
-    assert.deepEqual(Object.keys(stores.$jobs.get()), ['b']);
-    assert.deepEqual(changes, []);
-    assert.equal(stores.cursor, '2');
-    stores.take({ kind: 'jobs', jobs: [], gone: 'unknown' });
-    assert.deepEqual(Object.keys(stores.$jobs.get()), ['b'], 'an unknown job is no change');
-  });
-});

@@ -5,13 +5,11 @@ import { isActiveJob, type JobChange, type JobMap } from './jobs.js';
 /**
  * Jobs to take in: a snapshot replaces every job held, other jobs are merged by version. A `cursor`
  * says where in the server's feed they come from; without one (the answer to an action) it stays.
- * `gone` names a job the server no longer has.
  */
 export interface JobUpdate {
   kind: 'snapshot' | 'jobs';
   jobs: readonly Job[];
   cursor?: string | null;
-  gone?: string;
 }
 
 type JobStore = ReadableAtom<Job | undefined>;
@@ -71,10 +69,8 @@ export function createJobStores() {
           if (before?.version !== job.version || before.status !== job.status) changes.push([before, job]);
         }
       }
-      const gone = update.gone !== undefined && update.gone in next;
-      if (gone) delete next[update.gone as string];
       if (update.cursor !== undefined) cursor = update.cursor;
-      if (snapshot || changes.length || gone) $jobs.set(next);
+      if (snapshot || changes.length) $jobs.set(next);
       return changes;
     },
     jobStore: (id: string) => storeFor(id, () => computed($jobs, (jobs) => jobs[id])),

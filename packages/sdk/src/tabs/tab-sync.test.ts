@@ -264,7 +264,7 @@ describe('tab sync with progress deltas', () => {
     return stores;
   }
 
-  it('followers end up with the jobs and the cursor of the leader, a job it had to fetch included', async () => {
+  it('followers end up with the jobs and the cursor of the leader, through a snapshot it had to start over from', async () => {
     const api = fakeJobApi();
     api.put(wireJob('a'));
     api.put(wireJob('b'));
@@ -285,6 +285,10 @@ describe('tab sync with progress deltas', () => {
     assert.deepEqual(leader.$jobs.get().a, api.job('a'), 'the server’s jobs');
     assert.deepEqual(leader.$jobs.get().b, api.job('b'));
     assert.equal(follower.cursor, leader.cursor, 'the same cursor');
-    assert.equal(api.stats.jobFetches, 1, 'one fetch, by the leader');
+    assert.equal(
+      api.requests.filter((r) => r.path.endsWith('/jobs/stream')).length,
+      2,
+      'one stream, then one from no cursor, both by the leader',
+    );
   });
 });

@@ -98,7 +98,7 @@ export function run(
   const delivered: SyncMessage[] = [];
   const statuses: ConnectionStatus[] = [];
   let cursor: string | null = null;
-  /** The jobs the client would hold: merged by version, replaced by a snapshot, dropped when gone. */
+  /** The jobs the client would hold: merged by version, replaced by a snapshot. */
   let jobs: Record<string, Job> = {};
   const { stop, wake } = startConnection({
     http: createHttp({ baseUrl: 'http://jobs.test/api', fetch, token }),
@@ -112,7 +112,6 @@ export function run(
       for (const job of message.jobs) {
         if ((jobs[job.id]?.version ?? 0) < job.version || message.kind === 'snapshot') jobs[job.id] = job;
       }
-      if (message.gone) delete jobs[message.gone];
     },
     status: (status) => statuses.push(status),
     busy: () => true,

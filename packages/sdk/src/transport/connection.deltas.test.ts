@@ -5,6 +5,7 @@ import {
   type FakeStream,
   fakeJobApi,
   fakeServer,
+  isPoll,
   jobFrame,
   progressFrame,
   readyFrame,
@@ -71,162 +72,78 @@ describe('connection: progress deltas on the stream', () => {
     assert.equal(jobFetches(server.requests).length, 0);
   });
 
-  it('never builds a job from a delta on a version it does not hold: it fetches the job, and holds the cursor back until it has it', async () => {
+  it('never builds a job from a delta on a version it does not hold: it drops the cursor at once and starts over from a snapshot', async () => {
     const api = fakeJobApi();
     api.put(wireJob('a', { version: 1 }));
-    let release!: () => void;
-    const fetched = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let fetches = 0;
-    const fetch = (async (input, init) => {
-      if (/\/jobs\/a$/.test(String(input))) {
-        fetches++;
-        await fetched;
-      }
-      return api.fetch(input, init);
-    }) as typeof globalThis.fetch;
-    const connection = run(fetch, 'sse');
+    const connection = run(api.fetch, 'sse');
     await eventually(() => connection.state() === 'live', 3000, 'live');
-    const before = connection.cursor();
     // The client never hears of version 2 (its status changed: cancelled and requeued, say).
     api.quietly(wireJob('a', { version: 2, status: 'running', attempt: 2, progress: null }));
     api.progress('a', 10, 'Again');
-    await eventually(() => fetches === 1, 3000, 'the job is fetched');
-    assert.equal(connection.jobs().a?.version, 1, 'still the last version it could trust');
-    assert.equal(connection.cursor(), before, 'the cursor stays before the delta it could not apply');
-    release();
-    await eventually(() => connection.jobs().a?.version === 3, 3000, 'the fetched job');
-    await eventually(() => connection.cursor() === api.cursor, 3000, 'the cursor moves on');
+    const streams = () => api.requests.filter((r) => r.path.endsWith('/jobs/stream'));
+    await eventually(() => streams().length === 2, 3000, 'a second stream');
+    await eventually(() => connection.jobs().a?.version === 3, 3000, 'the job, from the snapshot');
+    await eventually(() => connection.cursor() === api.cursor, 3000, 'the cursor');
     connection.stop();
+    assert.equal(streams()[1]?.headers.get('last-event-id'), null, 'from no cursor: a snapshot');
+    const dropped = connection.delivered.findIndex((m) => m.cursor === null);
+    assert.ok(dropped > 0, 'the cursor was dropped at once');
+    const next = connection.delivered.slice(dropped + 1).find((m) => m.cursor !== undefined);
+    assert.equal(next?.kind, 'snapshot', 'and came back only with the snapshot');
     assert.deepEqual(connection.jobs().a, api.job('a'), 'exactly the server’s job');
-    assert.equal(connection.jobs().a?.attempt, 2);
     assert.ok(
       connection.delivered
         .flatMap((message) => message.jobs)
         .every((job) => job.id !== 'a' || job.version < 3 || job.attempt === 2),
       'no job was made from the delta on version 1',
     );
-  });
-
-  it('fetches a job it does not know when a delta names it', async () => {
-    let stream!: FakeStream;
-    const server = fakeServer({
-      onStream: (s) => {
-        stream = s;
-        s.push(readyFrame(10));
-        return undefined;
-      },
-      job: (id) => Response.json({ job: wireJob(id, { version: 7, progress: 70 }) }),
-    });
-    const connection = run(server.fetch, 'sse');
-    await eventually(() => connection.state() === 'live', 3000, 'live');
-    stream.push(
-      progressFrame(
-        { id: 'b', version: 7, progress: 70, message: null, updatedAt: wireJob('b').updatedAt },
-        11,
-      ),
-    );
-    await eventually(() => connection.jobs().b?.version === 7, 3000, 'the fetched job');
-    await eventually(() => connection.cursor() === '11', 3000, 'the cursor');
-    connection.stop();
-    assert.equal(jobFetches(server.requests).length, 1);
-    assert.equal(connection.jobs().b?.type, 'report', 'a whole job, not the delta');
-  });
-
-  it('fetches a job once while a fetch of it runs, and again when a newer delta came meanwhile', async () => {
-    let stream!: FakeStream;
-    const answers: (() => void)[] = [];
-    let version = 3;
-    const server = fakeServer({
-      onStream: (s) => {
-        stream = s;
-        s.push(jobFrame(wireJob('a', { version: 1 }), 10) + readyFrame(10));
-        return undefined;
-      },
-      job: async (id) => {
-        const job = wireJob(id, { version, progress: version * 10 });
-        await new Promise<void>((resolve) => answers.push(resolve));
-        return Response.json({ job });
-      },
-    });
-    const connection = run(server.fetch, 'sse');
-    await eventually(() => connection.state() === 'live', 3000, 'live');
-    const delta = (v: number, cursor: number) =>
-      progressFrame(
-        { id: 'a', version: v, progress: v * 10, message: null, updatedAt: wireJob('a').updatedAt },
-        cursor,
-      );
-    stream.push(delta(3, 11));
-    await eventually(() => answers.length === 1, 3000, 'one fetch');
-    stream.push(delta(4, 12));
-    stream.push(delta(5, 13));
-    version = 5;
-    await delay(50);
-    assert.equal(jobFetches(server.requests).length, 1, 'one fetch at a time for a job');
-    answers.shift()?.();
-    await eventually(() => answers.length === 1, 3000, 'a second fetch: version 3 is behind the deltas');
-    answers.shift()?.();
-    await eventually(() => connection.jobs().a?.version === 5, 3000, 'version 5');
-    await eventually(() => connection.cursor() === '13', 3000, 'the cursor');
-    connection.stop();
-    assert.equal(jobFetches(server.requests).length, 2);
-  });
-
-  it('forgets a job the server no longer has (404)', async () => {
-    let stream!: FakeStream;
-    const server = fakeServer({
-      onStream: (s) => {
-        stream = s;
-        s.push(jobFrame(wireJob('a', { version: 1 }), 10) + readyFrame(10));
-        return undefined;
-      },
-      job: () => Response.json({ error: { code: 'not_found', message: 'No such job.' } }, { status: 404 }),
-    });
-    const connection = run(server.fetch, 'sse');
-    await eventually(() => connection.state() === 'live', 3000, 'live');
-    stream.push(
-      progressFrame(
-        { id: 'a', version: 3, progress: 30, message: null, updatedAt: wireJob('a').updatedAt },
-        11,
-      ),
-    );
-    await eventually(() => !connection.jobs().a, 3000, 'gone');
-    await eventually(() => connection.cursor() === '11', 3000, 'the cursor moves on');
-    connection.stop();
-    assert.equal(jobFetches(server.requests).length, 1, 'asked once');
-  });
-
-  it('resyncs from the cursor before the gap when the fetch fails: the replay brings the whole job', async () => {
-    const api = fakeJobApi();
-    api.put(wireJob('a', { version: 1 }));
-    let failFetches = true;
-    const fetch = (async (input, init) => {
-      if (failFetches && /\/jobs\/a$/.test(String(input))) throw new TypeError('fetch failed');
-      return api.fetch(input, init);
-    }) as typeof globalThis.fetch;
-    const connection = run(fetch, 'sse');
-    await eventually(() => connection.state() === 'live', 3000, 'live');
-    const before = connection.cursor();
-    api.quietly(wireJob('a', { version: 2, attempt: 2 }));
-    api.progress('a', 10);
-    const streams = () => api.requests.filter((r) => r.path.endsWith('/jobs/stream'));
-    await eventually(() => streams().length === 2, 3000, 'a second stream');
-    assert.equal(streams()[1]?.headers.get('last-event-id'), before, 'resumed from before the gap');
-    await eventually(() => connection.jobs().a?.version === 3, 3000, 'the job, from the replay');
-    await eventually(() => connection.cursor() === api.cursor, 3000, 'the cursor');
-    failFetches = false;
-    connection.stop();
-    assert.deepEqual(connection.jobs().a, api.job('a'));
     assert.ok(
       connection.statuses.every((s) => s.state !== 'polling' && s.state !== 'error'),
-      `a resync is no failure: ${connection.statuses.map((s) => s.state)}`,
+      `starting over is no failure: ${connection.statuses.map((s) => s.state)}`,
+    );
+    assert.equal(jobFetches(api.requests).length, 0);
+  });
+
+  it('starts over when a delta names a job it does not hold, and takes nothing more from that stream', async () => {
+    const streams: FakeStream[] = [];
+    const server = fakeServer({
+      onStream: (s) => {
+        streams.push(s);
+        if (streams.length === 1) s.push(readyFrame(10));
+        else {
+          const snapshot = { jobs: [wireJob('b', { version: 7, progress: 70 })], cursor: '12' };
+          s.push(`id: 12\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n${readyFrame(12)}`);
+        }
+        return undefined;
+      },
+    });
+    const connection = run(server.fetch, 'sse');
+    await eventually(() => connection.state() === 'live', 3000, 'live');
+    const updatedAt = wireJob('b').updatedAt;
+    streams[0]?.push(
+      progressFrame({ id: 'b', version: 6, progress: 60, message: null, updatedAt }, 11) +
+        progressFrame({ id: 'b', version: 7, progress: 70, message: null, updatedAt }, 12) +
+        jobFrame(wireJob('c'), 13),
+    );
+    await eventually(() => connection.jobs().b?.version === 7, 3000, 'b, from the snapshot');
+    await delay(100);
+    connection.stop();
+    assert.equal(streams.length, 2, 'one new stream for the deltas of one chunk');
+    assert.equal(connection.cursor(), '12');
+    assert.equal(
+      connection.jobs().c,
+      undefined,
+      'nothing after the missed delta taken from the stream given up',
+    );
+    assert.ok(
+      connection.delivered.every((m) => m.cursor !== '13'),
+      'the stream given up moved no cursor',
     );
   });
 });
 
 describe('connection: progress deltas in polls', () => {
-  it('applies a coalesced delta on the version it names (from), and fetches the job when it holds another', async () => {
+  it('applies a coalesced delta on the version it names (from), and asks for everything when it holds another', async () => {
     const updatedAt = '2030-01-01T00:00:09.000Z';
     const answers = [
       { jobs: [wireJob('a'), wireJob('b')], cursor: '10' },
@@ -238,61 +155,36 @@ describe('connection: progress deltas in polls', () => {
         ],
         cursor: '11',
       },
-    ];
-    const server = fakeServer({
-      onStream: () => undefined,
-      poll: () => Response.json(answers.shift() ?? { jobs: [], cursor: '11' }),
-      job: (id) => Response.json({ job: wireJob(id, { version: 4, attempt: 2, progress: 40 }) }),
-    });
-    const connection = run(server.fetch, 'poll', { pollActiveMs: 30, pollIdleMs: 30 });
-    await eventually(() => connection.jobs().b?.version === 4, 3000, 'b fetched');
-    await eventually(() => connection.cursor() === '11', 3000, 'the cursor');
-    connection.stop();
-    assert.deepEqual(connection.jobs().a, {
-      ...wireJob('a'),
-      version: 3,
-      progress: 30,
-      message: 'three',
-      updatedAt,
-    });
-    assert.equal(connection.jobs().b?.attempt, 2, 'the server’s job, not one made from the delta');
-    assert.deepEqual(
-      jobFetches(server.requests).map((r) => r.path),
-      ['/api/jobs/b'],
-      'only the job whose delta did not apply',
-    );
-  });
-
-  it('asks for a job again on the next poll when fetching it failed', async () => {
-    const updatedAt = '2030-01-01T00:00:09.000Z';
-    const answers = [
-      { jobs: [wireJob('a')], cursor: '10' },
       {
-        jobs: [],
-        progress: [{ id: 'a', from: 2, version: 3, progress: 30, message: null, updatedAt }],
+        jobs: [wireJob('a', { version: 3 }), wireJob('b', { version: 4, attempt: 2, progress: 40 })],
         cursor: '11',
       },
     ];
-    let failing = 2;
     const server = fakeServer({
       onStream: () => undefined,
       poll: () => Response.json(answers.shift() ?? { jobs: [], cursor: '11' }),
-      job: (id) =>
-        failing-- > 0
-          ? Response.json({ error: { code: 'unavailable', message: 'Try later.' } }, { status: 503 })
-          : Response.json({ job: wireJob(id, { version: 3, attempt: 2, progress: 30 }) }),
     });
     const connection = run(server.fetch, 'poll', { pollActiveMs: 30, pollIdleMs: 30 });
-    await eventually(() => connection.jobs().a?.version === 3, 3000, 'a, fetched at last');
+    await eventually(() => connection.jobs().b?.version === 4, 3000, 'b, whole');
     await eventually(() => connection.cursor() === '11', 3000, 'the cursor');
     connection.stop();
-    assert.equal(jobFetches(server.requests).length, 3);
-    assert.equal(connection.jobs().a?.attempt, 2);
-    let version = 0;
-    for (const message of connection.delivered) {
-      version = Math.max(version, ...message.jobs.map((job) => job.version));
-      if (version < 3 && message.cursor !== undefined)
-        assert.equal(message.cursor, '10', 'the cursor stays before the delta until the job is known');
-    }
+    const since = server.requests
+      .filter(isPoll)
+      .map((r) => new URL(`http://x${r.path}`).searchParams.get('since'));
+    assert.deepEqual(
+      since.slice(0, 3),
+      ['0', '10', '0'],
+      'after the delta that did not apply, a poll from no cursor',
+    );
+    assert.equal(connection.jobs().b?.attempt, 2, 'the server’s job, not one made from the delta');
+    assert.deepEqual(
+      connection.delivered[1],
+      {
+        kind: 'jobs',
+        jobs: [{ ...wireJob('a'), version: 3, progress: 30, message: 'three', updatedAt }],
+        cursor: null,
+      },
+      'the delta on the version held applied, the cursor dropped',
+    );
   });
 });

@@ -6,7 +6,6 @@ import {
   type Job,
   type JobListResponse,
   type JobProgressDelta,
-  type JobResponse,
   MAX_POLL_WAIT_MS,
   type StreamSnapshot,
 } from '../wire.js';
@@ -27,7 +26,7 @@ export interface ConnectionStatus {
 
 /**
  * What a connection delivers: a snapshot to take whole, or whole jobs to merge by version (progress deltas
- * are already applied), each with the cursor to resume from; `gone` names a job the server no longer has.
+ * are already applied), each with the cursor to resume from.
  */
 export type SyncMessage = JobUpdate;
 
@@ -99,9 +98,9 @@ export const backoff = (
  * loop; never throws.
  *
  * Progress deltas (SSE `progress` events, a poll's `progress` list) are applied only on top of the
- * version they name. A delta on any other version is never applied: the job is fetched, and until it is
- * known the delivered cursor stays where it was before that delta, so that whoever resumes from it
- * (another tab, the next page) is sent the job again; a failed fetch reconnects the stream from there.
+ * version they name, and ignored on a version held or passed. One on any other version (a job not held,
+ * or a change missed) is never applied: the client starts over from a snapshot. The delivered cursor is
+ * dropped at once, so whoever resumes from it (another tab, the next page) starts over too.
  */
 export function startConnection(options: ConnectionOptions): Connection {
   const {
@@ -137,13 +136,8 @@ export function startConnection(options: ConnectionOptions): Connection {
   /** The last poll was held and brought nothing: the server held it its whole wait, or does not hold polls. */
   let heldQuiet = false;
   let wokeAt = -1;
-  /** A job could not be fetched: the stream resumes from the cursor (no failure), and fetches wait until it is ready. */
+  /** A delta did not apply: the client starts over from a snapshot (a stream that ends for it did not fail). */
   let resync = false;
-  /** Jobs to fetch (a delta did not apply), with the version needed; the cursor delivered before the first. */
-  const wanted = new Map<string, number>();
-  const fetching = new Set<string>();
-  let pinned: string | null = null;
-  let latest: string | null | undefined;
 
   const report = (state: ConnectionState, error?: ConnectionStatus['error']) =>
     status(error ? { state, lastContactAt, error } : { state, lastContactAt });
@@ -172,46 +166,19 @@ export function startConnection(options: ConnectionOptions): Connection {
 
   /** Delivers what the server sent, deltas applied where they may be, and fetches the jobs they could not bring up to date. */
   function take(update: SyncMessage, deltas: JobProgressDelta[] = []) {
-    if (stopped) return;
+    // While resyncing, only the snapshot that ends it is taken.
+    if (stopped || (resync && update.kind !== 'snapshot')) return;
+    resync = false;
     const jobs = update.jobs as Job[];
-    const at = update.cursor;
-    if (update.kind === 'snapshot') wanted.clear();
-    const was = wanted.size;
     for (const { from, ...delta } of deltas) {
       const held = job(delta.id);
       if (held?.version === (from ?? delta.version - 1)) jobs.push({ ...held, ...delta });
-      else if (!(held && held.version >= delta.version)) {
-        if (!wanted.size) pinned = cursor();
-        wanted.set(delta.id, delta.version);
-      }
+      else resync ||= !(held && held.version >= delta.version);
     }
-    if (at !== undefined) latest = at;
-    deliver(at !== undefined && wanted.size ? { ...update, cursor: pinned } : update);
-    for (const [id, version] of wanted) {
-      if (id === update.gone || (job(id)?.version ?? 0) >= version) wanted.delete(id);
-    }
-    if (was && !wanted.size) deliver({ kind: 'jobs', jobs: [], cursor: latest });
-    // While a stream resyncs, its replay brings the jobs whole: nothing is fetched until it is ready.
-    if (mode > 'poll' && resync) return;
-    for (const id of wanted.keys()) {
-      if (fetching.has(id)) continue;
-      fetching.add(id);
-      http.json<JobResponse>(`/jobs/${encodeURIComponent(id)}`).then(
-        ({ job }) => {
-          fetching.delete(id);
-          take({ kind: 'jobs', jobs: [job] });
-        },
-        (error: JobTrackerHttpError) => {
-          fetching.delete(id);
-          if (error.status === 404) take({ kind: 'jobs', jobs: [], gone: id });
-          // Polls ask again on their next answer; a stream resumes from the cursor before the delta.
-          else if (mode > 'poll') {
-            resync = true;
-            controller?.abort();
-          }
-        },
-      );
-    }
+    // A delta on a version not held is never applied: the cursor is dropped (whoever resumes from it
+    // starts from a snapshot too) and the stream reconnects, or the next poll asks for everything.
+    deliver(resync ? { ...update, cursor: null } : update);
+    if (resync) controller?.abort();
   }
 
   /** One SSE connection, until it ends; true when it held: delivered `ready` and stayed open for seconds. */
@@ -239,7 +206,6 @@ export function startConnection(options: ConnectionOptions): Connection {
         if (event === 'job') take({ kind: 'jobs', jobs: [body], cursor: id });
         else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [body]);
         else if (event === 'ready') {
-          resync = false;
           take({ kind: 'jobs', jobs: [], cursor: body.cursor });
           ready = true;
           failures = 0;
@@ -278,8 +244,8 @@ export function startConnection(options: ConnectionOptions): Connection {
     holding = wait > 0;
     const timer = wait && setTimeout(() => own.abort(), wait + HELD_POLL_GRACE_MS);
     try {
-      // While a delta waits for its job, the delivered cursor stays before it; the polls go on from the last one.
-      const since = (wanted.size ? latest : cursor()) ?? '0';
+      const since = cursor() ?? '0';
+      resync = false;
       const response = await http.send(
         `/jobs?since=${encodeURIComponent(since)}${wait ? `&wait=${wait}` : ''}`,
         { headers: etag ? { 'If-None-Match': etag } : {}, signal: own.signal },
