@@ -132,7 +132,6 @@ export function startConnection(options: ConnectionOptions): Connection {
   let polled = false;
   /** Polls are not held before this: a held poll failed while a short one answered. */
   let holdAgainAt = 0;
-  let holding = false;
   /** The last poll was held and brought nothing: the server held it its whole wait, or does not hold polls. */
   let heldQuiet = false;
   let wokeAt = -1;
@@ -140,7 +139,7 @@ export function startConnection(options: ConnectionOptions): Connection {
   let resync = false;
 
   const report = (state: ConnectionState, error?: ConnectionStatus['error']) =>
-    status(error ? { state, lastContactAt, error } : { state, lastContactAt });
+    status({ state, lastContactAt, error });
   const contact = () => {
     lastContactAt = Date.now();
   };
@@ -151,6 +150,13 @@ export function startConnection(options: ConnectionOptions): Connection {
         ? { status: error.status, code: error.code, message: error.message }
         : { code: 'network', message: 'The job server cannot be reached.' },
     );
+
+  /** Aborts the request in flight unless re-armed or cleared within `ms`: a stream's watchdog, a held poll's limit. */
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller?.abort(), ms);
+  };
 
   /** Sleeps for `ms`, or until woken (focus, network back) or stopped; true when the time ran out. */
   const sleep = (ms: number) =>
@@ -187,11 +193,6 @@ export function startConnection(options: ConnectionOptions): Connection {
     const { signal } = controller;
     const openedAt = Date.now();
     let ready = false;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
-    const arm = (ms: number) => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => controller?.abort(), ms);
-    };
     try {
       const from = cursor();
       arm(options.firstEventMs ?? (auto ? 3000 : 10_000));
@@ -202,15 +203,17 @@ export function startConnection(options: ConnectionOptions): Connection {
       if (!response.ok || !response.body) throw await JobTrackerHttpError.from(response);
       contact();
       const feed = createSseParser(({ event, data, id }) => {
-        const body = /^(job|progress|snapshot|reset|ready)$/.test(event) && JSON.parse(data);
-        if (event === 'job') take({ kind: 'jobs', jobs: [body], cursor: id });
-        else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [body]);
+        if (event === 'job') take({ kind: 'jobs', jobs: [JSON.parse(data)], cursor: id });
+        else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [JSON.parse(data)]);
         else if (event === 'ready') {
-          take({ kind: 'jobs', jobs: [], cursor: body.cursor });
+          take({ kind: 'jobs', jobs: [], cursor: JSON.parse(data).cursor });
           ready = true;
           failures = 0;
           report('live');
-        } else if (body) take({ kind: 'snapshot', jobs: (body as StreamSnapshot).jobs, cursor: body.cursor });
+        } else if (event === 'snapshot' || event === 'reset') {
+          const snapshot = JSON.parse(data) as StreamSnapshot;
+          take({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
+        }
       });
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
@@ -225,7 +228,7 @@ export function startConnection(options: ConnectionOptions): Connection {
       // With `auto`, a poll tells next whether the server or only the stream is out of reach.
       if (!auto && !signal.aborted) fail(error);
     } finally {
-      clearTimeout(watchdog);
+      clearTimeout(timer);
       controller?.abort();
       controller = undefined;
     }
@@ -241,8 +244,7 @@ export function startConnection(options: ConnectionOptions): Connection {
     const sentAt = Date.now();
     controller = own;
     polledAt = sentAt;
-    holding = wait > 0;
-    const timer = wait && setTimeout(() => own.abort(), wait + HELD_POLL_GRACE_MS);
+    if (wait) arm(wait + HELD_POLL_GRACE_MS);
     try {
       const since = cursor() ?? '0';
       resync = false;
@@ -272,7 +274,6 @@ export function startConnection(options: ConnectionOptions): Connection {
       return false;
     } finally {
       clearTimeout(timer);
-      holding = false;
       controller = undefined;
     }
   }
@@ -341,7 +342,8 @@ export function startConnection(options: ConnectionOptions): Connection {
     wake() {
       wokeAt = Date.now();
       wakeUp?.();
-      if (holding) controller?.abort();
+      // A poll in flight may have been answered before the change: it is asked again at once.
+      if (mode === 'poll') controller?.abort();
     },
     stop() {
       stopped = true;
