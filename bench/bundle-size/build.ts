@@ -5,7 +5,14 @@ import commonjsModule from '@rollup/plugin-commonjs';
 import nodeResolveModule from '@rollup/plugin-node-resolve';
 import replaceModule from '@rollup/plugin-replace';
 import terserModule, { type Options as TerserOptions } from '@rollup/plugin-terser';
-import { type OutputChunk, type Plugin, type RollupOptions, type RollupOutput, rollup } from 'rollup';
+import {
+  type OutputChunk,
+  type OutputOptions,
+  type Plugin,
+  type RollupOptions,
+  type RollupOutput,
+  rollup,
+} from 'rollup';
 import { sizes, sumSizes } from '../lib/bundle-measure.js';
 import { grouped } from '../lib/format.js';
 
@@ -39,9 +46,28 @@ const configModule = (await import(pathToFileURL(join(ROOT, 'rollup.config.js'))
   default: RollupOptions[];
 };
 
-/** The input and the build plugins (all but terser) rollup.config.js uses for one output file. */
-export function configFor(file: string): { input: RollupOptions['input']; plugins: Plugin[] } {
-  const config = configModule.default.find((c) => !Array.isArray(c.output) && c.output?.file === file);
+/** The file an output of rollup.config.js names: `file`, or `dir` + a fixed `entryFileNames`. */
+const outputFile = (output: OutputOptions) =>
+  output.file ??
+  (output.dir && typeof output.entryFileNames === 'string'
+    ? `${output.dir}/${output.entryFileNames}`
+    : undefined);
+
+/** What rebuilding one of rollup.config.js's outputs in-process takes: its input options and file names. */
+export interface BuildConfig {
+  input: RollupOptions['input'];
+  /** The build plugins, all but terser. */
+  plugins: Plugin[];
+  preserveEntrySignatures: RollupOptions['preserveEntrySignatures'];
+  /** How the output names its entry and chunks (an entry's import() names its chunk). */
+  output: Pick<OutputOptions, 'entryFileNames' | 'chunkFileNames'>;
+}
+
+/** The input, the build plugins (all but terser) and the file names rollup.config.js uses for one output file. */
+export function configFor(file: string): BuildConfig {
+  const config = configModule.default.find(
+    (c) => !Array.isArray(c.output) && c.output && outputFile(c.output) === file,
+  );
   if (!config || !Array.isArray(config.plugins)) throw new Error(`rollup.config.js builds no ${file}`);
   const plugins = config.plugins.filter(
     (p): p is Plugin => typeof p === 'object' && p !== null && 'name' in p,
@@ -49,7 +75,13 @@ export function configFor(file: string): { input: RollupOptions['input']; plugin
   const terserCount = plugins.filter((p) => p.name === 'terser').length;
   if (terserCount !== 1)
     throw new Error(`rollup.config.js has ${terserCount} terser plugins for ${file}, not 1`);
-  return { input: config.input, plugins: plugins.filter((p) => p.name !== 'terser') };
+  const output = config.output as OutputOptions;
+  return {
+    input: config.input,
+    plugins: plugins.filter((p) => p.name !== 'terser'),
+    preserveEntrySignatures: config.preserveEntrySignatures,
+    output: { entryFileNames: output.entryFileNames, chunkFileNames: output.chunkFileNames },
+  };
 }
 
 export const signed = (bytes: number) =>

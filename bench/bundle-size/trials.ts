@@ -66,7 +66,13 @@ export async function runTrials(
   mirrorNotes: string[],
 ): Promise<TrialResult[]> {
   const config = configFor(file);
-  const plain = await rollup({ input: config.input, plugins: config.plugins, logLevel: 'silent' });
+  const { preserveEntrySignatures } = config;
+  const plain = await rollup({
+    input: config.input,
+    plugins: config.plugins,
+    preserveEntrySignatures,
+    logLevel: 'silent',
+  });
   const results: TrialResult[] = [];
   try {
     for (const trial of trials) {
@@ -74,11 +80,14 @@ export async function runTrials(
         ? await rollup({
             input: config.input,
             plugins: [trial.transform(), ...config.plugins],
+            preserveEntrySignatures,
             logLevel: 'silent',
           })
         : plain;
       try {
-        const [chunk] = (await bundle.generate({ format: 'es', plugins: [terser(trial.terser)] })).output;
+        const [chunk] = (
+          await bundle.generate({ format: 'es', ...config.output, plugins: [terser(trial.terser)] })
+        ).output;
         results.push({ name: trial.name, sizes: sizes(chunk.code) });
         if (trial === ASIS && stripMapComment(chunk.code) !== stripMapComment(readFileSync(file, 'utf8'))) {
           mirrorNotes.push(
