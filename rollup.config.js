@@ -53,8 +53,17 @@ const plugins = () => [
 
 export default [
   {
+    // The SDK for a page; its polling transport is a chunk beside it, loaded when a connection first polls.
     input: 'packages/sdk/src/index.ts',
-    output: { file: 'packages/sdk/dist/jobtracker-sdk.min.js', format: 'es', sourcemap: true },
+    // The chunk imports a few of the entry's own bindings: they are exported from it, not split off.
+    preserveEntrySignatures: 'allow-extension',
+    output: {
+      dir: 'packages/sdk/dist',
+      entryFileNames: 'jobtracker-sdk.min.js',
+      chunkFileNames: 'jobtracker-sdk-[name].min.js',
+      format: 'es',
+      sourcemap: true,
+    },
     plugins: plugins(),
   },
   {
@@ -77,7 +86,7 @@ export default [
   {
     // The React example (served by npm start at /react/): React is CommonJS, hence the commonjs plugin.
     input: 'examples/react/src/main.tsx',
-    output: { file: 'examples/react/dist/app.js', format: 'es', sourcemap: true },
+    output: { file: 'examples/react/dist/app.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: [
       replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
       nodeResolve({

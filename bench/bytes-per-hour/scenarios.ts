@@ -21,8 +21,8 @@ export const SECTIONS = 40;
 export const KB = 1024;
 export const LEASE_MS = Math.min(3_600_000, (WARMUP_S + WINDOW_S + 120) * 1000);
 /** The SDK's polling defaults (packages/sdk/src/transport/connection.ts), used untouched. */
-export const SDK_POLL_ACTIVE_MS = 2000;
-export const SDK_POLL_IDLE_MS = 15_000;
+export const SDK_POLL_ACTIVE_MS = 3000;
+export const SDK_POLL_IDLE_MS = 25_000;
 /** The slower active cadence measured beside the default, to show what meeting 1 MB/h costs in freshness. */
 export const SLOW_POLL_ACTIVE_MS = 5000;
 

@@ -10,8 +10,7 @@ export function jwtClaims(token: string | null | undefined): { sub?: unknown; ex
   const payload = token?.split('.')[1];
   if (!payload) return null;
   try {
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const claims: unknown = JSON.parse(json);
+    const claims: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
     return claims && typeof claims === 'object' ? claims : null;
   } catch {
     return null;

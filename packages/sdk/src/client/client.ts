@@ -40,8 +40,15 @@ export interface JobClientOptions {
   storage?: KeyValueStorage | null;
   /** Share one connection between the tabs of this origin (Web Locks + BroadcastChannel). Default true. */
   shareTabs?: boolean;
-  /** Polling period while jobs are active / while none is. Defaults 2 s / 15 s. */
+  /**
+   * Polling: the least time between two polls while jobs are active (their changes in that time come
+   * together). Default 3 s.
+   */
   pollActiveMs?: number;
+  /**
+   * Polling: how long the server may hold a poll until something changes (at most 30 s), and the least
+   * time between two polls while no job is active where polls cannot be held. Default 25 s.
+   */
   pollIdleMs?: number;
   /** A stream silent this long is reconnected (the server sends a heartbeat every 15 s). Default 45 s. */
   watchdogMs?: number;
@@ -165,6 +172,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
       http,
       transport: options.transport ?? 'auto',
       cursor: () => jobs.cursor,
+      job: (id) => jobs.$jobs.get()[id],
       busy: () => jobs.$active.get().length > 0,
       offline: browserOffline,
     });

@@ -12,42 +12,44 @@ export class JobTrackerError extends Error {
  */
 export class JobTrackerHttpError extends JobTrackerError {
   override name = 'JobTrackerHttpError';
+  declare readonly status: number;
+  declare readonly code: string;
+  declare readonly details?: unknown;
+  declare readonly retryAfterMs: number | null;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     message: string,
-    readonly details?: unknown,
-    readonly retryAfterMs: number | null = null,
+    details?: unknown,
+    retryAfterMs: number | null = null,
   ) {
     super(message);
+    Object.assign(this, { status, code, details, retryAfterMs });
   }
 
   /** Builds the error from a failed response, whatever its body. */
   static async from(response: Response): Promise<JobTrackerHttpError> {
-    let body: Partial<ErrorBody> | null = null;
-    try {
-      body = (await response.json()) as Partial<ErrorBody>;
-    } catch {
-      // not JSON: keep the status
-    }
-    const error = body?.error;
+    const { status, headers } = response;
+    const error = await response.json().then(
+      (body: Partial<ErrorBody> | null) => body?.error,
+      () => undefined, // not JSON: keep the status
+    );
+    const text = (value: unknown, otherwise: string) => (typeof value === 'string' ? value : otherwise);
+    // Retry-After: a number of seconds or an HTTP date; null when absent or unreadable.
+    const after = headers.get('retry-after');
+    const ms = after?.trim()
+      ? Number.isFinite(+after)
+        ? +after * 1000
+        : Math.max(0, Date.parse(after) - Date.now())
+      : Number.NaN;
     return new JobTrackerHttpError(
-      response.status,
-      typeof error?.code === 'string' ? error.code : `http_${response.status}`,
-      typeof error?.message === 'string' ? error.message : `The job API answered ${response.status}.`,
+      status,
+      text(error?.code, `http_${status}`),
+      text(error?.message, `The job API answered ${status}.`),
       error?.details,
-      retryAfterMsOf(response.headers.get('retry-after')),
+      ms >= 0 ? ms : null,
     );
   }
-}
-
-/** `Retry-After` as milliseconds: a number of seconds or an HTTP date; null when absent or unreadable. */
-function retryAfterMsOf(header: string | null): number | null {
-  if (!header?.trim()) return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
 /** The API could not be reached (offline, DNS, connection refused or reset, aborted). */

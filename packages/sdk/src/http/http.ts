@@ -23,26 +23,29 @@ export function createHttp(options: HttpOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const token = createTokenSource(options.token);
+  const refreshes = typeof options.token === 'function';
 
-  async function send(path: string, request: HttpRequest = {}): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { ...request.headers };
-      const bearer = await token(attempt > 0);
-      if (bearer) headers.Authorization = `Bearer ${bearer}`;
-      if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+  async function send(path: string, { method, body, headers, signal }: HttpRequest = {}): Promise<Response> {
+    const json = body !== undefined;
+    for (let retried = false; ; retried = true) {
+      const bearer = await token(retried);
       let response: Response;
       try {
         response = await doFetch(base + path, {
-          method: request.method ?? (request.body === undefined ? 'GET' : 'POST'),
-          headers,
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
-          signal: request.signal,
+          method: method ?? (json ? 'POST' : 'GET'),
+          headers: {
+            ...headers,
+            ...(bearer && { Authorization: `Bearer ${bearer}` }),
+            ...(json && { 'Content-Type': 'application/json' }),
+          },
+          body: json ? JSON.stringify(body) : undefined,
+          signal,
         });
       } catch (error) {
-        if (request.signal?.aborted) throw error;
+        if (signal?.aborted) throw error;
         throw new JobTrackerNetworkError('The job API could not be reached.', { cause: error });
       }
-      if (response.status !== 401 || attempt > 0 || typeof options.token !== 'function') return response;
+      if (response.status !== 401 || retried || !refreshes) return response;
       await response.body?.cancel();
     }
   }
@@ -55,11 +58,9 @@ export function createHttp(options: HttpOptions) {
     async json<T>(path: string, request?: HttpRequest): Promise<T> {
       const response = await send(path, request);
       if (!response.ok) throw await JobTrackerHttpError.from(response);
-      try {
-        return (await response.json()) as T;
-      } catch (error) {
+      return response.json().catch((error) => {
         throw new JobTrackerNetworkError('The job API sent an unreadable answer.', { cause: error });
-      }
+      });
     },
   };
 }

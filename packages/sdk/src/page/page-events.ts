@@ -20,22 +20,16 @@ export interface PageListeners {
 
 /** Listens to the page until the returned function is called; outside a browser page it does nothing. */
 export function listenToPage(page: PageListeners): () => void {
-  type Listener = (event: Event) => unknown;
-  const bound: [EventTarget, string, Listener][] = [];
+  const controller = new AbortController();
   // Outside a page (Node, a worker) the global scope or the document is missing: nothing to listen to.
-  const on = (target: Partial<EventTarget> | undefined, type: string, listener: Listener | undefined) => {
-    if (!target?.addEventListener || !listener) return;
-    target.addEventListener(type, listener);
-    bound.push([target as EventTarget, type, listener]);
-  };
+  const on = (target: Partial<EventTarget> | undefined, type: string, listener?: (event: never) => unknown) =>
+    listener && target?.addEventListener?.(type, listener as EventListener, { signal: controller.signal });
   const { wake, restore, storage } = page;
   on(globalThis, 'online', wake);
   on(globalThis, 'focus', wake);
   on(globalThis, 'pagehide', page.leave);
-  on(globalThis, 'pageshow', restore && ((event) => (event as PageTransitionEvent).persisted && restore()));
-  on(globalThis, 'storage', storage && ((event) => storage((event as StorageEvent).key)));
+  on(globalThis, 'pageshow', restore && ((event: PageTransitionEvent) => event.persisted && restore()));
+  on(globalThis, 'storage', storage && ((event: StorageEvent) => storage(event.key)));
   on(globalThis.document, 'visibilitychange', () => (pageHidden() ? page.hidden?.() : page.visible?.()));
-  return () => {
-    for (const [target, type, listener] of bound) target.removeEventListener(type, listener);
-  };
+  return () => controller.abort();
 }

@@ -14,42 +14,26 @@ export function createSseParser(onMessage: (message: SseMessage) => void) {
   let event = '';
   let data: string[] = [];
   let id: string | undefined;
-  let pendingCR = false;
-
-  const line = (text: string) => {
-    if (text === '') {
-      if (data.length > 0) onMessage({ event: event || 'message', data: data.join('\n'), id });
-      event = '';
-      data = [];
-      id = undefined;
-      return;
-    }
-    if (text.startsWith(':')) return;
-    const colon = text.indexOf(':');
-    const field = colon < 0 ? text : text.slice(0, colon);
-    let value = colon < 0 ? '' : text.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') data.push(value);
-    else if (field === 'event') event = value;
-    else if (field === 'id' && !value.includes('\0')) id = value;
-  };
-
+  /** The last chunk ended in CR: a LF that starts the next one belongs to it. */
+  let cr = false;
   return (chunk: string) => {
-    let text = chunk;
-    if (pendingCR && text.startsWith('\n')) text = text.slice(1);
-    pendingCR = false;
-    buffer += text;
-    let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
-      const char = buffer[i];
-      if (char !== '\n' && char !== '\r') continue;
-      line(buffer.slice(start, i));
-      if (char === '\r') {
-        if (i + 1 === buffer.length) pendingCR = true;
-        else if (buffer[i + 1] === '\n') i++;
+    const text = cr && chunk[0] === '\n' ? chunk.slice(1) : chunk;
+    cr = text.endsWith('\r');
+    const lines = (buffer + text).split(/\r\n?|\n/);
+    buffer = lines.pop() as string;
+    for (const line of lines) {
+      if (!line) {
+        if (data.length) onMessage({ event: event || 'message', data: data.join('\n'), id });
+        event = '';
+        data = [];
+        id = undefined;
+      } else if (line[0] !== ':') {
+        // The field up to the first colon; the value after it, less one leading space.
+        const [, field, value] = /([^:]*):? ?(.*)/s.exec(line) as unknown as [string, string, string];
+        if (field === 'data') data.push(value);
+        else if (field === 'event') event = value;
+        else if (field === 'id' && !value.includes('\0')) id = value;
       }
-      start = i + 1;
     }
-    buffer = buffer.slice(start);
   };
 }

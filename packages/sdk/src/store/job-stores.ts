@@ -1,6 +1,6 @@
 import { atom, computed, type ReadableAtom } from 'nanostores';
 import type { Job } from '../wire.js';
-import { isActiveJob, type JobChange, type JobMap, mergeJobs, replaceJobs } from './jobs.js';
+import { isActiveJob, type JobChange, type JobMap } from './jobs.js';
 
 /**
  * Jobs to take in: a snapshot replaces every job held, other jobs are merged by version. A `cursor`
@@ -20,19 +20,6 @@ const newestBy =
   (a: Job, b: Job): number =>
     at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0;
 
-/** One store per key, made when first asked for: asking again returns the same store. */
-function storeCache() {
-  const stores = new Map<string, JobStore>();
-  return (key: string, make: () => JobStore) => {
-    let store = stores.get(key);
-    if (!store) {
-      store = make();
-      stores.set(key, store);
-    }
-    return store;
-  };
-}
-
 /** The jobs a client holds, as nanostores, and the cursor of the server's feed they are current to. */
 export function createJobStores() {
   let cursor: string | null = null;
@@ -47,8 +34,16 @@ export function createJobStores() {
       .filter((job) => !isActiveJob(job))
       .sort(newestBy((job) => job.completedAt ?? job.updatedAt)),
   );
-  const jobStores = storeCache();
-  const activeStores = storeCache();
+  /** One store per job id, and per type and scope (keys with a NUL, which no id has): asking again returns the same store. */
+  const stores = new Map<string, JobStore>();
+  const storeFor = (key: string, make: () => JobStore) => {
+    let store = stores.get(key);
+    if (!store) {
+      store = make();
+      stores.set(key, store);
+    }
+    return store;
+  };
 
   return {
     $jobs,
@@ -58,17 +53,29 @@ export function createJobStores() {
       return cursor;
     },
     list: () => Object.values($jobs.get()),
-    /** Takes an update in; returns the jobs it changed. */
+    /**
+     * Takes an update in; returns the jobs it changed. Jobs are merged by version; a snapshot replaces
+     * everything held (the server's word wins even over a higher local version).
+     */
     take(update: JobUpdate): JobChange[] {
       const held = $jobs.get();
-      const { map, changes } = (update.kind === 'snapshot' ? replaceJobs : mergeJobs)(held, update.jobs);
+      const snapshot = update.kind === 'snapshot';
+      const next: Record<string, Job> = snapshot ? {} : { ...held };
+      const changes: JobChange[] = [];
+      for (const job of update.jobs) {
+        const before = (snapshot ? held : next)[job.id];
+        if (snapshot || !(before && before.version >= job.version)) {
+          next[job.id] = job;
+          if (before?.version !== job.version || before.status !== job.status) changes.push([before, job]);
+        }
+      }
       if (update.cursor !== undefined) cursor = update.cursor;
-      $jobs.set(map);
+      if (snapshot || changes.length) $jobs.set(next);
       return changes;
     },
-    jobStore: (id: string) => jobStores(id, () => computed($jobs, (jobs) => jobs[id])),
+    jobStore: (id: string) => storeFor(id, () => computed($jobs, (jobs) => jobs[id])),
     activeFor: (type: string, scope: string | null = null) =>
-      activeStores(`${type}\u0000${scope ?? ''}`, () =>
+      storeFor(`${type}\u0000${scope ?? ''}`, () =>
         computed($active, (jobs) => jobs.find((job) => job.type === type && job.scope === (scope ?? null))),
       ),
     clear() {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it, mock } from 'node:test';
-import type { JobUpdate } from '../store/job-stores.js';
-import type { Connection, ConnectionStatus, SyncMessage } from '../transport/connection.js';
+import { eventually } from '@jobtracker/test-support/tokens';
+import { createHttp } from '../http/http.js';
+import { createJobStores, type JobUpdate } from '../store/job-stores.js';
+import { fakeJobApi, wireJob } from '../testing/fake-job-api.js';
+import {
+  type Connection,
+  type ConnectionStatus,
+  type SyncMessage,
+  startConnection,
+} from '../transport/connection.js';
 import type { Job } from '../wire.js';
 import { type ConnectionHooks, shareConnection } from './tab-sync.js';
 import type { TabLink, TabOptions } from './tabs.js';
@@ -226,5 +234,61 @@ describe('tab sync', () => {
       'the follower took nothing from them',
     );
     assert.equal(leader.record.wakes, 0, 'nor did they wake the leader');
+  });
+});
+
+describe('tab sync with progress deltas', () => {
+  /** A tab with its own stores, sharing one real connection to the fake API. */
+  function storeTab(browser: ReturnType<typeof fakeBrowser>, api: ReturnType<typeof fakeJobApi>) {
+    const stores = createJobStores();
+    const shared = shareConnection(
+      'jobtracker:/api:alice',
+      {
+        deliver: stores.take,
+        status: () => {},
+        current: () => ({ jobs: stores.list(), cursor: stores.cursor, status: live }),
+        connect: (hooks) =>
+          startConnection({
+            ...hooks,
+            http: createHttp({ baseUrl: 'http://jobs.test/api', fetch: api.fetch }),
+            transport: 'sse',
+            cursor: () => stores.cursor,
+            job: (id) => stores.$jobs.get()[id],
+            busy: () => true,
+            offline: () => false,
+          }),
+      },
+      browser.join,
+    );
+    opened.push(shared);
+    return stores;
+  }
+
+  it('followers end up with the jobs and the cursor of the leader, through a snapshot it had to start over from', async () => {
+    const api = fakeJobApi();
+    api.put(wireJob('a'));
+    api.put(wireJob('b'));
+    const browser = fakeBrowser();
+    const leader = storeTab(browser, api);
+    await eventually(() => leader.$jobs.get().b, 3000, 'the leader is in step');
+    const follower = storeTab(browser, api);
+    await eventually(() => follower.$jobs.get().b, 3000, 'the follower caught up');
+    api.progress('a', 10, 'one');
+    api.progress('b', 50);
+    api.quietly(wireJob('a', { version: 3, attempt: 2, progress: null }));
+    api.progress('a', 5, 'again');
+    api.progress('a', 6, 'again');
+    await eventually(() => leader.$jobs.get().a?.version === 5, 3000, 'the leader has a');
+    await eventually(() => leader.cursor === api.cursor, 3000, 'the leader’s cursor');
+    await settle();
+    assert.deepEqual(follower.$jobs.get(), leader.$jobs.get(), 'the same jobs');
+    assert.deepEqual(leader.$jobs.get().a, api.job('a'), 'the server’s jobs');
+    assert.deepEqual(leader.$jobs.get().b, api.job('b'));
+    assert.equal(follower.cursor, leader.cursor, 'the same cursor');
+    assert.equal(
+      api.requests.filter((r) => r.path.endsWith('/jobs/stream')).length,
+      2,
+      'one stream, then one from no cursor, both by the leader',
+    );
   });
 });

@@ -1,7 +1,9 @@
 import { JobTrackerHttpError } from '../errors/errors.js';
 import type { Http } from '../http/http.js';
 import { createSseParser } from '../sse/parse.js';
-import type { Job, JobListResponse, StreamSnapshot } from '../wire.js';
+import type { JobUpdate } from '../store/job-stores.js';
+import type { Job, JobProgressDelta, StreamSnapshot } from '../wire.js';
+import type { Poller } from './long-poll.js';
 
 /** How the client stays in step: server-sent events, polling, or SSE with polling as the fallback. */
 export type Transport = 'auto' | 'sse' | 'poll';
@@ -17,24 +19,31 @@ export interface ConnectionStatus {
   error?: { status?: number; code: string; message: string };
 }
 
-/** What a connection delivers: a snapshot to take whole, or jobs to merge; each with the cursor it brings. */
-export type SyncMessage =
-  | { kind: 'snapshot'; jobs: Job[]; cursor: string }
-  | { kind: 'jobs'; jobs: Job[]; cursor: string };
+/**
+ * What a connection delivers: a snapshot to take whole, or whole jobs to merge by version (progress deltas
+ * are already applied), each with the cursor to resume from.
+ */
+export type SyncMessage = JobUpdate;
 
 export interface ConnectionOptions {
   http: Http;
   transport: Transport;
   cursor(): string | null;
+  /** The job held now: a progress delta applies only on top of the version it names. */
+  job(id: string): Job | undefined;
   deliver(message: SyncMessage): void;
   status(status: ConnectionStatus): void;
-  /** True while jobs are active: polling runs faster then. */
+  /** True while jobs are active: polls come every `pollActiveMs` then. */
   busy(): boolean;
   /** True while nobody is looking: polling pauses. */
   hidden(): boolean;
   offline(): boolean;
+  /** The least time between two polls while jobs are active (3 s). */
   pollActiveMs?: number;
+  /** How long the server may hold a poll until something changes (at most 30 s), and the least time between two polls while no job is active (25 s). */
   pollIdleMs?: number;
+  /** How long polls go unheld after a held poll failed while a short one answered (a proxy that cuts them): 60 s. */
+  holdRetryMs?: number;
   /** No bytes for this long (heartbeats come every 15 s) and the stream is taken for dead. */
   watchdogMs?: number;
   /** A stream that opens but delivers nothing this long is broken (a buffering proxy): 3 s with `auto`, else 10 s. */
@@ -44,6 +53,28 @@ export interface ConnectionOptions {
   /** The first wait before SSE is tried again after falling back to polling (5 s); it doubles after each failed try. */
   sseRetryFirstMs?: number;
   random?: () => number;
+}
+
+/**
+ * What a connection shares with its poller (`long-poll.ts`, loaded the first time it polls): its options,
+ * the request in flight, and the state both halves read and write.
+ */
+export interface PollLink {
+  options: ConnectionOptions;
+  controller?: AbortController;
+  failures: number;
+  /** When `wake` was last called: a poll in flight then is asked again at once. */
+  wokeAt: number;
+  /** A delta did not apply: the client starts over from a snapshot (a stream that ends for it did not fail). */
+  resync: boolean;
+  /** Delivers what the server sent, with the deltas applied where they may be. */
+  take(update: SyncMessage, deltas?: JobProgressDelta[]): void;
+  report(state: ConnectionState, error?: ConnectionStatus['error']): void;
+  fail(error: unknown): void;
+  contact(): void;
+  /** Aborts the request in flight unless re-armed or disarmed (no `ms`) within `ms`. */
+  arm(ms?: number): void;
+  sleep(ms: number): Promise<boolean>;
 }
 
 /** A running connection. */
@@ -76,89 +107,106 @@ export const backoff = (
 };
 
 /**
- * Runs the client's link to the server until stopped: SSE (resuming from the cursor), or polling with
- * `since` and `If-None-Match`, falling back from one to the other as `transport` allows. Owns its own
- * reconnect loop; never throws.
+ * Runs the client's link to the server until stopped: SSE (resuming from the cursor), or long polls with
+ * `since` and `wait` (`long-poll.ts`, loaded when first needed: the stream is blocked, or `transport` is
+ * `poll`), falling back from one to the other as `transport` allows. Owns its own reconnect loop; never
+ * throws.
+ *
+ * Progress deltas (SSE `progress` events, a poll's `progress` list) are applied only on top of the
+ * version they name, and ignored on a version held or passed. One on any other version (a job not held,
+ * or a change missed) is never applied: the client starts over from a snapshot. The delivered cursor is
+ * dropped at once, so whoever resumes from it (another tab, the next page) starts over too.
  */
 export function startConnection(options: ConnectionOptions): Connection {
-  const random = options.random ?? Math.random;
-  const auto = options.transport === 'auto';
-  const activeMs = options.pollActiveMs ?? 2000;
-  const idleMs = options.pollIdleMs ?? 15_000;
-  let stopped = false;
-  let controller: AbortController | null = null;
-  let wakeUp: (() => void) | null = null;
+  const { http, cursor, job, deliver, status, offline, random = Math.random } = options;
+  let mode = options.transport === 'poll' ? 'poll' : 'sse';
+  let wakeUp: ((timedOut?: boolean) => void) | undefined;
   let lastContactAt: number | null = null;
-  let etag: string | null = null;
-  let mode: 'sse' | 'poll' = options.transport === 'poll' ? 'poll' : 'sse';
-  let sseAgainAt = 0;
   /** Stream attempts that failed in a row while polls answered: paces the next attempt. */
   let sseMisses = 0;
-  let failures = 0;
-
-  const report = (state: ConnectionState, error?: ConnectionStatus['error']) =>
-    options.status(error ? { state, lastContactAt, error } : { state, lastContactAt });
-  const contact = () => {
-    lastContactAt = Date.now();
-  };
-  const fail = (error: unknown) =>
-    report(
-      options.offline() ? 'offline' : 'error',
-      error instanceof JobTrackerHttpError
-        ? { status: error.status, code: error.code, message: error.message }
-        : { code: 'network', message: 'The job server cannot be reached.' },
-    );
-
-  /** Sleeps for `ms`, or until woken (focus, network back) or stopped; true when the time ran out. */
-  const sleep = (ms: number) =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(done, stopped ? 0 : ms, true);
-      function done(timedOut?: boolean) {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve(!!timedOut && !stopped);
+  /** Aborts the request in flight: a stream's watchdog, a held poll's limit. */
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let poller: Promise<Poller> | undefined;
+  const auto = options.transport === 'auto';
+  let stopped = false;
+  /** While polling instead of a blocked stream: when to try the stream again. */
+  let sseAgainAt = Infinity;
+  const link: PollLink = {
+    options,
+    failures: 0,
+    wokeAt: -1,
+    resync: false,
+    take(update, deltas = []) {
+      // While resyncing, only the snapshot that ends it is taken.
+      if (stopped || (link.resync && update.kind !== 'snapshot')) return;
+      link.resync = false;
+      const jobs = update.jobs as Job[];
+      for (const { from, ...delta } of deltas) {
+        const held = job(delta.id);
+        if (held?.version === (from ?? delta.version - 1)) jobs.push({ ...held, ...delta });
+        else link.resync ||= !(held && held.version >= delta.version);
       }
-      wakeUp = done;
-    });
+      // A delta on a version not held is never applied: the cursor is dropped (whoever resumes from it
+      // starts from a snapshot too) and the stream reconnects, or the next poll asks for everything.
+      deliver(link.resync ? { ...update, cursor: null } : update);
+      if (link.resync) link.controller?.abort();
+    },
+    report: (state, error) => status({ state, lastContactAt, error }),
+    fail: (error) =>
+      report(
+        offline() ? 'offline' : 'error',
+        error instanceof JobTrackerHttpError
+          ? { status: error.status, code: error.code, message: error.message }
+          : { code: 'network', message: 'The job server cannot be reached.' },
+      ),
+    contact() {
+      lastContactAt = Date.now();
+    },
+    arm(ms) {
+      clearTimeout(timer);
+      if (ms) timer = setTimeout(() => link.controller?.abort(), ms);
+    },
+    /** Sleeps for `ms`, or until woken (focus, network back) or stopped; true when the time ran out. */
+    sleep: (ms) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(done, stopped ? 0 : ms, true);
+        wakeUp = done;
+        function done(timedOut?: boolean) {
+          clearTimeout(timer);
+          wakeUp = undefined;
+          resolve(!!timedOut && !stopped);
+        }
+      }),
+  };
+  const { take, report, contact, arm, sleep } = link;
+  const polls = () => (poller ??= import('./long-poll.js').then((module) => module.createPoller(link)));
 
   /** One SSE connection, until it ends; true when it held: delivered `ready` and stayed open for seconds. */
   async function stream(): Promise<boolean> {
-    controller = new AbortController();
-    const { signal } = controller;
+    const controller = new AbortController();
+    link.controller = controller;
     const openedAt = Date.now();
     let ready = false;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
-    const arm = (ms: number) => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => controller?.abort(), ms);
-    };
     try {
-      const cursor = options.cursor();
+      const from = cursor();
       arm(options.firstEventMs ?? (auto ? 3000 : 10_000));
-      const response = await options.http.send('/jobs/stream', {
-        headers: cursor
-          ? { Accept: 'text/event-stream', 'Last-Event-ID': cursor }
-          : { Accept: 'text/event-stream' },
-        signal,
+      const response = await http.send('/jobs/stream', {
+        headers: { Accept: 'text/event-stream', ...(from && { 'Last-Event-ID': from }) },
+        signal: controller.signal,
       });
       if (!response.ok || !response.body) throw await JobTrackerHttpError.from(response);
       contact();
       const feed = createSseParser(({ event, data, id }) => {
-        if (event === 'job') {
-          options.deliver({
-            kind: 'jobs',
-            jobs: [JSON.parse(data) as Job],
-            cursor: id ?? options.cursor() ?? '',
-          });
+        if (event === 'job') take({ kind: 'jobs', jobs: [JSON.parse(data)], cursor: id });
+        else if (event === 'progress') take({ kind: 'jobs', jobs: [], cursor: id }, [JSON.parse(data)]);
+        else if (event === 'ready') {
+          take({ kind: 'jobs', jobs: [], cursor: JSON.parse(data).cursor });
+          ready = true;
+          link.failures = 0;
+          report('live');
         } else if (event === 'snapshot' || event === 'reset') {
           const snapshot = JSON.parse(data) as StreamSnapshot;
-          options.deliver({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
-        } else if (event === 'ready') {
-          const { cursor } = JSON.parse(data) as { cursor: string };
-          options.deliver({ kind: 'jobs', jobs: [], cursor });
-          ready = true;
-          failures = 0;
-          report('live');
+          take({ kind: 'snapshot', jobs: snapshot.jobs, cursor: snapshot.cursor });
         }
       });
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -172,50 +220,24 @@ export function startConnection(options: ConnectionOptions): Connection {
       }
     } catch (error) {
       // With `auto`, a poll tells next whether the server or only the stream is out of reach.
-      if (!auto && !signal.aborted) fail(error);
+      if (!auto && !controller.signal.aborted) link.fail(error);
     } finally {
-      clearTimeout(watchdog);
-      controller?.abort();
-      controller = null;
+      arm();
+      controller.abort();
+      link.controller = undefined;
     }
-    return ready && Date.now() - openedAt >= HOLD_MS;
-  }
-
-  async function poll(): Promise<boolean> {
-    controller = new AbortController();
-    try {
-      const cursor = options.cursor() ?? '0';
-      const response = await options.http.send(`/jobs?since=${encodeURIComponent(cursor)}`, {
-        headers: etag ? { 'If-None-Match': etag } : {},
-        signal: controller.signal,
-      });
-      if (response.status !== 304) {
-        if (!response.ok) throw await JobTrackerHttpError.from(response);
-        const body = (await response.json()) as JobListResponse;
-        etag = response.headers.get('etag');
-        options.deliver({ kind: body.reset ? 'snapshot' : 'jobs', jobs: body.jobs, cursor: body.cursor });
-      }
-      contact();
-      failures = 0;
-      report('polling');
-      return true;
-    } catch (error) {
-      if (!stopped) fail(error);
-      return false;
-    } finally {
-      controller = null;
-    }
+    return ready && (link.resync || Date.now() - openedAt >= HOLD_MS);
   }
 
   (async () => {
     report('connecting');
     while (!stopped) {
-      if (options.offline()) {
+      if (offline()) {
         report('offline', { code: 'offline', message: 'The network is offline.' });
         await sleep(30_000);
-        continue;
-      }
-      if (mode === 'sse') {
+      } else if (mode === 'poll') {
+        if (!(await (await polls()).turn(sseAgainAt))) mode = 'sse';
+      } else {
         const held = await stream();
         if (stopped) break;
         if (held) {
@@ -224,45 +246,33 @@ export function startConnection(options: ConnectionOptions): Connection {
           await sleep(backoff(1, random));
           continue;
         }
-        failures++;
+        link.failures++;
         // A poll that answers while the stream fails means only the stream is blocked (a proxy that resets,
         // cuts or buffers it): poll, and try the stream again later. Else the server is away: back off.
-        if (!auto || !(await poll())) {
-          await sleep(backoff(failures, random));
+        const poller = auto && (await polls());
+        if (!poller || !(await poller.poll())) {
+          await sleep(backoff(link.failures, random));
           continue;
         }
         mode = 'poll';
         sseAgainAt =
           Date.now() +
           Math.min(options.sseRetryMs ?? 300_000, (options.sseRetryFirstMs ?? 5000) * 2 ** sseMisses++);
-      } else if (options.hidden()) {
-        await sleep(60_000);
-        continue;
-      } else if (auto && Date.now() >= sseAgainAt) {
-        mode = 'sse';
-        continue;
-      } else if (!(await poll())) {
-        await sleep(Math.max(backoff(++failures, random), 1000));
-        continue;
-      }
-      // An idle wait ends early when a job starts meanwhile (its progress should show at once) or when
-      // the stream is due to be tried again.
-      for (let waited = 0; waited < idleMs; waited += activeMs) {
-        if (
-          !(await sleep(Math.min(activeMs, idleMs - waited))) ||
-          options.busy() ||
-          (auto && Date.now() >= sseAgainAt)
-        )
-          break;
+        await poller.pace(sseAgainAt);
       }
     }
   })();
 
   return {
-    wake: () => wakeUp?.(),
+    wake() {
+      link.wokeAt = Date.now();
+      wakeUp?.();
+      // A poll in flight may have been answered before the change: it is asked again at once.
+      if (mode === 'poll') link.controller?.abort();
+    },
     stop() {
       stopped = true;
-      controller?.abort();
+      link.controller?.abort();
       wakeUp?.();
     },
   };
