@@ -16,6 +16,7 @@ import { jobRoutes } from '../routes/jobs.js';
 import { openApiRoute } from '../routes/openapi.js';
 import { workerRoutes } from '../routes/worker.js';
 import { StreamRegistry } from '../stream/sse.js';
+import { type CorsAnswer, createConditionalPoll } from './conditional-poll.js';
 import { assertAuthConfigured, devModeBanner } from './dev-mode.js';
 import {
   createErrorReporter,
@@ -26,6 +27,7 @@ import {
   readLogLevel,
 } from './log.js';
 import { createAllowedMethods } from './methods.js';
+import type { NodeAnswer } from './node-answer.js';
 
 export const VERSION = '0.1.0';
 
@@ -77,6 +79,12 @@ export interface JobApp {
   app: Hono;
   auth: Authenticator;
   streams: StreamRegistry;
+  /**
+   * Answers the hottest request (an unchanged conditional poll) straight from node's request, before
+   * Hono, exactly as the app would; false when it did not and the app must. `startServer` puts it in
+   * front of the app (`withNodeAnswer`); the app alone answers everything the same, only slower.
+   */
+  nodeAnswer: NodeAnswer;
 }
 
 /** Seconds a client is asked to wait when the database is out of reach (a restart, a failover). */
@@ -116,15 +124,23 @@ export function createJobApi(options: AppOptions): JobApp {
   });
   const api = new Hono();
   const allowed = new Set(options.corsOrigins ?? []);
-  if (allowed.size > 0) {
+  const corsAnswer: CorsAnswer | null =
+    allowed.size > 0
+      ? {
+          origin: (origin) => (allowed.has('*') ? '*' : allowed.has(origin) ? origin : null),
+          exposeHeaders: ['ETag', 'Retry-After'],
+          credentials: false,
+        }
+      : null;
+  if (corsAnswer) {
     api.use(
       '*',
       cors({
-        origin: (origin) => (allowed.has('*') ? '*' : allowed.has(origin) ? origin : null),
+        origin: corsAnswer.origin,
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'If-None-Match'],
-        exposeHeaders: ['ETag', 'Retry-After'],
-        credentials: false,
+        exposeHeaders: [...corsAnswer.exposeHeaders],
+        credentials: corsAnswer.credentials,
         maxAge: 600,
       }),
     );
@@ -218,5 +234,11 @@ export function createJobApi(options: AppOptions): JobApp {
       500,
     );
   });
-  return { app, auth, streams };
+  const nodeAnswer = createConditionalPoll({
+    basePath,
+    auth,
+    ownerCursor: (ownerId) => options.engine.ownerCursor(ownerId),
+    cors: corsAnswer,
+  });
+  return { app, auth, streams, nodeAnswer };
 }

@@ -32,12 +32,14 @@ export const DEV_OWNER = 'demo';
 const unauthorized = (message: string, code = 'unauthorized') =>
   new ApiError(401, code, message, undefined, { 'WWW-Authenticate': 'Bearer' });
 
-function bearer(request: Request): string | null {
-  const header = request.headers.get('authorization');
+/** The token of an `Authorization: Bearer <token>` header's value, or null. */
+function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1] ?? null;
 }
+
+const bearer = (request: Request) => bearerToken(request.headers.get('authorization'));
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -45,6 +47,12 @@ export interface Authenticator {
   readonly devMode: boolean;
   readonly workerApiOpen: boolean;
   user(request: Request): Promise<Caller>;
+  /**
+   * The caller that `user` would answer for a request with this `Authorization` header value, when it
+   * takes no work to know: dev mode's, or a token verified before that has not expired. Undefined
+   * otherwise (a host's `authenticate`, a new, bad or expired token): then only `user` can tell.
+   */
+  knownUser(authorization: string | undefined): Caller | undefined;
   worker(request: Request): void;
 }
 
@@ -89,6 +97,12 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         }
         throw error;
       }
+    },
+    knownUser(authorization) {
+      if (options.authenticate) return undefined;
+      if (!verify) return { ownerId: DEV_OWNER, expiresAt: null };
+      const token = bearerToken(authorization);
+      return token ? verified.get(token) : undefined;
     },
     worker(request) {
       if (!workerDigest) {

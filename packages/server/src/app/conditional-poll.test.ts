@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { getRequestListener } from '@hono/node-server';
+import { delay, openTestTracker, SECRET, tokenFor } from '@jobtracker/test-support/server';
+import { signToken } from '../auth/jwt.js';
+import { withNodeStreams } from '../stream/node-streams.js';
+import { withNodeAnswer } from './node-answer.js';
+import { startServer } from './server.js';
+import type { JobTracker, JobTrackerOptions } from './tracker.js';
+
+/** Sends `text` on a fresh connection and reads the whole answer (the requests ask to close). */
+function exchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+const request = (path: string, headers: Record<string, string>, method = 'GET') =>
+  `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}Connection: close\r\n\r\n`;
+
+/** The answer without its Date line: the only line that may differ between two answers a moment apart. */
+const undated = (answer: string) => answer.replace(/\r\nDate: [^\r]*/i, '');
+const statusOf = (answer: string) => Number(answer.slice(9, 12));
+const etagOf = (answer: string) => /\r\netag: ([^\r]*)/i.exec(answer)?.[1] ?? '';
+
+const listen = (listener: RequestListener) =>
+  new Promise<Server>((resolve) => {
+    const server = createServer(listener);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+const portOf = (server: Server) => (server.address() as { port: number }).port;
+
+/**
+ * One tracker served twice: `fast` puts its node answer in front of the app (as `startServer` does),
+ * `plain` is the app alone; `answered` counts the requests the node answer took.
+ */
+async function servedTwice(options: JobTrackerOptions = {}) {
+  const tracker = await openTestTracker(options);
+  const app = getRequestListener(withNodeStreams(tracker.app.fetch));
+  let answered = 0;
+  const fast = await listen(
+    withNodeAnswer(async (req, res) => {
+      const done = await tracker.nodeAnswer(req, res);
+      if (done) answered++;
+      return done;
+    }, app),
+  );
+  const plain = await listen(app);
+  return {
+    tracker,
+    get answered() {
+      return answered;
+    },
+    /** The same request to both: the fast server's answer, the plain one's, and whether the node answer took it. */
+    async both(text: string) {
+      const before = answered;
+      const fastAnswer = await exchange(portOf(fast), text);
+      const took = answered > before;
+      const plainAnswer = await exchange(portOf(plain), text);
+      return { fast: fastAnswer, plain: plainAnswer, took };
+    },
+    async close() {
+      await new Promise((resolve) => fast.close(resolve));
+      await new Promise((resolve) => plain.close(resolve));
+      await tracker.close();
+    },
+  };
+}
+
+type Served = Awaited<ReturnType<typeof servedTwice>>;
+
+/** The ETag the app gives `path` now (asked in process: the ETag does not depend on the transport). */
+async function currentEtag(served: Served, path: string, headers: Record<string, string>) {
+  const first = await served.tracker.app.request(path, { headers });
+  assert.equal(first.status, 200);
+  return first.headers.get('etag') ?? '';
+}
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+async function createJob(tracker: JobTracker, token: string, scope: string) {
+  const created = await tracker.app.request('/api/jobs', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type: 'poll.test', scope }),
+  });
+  assert.equal(created.status, 201);
+}
+
+describe('an unchanged conditional poll answered before Hono', () => {
+  let served: Served;
+  const alice = tokenFor('alice');
+  before(async () => {
+    served = await servedTwice();
+    await createJob(served.tracker, alice, 'first');
+  });
+  after(() => served.close());
+
+  it('answers 304 with the route’s own answer, byte for byte but the date', async () => {
+    for (const path of [
+      '/api/jobs?since=0',
+      '/api/jobs',
+      '/api/jobs?status=active&limit=5',
+      '/api/jobs?type=poll.test&since=7',
+    ]) {
+      const etag = await currentEtag(served, path, bearer(alice));
+      const { fast, plain, took } = await served.both(
+        request(path, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }),
+      );
+      assert.equal(statusOf(plain), 304, `${path}: the route answers 304`);
+      assert.ok(took, `${path}: answered before Hono`);
+      assert.equal(undated(fast), undated(plain), path);
+    }
+  });
+
+  it('answers 200 with the new list once the owner’s cursor moved', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    await createJob(served.tracker, alice, 'second');
+    const { fast, plain, took } = await served.both(
+      request(path, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }),
+    );
+    assert.equal(took, false);
+    assert.equal(statusOf(fast), 200);
+    assert.notEqual(etagOf(fast), etag);
+    assert.equal(undated(fast), undated(plain));
+    assert.match(fast, /"scope":"second"/);
+  });
+
+  it('keeps owners apart: another user sending this ETag gets their own list', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    const bob = tokenFor('bob');
+    await currentEtag(served, path, bearer(bob)); // Bob's token is verified (and remembered) first
+    const { fast, plain, took } = await served.both(
+      request(path, { Authorization: `Bearer ${bob}`, 'If-None-Match': etag }),
+    );
+    assert.equal(took, false);
+    assert.equal(statusOf(fast), 200);
+    assert.equal(undated(fast), undated(plain));
+    assert.match(fast, /"jobs":\[\]/);
+  });
+
+  it('leaves every refusal to the app: the same 401, 400 and 422 answers', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    const cases: [string, Record<string, string>, number][] = [
+      [path, { 'If-None-Match': etag }, 401],
+      [path, { Authorization: 'Bearer not-a-token', 'If-None-Match': etag }, 401],
+      [path, { Authorization: `Bearer ${tokenFor('alice')}x`, 'If-None-Match': etag }, 401],
+      [path, { Authorization: `Basic ${alice}`, 'If-None-Match': etag }, 401],
+      [`${path}&status=active`, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }, 400],
+      [`${path}&since=0`, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }, 400],
+      ['/api/jobs?since=soon', { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }, 422],
+      [`${path}&wait=1000`, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }, 422],
+    ];
+    for (const [target, headers, status] of cases) {
+      const { fast, plain, took } = await served.both(request(target, headers));
+      assert.equal(took, false, `${target} ${JSON.stringify(headers)}`);
+      assert.equal(statusOf(plain), status, JSON.stringify(plain));
+      assert.equal(undated(fast), undated(plain));
+    }
+  });
+
+  it('refuses a token repeated in two Authorization headers as the app does', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    const text = request(path, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag }).replace(
+      'Connection: close',
+      `Authorization: Bearer ${alice}\r\nConnection: close`,
+    );
+    const { fast, plain, took } = await served.both(text);
+    assert.equal(took, false);
+    assert.equal(statusOf(plain), 401);
+    assert.equal(undated(fast), undated(plain));
+  });
+
+  it('leaves to the app what it does not answer: no If-None-Match, HEAD, another path or host form', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    const auth = { Authorization: `Bearer ${alice}` };
+    const texts = [
+      request(path, auth),
+      request(path, { ...auth, 'If-None-Match': etag }, 'HEAD'),
+      request('/api/jobs/?since=0', { ...auth, 'If-None-Match': etag }),
+      request('/api/./jobs?since=0', { ...auth, 'If-None-Match': etag }),
+      request('/api/jobs?since=0', { ...auth, 'If-None-Match': `${etag}, "other"` }),
+      request(path, { ...auth, 'If-None-Match': etag }).replace('Host: localhost', 'Host: LOCALHOST'),
+    ];
+    for (const text of texts) {
+      const { fast, plain, took } = await served.both(text);
+      assert.equal(took, false, text);
+      assert.equal(undated(fast), undated(plain), text);
+    }
+  });
+
+  it('answers other spellings of the same request as the app does', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    const texts = [
+      request(path, { authorization: `bearer ${alice}`, 'if-none-match': etag }),
+      request(path, { AUTHORIZATION: `Bearer   ${alice}  `, 'If-None-Match': `  ${etag}  ` }),
+      request(path, { Authorization: `Bearer ${alice}`, 'If-None-Match': etag, Origin: 'http://a.example' }),
+      request('/api/jobs?since=0&', { ...bearer(alice), 'If-None-Match': etag }),
+      request('/api/jobs?since=%30', { ...bearer(alice), 'If-None-Match': etag }),
+    ];
+    for (const text of texts) {
+      const { fast, plain } = await served.both(text);
+      assert.equal(undated(fast), undated(plain), text);
+    }
+  });
+
+  it('stops answering for a token at its expiry, and leaves an expired one to the app', async () => {
+    const path = '/api/jobs?since=0';
+    const shortLived = signToken({ sub: 'alice', expiresInSeconds: 1 }, SECRET);
+    const etag = await currentEtag(served, path, bearer(shortLived));
+    const text = request(path, { ...bearer(shortLived), 'If-None-Match': etag });
+    assert.equal((await served.both(text)).took, true, 'answered while the token is valid');
+    await delay(1100);
+    const late = await served.both(text);
+    assert.equal(late.took, false, 'not at or after its expiry (the app allows some clock skew)');
+    assert.equal(undated(late.fast), undated(late.plain));
+
+    const expired = signToken({ sub: 'alice', expiresInSeconds: -60 }, SECRET);
+    const { fast, plain, took } = await served.both(
+      request(path, { ...bearer(expired), 'If-None-Match': etag }),
+    );
+    assert.equal(took, false);
+    assert.equal(statusOf(plain), 401);
+    assert.match(plain, /token_expired/);
+    assert.equal(undated(fast), undated(plain));
+  });
+});
+
+describe('the conditional poll’s CORS headers', () => {
+  for (const origins of [['*'], ['http://a.example', 'http://b.example']]) {
+    it(`match the app’s with corsOrigins ${JSON.stringify(origins)}`, async () => {
+      const served = await servedTwice({ corsOrigins: origins });
+      try {
+        const alice = tokenFor('alice');
+        await createJob(served.tracker, alice, 'cors');
+        const path = '/api/jobs?since=0';
+        const etag = await currentEtag(served, path, bearer(alice));
+        for (const origin of [undefined, 'http://a.example', 'http://c.example']) {
+          const headers: Record<string, string> = { Authorization: `Bearer ${alice}`, 'If-None-Match': etag };
+          if (origin) headers.Origin = origin;
+          const { fast, plain, took } = await served.both(request(path, headers));
+          assert.equal(statusOf(plain), 304);
+          assert.ok(took, `origin ${origin}`);
+          assert.equal(undated(fast), undated(plain), `origin ${origin}`);
+        }
+      } finally {
+        await served.close();
+      }
+    });
+  }
+});
+
+describe('the conditional poll without tokens', () => {
+  it('answers dev mode’s single owner as the app does', async () => {
+    const served = await servedTwice({ secret: undefined, workerKey: undefined, devMode: true });
+    try {
+      const path = '/api/jobs?since=0';
+      const etag = await currentEtag(served, path, {});
+      const { fast, plain, took } = await served.both(request(path, { 'If-None-Match': etag }));
+      assert.equal(statusOf(plain), 304);
+      assert.ok(took, 'answered before Hono');
+      assert.equal(undated(fast), undated(plain));
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('leaves a host’s own authenticate() to the app', async () => {
+    const served = await servedTwice({
+      secret: undefined,
+      authenticate: (request) => request.headers.get('x-user'),
+    });
+    try {
+      const path = '/api/jobs?since=0';
+      const etag = await currentEtag(served, path, { 'X-User': 'carol' });
+      const { fast, plain, took } = await served.both(
+        request(path, { 'X-User': 'carol', 'If-None-Match': etag }),
+      );
+      assert.equal(statusOf(plain), 304);
+      assert.equal(took, false);
+      assert.equal(undated(fast), undated(plain));
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('startServer', () => {
+  it('answers an unchanged poll before Hono', async () => {
+    const server = await startServer({ port: 0, db: ':memory:', secret: SECRET, onError: () => {} });
+    try {
+      const alice = tokenFor('alice');
+      const headers = { Authorization: `Bearer ${alice}` };
+      const first = await fetch(`${server.url}/api/jobs?since=0`, { headers });
+      assert.equal(first.status, 200);
+      const etag = first.headers.get('etag') ?? '';
+      let routed = 0;
+      const { user } = server.tracker.auth;
+      server.tracker.auth.user = (request) => {
+        routed++;
+        return user(request);
+      };
+      const again = await fetch(`${server.url}/api/jobs?since=0`, {
+        headers: { ...headers, 'If-None-Match': etag },
+      });
+      assert.equal(again.status, 304);
+      assert.equal(again.headers.get('etag'), etag);
+      assert.equal(routed, 0, 'the route did not run');
+    } finally {
+      await server.close();
+    }
+  });
+});
