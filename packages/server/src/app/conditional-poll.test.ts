@@ -1,82 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { getRequestListener } from '@hono/node-server';
-import { delay, openTestTracker, SECRET, tokenFor } from '@jobtracker/test-support/server';
+import { delay, SECRET, tokenFor } from '@jobtracker/test-support/server';
 import { signToken } from '../auth/jwt.js';
-import { withNodeStreams } from '../stream/node-streams.js';
-import { withNodeAnswer } from './node-answer.js';
+import { etagOf, request, type Served, servedTwice, statusOf, undated } from '../testing/served-twice.js';
 import { startServer } from './server.js';
-import type { JobTracker, JobTrackerOptions } from './tracker.js';
-
-/** Sends `text` on a fresh connection and reads the whole answer (the requests ask to close). */
-function exchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.on('error', reject);
-    socket.write(text);
-  });
-}
-
-const request = (path: string, headers: Record<string, string>, method = 'GET') =>
-  `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('')}Connection: close\r\n\r\n`;
-
-/** The answer without its Date line: the only line that may differ between two answers a moment apart. */
-const undated = (answer: string) => answer.replace(/\r\nDate: [^\r]*/i, '');
-const statusOf = (answer: string) => Number(answer.slice(9, 12));
-const etagOf = (answer: string) => /\r\netag: ([^\r]*)/i.exec(answer)?.[1] ?? '';
-
-const listen = (listener: RequestListener) =>
-  new Promise<Server>((resolve) => {
-    const server = createServer(listener);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-const portOf = (server: Server) => (server.address() as { port: number }).port;
-
-/**
- * One tracker served twice: `fast` puts its node answer in front of the app (as `startServer` does),
- * `plain` is the app alone; `answered` counts the requests the node answer took.
- */
-async function servedTwice(options: JobTrackerOptions = {}) {
-  const tracker = await openTestTracker(options);
-  const app = getRequestListener(withNodeStreams(tracker.app.fetch));
-  let answered = 0;
-  const fast = await listen(
-    withNodeAnswer(async (req, res) => {
-      const done = await tracker.nodeAnswer(req, res);
-      if (done) answered++;
-      return done;
-    }, app),
-  );
-  const plain = await listen(app);
-  return {
-    tracker,
-    get answered() {
-      return answered;
-    },
-    /** The same request to both: the fast server's answer, the plain one's, and whether the node answer took it. */
-    async both(text: string) {
-      const before = answered;
-      const fastAnswer = await exchange(portOf(fast), text);
-      const took = answered > before;
-      const plainAnswer = await exchange(portOf(plain), text);
-      return { fast: fastAnswer, plain: plainAnswer, took };
-    },
-    async close() {
-      await new Promise((resolve) => fast.close(resolve));
-      await new Promise((resolve) => plain.close(resolve));
-      await tracker.close();
-    },
-  };
-}
-
-type Served = Awaited<ReturnType<typeof servedTwice>>;
+import type { JobTracker } from './tracker.js';
 
 /** The ETag the app gives `path` now (asked in process: the ETag does not depend on the transport). */
 async function currentEtag(served: Served, path: string, headers: Record<string, string>) {
@@ -219,17 +147,20 @@ describe('an unchanged conditional poll answered before Hono', () => {
     }
   });
 
-  it('stops answering for a token at its expiry, and leaves an expired one to the app', async () => {
+  it('answers a token as long as the app accepts it, and leaves an expired one to the app', async () => {
     const path = '/api/jobs?since=0';
-    const shortLived = signToken({ sub: 'alice', expiresInSeconds: 1 }, SECRET);
-    const etag = await currentEtag(served, path, bearer(shortLived));
-    const text = request(path, { ...bearer(shortLived), 'If-None-Match': etag });
-    assert.equal((await served.both(text)).took, true, 'answered while the token is valid');
-    await delay(1100);
-    const late = await served.both(text);
-    assert.equal(late.took, false, 'not at or after its expiry (the app allows some clock skew)');
-    assert.equal(undated(late.fast), undated(late.plain));
-
+    const now = Math.floor(Date.now() / 1000);
+    const etag = await currentEtag(served, path, bearer(alice));
+    // The app allows 5 s of clock skew past `exp`.
+    for (const expiresInSeconds of [60, -3]) {
+      const token = signToken({ sub: 'alice', expiresInSeconds }, SECRET);
+      const { fast, plain, took } = await served.both(
+        request(path, { ...bearer(token), 'If-None-Match': etag }),
+      );
+      assert.ok(took, `answered before Hono (exp ${expiresInSeconds} s from now)`);
+      assert.equal(statusOf(plain), 304);
+      assert.equal(undated(fast), undated(plain));
+    }
     const expired = signToken({ sub: 'alice', expiresInSeconds: -60 }, SECRET);
     const { fast, plain, took } = await served.both(
       request(path, { ...bearer(expired), 'If-None-Match': etag }),
@@ -237,6 +168,20 @@ describe('an unchanged conditional poll answered before Hono', () => {
     assert.equal(took, false);
     assert.equal(statusOf(plain), 401);
     assert.match(plain, /token_expired/);
+    assert.equal(undated(fast), undated(plain));
+    assert.ok(Math.floor(Date.now() / 1000) - now < 3, 'the test ran within the skew it relies on');
+  });
+
+  it('stops answering a remembered token once its skew ran out', async () => {
+    const path = '/api/jobs?since=0';
+    const etag = await currentEtag(served, path, bearer(alice));
+    const token = signToken({ sub: 'alice', expiresInSeconds: -3 }, SECRET);
+    const text = request(path, { ...bearer(token), 'If-None-Match': etag });
+    assert.ok((await served.both(text)).took, 'answered within the skew');
+    await delay(2100);
+    const { fast, plain, took } = await served.both(text);
+    assert.equal(took, false);
+    assert.equal(statusOf(plain), 401);
     assert.equal(undated(fast), undated(plain));
   });
 });

@@ -5,14 +5,8 @@ import { listJobsQuery } from '../http/schemas.js';
 import { checkQuery } from '../http/validate.js';
 import { filterTag } from '../routes/jobs.js';
 import type { NodeAnswer } from './node-answer.js';
-
-/** The CORS settings of the app, as its `cors()` middleware applies them to a GET. */
-export interface CorsAnswer {
-  /** The `Access-Control-Allow-Origin` for a request's `Origin` (empty when it has none), or null for none. */
-  origin: (origin: string) => string | null;
-  exposeHeaders: readonly string[];
-  credentials: boolean;
-}
+import { type CorsAnswer, corsHeaders } from './node-json.js';
+import { isPlainRequest, uniqueHeaders } from './node-request.js';
 
 export interface ConditionalPollDeps {
   basePath: string;
@@ -32,40 +26,7 @@ const ANSWERED_PARAMETERS = new Set(['status', 'type', 'scope', 'limit', 'since'
 /** How many distinct query strings keep their filter tag (as the route's own parsed-query cache). */
 const KNOWN_QUERIES = 256;
 
-// What `@hono/node-server` takes as a request's URL without rebuilding it (its `buildUrl`): a request
-// outside these goes to Hono, which may normalise the URL, so that both read the same query text.
-const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
-const PLAIN_TARGET = /^\/[!#$&-;=?-[\]_a-z~]*$/;
-const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
-
-/** The request headers a conditional poll's answer depends on; null when one of them is repeated. */
-function pollHeaders(raw: readonly string[]) {
-  let authorization: string | undefined;
-  let ifNoneMatch: string | undefined;
-  let origin: string | undefined;
-  let host: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const value = raw[i + 1] as string;
-    if (name.length === 13) {
-      const lower = name.toLowerCase();
-      if (lower === 'authorization') {
-        if (authorization !== undefined) return null;
-        authorization = value;
-      } else if (lower === 'if-none-match') {
-        if (ifNoneMatch !== undefined) return null;
-        ifNoneMatch = value;
-      }
-    } else if (name.length === 6 && name.toLowerCase() === 'origin') {
-      if (origin !== undefined) return null;
-      origin = value;
-    } else if (name.length === 4 && name.toLowerCase() === 'host') {
-      if (host !== undefined) return null;
-      host = value;
-    }
-  }
-  return { authorization, ifNoneMatch, origin, host };
-}
+const POLL_HEADERS = new Set(['authorization', 'if-none-match', 'origin', 'host'] as const);
 
 /**
  * The hottest request of the API, answered straight from node's request without Hono: a conditional
@@ -116,13 +77,7 @@ export function createConditionalPoll({
     if (ifNoneMatch !== etag || response.headersSent) return false;
     // The order and case in which the adapter writes the route's headers: a web Headers' sorted names.
     const head: string[] = [];
-    if (cors) {
-      const allowed = cors.origin(origin ?? '');
-      if (cors.credentials) head.push('access-control-allow-credentials', 'true');
-      if (allowed) head.push('access-control-allow-origin', allowed);
-      if (cors.exposeHeaders.length > 0)
-        head.push('access-control-expose-headers', cors.exposeHeaders.join(','));
-    }
+    if (cors) for (const [name, value] of corsHeaders(cors, origin)) head.push(name, value);
     head.push(
       'cache-control',
       'private, no-cache',
@@ -140,13 +95,13 @@ export function createConditionalPoll({
     if (request.method !== 'GET') return false;
     const url = request.url ?? '';
     if (url !== path && !url.startsWith(withQuery)) return false;
-    const headers = pollHeaders(request.rawHeaders);
-    if (!headers?.ifNoneMatch || !headers.host) return false;
-    if (!PLAIN_HOST.test(headers.host) || !PLAIN_TARGET.test(url) || DOT_SEGMENT.test(url)) return false;
+    const headers = uniqueHeaders(request.rawHeaders, POLL_HEADERS);
+    const ifNoneMatch = headers?.['if-none-match'];
+    if (!ifNoneMatch || !isPlainRequest(url, headers.host)) return false;
     const caller = auth.knownUser(headers.authorization);
     if (!caller) return false;
     const tag = tagOf(url.slice(path.length + 1), `http://${headers.host}${url}`);
     if (tag === null) return false;
-    return answer(response, caller.ownerId, tag, headers.ifNoneMatch, headers.origin);
+    return answer(response, caller.ownerId, tag, ifNoneMatch, headers.origin);
   };
 }

@@ -22,3 +22,17 @@ export function withNodeAnswer(answer: NodeAnswer, listener: RequestListener): R
     );
   };
 }
+
+/**
+ * The first of `answers` that does not decline at once (false) decides: each answers requests the others
+ * do not (another method or path), so the order only saves time.
+ */
+export function firstAnswer(...answers: NodeAnswer[]): NodeAnswer {
+  return (request, response) => {
+    for (const answer of answers) {
+      const answered = answer(request, response);
+      if (answered !== false) return answered;
+    }
+    return false;
+  };
+}
