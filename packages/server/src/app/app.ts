@@ -27,6 +27,7 @@ import {
 import { createAllowedMethods } from './methods.js';
 import { firstAnswer, type NodeAnswer } from './node-answer.js';
 import type { CorsAnswer } from './node-json.js';
+import { createStreamOpen } from './stream-open.js';
 import { createWorkerWrites } from './worker-writes.js';
 
 export const VERSION = '0.1.0';
@@ -80,8 +81,9 @@ export interface JobApp {
   auth: Authenticator;
   streams: StreamRegistry;
   /**
-   * Answers the hottest requests (an unchanged conditional poll, a worker's progress report) straight
-   * from node's request, before Hono, exactly as the app would; false when it did not and the app must. `startServer` puts it in
+   * Answers the hottest requests (an unchanged conditional poll, opening a stream, a worker's progress
+   * report) straight from node's request, before Hono, exactly as the app would; false when it did not
+   * and the app must. `startServer` puts it in
    * front of the app (`withNodeAnswer`); the app alone answers everything the same, only slower.
    */
   nodeAnswer: NodeAnswer;
@@ -139,6 +141,7 @@ export function createJobApi(options: AppOptions): JobApp {
     );
   }
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.bodyBytes;
+  const maxStreamsPerUser = options.maxStreamsPerUser ?? 100;
   api.use('*', limitJsonDepth(maxBodyBytes));
   api.route(
     '/',
@@ -147,7 +150,7 @@ export function createJobApi(options: AppOptions): JobApp {
       auth,
       streams,
       maxBodyBytes,
-      maxStreamsPerUser: options.maxStreamsPerUser ?? 100,
+      maxStreamsPerUser,
       creates: createRateLimiter(options.createRate ?? { burst: 2000, perMinute: 600 }, 'new jobs'),
     }),
   );
@@ -204,6 +207,14 @@ export function createJobApi(options: AppOptions): JobApp {
       basePath,
       auth,
       ownerCursor: (ownerId) => options.engine.ownerCursor(ownerId),
+      cors: corsAnswer,
+    }),
+    createStreamOpen({
+      basePath,
+      auth,
+      streams,
+      subscriberCount: (ownerId) => options.engine.hub.subscriberCount(ownerId),
+      maxStreamsPerUser,
       cors: corsAnswer,
     }),
     createWorkerWrites({

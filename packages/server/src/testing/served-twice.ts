@@ -63,6 +63,10 @@ export async function servedTwice(options: JobTrackerOptions = {}) {
     get fastPort() {
       return portOf(fast);
     },
+    /** The port of the app alone. */
+    get plainPort() {
+      return portOf(plain);
+    },
     /** The same request to both: the fast server's answer, the plain one's, and whether the node answer took it. */
     async both(text: string) {
       const before = answered;
