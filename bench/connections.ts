@@ -237,7 +237,7 @@ async function main() {
         ...(openMet
           ? {}
           : {
-              reason: `Opening a stream cost ${Math.round(openUs(o))} µs of server CPU against bare's ${Math.round(openUs(b))} µs (not profiled yet: the delivery profile is in the notes).`,
+              reason: `Opening a stream cost ${Math.round(openUs(o))} µs of server CPU against bare's ${Math.round(openUs(b))} µs; about half of it is the snapshot's query of finished jobs (drizzle builds and libsql prepares it for every stream; bench/notes/connections.md).`,
             }),
       }),
       ...stallFigures,

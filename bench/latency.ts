@@ -283,8 +283,8 @@ async function main() {
     if (notes.length > (CONNECTIONS < 5000 || PHASE_MS < 2000 ? 2 : 1)) {
       notes.push(
         'What would fix it: move SQLite writes to a worker thread (the driver is synchronous, so even the ' +
-          'sliced flush and each commit run on the event loop), and spend fewer µs per worker call (routing, ' +
-          'validation and the web Request/Response per call; see the profile)' +
+          'sliced flush and each commit run on the event loop), and spend fewer µs per worker call in the engine ' +
+          '(the call is answered before Hono, so what is left is the engine, the flush and the two writes; see the profile)' +
           (batched && bareBatched
             ? `. Batching is measured above: ${batched.batch} updates per call reached ` +
               `${grouped(batched.achieved)} updates/s at ` +

@@ -1,23 +1,22 @@
 import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Authenticate, type Authenticator, createAuthenticator } from '../auth/auth.js';
 import type { Secrets } from '../auth/jwt.js';
 import type { JobEngine } from '../engine/engine.js';
-import { ApiError } from '../http/errors.js';
 import { limitJsonDepth } from '../http/json-depth.js';
 import { LIMITS } from '../http/schemas.js';
-import { BodyNotReceivedError } from '../http/validate.js';
-import { createId } from '../ids/ids.js';
 import { createRateLimiter, type RateLimit } from '../limits/rate-limit.js';
 import { healthRoute } from '../routes/health.js';
 import { jobRoutes } from '../routes/jobs.js';
 import { openApiRoute } from '../routes/openapi.js';
 import { workerRoutes } from '../routes/worker.js';
 import { StreamRegistry } from '../stream/sse.js';
+import { createEngineWorkerApi } from '../worker-api/engine-worker-api.js';
+import { createConditionalPoll } from './conditional-poll.js';
 import { assertAuthConfigured, devModeBanner } from './dev-mode.js';
+import { createErrorAnswer, errorBody } from './error-answer.js';
 import {
   createErrorReporter,
   createLogger,
@@ -27,6 +26,10 @@ import {
   readLogLevel,
 } from './log.js';
 import { createAllowedMethods } from './methods.js';
+import { firstAnswer, type NodeAnswer } from './node-answer.js';
+import type { CorsAnswer } from './node-json.js';
+import { createStreamOpen } from './stream-open.js';
+import { createWorkerWrites } from './worker-writes.js';
 
 export const VERSION = '0.1.0';
 
@@ -84,13 +87,13 @@ export interface JobApp {
   app: Hono;
   auth: Authenticator;
   streams: StreamRegistry;
-}
-
-/** Seconds a client is asked to wait when the database is out of reach (a restart, a failover). */
-const STORAGE_RETRY_AFTER_S = 2;
-
-function errorBody(code: string, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+  /**
+   * Answers the hottest requests (an unchanged conditional poll, opening a stream, a worker's progress
+   * report) straight from node's request, before Hono, exactly as the app would; false when it did not
+   * and the app must. `startServer` puts it in
+   * front of the app (`withNodeAnswer`); the app alone answers everything the same, only slower.
+   */
+  nodeAnswer: NodeAnswer;
 }
 
 /** The logger and error reporter of an app, from its options. */
@@ -123,20 +126,29 @@ export function createJobApi(options: AppOptions): JobApp {
   });
   const api = new Hono();
   const allowed = new Set(options.corsOrigins ?? []);
-  if (allowed.size > 0) {
+  const corsAnswer: CorsAnswer | null =
+    allowed.size > 0
+      ? {
+          origin: (origin) => (allowed.has('*') ? '*' : allowed.has(origin) ? origin : null),
+          exposeHeaders: ['ETag', 'Retry-After'],
+          credentials: false,
+        }
+      : null;
+  if (corsAnswer) {
     api.use(
       '*',
       cors({
-        origin: (origin) => (allowed.has('*') ? '*' : allowed.has(origin) ? origin : null),
+        origin: corsAnswer.origin,
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'If-None-Match'],
-        exposeHeaders: ['ETag', 'Retry-After'],
-        credentials: false,
+        exposeHeaders: [...corsAnswer.exposeHeaders],
+        credentials: corsAnswer.credentials,
         maxAge: 600,
       }),
     );
   }
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.bodyBytes;
+  const maxStreamsPerUser = options.maxStreamsPerUser ?? 100;
   api.use('*', limitJsonDepth(maxBodyBytes));
   api.route(
     '/',
@@ -145,7 +157,7 @@ export function createJobApi(options: AppOptions): JobApp {
       auth,
       streams,
       maxBodyBytes,
-      maxStreamsPerUser: options.maxStreamsPerUser ?? 100,
+      maxStreamsPerUser,
       maxHeldPollsPerUser: options.maxHeldPollsPerUser ?? 20,
       creates: createRateLimiter(options.createRate ?? { burst: 2000, perMinute: 600 }, 'new jobs'),
     }),
@@ -188,43 +200,39 @@ export function createJobApi(options: AppOptions): JobApp {
     }
     return c.json(errorBody('not_found', `No route for ${c.req.method} ${path.slice(0, 200)}.`), 404);
   });
-  app.onError((error, c) => {
-    if (error instanceof BodyNotReceivedError) {
-      logger.debug(
-        `[jobtracker] ${c.req.method} ${oneLine(c.req.path, 200)}: the client closed the connection before its body arrived`,
-      );
-    }
-    if (error instanceof ApiError) {
-      for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
-      return c.json(errorBody(error.code, error.message, error.details), error.status);
-    }
-    if (error instanceof HTTPException) {
-      const status = error.status as ContentfulStatusCode;
-      return c.json(
-        errorBody(status >= 500 ? 'internal_error' : 'bad_request', error.message || 'Bad request.'),
-        status,
-      );
-    }
-    const requestId = createId();
-    c.header('X-Request-Id', requestId);
-    onError(error, { requestId, method: c.req.method, path: c.req.path });
-    if (options.engine.store.isUnavailable(error)) {
-      c.header('Retry-After', String(STORAGE_RETRY_AFTER_S));
-      return c.json(
-        {
-          error: {
-            code: 'storage_unavailable',
-            message: 'The job database cannot be reached right now; try again shortly.',
-            requestId,
-          },
-        },
-        503,
-      );
-    }
-    return c.json(
-      { error: { code: 'internal_error', message: 'Something went wrong on the server.', requestId } },
-      500,
-    );
+  const answerError = createErrorAnswer({
+    logger,
+    onError,
+    isUnavailable: (error) => options.engine.store.isUnavailable(error),
   });
-  return { app, auth, streams };
+  app.onError((error, c) => {
+    const { status, headers, body } = answerError(error, c.req.method, c.req.path);
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    return c.json(body, status as ContentfulStatusCode);
+  });
+  const nodeAnswer = firstAnswer(
+    createConditionalPoll({
+      basePath,
+      auth,
+      ownerCursor: (ownerId) => options.engine.ownerCursor(ownerId),
+      cors: corsAnswer,
+    }),
+    createStreamOpen({
+      basePath,
+      auth,
+      streams,
+      subscriberCount: (ownerId) => options.engine.hub.subscriberCount(ownerId),
+      maxStreamsPerUser,
+      cors: corsAnswer,
+    }),
+    createWorkerWrites({
+      basePath,
+      auth,
+      api: createEngineWorkerApi(options.engine),
+      maxBodyBytes,
+      cors: corsAnswer,
+      answerError,
+    }),
+  );
+  return { app, auth, streams, nodeAnswer };
 }

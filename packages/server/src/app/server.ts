@@ -1,7 +1,9 @@
+import { createServer, type ServerOptions as HttpServerOptions, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { withNodeStreams } from '../stream/node-streams.js';
+import { withNodeAnswer } from './node-answer.js';
 import { createJobTracker, type JobTracker, type JobTrackerOptions } from './tracker.js';
 
 export interface ServerOptions extends JobTrackerOptions {
@@ -29,7 +31,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const hostname = options.hostname ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve(
-      { fetch: withNodeStreams(tracker.app.fetch), port: options.port ?? 8787, hostname },
+      {
+        fetch: withNodeStreams(tracker.app.fetch),
+        port: options.port ?? 8787,
+        hostname,
+        // The adapter's listener, behind the answers given before Hono (an unchanged poll's 304).
+        createServer: ((serverOptions: HttpServerOptions, listener: RequestListener) =>
+          createServer(serverOptions, withNodeAnswer(tracker.nodeAnswer, listener))) as typeof createServer,
+      },
       () => resolve(started),
     );
     started.once('error', reject);

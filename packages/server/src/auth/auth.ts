@@ -32,12 +32,14 @@ export const DEV_OWNER = 'demo';
 const unauthorized = (message: string, code = 'unauthorized') =>
   new ApiError(401, code, message, undefined, { 'WWW-Authenticate': 'Bearer' });
 
-function bearer(request: Request): string | null {
-  const header = request.headers.get('authorization');
+/** The token of an `Authorization: Bearer <token>` header's value, or null. */
+function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1] ?? null;
 }
+
+const bearer = (request: Request) => bearerToken(request.headers.get('authorization'));
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -45,6 +47,15 @@ export interface Authenticator {
   readonly devMode: boolean;
   readonly workerApiOpen: boolean;
   user(request: Request): Promise<Caller>;
+  /**
+   * The caller that `user` would answer for a request with this `Authorization` header value, when it
+   * can tell at once: dev mode's, a token verified before that has not expired, or a plain valid token
+   * (checked synchronously). Undefined otherwise (a host's `authenticate`, an unusual, bad or expired
+   * token): then only `user` can tell, and word the refusal.
+   */
+  knownUser(authorization: string | undefined): Caller | undefined;
+  /** Whether `worker` accepts a request with this `Authorization` header value. */
+  knownWorker(authorization: string | undefined): boolean;
   worker(request: Request): void;
 }
 
@@ -64,6 +75,11 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       : null;
   const workerDigest = options.workerKey ? digest(options.workerKey) : null;
   const verified = new VerifiedTokens(VERIFIED_TOKENS, now);
+  const knownWorker = (authorization: string | undefined) => {
+    if (!workerDigest) return devMode;
+    const token = bearerToken(authorization);
+    return token !== null && timingSafeEqual(digest(token), workerDigest);
+  };
   return {
     devMode,
     workerApiOpen: devMode && !workerDigest,
@@ -90,6 +106,20 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         throw error;
       }
     },
+    knownUser(authorization) {
+      if (options.authenticate) return undefined;
+      if (!verify) return { ownerId: DEV_OWNER, expiresAt: null };
+      const token = bearerToken(authorization);
+      if (!token) return undefined;
+      const known = verified.get(token);
+      if (known) return known;
+      const claims = verify.quick(token, now());
+      if (!claims) return undefined;
+      const caller = { ownerId: claims.sub, expiresAt: claims.exp * 1000 };
+      verified.remember(token, caller);
+      return caller;
+    },
+    knownWorker,
     worker(request) {
       if (!workerDigest) {
         if (devMode) return;
@@ -99,8 +129,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
           'The worker API needs JOBTRACKER_WORKER_KEY to be set.',
         );
       }
-      const token = bearer(request);
-      if (!token || !timingSafeEqual(digest(token), workerDigest)) {
+      if (!knownWorker(request.headers.get('authorization') ?? undefined)) {
         throw unauthorized('Send the worker key as "Authorization: Bearer <key>".');
       }
     },

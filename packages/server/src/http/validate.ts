@@ -99,7 +99,11 @@ export async function readJson<S extends z.ZodType>(
 
 /** Reads the query string; every parameter may appear once. */
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const all = c.req.queries();
+  return checkQuery(c.req.queries(), schema);
+}
+
+/** Checks a query string's parameters (as Hono's `queries()` gives them): every one may appear once. */
+export function checkQuery<S extends z.ZodType>(all: Record<string, string[]>, schema: S): z.output<S> {
   const query: Record<string, string> = {};
   for (const [name, values] of Object.entries(all)) {
     if (values.length > 1)

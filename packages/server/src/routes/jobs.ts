@@ -65,7 +65,7 @@ function hashFilters(query: ListFilters) {
 }
 
 /** The tag of a (shared, frozen) parsed query of a poll, hashed once. */
-const filterTag = oncePerObject(hashFilters);
+export const filterTag = oncePerObject(hashFilters);
 
 /** The owner's routes: list, create, get, cancel, retry, and the change stream. */
 export function jobRoutes({

@@ -19,11 +19,33 @@ export interface StreamOptions {
 
 const DEFAULT_EXPIRY_SWEEP_MS = 250;
 
+/** How long a stream's first bytes may wait for its catch-up, to leave with it in one write. */
+const FIRST_BYTES_WAIT_MS = 50;
+
 export const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
 };
+
+const STREAM_HEAD = Object.entries(STREAM_HEADERS).map(
+  ([name, value]) => [name.toLowerCase(), value] as const,
+);
+
+/**
+ * The stream's head with `headers` (e.g. CORS) added, as a web `Headers` would list the two together:
+ * lower-case names, sorted, a later value replacing an earlier one; no `content-length`.
+ */
+function streamHead(headers: Iterable<readonly [string, string]>): string[] {
+  const merged = new Map<string, string>(STREAM_HEAD);
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower !== 'content-length') merged.set(lower, value);
+  }
+  const head: string[] = [];
+  for (const name of [...merged.keys()].sort()) head.push(name, merged.get(name) as string);
+  return head;
+}
 
 /**
  * Streams waiting for node's response: the route leaves an opener here (keyed by the request), and
@@ -176,12 +198,15 @@ export class StreamRegistry {
    * web stream per connection costs several times the memory and CPU of the response it feeds; this
    * path is what lets one process hold tens of thousands of streams.
    */
-  openNode(caller: Caller, since: number | undefined, response: ServerResponse, headers: Headers): void {
+  openNode(
+    caller: Caller,
+    since: number | undefined,
+    response: ServerResponse,
+    headers: Iterable<readonly [string, string]>,
+  ): void {
     const connection = new StreamConnection(this, caller.expiresAt);
     const { maxQueuedBytes } = this.options;
-    const head = new Headers(STREAM_HEADERS);
-    for (const [name, value] of headers) if (name !== 'content-length') head.set(name, value);
-    response.writeHead(200, Object.fromEntries(head));
+    response.writeHead(200, streamHead(headers));
     connection.attach({
       write(bytes) {
         if (response.destroyed || response.writableEnded) return false;
@@ -195,16 +220,29 @@ export class StreamRegistry {
     const onClose = () => connection.close();
     response.once('close', onClose);
     connection.onClose(() => response.off('close', onClose));
-    this.#start(connection, caller, since);
+    // The head, the preamble and a quick catch-up leave in one write: a syscall (and a wake-up of the
+    // client) per stream instead of two. A slow one does not hold the first bytes back: they tell the
+    // client that no proxy buffers the stream.
+    response.cork();
+    let corked = true;
+    const uncork = () => {
+      if (!corked) return;
+      corked = false;
+      clearTimeout(timer);
+      response.uncork();
+    };
+    const timer = setTimeout(uncork, FIRST_BYTES_WAIT_MS);
+    this.#start(connection, caller, since).then(uncork);
   }
 
-  #start(connection: StreamConnection, caller: Caller, since: number | undefined) {
+  /** Starts a stream: live events held back, the preamble, then the catch-up (settled once it is sent). */
+  #start(connection: StreamConnection, caller: Caller, since: number | undefined): Promise<void> {
     const { engine, options } = this;
     this.connections.add(connection);
     this.#upkeep.start();
     connection.onClose(engine.hub.subscribe(caller.ownerId, (event) => connection.live(event)));
     connection.write(this.#preamble);
-    this.#catchUp(connection, caller.ownerId, since).catch((error) => {
+    return this.#catchUp(connection, caller.ownerId, since).catch((error) => {
       options.onError(error);
       connection.close();
     });
