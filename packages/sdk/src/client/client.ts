@@ -50,7 +50,7 @@ export interface JobClientOptions {
    * time between two polls while no job is active where polls cannot be held. Default 25 s.
    */
   pollIdleMs?: number;
-  /** A stream silent this long is reconnected (the server sends a heartbeat every 15 s). Default 45 s. */
+  /** A stream silent this long is reconnected (the server sends a heartbeat when it was silent for 25 s). Default 60 s. */
   watchdogMs?: number;
 }
 

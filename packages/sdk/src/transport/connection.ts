@@ -44,7 +44,7 @@ export interface ConnectionOptions {
   pollIdleMs?: number;
   /** How long polls go unheld after a held poll failed while a short one answered (a proxy that cuts them): 60 s. */
   holdRetryMs?: number;
-  /** No bytes for this long (heartbeats come every 15 s) and the stream is taken for dead. */
+  /** No bytes for this long and the stream is taken for dead: 60 s (a silent stream gets a heartbeat at least every 37.5 s, 1.5 × `STREAM_HEARTBEAT_MS`). */
   watchdogMs?: number;
   /** A stream that opens but delivers nothing this long is broken (a buffering proxy): 3 s with `auto`, else 10 s. */
   firstEventMs?: number;
@@ -216,7 +216,7 @@ export function startConnection(options: ConnectionOptions): Connection {
         // Any bytes prove the stream is not held back by a buffering proxy.
         contact();
         feed(value);
-        arm(options.watchdogMs ?? 45_000);
+        arm(options.watchdogMs ?? 60_000);
       }
     } catch (error) {
       // With `auto`, a poll tells next whether the server or only the stream is out of reach.
