@@ -53,17 +53,9 @@ const plugins = () => [
 
 export default [
   {
-    // The SDK for a page; its polling transport is a chunk beside it, loaded when a connection first polls.
+    // The SDK for a page, in one file.
     input: 'packages/sdk/src/index.ts',
-    // The chunk imports a few of the entry's own bindings: they are exported from it, not split off.
-    preserveEntrySignatures: 'allow-extension',
-    output: {
-      dir: 'packages/sdk/dist',
-      entryFileNames: 'jobtracker-sdk.min.js',
-      chunkFileNames: 'jobtracker-sdk-[name].min.js',
-      format: 'es',
-      sourcemap: true,
-    },
+    output: { file: 'packages/sdk/dist/jobtracker-sdk.min.js', format: 'es', sourcemap: true },
     plugins: plugins(),
   },
   {

@@ -3,7 +3,7 @@ import type { Http } from '../http/http.js';
 import { createSseParser } from '../sse/parse.js';
 import type { JobUpdate } from '../store/job-stores.js';
 import type { Job, JobProgressDelta, StreamSnapshot } from '../wire.js';
-import type { Poller } from './long-poll.js';
+import { createPoller, type Poller } from './long-poll.js';
 
 /** How the client stays in step: server-sent events, polling, or SSE with polling as the fallback. */
 export type Transport = 'auto' | 'sse' | 'poll';
@@ -56,7 +56,7 @@ export interface ConnectionOptions {
 }
 
 /**
- * What a connection shares with its poller (`long-poll.ts`, loaded the first time it polls): its options,
+ * What a connection shares with its poller (`long-poll.ts`): its options,
  * the request in flight, and the state both halves read and write.
  */
 export interface PollLink {
@@ -126,7 +126,7 @@ export function startConnection(options: ConnectionOptions): Connection {
   let sseMisses = 0;
   /** Aborts the request in flight: a stream's watchdog, a held poll's limit. */
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let poller: Promise<Poller> | undefined;
+  let poller: Poller | undefined;
   const auto = options.transport === 'auto';
   let stopped = false;
   /** While polling instead of a blocked stream: when to try the stream again. */
@@ -179,7 +179,10 @@ export function startConnection(options: ConnectionOptions): Connection {
       }),
   };
   const { take, report, contact, arm, sleep } = link;
-  const polls = () => (poller ??= import('./long-poll.js').then((module) => module.createPoller(link)));
+  // Loaded with the client, not on first use: polling is the fallback for a network that fails, when a
+  // chunk may not load either (a dead server or a broken link made the first poll wait on an import that
+  // never came back).
+  const polls = () => (poller ??= createPoller(link));
 
   /** One SSE connection, until it ends; true when it held: delivered `ready` and stayed open for seconds. */
   async function stream(): Promise<boolean> {
@@ -236,7 +239,7 @@ export function startConnection(options: ConnectionOptions): Connection {
         report('offline', { code: 'offline', message: 'The network is offline.' });
         await sleep(30_000);
       } else if (mode === 'poll') {
-        if (!(await (await polls()).turn(sseAgainAt))) mode = 'sse';
+        if (!(await polls().turn(sseAgainAt))) mode = 'sse';
       } else {
         const held = await stream();
         if (stopped) break;
@@ -249,7 +252,7 @@ export function startConnection(options: ConnectionOptions): Connection {
         link.failures++;
         // A poll that answers while the stream fails means only the stream is blocked (a proxy that resets,
         // cuts or buffers it): poll, and try the stream again later. Else the server is away: back off.
-        const poller = auto && (await polls());
+        const poller = auto && polls();
         if (!poller || !(await poller.poll())) {
           await sleep(backoff(link.failures, random));
           continue;
