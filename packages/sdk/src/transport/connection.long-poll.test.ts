@@ -165,4 +165,33 @@ describe('connection: long polls', () => {
     await eventually(() => polls(api.requests).length > whileHidden, 300, 'a poll when shown');
     connection.stop();
   });
+
+  it('holds a poll no longer than until a blocked stream is due to be tried again, and tries it on time', async () => {
+    const api = fakeJobApi();
+    const fetch = ((input, init) =>
+      String(input).endsWith('/jobs/stream')
+        ? Promise.resolve(new Response('blocked', { status: 502 }))
+        : api.fetch(input, init)) as typeof globalThis.fetch;
+    const streams: number[] = [];
+    const counting = ((input, init) => {
+      if (String(input).endsWith('/jobs/stream')) streams.push(performance.now());
+      return fetch(input, init);
+    }) as typeof globalThis.fetch;
+    const connection = run(counting, 'auto', {
+      busy: () => false,
+      pollIdleMs: 5000,
+      sseRetryFirstMs: 600,
+      sseRetryMs: 600,
+    });
+    await eventually(() => streams.length >= 3, 4000, 'the stream tried again twice');
+    connection.stop();
+    const held = polls(api.requests).filter((r) => r.path.includes('wait='));
+    assert.ok(held.length > 0, 'polls were held meanwhile');
+    for (const request of held) {
+      const wait = Number(waitOf(request));
+      assert.ok(wait > 0 && wait <= 600, `a poll held ${wait} ms, not past the stream's next try`);
+    }
+    for (const gap of gaps(streams).slice(1))
+      assert.ok(gap < 1000, `the stream tried again ${Math.round(gap)} ms later`);
+  });
 });

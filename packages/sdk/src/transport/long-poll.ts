@@ -86,7 +86,12 @@ export function createPoller(link: PollLink) {
         polledAt +
         (busy() || (polled && !heldQuiet && Date.now() >= holdAgainAt) ? activeMs : idleMs) -
         Date.now();
-      if (left <= 0 || Date.now() >= sseAgainAt || !(await link.sleep(Math.min(left, activeMs)))) break;
+      if (
+        left <= 0 ||
+        Date.now() >= sseAgainAt ||
+        !(await link.sleep(Math.min(left, activeMs, sseAgainAt - Date.now())))
+      )
+        break;
     }
   }
 
@@ -98,7 +103,11 @@ export function createPoller(link: PollLink) {
       if (options.hidden()) await link.sleep(60_000);
       else if (Date.now() >= sseAgainAt) return false;
       else {
-        const wait = polled && Date.now() >= holdAgainAt ? Math.min(idleMs, MAX_POLL_WAIT_MS) : 0;
+        // Held no longer than until a blocked stream is due to be tried again.
+        const wait =
+          polled && Date.now() >= holdAgainAt
+            ? Math.min(idleMs, MAX_POLL_WAIT_MS, sseAgainAt - Date.now())
+            : 0;
         if (await poll(wait)) await pace(sseAgainAt);
         // A failed held poll is followed at once by a short one: if that answers, something on the way
         // cuts held requests, and polls stay short for a while.
