@@ -76,7 +76,9 @@ run(
     'tsx',
     '--test',
     '--test-reporter=spec',
-    '--test-timeout=120000',
+    // Per file as well as per test: the consumers suite (npm installs from the tarballs, TypeScript, publint)
+    // takes ~95 s on its own on a 2-core machine, too close to a 120 s limit.
+    '--test-timeout=240000',
     '--test-force-exit',
     ...nodeTests,
   ],

@@ -126,7 +126,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
   const $connection = atom<ConnectionStatus>({ state: 'connecting', lastContactAt: null });
   const cache = createOwnerCache(storage, () => ({
     cursor: jobs.cursor,
-    jobs: [...jobs.$active.get(), ...jobs.$recent.get().slice(0, RECENT_KEPT)],
+    jobs: jobs.saved(RECENT_KEPT),
   }));
   const events = createJobEvents();
   /** The owner's key once the owner is known; null while unknown, and for good when it cannot be known. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { onMount } from 'nanostores';
 import type { Job } from '../wire.js';
 import { createJobStores } from './job-stores.js';
 
@@ -115,5 +116,35 @@ describe('job stores', () => {
     stores.clear();
     assert.deepEqual(stores.$jobs.get(), {});
     assert.equal(stores.cursor, null);
+  });
+});
+
+describe('job stores read by the client itself', () => {
+  it('never mount the stores (which would open a connection) when the client reads what it holds', () => {
+    const stores = createJobStores();
+    let mounts = 0;
+    onMount(stores.$jobs, () => {
+      mounts++;
+    });
+    stores.take({
+      kind: 'jobs',
+      jobs: [
+        job('a', { status: 'running', version: 2 }),
+        job('b', { status: 'completed', completedAt: at(5) }),
+      ],
+    });
+    assert.deepEqual(
+      stores.list().map((held) => held.id),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      stores.saved(20).map((held) => held.id),
+      ['a', 'b'],
+      'active first, then the most recently finished',
+    );
+    assert.equal(mounts, 0, 'no read mounted $jobs (its onMount opens the connection)');
+    const stop = stores.$active.listen(() => {});
+    assert.equal(mounts, 1, 'a subscriber still mounts it');
+    stop();
   });
 });

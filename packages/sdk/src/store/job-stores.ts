@@ -24,16 +24,19 @@ const newestBy =
 export function createJobStores() {
   let cursor: string | null = null;
   const $jobs = atom<JobMap>({});
-  const $active = computed($jobs, (jobs) =>
+  const active = (jobs: JobMap) =>
     Object.values(jobs)
       .filter(isActiveJob)
-      .sort(newestBy((job) => job.createdAt)),
-  );
-  const $recent = computed($jobs, (jobs) =>
+      .sort(newestBy((job) => job.createdAt));
+  const recent = (jobs: JobMap) =>
     Object.values(jobs)
       .filter((job) => !isActiveJob(job))
-      .sort(newestBy((job) => job.completedAt ?? job.updatedAt)),
-  );
+      .sort(newestBy((job) => job.completedAt ?? job.updatedAt));
+  const $active = computed($jobs, active);
+  const $recent = computed($jobs, recent);
+  // The client's own reads take the atom's value: `get()` on a store nobody listens to mounts it for a
+  // moment, and mounting $jobs opens the connection (e.g. a cache save after the page's elements left).
+  const held = () => $jobs.value as JobMap;
   /** One store per job id, and per type and scope (keys with a NUL, which no id has): asking again returns the same store. */
   const stores = new Map<string, JobStore>();
   const storeFor = (key: string, make: () => JobStore) => {
@@ -52,21 +55,23 @@ export function createJobStores() {
     get cursor() {
       return cursor;
     },
-    list: () => Object.values($jobs.get()),
+    list: () => Object.values(held()),
+    /** What the local cache keeps: the active jobs, then the `recentKept` most recently finished. */
+    saved: (recentKept: number) => [...active(held()), ...recent(held()).slice(0, recentKept)],
     /**
      * Takes an update in; returns the jobs it changed. Jobs are merged by version; a snapshot replaces
      * everything held (the server's word wins even over a higher local version).
      */
     take(update: JobUpdate): JobChange[] {
-      const held = $jobs.get();
+      const before = held();
       const snapshot = update.kind === 'snapshot';
-      const next: Record<string, Job> = snapshot ? {} : { ...held };
+      const next: Record<string, Job> = snapshot ? {} : { ...before };
       const changes: JobChange[] = [];
       for (const job of update.jobs) {
-        const before = (snapshot ? held : next)[job.id];
-        if (snapshot || !(before && before.version >= job.version)) {
+        const was = (snapshot ? before : next)[job.id];
+        if (snapshot || !(was && was.version >= job.version)) {
           next[job.id] = job;
-          if (before?.version !== job.version || before.status !== job.status) changes.push([before, job]);
+          if (was?.version !== job.version || was.status !== job.status) changes.push([was, job]);
         }
       }
       if (update.cursor !== undefined) cursor = update.cursor;
