@@ -9,7 +9,12 @@ export type NodeAnswer = (request: IncomingMessage, response: ServerResponse) =>
 /** node's request listener: `answer` first, then `listener` (the app, through its adapter) for the rest. */
 export function withNodeAnswer(answer: NodeAnswer, listener: RequestListener): RequestListener {
   return (request, response) => {
-    const answered = answer(request, response);
+    let answered: boolean | Promise<boolean>;
+    try {
+      answered = answer(request, response);
+    } catch (error) {
+      answered = Promise.reject(error);
+    }
     if (answered === true) return;
     if (answered === false) {
       listener(request, response);
@@ -17,8 +22,8 @@ export function withNodeAnswer(answer: NodeAnswer, listener: RequestListener): R
     }
     answered.then(
       (done) => done || listener(request, response),
-      // Nothing was written: the app answers, and reports the error if it meets it too.
-      () => listener(request, response),
+      // The app answers what an answer failed on (and meets the same error), unless it began writing.
+      () => (response.headersSent ? response.destroy() : listener(request, response)),
     );
   };
 }

@@ -212,6 +212,36 @@ describe('progress reports answered before Hono', () => {
   });
 });
 
+describe('progress reports when onError throws', () => {
+  it('end that connection and go on serving', async () => {
+    const served = await servedTwice({
+      onError: () => {
+        throw new Error('the reporter is broken too');
+      },
+    });
+    try {
+      const job = await claimedJob(served, 'alice', 'broken.reporter');
+      const path = `/api/worker/jobs/${job.id}/progress`;
+      const { engine } = served.tracker;
+      const { progress } = engine;
+      engine.progress = () => Promise.reject(new Error('the disk is on fire'));
+      const broken = await exchange(
+        served.fastPort,
+        post(path, JSON.stringify({ leaseToken: job.leaseToken })),
+      );
+      engine.progress = progress;
+      assert.equal(broken, '', 'no answer');
+      const next = await exchange(
+        served.fastPort,
+        post(path, JSON.stringify({ leaseToken: job.leaseToken })),
+      );
+      assert.equal(statusOf(next), 200, next);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('progress reports with CORS', () => {
   it('carry the same CORS headers as the route’s answers', async () => {
     const served = await servedTwice({ corsOrigins: ['http://a.example'] });

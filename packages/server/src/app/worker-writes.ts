@@ -115,14 +115,17 @@ export function createWorkerWrites({
     const length = headers['content-length'];
     if (length === undefined || !/^\d{1,10}$/.test(length) || Number(length) > maxBodyBytes) return false;
     if (!isJsonContentType(headers['content-type']) || !auth.knownWorker(headers.authorization)) return false;
-    serve(request, id).then(
-      (answer) => writeJson(response, 200, JSON.stringify(answer), {}, cors, headers.origin),
-      (error: unknown) => {
-        const { status, headers: added, body } = answerError(error, 'POST', url);
-        if (!response.headersSent)
-          writeJson(response, status, JSON.stringify(body), added, cors, headers.origin);
-      },
-    );
+    serve(request, id)
+      .then(
+        (answer) => writeJson(response, 200, JSON.stringify(answer), {}, cors, headers.origin),
+        (error: unknown) => {
+          const { status, headers: added, body } = answerError(error, 'POST', url);
+          if (!response.headersSent)
+            writeJson(response, status, JSON.stringify(body), added, cors, headers.origin);
+        },
+      )
+      // Only a throwing onError gets here: the connection ends without an answer.
+      .catch(() => response.destroy());
     return true;
   };
 }
