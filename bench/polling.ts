@@ -118,9 +118,10 @@ try {
     { method: 'GET', path: `/api/jobs?since=${cursorBefore}`, headers: user },
     200,
   );
-  const changed = JSON.parse(delta.body) as { jobs: unknown[]; cursor: string };
-  if (changed.jobs.length !== 1)
-    throw new Error(`the delta poll returned ${changed.jobs.length} jobs, not 1`);
+  // A progress report comes back as one delta in `progress`, not as the whole job in `jobs`.
+  const changed = JSON.parse(delta.body) as { jobs: unknown[]; progress?: unknown[]; cursor: string };
+  const changes = changed.jobs.length + (changed.progress?.length ?? 0);
+  if (changes !== 1) throw new Error(`the delta poll returned ${changes} changes, not 1`);
   const current = await send(
     server.url,
     { method: 'GET', path: `/api/jobs?since=${changed.cursor}`, headers: user },
