@@ -100,6 +100,31 @@ export function storeQueriesContract(test: StoreTest): void {
       'a1',
     ]);
     assert.deepEqual(ids(await store.listJobs('carol', { limit: 10 })), []);
+    const full = testJob('a4', {
+      ownerId: 'alice',
+      title: 'Report',
+      status: 'failed',
+      progress: 42.5,
+      message: 'Step 3',
+      result: { url: '/r/1', rows: 12 },
+      error: { message: 'Disk full', retryable: true },
+      attempt: 2,
+      retryOf: 'a0',
+      activeKey: null,
+      leaseToken: 'lease',
+      leaseExpiresAt: 9,
+      workerId: 'w1',
+      version: 7,
+      createdAt: 4,
+      startedAt: 5,
+      updatedAt: 6,
+      completedAt: 7,
+    });
+    await store.transaction((tx) => tx.insertJob(full));
+    const listed = await store.listJobs('alice', { statuses: ['failed'], limit: 10 });
+    assert.deepEqual(listed, [full], 'a listed job reads back every field as written');
+    for (const job of await store.listJobs('alice', { limit: 10 }))
+      assert.deepEqual(job, await store.getJob(job.id), `${job.id} listed as it is got`);
   });
 
   test('keeps the first record of an idempotency key, and deletes old ones', async (store) => {

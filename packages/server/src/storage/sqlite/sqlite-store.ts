@@ -4,6 +4,7 @@ import { type Client, createClient, type Transaction } from '@libsql/client';
 import { and, asc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import Database from 'libsql';
 import type { JobRecord } from '../../jobs/job-record.js';
 import { Mutex } from '../../util/mutex.js';
 import { listedJobs, newestFirst } from '../job-query.js';
@@ -49,6 +50,38 @@ const EVENTS_PER_INSERT = 500;
 // (and every delivery) for a tenth of a second or more. Writes take turns anyway, so yield in between.
 const ROWS_BETWEEN_YIELDS = 100;
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// Listings (a stream's snapshot opens one per connection) run on a reading connection of our own with
+// statements prepared once: through the client each costs ~300–450 µs of CPU (building the statement,
+// preparing it, the client's row objects), a prepared statement's step ~25 µs (measured on this table).
+const listedColumns = Object.entries(getTableColumns(jobs));
+const LIST_JOBS = `SELECT ${listedColumns.map(([, column]) => `"${column.name}"`).join(', ')} FROM "jobs" WHERE "owner_id" = ?`;
+const listSql = (filter: JobFilter) =>
+  LIST_JOBS +
+  (filter.statuses ? ` AND "status" IN (${filter.statuses.map(() => '?').join(', ')})` : '') +
+  (filter.type !== undefined ? ' AND "type" = ?' : '') +
+  (filter.scope !== undefined ? ' AND "scope" = ?' : '') +
+  ' ORDER BY "created_at" DESC, "id" DESC LIMIT ?';
+const listArgs = (ownerId: string, filter: JobFilter): Value[] => [
+  ownerId,
+  ...(filter.statuses ?? []),
+  ...(filter.type !== undefined ? [filter.type] : []),
+  ...(filter.scope !== undefined ? [filter.scope] : []),
+  filter.limit,
+];
+const listedRow = (row: Record<string, unknown>) =>
+  Object.fromEntries(
+    listedColumns.map(([key, column]) => {
+      const value = row[column.name];
+      return [key, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
+    }),
+  ) as typeof jobs.$inferSelect;
+
+/** The file a `file:` URL names, or null for any other (`:memory:`, URLs with a host). */
+function databaseFile(url: string): string | null {
+  if (!url.startsWith('file:') || url.startsWith('file::memory:') || url.startsWith('file://')) return null;
+  return url.slice('file:'.length).split('?')[0] || null;
+}
 
 /**
  * @internal The libsql transaction under drizzle's, for statements prepared as text; null if drizzle
@@ -160,11 +193,29 @@ export class SqliteStore implements JobStore {
   readonly #memory: boolean;
   /** Reads and writes of `:memory:` (one connection), writes of a file database. */
   readonly #gate = new Mutex();
+  readonly #file: string | null;
+  readonly #busyTimeoutMs: number;
+  #reader: Database.Database | null = null;
+  readonly #listings = new Map<string, Database.Statement<unknown[]>>();
 
   constructor(options: SqliteStoreOptions) {
     this.#memory = options.url === ':memory:' || options.url === 'file::memory:';
-    this.client = createClient({ url: options.url, timeout: options.busyTimeoutMs ?? 5000 });
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#file = this.#memory ? null : databaseFile(options.url);
+    this.client = createClient({ url: options.url, timeout: this.#busyTimeoutMs });
     this.db = drizzle(this.client, { schema });
+  }
+
+  /** The statement of a listing shaped like `sql`, prepared on the reading connection the first time. */
+  #listing(sql: string): Database.Statement<unknown[]> | null {
+    if (this.#file === null) return null;
+    let statement = this.#listings.get(sql);
+    if (!statement) {
+      this.#reader ??= new Database(this.#file, { timeout: this.#busyTimeoutMs });
+      statement = this.#reader.prepare(sql);
+      this.#listings.set(sql, statement);
+    }
+    return statement;
   }
 
   #use<T>(work: () => Promise<T>): Promise<T> {
@@ -219,6 +270,15 @@ export class SqliteStore implements JobStore {
   }
 
   listJobs(ownerId: string, filter: JobFilter) {
+    const listing = this.#listing(listSql(filter));
+    if (listing) {
+      try {
+        const rows = listing.all(...listArgs(ownerId, filter)) as Record<string, unknown>[];
+        return Promise.resolve(rows.map((row) => jobFromRow(listedRow(row))));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.#use(async () => {
       const rows = await this.db
         .select()
@@ -348,6 +408,9 @@ export class SqliteStore implements JobStore {
   }
 
   async close() {
+    this.#listings.clear();
+    this.#reader?.close();
+    this.#reader = null;
     this.client.close();
   }
 }
