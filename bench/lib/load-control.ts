@@ -31,6 +31,18 @@ export interface ServerStats {
   minGapMs: number | null;
 }
 
+/** Progress from its acknowledgement to the commit of its job's row, since the last `commits` call. */
+export interface CommitStats {
+  /** Whole milliseconds → how many acknowledged progress updates took that long to commit. */
+  latencyMs: Record<string, number>;
+  committed: number;
+  /** Acknowledged and not committed when asked. */
+  uncommitted: number;
+  /** The most change-log rows one job got in one store transaction (a flush). */
+  maxLogRowsPerJobPerFlush: number;
+  transactions: number;
+}
+
 export interface ProfileShare {
   category: string;
   ms: number;
@@ -78,6 +90,7 @@ export type LoadServerRequest = { id: number } & (
   | { cmd: 'stats' }
   | { cmd: 'naive'; on: boolean }
   | { cmd: 'flush' }
+  | { cmd: 'commits' }
   | { cmd: 'close' }
   | { cmd: 'profile'; ms: number }
   | {
@@ -103,6 +116,8 @@ export interface LoadServer {
   stats(): Promise<ServerStats>;
   naive(on: boolean): Promise<void>;
   flush(): Promise<void>;
+  /** What was committed since the last call (the first call starts counting); resets. */
+  commits(): Promise<CommitStats>;
   profile(ms: number): Promise<Profile>;
   micro(request: Omit<Extract<LoadServerRequest, { cmd: 'micro' }>, 'id' | 'cmd'>): Promise<MicroResult>;
   /** Closes the server cleanly (the tracker flushes and closes its database) and waits for the exit. */
@@ -192,6 +207,7 @@ export async function startLoadServer(config: LoadServerConfig): Promise<LoadSer
     stats: () => call({ cmd: 'stats' }),
     naive: (on) => call({ cmd: 'naive', on }),
     flush: () => call({ cmd: 'flush' }),
+    commits: () => call({ cmd: 'commits' }),
     profile: (ms) => call({ cmd: 'profile', ms }),
     micro: (request) => call({ cmd: 'micro', ...request }),
     async close() {

@@ -23,6 +23,7 @@ import {
 } from '@jobtracker/test-support/server-internals';
 import { Hono } from 'hono';
 import type {
+  CommitStats,
   LoadServerConfig,
   LoadServerReply,
   LoadServerRequest,
@@ -86,6 +87,58 @@ function stats(): ServerStats {
   };
 }
 
+// ---- accepted → committed ----------------------------------------------------------------------
+
+const commits = {
+  /** Per job: the version and time of each acknowledged progress update not yet committed. */
+  pending: new Map<string, { version: number; at: number }[]>(),
+  latencyMs: new Map<number, number>(),
+  committed: 0,
+  maxLogRowsPerJobPerFlush: 0,
+  transactions: 0,
+};
+
+function acknowledged(job: { id: string; version: number }): void {
+  const waiting = commits.pending.get(job.id);
+  const entry = { version: job.version, at: performance.now() };
+  if (waiting) waiting.push(entry);
+  else commits.pending.set(job.id, [entry]);
+}
+
+function committedAt(rows: readonly { id: string; version: number }[], at: number): void {
+  commits.transactions++;
+  for (const row of rows) {
+    const waiting = commits.pending.get(row.id);
+    if (!waiting) continue;
+    let taken = 0;
+    while (taken < waiting.length && (waiting[taken] as { version: number }).version <= row.version) {
+      const ms = Math.floor(at - (waiting[taken] as { at: number }).at);
+      commits.latencyMs.set(ms, (commits.latencyMs.get(ms) ?? 0) + 1);
+      commits.committed++;
+      taken++;
+    }
+    if (taken === waiting.length) commits.pending.delete(row.id);
+    else waiting.splice(0, taken);
+  }
+}
+
+function takeCommits(): CommitStats {
+  let uncommitted = 0;
+  for (const waiting of commits.pending.values()) uncommitted += waiting.length;
+  const taken: CommitStats = {
+    latencyMs: Object.fromEntries(commits.latencyMs),
+    committed: commits.committed,
+    uncommitted,
+    maxLogRowsPerJobPerFlush: commits.maxLogRowsPerJobPerFlush,
+    transactions: commits.transactions,
+  };
+  commits.latencyMs.clear();
+  commits.committed = 0;
+  commits.maxLogRowsPerJobPerFlush = 0;
+  commits.transactions = 0;
+  return taken;
+}
+
 // ---- micro measurements --------------------------------------------------------------------------
 
 /** Runs `call` repeatedly for about `ms`, `concurrency` at a time; the mean wall time per call in µs. */
@@ -124,8 +177,11 @@ async function startTracker(): Promise<number> {
   store.transaction = (work) => {
     const started = performance.now();
     counters.transactions++;
+    const written: { id: string; version: number }[] = [];
+    const logRows = new Map<string, number>();
     return transaction((tx) => {
       const noteRow = (job: JobRecord) => {
+        written.push({ id: job.id, version: job.version });
         const now = performance.now();
         const last = counters.lastWrite.get(job.id);
         if (last !== undefined && job.status === 'running')
@@ -164,18 +220,40 @@ async function startTracker(): Promise<number> {
         appendEvents: (events) => {
           const begun = performance.now();
           counters.eventsAppended += events.length;
+          for (const event of events) {
+            const rows = (logRows.get(event.jobId) ?? 0) + 1;
+            logRows.set(event.jobId, rows);
+            commits.maxLogRowsPerJobPerFlush = Math.max(commits.maxLogRowsPerJobPerFlush, rows);
+          }
           return tx.appendEvents(events).finally(() => {
             counters.appendMs += performance.now() - begun;
           });
         },
         insertIdempotencyKey: (record) => tx.insertIdempotencyKey(record),
       });
-    }).finally(() => {
-      counters.transactionMs += performance.now() - started;
-    });
+    })
+      .then((result) => {
+        committedAt(written, performance.now());
+        return result;
+      })
+      .finally(() => {
+        counters.transactionMs += performance.now() - started;
+      });
   };
   const engine = running.tracker.engine;
-  originalProgress = engine.progress.bind(engine);
+  const progress = engine.progress.bind(engine);
+  const progressMany = engine.progressMany.bind(engine);
+  engine.progress = async (id, leaseToken, update) => {
+    const job = await progress(id, leaseToken, update);
+    acknowledged(job);
+    return job;
+  };
+  engine.progressMany = async (updates) => {
+    const outcomes = await progressMany(updates);
+    for (const outcome of outcomes) if ('job' in outcome) acknowledged(outcome.job);
+    return outcomes;
+  };
+  originalProgress = engine.progress;
   return running.port;
 }
 
@@ -344,6 +422,8 @@ async function answer(request: LoadServerRequest): Promise<unknown> {
     case 'flush':
       await tracker?.tracker.engine.flush();
       return null;
+    case 'commits':
+      return takeCommits();
     case 'profile':
       return profile(request.ms);
     case 'micro':
