@@ -1,4 +1,5 @@
 /** Connections benchmark: counts, the measured phases of one server (streams opened in steps, RSS, CPU per call) and their metrics. */
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { roundTo } from '../lib/format.js';
 import { envNumber, stopwatch } from '../lib/report.js';
 import { closedLoop, epochNow, type LoadClients, mean, type ServerChild, sleep } from '../lib/sse-harness.js';
@@ -25,8 +26,8 @@ export const FD_RESERVE = 100;
 export const PAIRS = Math.max(1, Math.round(envNumber('BENCH_CONNECTION_PAIRS', 5)));
 /** A server's pair of windows is measured again (at most this often) when its heartbeat round fell in it. */
 export const RETRIES = 3;
-/** The servers' heartbeat period (ours by default, the bare server's BARE_HEARTBEAT_MS). */
-export const HEARTBEAT_MS = 15_000;
+/** The servers' heartbeat period (ours by default, `STREAM_HEARTBEAT_MS`; the bare server's BARE_HEARTBEAT_MS). */
+export const HEARTBEAT_MS = STREAM_HEARTBEAT_MS;
 /** Stream counts at which the event-loop stall of a heartbeat round is measured (and always at the last). */
 export const STALL_AT = (process.env.BENCH_CONNECTION_STALL_AT ?? '')
   .split(',')
@@ -146,8 +147,8 @@ export async function phase(target: Target, clients: LoadClients, kind: 'sub' | 
 
 /**
  * Times one heartbeat round of the server on its `streams`: waits for a round, sleeps until shortly before
- * the next (they come every 15 s), then reads the longest event-loop delay over that next round only, so
- * other work and the neighbours' load in the 15 s between weigh as little as possible.
+ * the next (they come every `HEARTBEAT_MS`), then reads the longest event-loop delay over that next round
+ * only, so other work and the neighbours' load in between weigh as little as possible.
  */
 async function heartbeatStall(
   target: Target,
@@ -155,7 +156,7 @@ async function heartbeatStall(
   level: number,
   streams: number,
 ): Promise<Stall> {
-  await clients.afterHeartbeat(streams, 20_000, target.server.port);
+  await clients.afterHeartbeat(streams, HEARTBEAT_MS + 5000, target.server.port);
   await sleep(HEARTBEAT_MS - 1500);
   await target.server.eld(true);
   await clients.afterHeartbeat(streams, 5_000, target.server.port);

@@ -5,7 +5,7 @@
  * - `GET /api/jobs/stream`: the same headers as jobtracker's stream (`text/event-stream`, `no-cache`,
  *   keep-alive, `X-Accel-Buffering: no`), a `retry:` line and a `ready` event, then the response stays
  *   open. The caller is the `sub` of the bearer token (read, not verified: the baseline does no auth).
- * - One shared heartbeat timer writes `: heartbeat` to every stream, every BARE_HEARTBEAT_MS (15 s, as ours).
+ * - One shared heartbeat timer writes `: heartbeat` to every stream, every BARE_HEARTBEAT_MS (set to ours by the harness).
  * - `POST /publish/<owner>` with a worker's progress body `{ leaseToken, progress, message }`: parses it,
  *   serialises the job once (BARE_JOB_TEMPLATE with the new progress, message, version and updatedAt, so
  *   the frame has the size of ours), writes `id: <cursor>\nevent: job\ndata: <job JSON>\n\n` to each

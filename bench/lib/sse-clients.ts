@@ -1,6 +1,8 @@
 /** SSE clients spread over a few child processes (sse-load.ts), driven together from the bench process. */
+
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { stopChild, track } from './children.js';
 import { procCpuMs, sleep } from './sse-harness.js';
 import type { LoadCounts, OpenArgs, OpenResult } from './sse-load.js';
@@ -94,10 +96,14 @@ export class LoadClients {
 
   /**
    * Resolves once a heartbeat round has reached every open stream (the heartbeat count grew by the
-   * number of streams), so a measured phase can start right after it, 15 s clear of the next one.
+   * number of streams), so a measured phase can start right after it, a heartbeat period clear of the next.
    * With `port`, only the streams of the server on that port count.
    */
-  async afterHeartbeat(streams: number, timeoutMs = 20_000, port?: number): Promise<void> {
+  async afterHeartbeat(
+    streams: number,
+    timeoutMs = STREAM_HEARTBEAT_MS + 5000,
+    port?: number,
+  ): Promise<void> {
     const count = () =>
       port === undefined ? this.counts().then((c) => c.heartbeats) : this.heartbeatsOf(port);
     const start = await count();

@@ -3,6 +3,7 @@
  * children (jobtracker's CLI with the probe preloaded, and the bare node:http baseline) and /proc readings.
  * It also re-exports the SSE load children (sse-clients.ts) and the HTTP load drivers (http-load.ts).
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { serverCli } from '@jobtracker/test-support/server-process';
 import { stopChild, tempDirs, track } from './children.js';
 import type { ProbeStats, ProfileSummary } from './sse-probe.js';
@@ -198,7 +200,7 @@ export async function startOurServerOn(
 export async function startBareServer(jobTemplate: string): Promise<ServerChild & { secret: string }> {
   const server = await startChild('bare node:http', ['--expose-gc', '--import', 'tsx', BARE], {
     BARE_JOB_TEMPLATE: jobTemplate,
-    BARE_HEARTBEAT_MS: '15000',
+    BARE_HEARTBEAT_MS: String(STREAM_HEARTBEAT_MS),
   });
   return { ...server, secret: randomBytes(24).toString('base64url') };
 }
