@@ -227,6 +227,40 @@ describe('job engine', () => {
     await close();
   });
 
+  it('commits one job’s progress at most once a flush period, however long a flush takes', async () => {
+    const period = 150;
+    const { engine, store, close } = await open({ progressFlushMs: period });
+    const claim = await startJob(engine);
+    const transaction = store.transaction.bind(store);
+    const commits: number[] = [];
+    let slow = true;
+    store.transaction = (work) =>
+      transaction(async (tx) => {
+        const result = await work(tx);
+        // The first flush is slow (as under load), the ones after it quick.
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 2 * period));
+        slow = false;
+        return result;
+      }).then((result) => {
+        commits.push(performance.now());
+        return result;
+      });
+    const started = performance.now();
+    let p = 0;
+    while (performance.now() - started < 6 * period) {
+      await engine.progress(claim.job.id, claim.leaseToken, { progress: ++p / 10 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await engine.flush();
+    store.transaction = transaction;
+    const gaps = commits.slice(1).map((at, i) => at - (commits[i] as number));
+    assert.ok(commits.length >= 3, `${commits.length} flushes`);
+    // Timers may fire a hair early as performance.now() measures them.
+    for (const gap of gaps.slice(0, -1))
+      assert.ok(gap >= period - 3, `commits ${gaps.map(Math.round)} ms apart`);
+    await close();
+  });
+
   it('keeps what a failed flush took, and writes it with the next one', async () => {
     const { engine, store, close } = await open();
     const claim = await startJob(engine);

@@ -34,6 +34,8 @@ export class LocalWriter implements JobWriter {
   /** Flushes run one after another, outside the lock: changes go on while one is being written. */
   #flushChain: Promise<void> = Promise.resolve();
   #flushTimer: NodeJS.Timeout | null = null;
+  /** A flush's transaction is being written: the next is timed from its end, not from now. */
+  #flushing = false;
 
   constructor(context: WriterContext) {
     this.#context = context;
@@ -239,6 +241,7 @@ export class LocalWriter implements JobWriter {
     const taken = await this.#lock.run(async () => this.#unflushed.take());
     if (!taken) return;
     let moved: string[] = [];
+    this.#flushing = true;
     try {
       await this.#context.store.transaction(async (tx) => {
         if (taken.rows.length > 0) moved = await tx.updateJobs(taken.rows.map(toVersionedUpdate));
@@ -246,14 +249,17 @@ export class LocalWriter implements JobWriter {
       });
     } catch (error) {
       await this.#lock.run(async () => {
+        this.#flushing = false;
         this.#unflushed.putBack(taken);
         this.#scheduleFlush();
       });
       throw error;
     }
     await this.#lock.run(async () => {
+      this.#flushing = false;
       this.#unflushed.flushed();
       await this.#reloadMoved(moved);
+      if (!this.#unflushed.isEmpty) this.#scheduleFlush();
     });
   }
 
@@ -268,8 +274,10 @@ export class LocalWriter implements JobWriter {
     }
   }
 
+  // A period after the last flush's commit, so one job's progress commits at most once a period
+  // however long a flush takes (timed from a flush's start, a slow one followed by a quick one did not).
   #scheduleFlush(): void {
-    if (this.#flushTimer) return;
+    if (this.#flushTimer || this.#flushing) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
       this.flush().catch(this.#context.onError);
