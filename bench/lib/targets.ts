@@ -137,8 +137,10 @@ export const TARGETS: Target[] = [
   },
   {
     bench: 'main-thread',
-    figure: 'main-thread time per 10 s, /programs with 20 jobs at 5 Hz',
+    figure: 'main-thread time per 10 s, motion',
+    label: 'main-thread time per 10 s, /programs with 20 jobs at 5 Hz',
     target: '≤ 1.5× the bare-DOM page',
     check: ratioAtMost(1.5),
+    why: 'Chromium’s own rendering is most of it (layout, style and text shaping of each card’s message, percent and timing line, 60 cards in three elements against the bare page’s 40 bars without timing); script is under a tenth of the profile since the Intl formatters are kept.',
   },
 ];
