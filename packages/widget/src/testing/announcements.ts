@@ -23,17 +23,24 @@ const isAtomic = (region: Element) =>
  * only what was added to it (each added node, or a changed text).
  */
 export function recordAnnouncements(...roots: Node[]): string[] {
+  return record(roots, (politeness, text) => `${politeness}: ${text}`);
+}
+
+/** Every text said in one live region, in order, without its politeness. */
+export const recordRegion = (region: Element): string[] => record([region], (_politeness, text) => text);
+
+function record(roots: Node[], line: (politeness: 'polite' | 'assertive', text: string) => string): string[] {
   const said: string[] = [];
   const observer = new MutationObserver((records) => {
     const atomicChanged = new Set<Element>();
-    for (const record of records) {
-      const region = liveRegionOf(record.target);
+    for (const change of records) {
+      const region = liveRegionOf(change.target);
       if (!region) continue;
       if (isAtomic(region)) {
         atomicChanged.add(region);
         continue;
       }
-      const added = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+      const added = change.type === 'characterData' ? [change.target] : [...change.addedNodes];
       for (const node of added) say(region, spoken(node));
     }
     for (const region of atomicChanged) say(region, spoken(region));
@@ -43,7 +50,7 @@ export function recordAnnouncements(...roots: Node[]): string[] {
     const assertive =
       region.getAttribute('aria-live') === 'assertive' ||
       (!region.hasAttribute('aria-live') && region.getAttribute('role') === 'alert');
-    said.push(`${assertive ? 'assertive' : 'polite'}: ${text}`);
+    said.push(line(assertive ? 'assertive' : 'polite', text));
   }
   for (const root of roots) observer.observe(root, { childList: true, characterData: true, subtree: true });
   return said;
