@@ -143,7 +143,9 @@ export class JobTracker extends LitElement {
       const stops = [
         client.on('completed', (job) => this.#completed(job)),
         client.on('failed', (job) => this.#failed(job)),
-        client.on('cancelled', (job) => this.#liveRegion.say('polite', this.#messages.announceCancelled(this.#name(job)))),
+        client.on('cancelled', (job) =>
+          this.#liveRegion.say('polite', this.#messages.announceCancelled(this.#name(job))),
+        ),
         announceJobsOf(client),
       ];
       return () => {
@@ -236,7 +238,8 @@ export class JobTracker extends LitElement {
       const current = () => this.#isActive(job.id);
       if (said === undefined) {
         // The first sighting only sets the mark: a page loaded mid-job does not repeat old milestones.
-        const retried = job.retryOf && (this.#knownFinished.has(job.retryOf) || this.#milestones.has(job.retryOf));
+        const retried =
+          job.retryOf && (this.#knownFinished.has(job.retryOf) || this.#milestones.has(job.retryOf));
         if (retried && !hidden)
           this.#liveRegion.say('polite', messages.announceRetried(this.#name(job)), current);
         continue;
