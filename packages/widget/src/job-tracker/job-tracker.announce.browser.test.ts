@@ -133,4 +133,38 @@ describe('<job-tracker> announcements', () => {
       'no milestone of the finished job',
     );
   });
+
+  it('says no milestone that a job passed while the page was hidden, and the next one once it shows', async () => {
+    const { client, create } = await testUser('announce-hidden');
+    const type = uniqueType('hidden');
+    const tracker = await mount(client);
+    const said = recordAnnouncements(root(tracker));
+    const setVisibility = (state: DocumentVisibilityState) => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+      document.dispatchEvent(new Event('visibilitychange'));
+    };
+    const progressKnown = (id: string, value: number) =>
+      eventually(() => client.jobStore(id).get()?.progress === value, 10_000, `${value}% known`);
+    try {
+      const job = await create({ type, title: 'Report' });
+      await eventually(() => card(tracker, job.id), 5000, 'the card');
+      const worker = await claimJob(type);
+      await worker.progress(10);
+      await progressKnown(job.id, 10);
+      setVisibility('hidden');
+      await worker.progress(30);
+      await progressKnown(job.id, 30);
+      await worker.progress(60);
+      await progressKnown(job.id, 60);
+      await delay(500);
+      setVisibility('visible');
+      await worker.progress(80);
+      await progressKnown(job.id, 80);
+      await delay(800);
+      assertEqual(said, ['polite: Report: 75%'], 'only the milestone passed while the page shows');
+      await client.cancel(job.id);
+    } finally {
+      Reflect.deleteProperty(document, 'visibilityState');
+    }
+  });
 });
