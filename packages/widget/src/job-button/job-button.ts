@@ -1,5 +1,6 @@
 import type { Job, JobClient, JsonValue } from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
+import { jobsAnnounced } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobErrorEvent, JobStartEvent } from '../shared/events.js';
 import { formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
@@ -39,7 +40,7 @@ interface Held {
  *
  * @slot - The page's own button(s) that start the job.
  *
- * @csspart status - The progress beside the button while the job runs, "Working… 42%" (`role="status"`).
+ * @csspart status - The progress beside the button while the job runs, "Working… 42%" (`role="status"`, unless a `<job-tracker>` of the same client announces the job).
  * @csspart error - Why the job could not be started (`role="alert"`); empty otherwise.
  *
  * @cssprop --job-gap - Space between the button and the status or error text.
@@ -117,7 +118,9 @@ export class JobButton extends LitElement {
       : this.#starting
         ? messages.buttonProgress(null)
         : null;
-    return html`<slot @slotchange=${this.#syncControls}></slot><span part="status" class="status" role="status">${status ?? nothing}</span><span part="error" class="error" role="alert">${this.#error ?? nothing}</span>`;
+    // A <job-tracker> that follows the same client announces the job's progress already: no second voice.
+    const live = !jobsAnnounced(this.#clients.client);
+    return html`<slot @slotchange=${this.#syncControls}></slot><span part="status" class="status" role=${live ? 'status' : nothing}>${status ?? nothing}</span><span part="error" class="error" role="alert">${this.#error ?? nothing}</span>`;
   }
 
   protected override updated(): void {

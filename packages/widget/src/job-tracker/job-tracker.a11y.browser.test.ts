@@ -214,11 +214,14 @@ describe('<job-tracker>', () => {
       await worker.progress(value, `At ${value}`);
       await percentShown(`${value}%`);
     }
+    // Announcements wait a moment (so that a replay's old progress can be dropped): wait for them.
+    await eventually(() => polite.length >= 3, 2000, 'the milestones said');
+    await delay(500);
     assertEqual(polite, ['Report: 25%', 'Report: 50%', 'Report: 75%'], 'each milestone once');
     await worker.complete({ summary: 'Done' });
     await eventually(() => toasts(tracker).length === 1, 5000, 'the toast');
     await eventually(() => polite.length === 4, 2000, 'the completion said');
-    assertEqual(polite.at(-1), 'Report complete', 'the completion, once');
+    assertEqual(polite.at(-1), 'Report: complete', 'the completion, once');
 
     const failing = await create({ type: 'tracker.live-fail', title: 'Import' });
     await eventually(() => card(tracker, failing.id), 5000, 'the second card');
@@ -230,7 +233,7 @@ describe('<job-tracker>', () => {
     const other = await create({ type: 'tracker.live-other', title: 'Other' });
     await eventually(() => card(tracker, other.id), 5000, 'a third card');
     await delay(1100);
-    assertEqual(assertive, ['Import failed: Disk full'], 'the failure, once, assertively');
+    assertEqual(assertive, ['Import: failed. Disk full'], 'the failure, once, assertively');
     assertEqual(polite.length, 4, 'nothing more said politely');
     await client.cancel(other.id);
   });

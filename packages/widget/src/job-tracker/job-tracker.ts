@@ -1,6 +1,7 @@
 import type { Job, JobClient } from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { announceJobsOf } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobCompletedEvent, JobFailedEvent } from '../shared/events.js';
 import { keepFocusInside } from '../shared/focus.js';
@@ -121,6 +122,8 @@ export class JobTracker extends LitElement {
   readonly #toasts = new ToastsController(this, this.#clients);
   readonly #liveRegion = new LiveRegion(this);
   readonly #milestones = new Map<string, number>();
+  /** Finished jobs this page knew before: a retry of one of them starts now, not before the page loaded. */
+  readonly #knownFinished = new Set<string>();
   // Failed cards leave once their window has passed, also when nothing else changes.
   readonly #tick = new TickController(
     this,
@@ -140,12 +143,24 @@ export class JobTracker extends LitElement {
       const stops = [
         client.on('completed', (job) => this.#completed(job)),
         client.on('failed', (job) => this.#failed(job)),
+        client.on('cancelled', (job) =>
+          this.#liveRegion.say('polite', this.#messages.announceCancelled(this.#name(job))),
+        ),
+        announceJobsOf(client),
       ];
       return () => {
         for (const stop of stops) stop();
       };
     });
-    this.#jobs = new JobsController(this.#clients, (jobs) => this.#announceMilestones(jobs));
+    this.#jobs = new JobsController(this.#clients, (jobs) => this.#announceProgress(jobs));
+    this.#clients.watch(
+      (client) => client.$recent,
+      // Known from the next task on: a retry that arrives in the same update as its original is not new.
+      (recent) =>
+        setTimeout(() => {
+          for (const job of recent) this.#knownFinished.add(job.id);
+        }),
+    );
     new TitleCountController(this, () => (this.titleCount ? this.#visibleActive().length : 0));
   }
 
@@ -181,35 +196,59 @@ export class JobTracker extends LitElement {
     );
   }
 
+  /** What announcements call a job: its title, else its type's label. */
+  #name(job: Job) {
+    return job.title ?? typeLabel(job, this.types);
+  }
+
+  #isActive(id: string) {
+    return this.#jobs.active.some((job) => job.id === id);
+  }
+
   #completed(job: Job) {
     this.#toasts.show(job);
-    const label = typeLabel(job, this.types);
-    const title = this.#messages.completedTitle(job, label);
-    this.#liveRegion.say('polite', title);
+    const title = this.#messages.completedTitle(job, typeLabel(job, this.types));
+    this.#liveRegion.say('polite', this.#messages.announceCompleted(this.#name(job)));
     this.#emit(new JobCompletedEvent(job));
     if (this.notify)
       notifyCompletion(job, title, summaryOf(job) ?? job.title ?? '', resultUrl(job, this.resultUrl));
   }
 
   #failed(job: Job) {
-    const label = typeLabel(job, this.types);
+    const messages = this.#messages;
     this.#liveRegion.say(
       'assertive',
-      `${this.#messages.failedTitle(job, label)}: ${job.error?.message ?? this.#messages.genericError}`,
+      messages.announceFailed(this.#name(job), job.error?.message ?? messages.genericError),
     );
     this.#emit(new JobFailedEvent(job));
   }
 
-  #announceMilestones(jobs: readonly Job[]) {
+  /**
+   * Announces the highest milestone each job passed since the last list, and a retry that starts. What
+   * happens while the page is hidden only moves the marks; an announcement of a job that is no longer
+   * active when its turn comes (a replay after an absence passes through old progress) is dropped.
+   */
+  #announceProgress(jobs: readonly Job[]) {
+    const messages = this.#messages;
+    const hidden = globalThis.document?.visibilityState === 'hidden';
     for (const job of jobs) {
       const reached = MILESTONES.filter((mark) => (job.progress ?? 0) >= mark).at(-1) ?? 0;
       const said = this.#milestones.get(job.id);
       this.#milestones.set(job.id, Math.max(reached, said ?? 0));
-      // The first sighting only sets the mark: a page loaded mid-job does not repeat old milestones.
-      if (said === undefined || reached <= said) continue;
+      const current = () => this.#isActive(job.id);
+      if (said === undefined) {
+        // The first sighting only sets the mark: a page loaded mid-job does not repeat old milestones.
+        const retried =
+          job.retryOf && (this.#knownFinished.has(job.retryOf) || this.#milestones.has(job.retryOf));
+        if (retried && !hidden)
+          this.#liveRegion.say('polite', messages.announceRetried(this.#name(job)), current);
+        continue;
+      }
+      if (reached <= said || hidden) continue;
       this.#liveRegion.say(
         'polite',
-        this.#messages.reachedPercent(typeLabel(job, this.types), formatPercent(reached, this.#messages)),
+        messages.reachedPercent(this.#name(job), formatPercent(reached, messages)),
+        current,
       );
     }
   }

@@ -26,7 +26,16 @@ export interface JobMessages {
   completedTitle(job: Job, label: string): string;
   failedTitle(job: Job, label: string): string;
   cancelledTitle(job: Job, label: string): string;
-  reachedPercent(label: string, percent: string): string;
+  /** Announced when a job reaches 25, 50 or 75 %; `name` is the job's title, else its type's label. */
+  reachedPercent(name: string, percent: string): string;
+  /** Announced once when a job completes ("Q3 growth program: complete"). */
+  announceCompleted(name: string): string;
+  /** Announced once, assertively, when a job fails, with the reason. */
+  announceFailed(name: string, reason: string): string;
+  /** Announced once when a job is cancelled. */
+  announceCancelled(name: string): string;
+  /** Announced when a failed or cancelled job starts again. */
+  announceRetried(name: string): string;
   reconnecting: string;
   offline: string;
   lastUpdated(ago: string): string;
@@ -59,7 +68,11 @@ export const defaultMessages: JobMessages = {
   completedTitle: (_job, label) => `${label} complete`,
   failedTitle: (_job, label) => `${label} failed`,
   cancelledTitle: (_job, label) => `${label} cancelled`,
-  reachedPercent: (label, percent) => `${label}: ${percent}`,
+  reachedPercent: (name, percent) => `${name}: ${percent}`,
+  announceCompleted: (name) => `${name}: complete`,
+  announceFailed: (name, reason) => `${name}: failed. ${reason}`,
+  announceCancelled: (name) => `${name}: cancelled`,
+  announceRetried: (name) => `${name}: started again`,
   reconnecting: 'Reconnecting…',
   offline: 'Offline: updates will resume when the connection returns.',
   lastUpdated: (ago) => `Last updated ${ago}`,

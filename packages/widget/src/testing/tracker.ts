@@ -3,6 +3,7 @@ import type { JobClient } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
 import { JobTracker } from '../job-tracker/job-tracker.js';
 import { defineElement } from '../shared/define.js';
+import { recordRegion } from './announcements.js';
 import { disconnectTestClients, eventually, streamsClosed } from './widget-env.js';
 
 /** What a test put on the page: removed after each test by `unmountAll`. */
@@ -59,15 +60,8 @@ export async function shiftTab() {
   }
 }
 
-/** Every text a live region says, in order (a screen reader reads each change of the region). */
-export function recordSaid(region: Element): string[] {
-  const said: string[] = [];
-  new MutationObserver(() => {
-    const value = text(region);
-    if (value) said.push(value);
-  }).observe(region, { childList: true, characterData: true, subtree: true });
-  return said;
-}
+/** Every text the tracker's live region says, in order (it reads each announcement added to it). */
+export const recordSaid = recordRegion;
 
 /** For a `<job-tracker>` test file: defines the element, and clears the page after each test. */
 export function setUpTrackerTests() {
