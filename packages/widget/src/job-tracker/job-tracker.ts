@@ -3,7 +3,7 @@ import { html, LitElement, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobCompletedEvent, JobFailedEvent } from '../shared/events.js';
-import { keepFocusInside } from '../shared/focus.js';
+import { cardSuccessor, keepFocusInside } from '../shared/focus.js';
 import { JobActions } from '../shared/job-actions.js';
 import {
   asTypeViews,
@@ -15,6 +15,7 @@ import {
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
 import { formatAgo, formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { ProgressPace } from '../shared/progress-pace.js';
 import { resultUrl } from '../shared/safe-url.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
@@ -121,6 +122,9 @@ export class JobTracker extends LitElement {
   readonly #toasts = new ToastsController(this, this.#clients);
   readonly #liveRegion = new LiveRegion(this);
   readonly #milestones = new Map<string, number>();
+  readonly #pace = new ProgressPace();
+  /** The page's control the focus came from into the tracker: it takes the focus back when no control of the tracker is left. */
+  #focusOrigin: HTMLElement | null = null;
   // Failed cards leave once their window has passed, also when nothing else changes.
   readonly #tick = new TickController(
     this,
@@ -147,6 +151,10 @@ export class JobTracker extends LitElement {
     });
     this.#jobs = new JobsController(this.#clients, (jobs) => this.#announceMilestones(jobs));
     new TitleCountController(this, () => (this.titleCount ? this.#visibleActive().length : 0));
+    this.addEventListener('focusin', (event) => {
+      const from = event.relatedTarget;
+      if (from instanceof HTMLElement && from !== this && !this.contains(from)) this.#focusOrigin = from;
+    });
   }
 
   get #messages(): JobMessages {
@@ -219,16 +227,25 @@ export class JobTracker extends LitElement {
     this.dispatchEvent(event);
   }
 
-  /** When the focused control leaves with its card or toast, the focus stays in the tracker, not on the page's body. */
+  /**
+   * When the focused control leaves with its card or toast, the focus goes to the same control of the
+   * next card (or the previous one after the last), else to another control of the tracker, else back
+   * to where it came from on the page: never to the page's body.
+   */
   async #keepFocus(action: () => unknown) {
     const focused = this.shadowRoot?.activeElement != null;
+    const successor = cardSuccessor(this.renderRoot as ShadowRoot);
     await action();
     if (!focused) return;
     await this.updateComplete;
-    keepFocusInside(this, (root) =>
-      root.querySelector<HTMLElement>(
-        '.card a[href], .card button, [part="toggle"], [part="pill"], [part="toast"] a[href], [part="toast"] button',
-      ),
+    keepFocusInside(
+      this,
+      (root) =>
+        successor() ??
+        root.querySelector<HTMLElement>(
+          '.card a[href], .card button, [part="toggle"], [part="pill"], [part="toast"] a[href], [part="toast"] button',
+        ) ??
+        (this.#focusOrigin?.isConnected ? this.#focusOrigin : null),
     );
   }
 
@@ -314,7 +331,7 @@ export class JobTracker extends LitElement {
                       jobs,
                       (job) => job.id,
                       (job) =>
-                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions })}</li>`,
+                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
                     )}
                   </ul>
                   ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}
