@@ -17,7 +17,7 @@ type Held = Record<(typeof HELD_ATTRIBUTES)[number], string | null>;
  * Wraps the page's own button: a click starts a background job, and while a job of that type and
  * scope is active (started here, in another tab, or before a reload) the button is held: marked
  * `aria-disabled="true"` and `aria-busy="true"` with the progress as its `aria-description`, and a click,
- * Enter or Space on it does nothing (no job, no listener of the page, no form submission). It keeps the
+ * Enter or Space on it does nothing (no job, no click listener on the button, no form submission). It keeps the
  * focus, which the native `disabled` would drop to the page's body. The progress shows beside it. When
  * the job ends the button is put back exactly as it was. A button the page disabled itself (`disabled`
  * or `aria-disabled="true"`) starts nothing.
