@@ -102,7 +102,7 @@ async function followJobThroughBrokenStream(
       'the server completed the job',
     );
     await page.waitForFunction(
-      () => !document.querySelector('job-button button')?.hasAttribute('disabled'),
+      () => document.querySelector('job-button button')?.getAttribute('aria-disabled') !== 'true',
       null,
       { timeout: 5000 },
     );

@@ -30,7 +30,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
     await page.goto(`${example.base}/`);
     const generate = page.getByRole('button', { name: 'Generate program' });
     await page.waitForFunction(
-      () => document.querySelector('job-button button')?.hasAttribute('disabled'),
+      () => document.querySelector('job-button button')?.getAttribute('aria-disabled') === 'true',
       null,
       { timeout: 5000 },
     );
@@ -52,7 +52,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
     await page.waitForTimeout(1000);
     assert.equal(await toast.count(), 1, 'exactly one toast');
     await page.waitForFunction(
-      () => !document.querySelector('job-button button')?.hasAttribute('disabled'),
+      () => document.querySelector('job-button button')?.getAttribute('aria-disabled') !== 'true',
       null,
       { timeout: 5000 },
     );
@@ -129,7 +129,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
     assert.ok(held > 0, 'the API was asked and held back');
     await page.unroute('**/api/jobs**');
     await page.waitForFunction(
-      () => !document.querySelector('job-button button')?.hasAttribute('disabled'),
+      () => document.querySelector('job-button button')?.getAttribute('aria-disabled') !== 'true',
       null,
       { timeout: 20_000 },
     );

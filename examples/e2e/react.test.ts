@@ -41,7 +41,7 @@ describe('the seed story in the React example (client-side routing)', () => {
     assert.equal(await badge(page).textContent(), '1');
     await page.locator('nav').getByRole('link', { name: 'Analysis' }).click();
     await page.waitForFunction(
-      () => document.querySelector('job-button button')?.hasAttribute('disabled'),
+      () => document.querySelector('job-button button')?.getAttribute('aria-disabled') === 'true',
       null,
       { timeout: 5000 },
     );
@@ -52,7 +52,7 @@ describe('the seed story in the React example (client-side routing)', () => {
     assert.equal(await toast.count(), 1, 'exactly one toast');
     await page.locator('job-badge[count="0"]').waitFor({ state: 'attached', timeout: 5000 });
     await page.waitForFunction(
-      () => !document.querySelector('job-button button')?.hasAttribute('disabled'),
+      () => document.querySelector('job-button button')?.getAttribute('aria-disabled') !== 'true',
       null,
       { timeout: 5000 },
     );

@@ -33,7 +33,7 @@ ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
   main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem 8rem; }
   section { background: #fff; border: 1px solid #d1d9e0; border-radius: 10px; padding: 1rem 1.25rem; margin-bottom: 1.25rem; }
   button.primary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #0969da; background: #0969da; color: #fff; cursor: pointer; }
-  button.primary[disabled] { opacity: 0.6; cursor: progress; }
+  button.primary[disabled], button.primary[aria-disabled="true"] { opacity: 0.6; cursor: progress; }
   button.secondary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #d1d9e0; background: #fff; cursor: pointer; }
   job-button { display: inline-flex; margin-right: 1rem; }
 </style>

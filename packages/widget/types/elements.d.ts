@@ -30,7 +30,7 @@ export interface JobBadgeProperties {
 /** The events `<job-badge>` dispatches, by name. */
 export type JobBadgeEvents = Record<never, never>;
 
-/** What `<job-button>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Starts a background job from the page's own button and disables it while the job runs. */
+/** What `<job-button>` takes: its properties (camelCase) and the attributes spelled otherwise (kebab-case). Starts a background job from the page's own button and holds it (aria-disabled) while the job runs. */
 export interface JobButtonProperties {
   /** The job type to start, e.g. `demo.generate` (letters, digits and `. _ : -`). */
   type?: JobButton['type'];

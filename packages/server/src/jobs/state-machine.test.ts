@@ -107,8 +107,11 @@ describe('job state machine', () => {
       [requeued.status, requeued.progress, requeued.leaseToken, requeued.activeKey, requeued.attempt],
       ['pending', null, null, running.activeKey, 1],
     );
-    const again = apply(requeued, { ...start, leaseToken: 'u' });
+    const again = apply(requeued, { ...start, leaseToken: 'u' }, 7000);
     assert.equal(again.attempt, 2);
+    assert.equal(again.startedAt, 7000, 'startedAt is when the current attempt started');
+    const released = apply(apply(again, { kind: 'release' }, 8000), start, 9000);
+    assert.equal(released.startedAt, 9000, 'also after a worker gave the job back');
     assert.equal(
       apply(again, { kind: 'progress', progress: 10 }).progress,
       10,

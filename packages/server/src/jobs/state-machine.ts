@@ -66,7 +66,8 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
         attempt: job.attempt + 1,
         progress: null,
         message: null,
-        startedAt: job.startedAt ?? now,
+        // The current attempt's start: estimates of what is left count from it, not from an attempt a lost worker ended.
+        startedAt: now,
         leaseToken: command.leaseToken,
         leaseExpiresAt: command.leaseExpiresAt,
         workerId: command.workerId,

@@ -5,7 +5,9 @@ import {
   cachingClients,
   countingUser,
   errorText,
+  free,
   gatedPage,
+  held,
   loadedPage,
   memoryStorage,
   mount,
@@ -25,6 +27,7 @@ import {
   assertEqual,
   checkAccessibility,
   claimJob,
+  delay,
   eventually,
   testUser,
   workerCall,
@@ -60,13 +63,13 @@ describe('<job-button>', () => {
     );
   });
 
-  it('disables the button with "Working… 42%" while a worker reports 42, and re-enables it after completion', async () => {
+  it('holds the button (aria-disabled) with "Working… 42%" while a worker reports 42, and frees it after completion', async () => {
     const { client } = await testUser('progress');
     const type = uniqueType('progress');
     const { element, button } = await mount(client, { type, scope: 'doc-1' });
     button.click();
     await eventually(() => element.job, 5000, 'the started job');
-    assert(button.disabled, 'disabled while the job is pending');
+    assert(held(button), 'held (aria-disabled) while the job is pending');
     assertEqual(button.getAttribute('aria-busy'), 'true', 'aria-busy while pending');
     assertEqual(statusText(element), 'Working…', 'indeterminate text while pending');
     const worker = await claimJob(type);
@@ -75,39 +78,49 @@ describe('<job-button>', () => {
     assertEqual(statusText(element), 'Working…', 'indeterminate text while progress is unknown');
     await worker.progress(42, 'Halfway');
     await eventually(() => statusText(element) === 'Working… 42%', 5000, '"Working… 42%"');
-    assert(button.disabled, 'disabled while running');
+    assert(held(button), 'held while running');
     assertEqual(part(element, 'status').getAttribute('role'), 'status', 'status role');
     await worker.complete({ url: '/programs/1' });
-    await eventually(() => !button.disabled, 5000, 'the button to be enabled again');
+    await eventually(() => free(button), 5000, 'the button to be free again');
     assertEqual(button.hasAttribute('aria-busy'), false, 'aria-busy removed');
     assertEqual(statusText(element), '', 'status cleared');
   });
 
-  it("puts the page's own disabled and aria-busy values back when the job ends", async () => {
+  it("puts the page's own disabled, aria-disabled, aria-busy and aria-description values back when the job ends", async () => {
     const { client, create } = await testUser('restore');
     const type = uniqueType('restore');
     const { element } = await mount(
       client,
       { type },
-      '<button type="button" id="own-disabled" disabled>One</button><button type="button" id="own-busy" aria-busy="false">Two</button>',
+      '<button type="button" id="own-disabled" disabled>One</button><button type="button" id="own-busy" aria-busy="false">Two</button>' +
+        '<button type="button" id="own-aria" aria-disabled="false" aria-description="Makes the Q3 program">Three</button>',
     );
     const ownDisabled = element.querySelector<HTMLButtonElement>('#own-disabled') as HTMLButtonElement;
     const ownBusy = element.querySelector<HTMLButtonElement>('#own-busy') as HTMLButtonElement;
+    const ownAria = element.querySelector<HTMLButtonElement>('#own-aria') as HTMLButtonElement;
     await create({ type });
     await eventually(
-      () => ownBusy.disabled && ownDisabled.getAttribute('aria-busy') === 'true',
+      () => held(ownBusy) && held(ownAria) && ownDisabled.getAttribute('aria-busy') === 'true',
       5000,
-      'both held',
+      'all held',
     );
+    assertEqual(ownAria.getAttribute('aria-description'), 'Working…', 'the reason while held');
     const worker = await claimJob(type);
     await worker.complete(null);
-    await eventually(() => !ownBusy.disabled, 5000, 'the enabled button back');
+    await eventually(() => free(ownBusy), 5000, 'the enabled button back');
     assertEqual(ownBusy.getAttribute('aria-busy'), 'false', "the page's aria-busy");
     assertEqual(ownDisabled.disabled, true, "the page's own disabled state");
     assertEqual(ownDisabled.hasAttribute('aria-busy'), false, 'no aria-busy left behind');
+    assertEqual(ownDisabled.hasAttribute('aria-disabled'), false, 'no aria-disabled left behind');
+    assertEqual(ownAria.getAttribute('aria-disabled'), 'false', "the page's aria-disabled");
+    assertEqual(
+      ownAria.getAttribute('aria-description'),
+      'Makes the Q3 program',
+      "the page's aria-description",
+    );
   });
 
-  it('is disabled at once after a reload while the job still runs', async () => {
+  it('is held at once after a reload while the job still runs', async () => {
     const storage = memoryStorage();
     const { client, apiUrl, token, user } = await countingUser('reload', storage);
     const type = uniqueType('reload');
@@ -125,24 +138,24 @@ describe('<job-button>', () => {
     const reloaded = userClient({ apiUrl, token, user }, { storage });
     cachingClients.push(client, reloaded);
     const second = await mount(reloaded, { type, scope: 'analysis-7' });
-    assert(second.button.disabled, 'disabled on the first render');
+    assert(held(second.button), 'held on the first render');
     assertEqual(second.element.job?.id, job.id, 'the running job');
 
     // Without a local cache it waits for the server, then disables too.
     const uncached = userClient({ apiUrl, token, user });
     const third = await mount(uncached, { type, scope: 'analysis-7' });
-    await eventually(() => third.button.disabled, 5000, 'disabled once the server answered');
+    await eventually(() => held(third.button), 5000, 'held once the server answered');
     assertEqual(statusText(third.element), 'Working…', 'the pending job shown');
   });
 
-  it('is disabled with its progress right after a real reload of the page, before the network answers', async () => {
+  it('is held with its progress right after a real reload of the page, before the network answers', async () => {
     const { apiUrl, token, user } = await testUser('page-reload');
     const type = uniqueType('page-reload');
     storageKeys.push(`jobtracker:${apiUrl}:${user}`, `jobtracker:${apiUrl}:${user}:dismissed`);
     const frame = gatedPage(apiUrl, token, `type="${type}" scope="analysis-7"`);
     const first = await loadedPage(frame);
     first.win.__release();
-    assertEqual(first.button.disabled, false, 'enabled before the click');
+    assert(free(first.button), 'free before the click');
     first.button.click();
     const job = await eventually(() => first.element.job, 5000, 'the started job');
     const worker = await claimJob(type);
@@ -160,14 +173,14 @@ describe('<job-button>', () => {
     frame.contentWindow?.location.reload();
     const second = await loadedPage(frame, before);
     assert(second.element !== first.element, 'a new element after the reload');
-    assert(second.button.disabled, 'disabled on the first render after the reload');
+    assert(held(second.button), 'held on the first render after the reload');
     assertEqual(second.button.getAttribute('aria-busy'), 'true', 'aria-busy after the reload');
     assertEqual(statusText(second.element), 'Working… 30%', 'the progress after the reload');
     assertEqual(second.element.job?.id, job.id, 'the running job');
     // The page did ask the server, and none of it has answered yet: all of the above came from the cache.
     await eventually(() => second.win.__requests > 0, 5000, 'the page to ask the server');
     assertEqual(second.win.__answered, 0, 'answers the page has had');
-    assert(second.button.disabled, 'still disabled while the server has not answered');
+    assert(held(second.button), 'still held while the server has not answered');
 
     second.win.__release();
     await eventually(() => second.win.__answered > 0, 5000, 'the server to answer');
@@ -178,12 +191,12 @@ describe('<job-button>', () => {
       'live progress after the reload',
     );
     await worker.complete({ url: '/programs/1' });
-    await eventually(() => !second.button.disabled, 5000, 'the button enabled when the job ends');
+    await eventually(() => free(second.button), 5000, 'the button free when the job ends');
     assertEqual(second.button.hasAttribute('aria-busy'), false, 'aria-busy removed');
     assertEqual(statusText(second.element), '', 'status cleared');
   });
 
-  it('disables another button for the same type and scope elsewhere on the page, but not one for another scope', async () => {
+  it('holds another button for the same type and scope elsewhere on the page, but not one for another scope', async () => {
     const { client } = await testUser('elsewhere');
     const type = uniqueType('elsewhere');
     const header = document.createElement('header');
@@ -194,9 +207,9 @@ describe('<job-button>', () => {
     const there = await mount(client, { type, scope: 'doc-1' }, undefined, footer);
     const other = await mount(client, { type, scope: 'doc-2' }, undefined, footer);
     here.button.click();
-    await eventually(() => there.button.disabled, 5000, 'the other button for the same scope disabled');
+    await eventually(() => held(there.button), 5000, 'the other button for the same scope held');
     assertEqual(statusText(there.element), 'Working…', 'its status');
-    assertEqual(other.button.disabled, false, 'another scope stays enabled');
+    assert(free(other.button), 'another scope stays free');
     assertEqual(statusText(other.element), '', 'no status for another scope');
   });
 
@@ -206,11 +219,11 @@ describe('<job-button>', () => {
     await create({ type, scope: 'doc-2' });
     const { element, button } = await mount(client, { type, scope: 'doc-1' });
     await eventually(() => client.$active.get().length === 1, 5000, 'the client to know the job');
-    assertEqual(button.disabled, false, 'enabled for an idle scope');
+    assert(free(button), 'free for an idle scope');
     element.setAttribute('scope', 'doc-2');
-    await eventually(() => button.disabled, 5000, 'disabled for the busy scope');
+    await eventually(() => held(button), 5000, 'held for the busy scope');
     element.setAttribute('scope', 'doc-3');
-    await eventually(() => !button.disabled, 5000, 'enabled again for an idle scope');
+    await eventually(() => free(button), 5000, 'free again for an idle scope');
   });
 
   it('shows why the server refused to start and fires job-error', async () => {
@@ -226,7 +239,7 @@ describe('<job-button>', () => {
     assert(errorText(element).length > 'Could not start: '.length, 'with a reason');
     assertEqual(part(element, 'error').getAttribute('role'), 'alert', 'error role');
     assert(part(element, 'error').getBoundingClientRect().width > 0, 'the error is visible');
-    await eventually(() => !button.disabled, 5000, 'enabled again');
+    await eventually(() => free(button), 5000, 'free again');
     assertEqual(starts.length, 0, 'no job-start');
     await checkAccessibility(element);
   });
@@ -243,12 +256,12 @@ describe('<job-button>', () => {
     await eventually(() => errorText(element).includes('not valid JSON'), 5000, 'the input error');
     assertEqual(errors.length, 1, 'job-error');
     assertEqual(posts.length, 0, 'requests sent');
-    assertEqual(button.disabled, false, 'still enabled');
+    assert(free(button), 'still free');
     assertEqual((element.shadowRoot as ShadowRoot).querySelector('img'), null, 'the text stays text');
     assertEqual((window as { __xss?: unknown }).__xss, undefined, 'no script ran');
 
     await create({ type });
-    await eventually(() => button.disabled, 5000, 'disabled by a job started elsewhere');
+    await eventually(() => held(button), 5000, 'held by a job started elsewhere');
     assertEqual(errorText(element), '', 'the earlier error cleared');
   });
 
@@ -287,7 +300,7 @@ describe('<job-button>', () => {
     // End the job, so that only the key (not the dedupe of an active job) can return it again.
     const worker = await claimJob(type);
     await worker.complete({ url: '/exports/1' });
-    await eventually(() => !button.disabled, 5000, 'enabled after the job ended');
+    await eventually(() => free(button), 5000, 'free after the job ended');
 
     button.click();
     await eventually(() => starts.length === 2, 5000, 'the second start');
@@ -312,14 +325,10 @@ describe('<job-button>', () => {
     const { errors } = recordEvents(element);
     button.click();
     await eventually(() => errorText(element) === 'Could not start: no job type is set', 5000, 'the error');
-    assertEqual(
-      [errors.length, posts.length, button.disabled],
-      [1, 0, false],
-      'job-error, requests, disabled',
-    );
+    assertEqual([errors.length, posts.length, free(button)], [1, 0, true], 'job-error, requests, free');
   });
 
-  it('is reached by Tab and started with Space or Enter; a disabled button is skipped', async () => {
+  it('is reached by Tab and started with Space or Enter, keeping the focus; a busy button stays in the Tab order', async () => {
     const { client } = await testUser('keyboard');
     const before = document.createElement('input');
     before.setAttribute('aria-label', 'Before the buttons');
@@ -330,23 +339,142 @@ describe('<job-button>', () => {
     const spaceEvents = recordEvents(spaced.element);
     const enterEvents = recordEvents(entered.element);
 
-    const presses = [
-      { key: 'Space', pressed: spaced, events: spaceEvents, reached: 'Tab reaches the first slotted button' },
-      { key: 'Enter', pressed: entered, events: enterEvents, reached: 'Tab skips the disabled button' },
-    ];
-    for (const { key, pressed, events, reached } of presses) {
-      before.focus();
-      await sendKeys({ press: 'Tab' });
-      assertEqual(document.activeElement, pressed.button, reached);
-      await sendKeys({ press: key });
-      await eventually(() => events.starts.length === 1, 5000, `job-start after ${key}`);
-      assert(pressed.button.disabled, 'disabled while its job runs');
-    }
+    before.focus();
+    await sendKeys({ press: 'Tab' });
+    assertEqual(document.activeElement, spaced.button, 'Tab reaches the first slotted button');
+    await sendKeys({ press: 'Space' });
+    await eventually(() => spaceEvents.starts.length === 1, 5000, 'job-start after Space');
+    assert(held(spaced.button), 'held while its job runs');
+    assertEqual(document.activeElement, spaced.button, 'the focus stays on the button Space pressed');
+    await sendKeys({ press: 'Tab' });
+    assertEqual(document.activeElement, entered.button, 'Tab goes on to the next button');
+    await sendKeys({ press: 'Enter' });
+    await eventually(() => enterEvents.starts.length === 1, 5000, 'job-start after Enter');
+    assert(held(entered.button), 'held while its job runs');
+    assertEqual(document.activeElement, entered.button, 'the focus stays on the button Enter pressed');
+    await sendKeys({ down: 'Shift' });
+    await sendKeys({ press: 'Tab' });
+    await sendKeys({ up: 'Shift' });
+    assertEqual(document.activeElement, spaced.button, 'a busy button is still reached by Tab');
+    await sendKeys({ press: 'Space' });
+    await sendKeys({ press: 'Enter' });
+    await delay(300);
     assertEqual(
-      [spaceEvents.starts.length, spaceEvents.errors.length, enterEvents.errors.length],
-      [1, 0, 0],
+      [
+        spaceEvents.starts.length,
+        spaceEvents.errors.length,
+        enterEvents.starts.length,
+        enterEvents.errors.length,
+      ],
+      [1, 0, 1, 0],
       'no other start and no error',
     );
+  });
+
+  it('keeps the focus on its button when Enter starts the job: aria-disabled with the reason, and activation does nothing meanwhile', async () => {
+    const { client, posts } = await countingUser('focus');
+    const type = uniqueType('focus');
+    const form = document.createElement('form');
+    let submits = 0;
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submits++;
+    });
+    document.body.append(form);
+    mounted.push(form);
+    const { element, button } = await mount(
+      client,
+      { type },
+      '<button class="host-button">Generate program</button>',
+      form,
+    );
+    const { starts } = recordEvents(element);
+    let pageClicks = 0;
+    button.addEventListener('click', () => pageClicks++);
+    button.focus();
+    await sendKeys({ press: 'Enter' });
+    await eventually(() => starts.length === 1 && element.job, 5000, 'the started job');
+    assertEqual(
+      [pageClicks, submits],
+      [1, 1],
+      "the page's click listener and the form heard the starting click",
+    );
+    assertEqual(document.activeElement, button, 'the focus stays on the button');
+    assert(held(button), 'aria-disabled="true", not the native disabled that drops the focus');
+    assertEqual(button.getAttribute('aria-busy'), 'true', 'aria-busy while the job runs');
+    assertEqual(button.getAttribute('aria-description'), 'Working…', 'the reason, for assistive technology');
+    await checkAccessibility(element);
+
+    await sendKeys({ press: 'Enter' });
+    await sendKeys({ press: 'Space' });
+    button.click();
+    await delay(300);
+    assertEqual(
+      [posts.length, starts.length, pageClicks, submits],
+      [1, 1, 1, 1],
+      'start requests, job-start events, page clicks and form submissions while the job runs',
+    );
+
+    const worker = await claimJob(type);
+    await worker.progress(42, 'Halfway');
+    await eventually(
+      () => button.getAttribute('aria-description') === 'Working… 42%',
+      5000,
+      'the reason follows the progress',
+    );
+    await worker.complete(null);
+    await eventually(() => free(button), 5000, 'the button free when the job ends');
+    assertEqual(button.hasAttribute('aria-description'), false, 'no description left behind');
+    assertEqual(document.activeElement, button, 'the focus is still on the button');
+    button.click();
+    await eventually(() => starts.length === 2, 5000, 'a click starts again once the job ended');
+  });
+
+  it("respects the page's own disabled state: a disabled or aria-disabled button starts nothing", async () => {
+    const { client, posts } = await countingUser('own-disabled');
+    const type = uniqueType('own-disabled');
+    const { element } = await mount(
+      client,
+      { type },
+      '<button type="button" id="native" disabled>One</button><button type="button" id="aria" aria-disabled="true">Two</button>',
+    );
+    const { starts, errors } = recordEvents(element);
+    const native = element.querySelector<HTMLButtonElement>('#native') as HTMLButtonElement;
+    const aria = element.querySelector<HTMLButtonElement>('#aria') as HTMLButtonElement;
+    native.click();
+    aria.click();
+    aria.focus();
+    await sendKeys({ press: 'Enter' });
+    await delay(300);
+    assertEqual([posts.length, starts.length, errors.length], [0, 0, 0], 'requests, job-start, job-error');
+    assertEqual(native.disabled, true, "the page's disabled state");
+    assertEqual(aria.getAttribute('aria-disabled'), 'true', "the page's aria-disabled state");
+  });
+
+  it('clears "Could not start" once the connection is back, and when the next start succeeds', async () => {
+    const { client, network } = await testUser('stale-error');
+    const type = uniqueType('stale-error');
+    const { element, button } = await mount(client, { type });
+    const { starts } = recordEvents(element);
+    await eventually(() => client.$connection.get().state === 'live', 5000, 'the live connection');
+    network.down();
+    button.click();
+    await eventually(
+      () => errorText(element) === 'Could not start: The job API could not be reached.',
+      5000,
+      'the error while the API is away',
+    );
+    network.up();
+    await eventually(() => client.$connection.get().state === 'live', 8000, 'the connection back');
+    await eventually(() => errorText(element) === '', 2000, 'the error cleared once the connection is back');
+
+    network.down();
+    button.click();
+    await eventually(() => errorText(element) !== '', 5000, 'the error again');
+    network.up();
+    button.click();
+    await eventually(() => starts.length === 1, 5000, 'the next start');
+    assertEqual(errorText(element), '', 'the error cleared by the start that succeeded');
   });
 
   it('passes the accessibility check while idle and while working', async () => {

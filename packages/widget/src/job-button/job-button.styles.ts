@@ -12,6 +12,11 @@ export const buttonStyles = css`
   :host([hidden]) {
     display: none;
   }
+  /* A held button looks unavailable as a disabled one would; the page's own rules win over this. */
+  ::slotted([aria-disabled='true']) {
+    opacity: 0.6;
+    cursor: progress;
+  }
   /* Both live regions stay in the page while empty, so that screen readers announce what appears. */
   .status,
   .error {

@@ -1,4 +1,4 @@
-import type { Job, JobClient, JsonValue } from '@jobtracker/sdk';
+import { type Job, type JobClient, JobTrackerNetworkError, type JsonValue } from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
 import { jobsAnnounced } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
@@ -10,16 +10,18 @@ import { buttonStyles } from './job-button.styles.js';
 type Control = HTMLButtonElement | HTMLInputElement;
 const CONTROLS = 'button, input[type="button"], input[type="submit"]';
 
-/** What a control looked like before the element disabled it, to put it back exactly. */
-interface Held {
-  disabled: boolean;
-  ariaBusy: string | null;
-}
+/** The attributes the element sets on a control it holds, each put back to the page's value after. */
+const HELD_ATTRIBUTES = ['aria-disabled', 'aria-busy', 'aria-description'] as const;
+type Held = Record<(typeof HELD_ATTRIBUTES)[number], string | null>;
 
 /**
  * Wraps the page's own button: a click starts a background job, and while a job of that type and
- * scope is active (started here, in another tab, or before a reload) the button is disabled and the
- * progress shows beside it. When the job ends the button is put back exactly as it was.
+ * scope is active (started here, in another tab, or before a reload) the button is held: marked
+ * `aria-disabled="true"` and `aria-busy="true"` with the progress as its `aria-description`, and a click,
+ * Enter or Space on it does nothing (no job, no click listener on the button, no form submission). It keeps the
+ * focus, which the native `disabled` would drop to the page's body. The progress shows beside it. When
+ * the job ends the button is put back exactly as it was. A button the page disabled itself (`disabled`
+ * or `aria-disabled="true"`) starts nothing.
  *
  * ```html
  * <job-button type="demo.generate" scope="analysis-7" job-title="Q3 program" input='{"durationMs":5000}'>
@@ -31,9 +33,11 @@ interface Held {
  * in the slot is a trigger. Inside a `<form>` give the button `type="button"`, or the click also submits.
  * A second click while the start request is in flight does nothing; the server's dedupe of an active
  * job of the same type and scope is the final guard (that job comes back with `created: false`).
+ * "Could not start" because the API could not be reached clears once the client's connection is back.
+ * Style a held button with `[aria-disabled="true"]`.
  *
  * @tagname job-button
- * @summary Starts a background job from the page's own button and disables it while the job runs.
+ * @summary Starts a background job from the page's own button and holds it (aria-disabled) while the job runs.
  *
  * @fires {JobStartEvent} job-start - A start request succeeded: `job`, and `created` false when the server returned an already active job.
  * @fires {JobErrorEvent} job-error - Starting failed, or `type`/`input` are invalid: `error`, the SDK's typed error for a failed request.
@@ -81,10 +85,14 @@ export class JobButton extends LitElement {
   #active: Job | undefined;
   #starting = false;
   #error: string | null = null;
+  /** The error came from a start request that could not reach the API: the connection's return clears it. */
+  #unreachable = false;
   readonly #held = new Map<Control, Held>();
 
   constructor() {
     super();
+    // Capture: a held control's click stops here, before the page's own listeners and its form see it.
+    this.addEventListener('click', this.#onHeldClick, { capture: true });
     this.addEventListener('click', this.#onClick);
     // Follows the active job of this type and scope: again whenever the client, type or scope change.
     this.#clients.subscribe(
@@ -96,6 +104,15 @@ export class JobButton extends LitElement {
           this.requestUpdate();
         }),
       () => `${this.type ?? ''}\u0000${this.#scope() ?? ''}`,
+    );
+    // Any answer from the server after a start failed for want of one means the API is back.
+    this.#clients.subscribe((client) =>
+      client.$connection.listen(({ state }) => {
+        if (!this.#unreachable || (state !== 'live' && state !== 'polling')) return;
+        this.#error = null;
+        this.#unreachable = false;
+        this.requestUpdate();
+      }),
     );
   }
 
@@ -152,14 +169,16 @@ export class JobButton extends LitElement {
     }
     const controls = this.#controls();
     this.#release(controls);
+    const reason = this.renderRoot?.querySelector?.('[part="status"]')?.textContent || null;
     for (const control of controls) {
-      if (this.#held.has(control)) continue;
-      this.#held.set(control, {
-        disabled: control.disabled,
-        ariaBusy: control.getAttribute('aria-busy'),
-      });
-      control.disabled = true;
-      control.setAttribute('aria-busy', 'true');
+      if (!this.#held.has(control)) {
+        const was = {} as Held;
+        for (const name of HELD_ATTRIBUTES) was[name] = control.getAttribute(name);
+        this.#held.set(control, was);
+        control.setAttribute('aria-disabled', 'true');
+        control.setAttribute('aria-busy', 'true');
+      }
+      if (reason) control.setAttribute('aria-description', reason);
     }
   };
 
@@ -168,16 +187,29 @@ export class JobButton extends LitElement {
     for (const [control, was] of this.#held) {
       if (keep.includes(control)) continue;
       this.#held.delete(control);
-      control.disabled = was.disabled;
-      if (was.ariaBusy === null) control.removeAttribute('aria-busy');
-      else control.setAttribute('aria-busy', was.ariaBusy);
+      for (const name of HELD_ATTRIBUTES) {
+        const value = was[name];
+        if (value === null) control.removeAttribute(name);
+        else control.setAttribute(name, value);
+      }
     }
   }
 
-  readonly #onClick = (event: MouseEvent) => {
+  #controlOf(event: Event): Control | undefined {
     const path = event.composedPath();
-    const control = this.#controls().find((candidate) => path.includes(candidate));
-    if (!control || control.disabled) return;
+    return this.#controls().find((candidate) => path.includes(candidate));
+  }
+
+  readonly #onHeldClick = (event: MouseEvent) => {
+    const control = this.#controlOf(event);
+    if (!control || !this.#held.has(control)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  };
+
+  readonly #onClick = (event: MouseEvent) => {
+    const control = this.#controlOf(event);
+    if (!control || control.disabled || control.getAttribute('aria-disabled') === 'true') return;
     void this.#start();
   };
 
@@ -203,6 +235,7 @@ export class JobButton extends LitElement {
     }
 
     this.#error = null;
+    this.#unreachable = false;
     this.#starting = true;
     this.#syncControls();
     this.requestUpdate();
@@ -220,7 +253,7 @@ export class JobButton extends LitElement {
       outcome = { ok: false, error };
     }
     this.#starting = false;
-    // A started job is active in the client's store by now, so the button stays disabled; a failure re-enables it.
+    // A started job is active in the client's store by now, so the button stays held; a failure frees it.
     this.#syncControls();
     this.requestUpdate();
     if (!outcome.ok) {
@@ -235,6 +268,7 @@ export class JobButton extends LitElement {
   #fail(error: unknown, messages: JobMessages) {
     const reason = error instanceof Error && error.message ? error.message : null;
     this.#error = reason === null ? messages.genericError : messages.startFailed(reason);
+    this.#unreachable = error instanceof JobTrackerNetworkError;
     this.requestUpdate();
     const failed = new JobErrorEvent(error);
     this.dispatchEvent(failed);

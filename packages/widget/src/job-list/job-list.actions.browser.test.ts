@@ -175,6 +175,35 @@ describe('<job-list>', () => {
     );
   });
 
+  it("moves the focus to the same control of the next card (not its first link) when a card leaves, and to the previous card's after the last", async () => {
+    const user = await testUser('list-next');
+    const type = `program.${user.user}`;
+    const oldest = await job(user, { type, scope: 'a', title: 'Q1 program' });
+    const middle = await job(user, { type, scope: 'b', title: 'Q2 program' });
+    const newest = await job(user, { type, scope: 'c', title: 'Q3 program' });
+    const element = list(user.client, {
+      type,
+      types: JSON.stringify({ [type]: { label: 'Program', href: '/programs', linkLabel: 'All programs' } }),
+    });
+    await showsJobs(element, [newest, middle, oldest]);
+    const focused = () => {
+      const control = root(element).activeElement;
+      return `${control?.closest<HTMLElement>('[part~="card"]')?.dataset.jobId} ${control?.getAttribute('part')}`;
+    };
+    const cancelOn = async (id: string, left: (typeof newest)[], what: string) => {
+      const control = card(element, id)?.querySelector<HTMLButtonElement>('[part~="cancel-button"]');
+      assert(control, `the Cancel button of ${what}`);
+      control.focus();
+      await sendKeys({ press: 'Enter' });
+      await showsJobs(element, left, `${what} to leave`);
+    };
+
+    await cancelOn(middle.id, [newest, oldest], 'the middle card');
+    await eventually(() => focused() === `${oldest.id} cancel-button`, 2000, "the next card's Cancel");
+    await cancelOn(oldest.id, [newest], 'the last card');
+    await eventually(() => focused() === `${newest.id} cancel-button`, 2000, "the previous card's Cancel");
+  });
+
   it('keeps the focus on the same job when a newer job arrives above it (cards are keyed by job)', async () => {
     const user = await testUser('list-keyed');
     const type = `program.${user.user}`;

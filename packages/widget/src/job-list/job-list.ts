@@ -4,7 +4,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { DEV_MODE } from '../shared/dev-mode.js';
-import { keepFocusInside } from '../shared/focus.js';
+import { cardSuccessor, keepFocusInside } from '../shared/focus.js';
 import { type JobAction, JobActions } from '../shared/job-actions.js';
 import {
   asTypeViews,
@@ -15,6 +15,7 @@ import {
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
 import { type JobMessages, resolveMessages } from '../shared/messages.js';
+import { ProgressPace } from '../shared/progress-pace.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
 import { listStyles } from './job-list.styles.js';
@@ -140,6 +141,7 @@ export class JobList extends LitElement {
   // Re-renders every second while a shown job is running, so its elapsed time moves.
   readonly #tick = new TickController(this, () => this.#shown.some((job) => job.status === 'running'));
   #shown: Job[] = [];
+  readonly #pace = new ProgressPace();
 
   constructor() {
     super();
@@ -183,21 +185,12 @@ export class JobList extends LitElement {
     this.#shown = this.#visible();
   }
 
-  /** When the focused button went away with its card (a cancelled job leaves an active list), focus stays in the list. */
+  /** When the focused button went away with its card (a cancelled job leaves an active list), the same button of the next card (or the previous one after the last) takes the focus. */
   async #act(kind: JobAction, job: Job) {
-    const index = this.#shown.findIndex((shown) => shown.id === job.id);
+    const successor = cardSuccessor(this.renderRoot as ShadowRoot, job.id);
     if (!(await this.#actions.run(kind, job))) return;
     await this.updateComplete;
-    keepFocusInside(this, (root) => {
-      const cards = [...root.querySelectorAll<HTMLElement>('.card')];
-      const card =
-        cards.find((element) => element.dataset.jobId === job.id) ??
-        cards[Math.min(Math.max(index, 0), cards.length - 1)];
-      return (
-        card?.querySelector<HTMLElement>('button, a[href]') ??
-        root.querySelector<HTMLElement>('.list, .empty')
-      );
-    });
+    keepFocusInside(this, (root) => successor() ?? root.querySelector<HTMLElement>('.list, .empty'));
   }
 
   protected override render() {
@@ -215,6 +208,7 @@ export class JobList extends LitElement {
       resultTemplate: this.resultUrl,
       actions,
       retried: this.#jobs.retried,
+      pace: this.#pace,
     };
     return html`
       ${

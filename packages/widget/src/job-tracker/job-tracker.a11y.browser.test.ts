@@ -1,4 +1,5 @@
 /// <reference types="@jobtracker/test-support/mocha" />
+import type { Job } from '@jobtracker/sdk';
 import {
   assertiveRegion,
   button,
@@ -156,6 +157,39 @@ describe('<job-tracker>', () => {
     assertEqual(focusedPart(tracker), 'dismiss-button', 'a toast does not take the focus');
     assertEqual(focusedJob(tracker), first.id, 'nor move it to another job');
     await Promise.all([client.cancel(first.id), client.cancel(second.id)]);
+  });
+
+  it("moves the focus to the next card's Cancel when one is cancelled, to the previous card's after the last, and back to the page after the only one", async () => {
+    const { client, create } = await testUser('focus-next');
+    const before = pageButton('before');
+    const tracker = await mount(client);
+    const jobs: Job[] = [];
+    for (const title of ['One', 'Two', 'Three'])
+      jobs.push(await create({ type: 'tracker.focus-next', scope: title, title }));
+    await eventually(() => jobs.every((job) => card(tracker, job.id)), 5000, 'the cards');
+    const [top, middle, bottom] = [...root(tracker).querySelectorAll<HTMLElement>('.card')].map(
+      (element) => element.dataset.jobId as string,
+    );
+    const cancelOn = async (id: string | undefined, what: string) => {
+      const control = button(card(tracker, id ?? '') as HTMLElement, 'cancel-button');
+      assert(control, `the Cancel button of ${what}`);
+      control.focus();
+      await press('Enter');
+      await eventually(() => card(tracker, id ?? '') === null, 5000, `${what} to leave`);
+    };
+
+    before.focus();
+    await cancelOn(middle, 'the middle card');
+    await eventually(() => focusedJob(tracker) === bottom, 2000, 'the focus on the next card');
+    assertEqual(focusedPart(tracker), 'cancel-button', "on the next card's Cancel, as the cancelled one");
+
+    await cancelOn(bottom, 'the last card');
+    await eventually(() => focusedJob(tracker) === top, 2000, 'the focus on the previous card');
+    assertEqual(focusedPart(tracker), 'cancel-button', "on the previous card's Cancel");
+
+    await cancelOn(top, 'the only card left');
+    await eventually(() => document.activeElement === before, 2000, 'the focus back where it came from');
+    assert(document.activeElement !== document.body, 'never on the body');
   });
 
   it('keeps the focus on the same job when a card above it leaves (cards are keyed by job)', async () => {

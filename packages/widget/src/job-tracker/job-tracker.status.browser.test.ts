@@ -16,6 +16,7 @@ import {
   assertEqual,
   checkAccessibility,
   claimJob,
+  delay,
   eventually,
   testUser,
 } from '../testing/widget-env.js';
@@ -103,6 +104,52 @@ describe('<job-tracker>', () => {
       `about ${later.elapsed} × 40/60 s left at 60 %, not ${later.left} s`,
     );
     await worker.complete(null);
+  });
+
+  it('counts the elapsed time and the estimate from the current attempt once the job started again (as after a restart)', async function (this: {
+    timeout(ms: number): void;
+  }) {
+    this.timeout(20_000);
+    const { client, create } = await testUser('timing-restart');
+    const tracker = await mount(client);
+    const job = await create({ type: 'tracker.timing-restart', title: 'Restarted job' });
+    const first = await claimJob('tracker.timing-restart');
+    await first.progress(40, 'First try');
+    await delay(4000);
+    assertEqual((await first.release()).status, 200, 'the worker gives the job back');
+    await eventually(
+      () => client.jobStore(job.id).get()?.status === 'pending',
+      5000,
+      'the job pending again',
+    );
+    const second = await claimJob('tracker.timing-restart');
+    assertEqual(second.job.id, job.id, 'the same job, started again');
+    await second.progress(25, 'Second try');
+    const timing = () => text(card(tracker, job.id)?.querySelector('[part="timing"]')) ?? '';
+    const parse = () => {
+      const match = /^(\d+) sec elapsed(?: · about (\d+) sec left)?$/.exec(timing());
+      return match
+        ? { elapsed: Number(match[1]), left: match[2] === undefined ? null : Number(match[2]) }
+        : null;
+    };
+    await eventually(
+      () => client.jobStore(job.id).get()?.progress === 25 && parse(),
+      5000,
+      'the second attempt with its timing',
+    );
+    const restarted = parse();
+    assert(
+      restarted && restarted.elapsed <= 2,
+      `elapsed from the current attempt, not the first: "${timing()}"`,
+    );
+    // 25 % of the current attempt done: about three times its elapsed time is left.
+    const estimate = await eventually(() => (parse()?.left == null ? null : parse()), 6000, 'an estimate');
+    assert(estimate && estimate.elapsed < 7, `elapsed from the current attempt: "${timing()}"`);
+    assert(
+      Math.abs((estimate.left ?? 0) - estimate.elapsed * 3) <= 3,
+      `about 3 × ${estimate.elapsed} s left at 25 % of this attempt: "${timing()}"`,
+    );
+    await second.complete(null);
   });
 
   it('says when the last update came while the server cannot be reached, and stops once it is back', async () => {

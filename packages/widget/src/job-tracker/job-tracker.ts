@@ -4,7 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { announceJobsOf } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobCompletedEvent, JobFailedEvent } from '../shared/events.js';
-import { keepFocusInside } from '../shared/focus.js';
+import { cardSuccessor, keepFocusInside } from '../shared/focus.js';
 import { JobActions } from '../shared/job-actions.js';
 import {
   asTypeViews,
@@ -16,6 +16,7 @@ import {
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
 import { formatAgo, formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { ProgressPace } from '../shared/progress-pace.js';
 import { resultUrl } from '../shared/safe-url.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
@@ -124,6 +125,9 @@ export class JobTracker extends LitElement {
   readonly #milestones = new Map<string, number>();
   /** Finished jobs this page knew before: a retry of one of them starts now, not before the page loaded. */
   readonly #knownFinished = new Set<string>();
+  readonly #pace = new ProgressPace();
+  /** The page's control the focus came from into the tracker: it takes the focus back when no control of the tracker is left. */
+  #focusOrigin: HTMLElement | null = null;
   // Failed cards leave once their window has passed, also when nothing else changes.
   readonly #tick = new TickController(
     this,
@@ -162,6 +166,10 @@ export class JobTracker extends LitElement {
         }),
     );
     new TitleCountController(this, () => (this.titleCount ? this.#visibleActive().length : 0));
+    this.addEventListener('focusin', (event) => {
+      const from = event.relatedTarget;
+      if (from instanceof HTMLElement && from !== this && !this.contains(from)) this.#focusOrigin = from;
+    });
   }
 
   get #messages(): JobMessages {
@@ -258,16 +266,25 @@ export class JobTracker extends LitElement {
     this.dispatchEvent(event);
   }
 
-  /** When the focused control leaves with its card or toast, the focus stays in the tracker, not on the page's body. */
+  /**
+   * When the focused control leaves with its card or toast, the focus goes to the same control of the
+   * next card (or the previous one after the last), else to another control of the tracker, else back
+   * to where it came from on the page: never to the page's body.
+   */
   async #keepFocus(action: () => unknown) {
     const focused = this.shadowRoot?.activeElement != null;
+    const successor = cardSuccessor(this.renderRoot as ShadowRoot);
     await action();
     if (!focused) return;
     await this.updateComplete;
-    keepFocusInside(this, (root) =>
-      root.querySelector<HTMLElement>(
-        '.card a[href], .card button, [part="toggle"], [part="pill"], [part="toast"] a[href], [part="toast"] button',
-      ),
+    keepFocusInside(
+      this,
+      (root) =>
+        successor() ??
+        root.querySelector<HTMLElement>(
+          '.card a[href], .card button, [part="toggle"], [part="pill"], [part="toast"] a[href], [part="toast"] button',
+        ) ??
+        (this.#focusOrigin?.isConnected ? this.#focusOrigin : null),
     );
   }
 
@@ -353,7 +370,7 @@ export class JobTracker extends LitElement {
                       jobs,
                       (job) => job.id,
                       (job) =>
-                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions })}</li>`,
+                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
                     )}
                   </ul>
                   ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}

@@ -2,6 +2,7 @@ import type { Job } from '@jobtracker/sdk';
 import { html, nothing, type TemplateResult } from 'lit';
 import { DEV_MODE } from './dev-mode.js';
 import { formatDuration, formatPercent, type JobMessages } from './messages.js';
+import type { ProgressPace } from './progress-pace.js';
 import { resultUrl, safeUrl } from './safe-url.js';
 
 /** How a job type is shown: its label, and where its results live. */
@@ -43,14 +44,22 @@ export const asTypeViews = (value: JobTypeViews | string): JobTypeViews =>
 
 export const typeLabel = (job: Job, views: JobTypeViews) => views[job.type]?.label ?? job.title ?? job.type;
 
-/** Elapsed time, and an estimate of what is left once the job has run long enough to tell. */
-export function timing(job: Job, now: number): { elapsed: number | null; remaining: number | null } {
+/**
+ * Elapsed time of the current attempt, and an estimate of what is left once it has run long enough to
+ * tell: from the attempt's recent pace when `pace` follows the job, else from its average pace.
+ */
+export function timing(
+  job: Job,
+  now: number,
+  pace?: ProgressPace,
+): { elapsed: number | null; remaining: number | null } {
   const started = job.startedAt ? Date.parse(job.startedAt) : null;
   if (started === null || job.status !== 'running') return { elapsed: null, remaining: null };
   const elapsed = Math.max(0, now - started);
   const progress = job.progress;
+  const rate = pace?.rate(job, now) ?? (progress === null || elapsed === 0 ? null : progress / elapsed);
   const enough = progress !== null && progress >= 5 && progress < 100 && elapsed >= 3000;
-  return { elapsed, remaining: enough ? (elapsed * (100 - progress)) / progress : null };
+  return { elapsed, remaining: enough && rate ? (100 - progress) / rate : null };
 }
 
 /** The progress bar: determinate with `aria-valuenow`, or indeterminate without it. */
@@ -86,13 +95,15 @@ export function jobCard(
     actions: JobCardActions;
     /** Jobs already retried: they get no Retry button. */
     retried?: ReadonlySet<string>;
+    /** Follows each job's recent pace for the estimate of what is left. */
+    pace?: ProgressPace;
   },
 ): TemplateResult {
   const { views, messages, now, actions } = options;
   const view = views[job.type];
   const label = typeLabel(job, views);
   const active = job.status === 'pending' || job.status === 'running';
-  const { elapsed, remaining } = timing(job, now);
+  const { elapsed, remaining } = timing(job, now, options.pace);
   const typeLink = safeUrl(view?.href);
   const link = job.status === 'completed' ? resultUrl(job, options.resultTemplate) : null;
   const name = job.title ?? label;

@@ -40,6 +40,14 @@ export const part = (element: JobButton, name: string) =>
   (element.shadowRoot as ShadowRoot).querySelector<HTMLElement>(`[part="${name}"]`) as HTMLElement;
 export const statusText = (element: JobButton) => part(element, 'status').textContent ?? '';
 export const errorText = (element: JobButton) => part(element, 'error').textContent ?? '';
+/**
+ * Whether the element holds the page's button for a running job: `aria-disabled="true"`, and not the
+ * native `disabled`, which would drop the focus to the page's body.
+ */
+export const held = (button: HTMLButtonElement) =>
+  button.getAttribute('aria-disabled') === 'true' && !button.disabled;
+/** Whether the button is free again: neither held by the element nor disabled. */
+export const free = (button: HTMLButtonElement) => !button.hasAttribute('aria-disabled') && !button.disabled;
 
 export function recordEvents(element: HTMLElement) {
   const starts: JobStartEvent[] = [];

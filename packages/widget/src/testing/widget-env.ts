@@ -107,6 +107,8 @@ export async function claimJob(type: string) {
     complete: (result: unknown) => workerCall(`/jobs/${job.id}/complete`, { leaseToken, result }),
     fail: (message: string, code?: string) =>
       workerCall(`/jobs/${job.id}/fail`, { leaseToken, error: { message, code, retryable: true } }),
+    /** Gives the job back, as a worker that shuts down (e.g. with its server) does: pending, to start again. */
+    release: () => workerCall(`/jobs/${job.id}/release`, { leaseToken }),
   };
 }
 
