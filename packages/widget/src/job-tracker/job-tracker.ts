@@ -14,7 +14,8 @@ import {
   typeViewsProperty,
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
-import { formatAgo, formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { LocaleController } from '../shared/locale.js';
+import { formatAgo, formatPercent, type JobMessages } from '../shared/messages.js';
 import { resultUrl } from '../shared/safe-url.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
@@ -120,6 +121,7 @@ export class JobTracker extends LitElement {
   readonly #actions = new JobActions(this, this.#clients, (job, client) => client.dismiss(job.id));
   readonly #toasts = new ToastsController(this, this.#clients);
   readonly #liveRegion = new LiveRegion(this);
+  readonly #locale = new LocaleController(this);
   readonly #milestones = new Map<string, number>();
   // Failed cards leave once their window has passed, also when nothing else changes.
   readonly #tick = new TickController(
@@ -150,7 +152,12 @@ export class JobTracker extends LitElement {
   }
 
   get #messages(): JobMessages {
-    return resolveMessages(this.messages);
+    return this.#locale.wording(this.messages).messages;
+  }
+
+  #percent(value: number): string {
+    const { messages, locale } = this.#locale.wording(this.messages);
+    return formatPercent(value, messages, locale);
   }
 
   override connectedCallback() {
@@ -209,7 +216,7 @@ export class JobTracker extends LitElement {
       if (said === undefined || reached <= said) continue;
       this.#liveRegion.say(
         'polite',
-        this.#messages.reachedPercent(typeLabel(job, this.types), formatPercent(reached, this.#messages)),
+        this.#messages.reachedPercent(typeLabel(job, this.types), this.#percent(reached)),
       );
     }
   }
@@ -246,20 +253,20 @@ export class JobTracker extends LitElement {
   #connectionNotice(): string | null {
     const status = this.#jobs.connection;
     if (!status) return null;
-    const messages = this.#messages;
+    const { messages, locale } = this.#locale.wording(this.messages);
     const now = this.#tick.now;
     const stale = status.lastContactAt !== null && now - status.lastContactAt > STALE_CONTACT_MS;
     if (status.state === 'offline') return messages.offline;
     if (status.state === 'error' || (status.state === 'connecting' && stale)) {
       return status.lastContactAt === null
         ? messages.reconnecting
-        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(now - status.lastContactAt))}`;
+        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(now - status.lastContactAt, locale))}`;
     }
     return null;
   }
 
   protected override render() {
-    const messages = this.#messages;
+    const { messages, locale } = this.#locale.wording(this.messages);
     const active = this.#visibleActive();
     const failures = this.#visibleFailures();
     const jobs = [...active, ...failures];
@@ -314,7 +321,7 @@ export class JobTracker extends LitElement {
                       jobs,
                       (job) => job.id,
                       (job) =>
-                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions })}</li>`,
+                        html`<li>${jobCard(job, { views: this.types, messages, locale, now: this.#tick.now, resultTemplate: this.resultUrl, actions })}</li>`,
                     )}
                   </ul>
                   ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}
