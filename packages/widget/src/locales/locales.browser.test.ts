@@ -295,7 +295,11 @@ describe('locales', () => {
   it('formats numbers and durations with Intl in the locale', async () => {
     const { tracker, running } = await everyState({ lang: 'de' });
     const card = tracker.shadowRoot?.querySelector(`[data-job-id="${running.job.id}"]`);
-    assertEqual(card?.querySelector('[part="percent"]')?.textContent, '40\u00a0%', 'the German percentage (with a no-break space)');
+    assertEqual(
+      card?.querySelector('[part="percent"]')?.textContent,
+      '40\u00a0%',
+      'the German percentage (with a no-break space)',
+    );
     const timing = card?.querySelector('[part="timing"]')?.textContent ?? '';
     assert(/\d+ Sek\./.test(timing) && timing.includes('noch etwa'), `German durations, not "${timing}"`);
   });
