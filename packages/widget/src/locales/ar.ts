@@ -51,3 +51,5 @@ export const ar: JobMessages = {
   genericError: 'حدث خطأ ما.',
   actionFailed: (action) => (action === 'cancel' ? 'تعذّر إلغاء المهمة.' : 'تعذّرت إعادة محاولة المهمة.'),
 };
+
+export default ar;

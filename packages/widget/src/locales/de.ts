@@ -36,3 +36,5 @@ export const de: JobMessages = {
       ? 'Die Aufgabe konnte nicht abgebrochen werden.'
       : 'Die Aufgabe konnte nicht erneut gestartet werden.',
 };
+
+export default de;

@@ -36,3 +36,5 @@ export const es: JobMessages = {
   actionFailed: (action) =>
     action === 'cancel' ? 'No se pudo cancelar la tarea.' : 'No se pudo reintentar la tarea.',
 };
+
+export default es;

@@ -37,3 +37,5 @@ export const fr: JobMessages = {
   actionFailed: (action) =>
     action === 'cancel' ? 'La tâche n’a pas pu être annulée.' : 'La tâche n’a pas pu être relancée.',
 };
+
+export default fr;

@@ -36,3 +36,5 @@ export const ja: JobMessages = {
   actionFailed: (action) =>
     action === 'cancel' ? 'ジョブをキャンセルできませんでした。' : 'ジョブを再試行できませんでした。',
 };
+
+export default ja;

@@ -38,3 +38,5 @@ export const ptBR: JobMessages = {
       ? 'Não foi possível cancelar a tarefa.'
       : 'Não foi possível tentar a tarefa novamente.',
 };
+
+export default ptBR;

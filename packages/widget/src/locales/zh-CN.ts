@@ -35,3 +35,5 @@ export const zhCN: JobMessages = {
   genericError: '出了点问题。',
   actionFailed: (action) => (action === 'cancel' ? '无法取消该任务。' : '无法重试该任务。'),
 };
+
+export default zhCN;

@@ -1,12 +1,15 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { defaultMessages, intlLocale, type JobMessages } from './messages.js';
 
-/** A locale's messages, or a function that loads them (e.g. a dynamic `import()`), called when first needed. */
-export type JobLocale = JobMessages | (() => Promise<JobMessages>);
+/**
+ * A locale's messages, or a function that loads them when first needed: a dynamic `import()` of a
+ * module whose default export they are (as `@jobtracker/widget/locales/*`), or a promise of them.
+ */
+export type JobLocale = JobMessages | (() => Promise<JobMessages | { default: JobMessages }>);
 
 interface Entry {
   messages?: JobMessages;
-  load?: () => Promise<JobMessages>;
+  load?: () => Promise<JobMessages | { default: JobMessages }>;
 }
 
 // The page's locales, like its custom elements, are one registry per page: `lang` picks from it.
@@ -24,7 +27,7 @@ const changed = () => {
  * import { de } from '@jobtracker/widget/locales/de';
  * registerJobLocale('de', de);
  * registerJobLocale('de', { ...de, cancel: 'Stopp' }); // reworded
- * registerJobLocale('fr', () => import('@jobtracker/widget/locales/fr').then((module) => module.fr)); // lazily
+ * registerJobLocale('fr', () => import('@jobtracker/widget/locales/fr')); // loaded when a lang needs it
  * ```
  */
 export function registerJobLocale(locale: string, messages: JobLocale): void {
@@ -80,8 +83,8 @@ export function wordingFor(element: Element, overrides?: Partial<JobMessages>): 
     const load = entry.load;
     entry.load = undefined;
     load().then(
-      (messages) => {
-        entry.messages = messages;
+      (loaded) => {
+        entry.messages = 'default' in loaded ? loaded.default : loaded;
         changed();
       },
       () => {
