@@ -90,33 +90,29 @@ export function formatPercent(value: number, messages: JobMessages, locale: stri
   );
 }
 
-type DurationParts = { hours?: number; minutes?: number; seconds?: number };
 // Intl.DurationFormat is newer than the TypeScript lib this package targets.
 const DurationFormat = (
   Intl as unknown as {
     DurationFormat?: new (
       locale: string,
       options: { style: 'short' },
-    ) => { format(duration: DurationParts): string };
+    ) => { format(duration: { hours: number; minutes: number }): string };
   }
 ).DurationFormat;
 
-/** "42 s", "3 min", "1 h 5 min" in `locale` (Intl.DurationFormat where the browser has it). */
+/** "42 s", "3 min", "1 h 5 min" in `locale` (hours with Intl.DurationFormat where the browser has it). */
 export function formatDuration(ms: number, locale: string): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   const minutes = Math.round(seconds / 60);
-  const parts: DurationParts =
-    seconds < 60
-      ? { seconds }
-      : minutes < 60
-        ? { minutes }
-        : { hours: Math.floor(minutes / 60), minutes: minutes % 60 };
-  if (DurationFormat) return new DurationFormat(locale, { style: 'short' }).format(parts);
   const unit = (value: number, name: 'second' | 'minute' | 'hour') =>
     new Intl.NumberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
-  if (parts.seconds !== undefined) return unit(parts.seconds, 'second');
-  if (parts.hours === undefined) return unit(minutes, 'minute');
-  return `${unit(parts.hours, 'hour')} ${unit(minutes % 60, 'minute')}`;
+  // DurationFormat leaves out zero units ("0 s" would be ""), so one unit alone is a unit format.
+  if (seconds < 60) return unit(seconds, 'second');
+  if (minutes < 60) return unit(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  return DurationFormat
+    ? new DurationFormat(locale, { style: 'short' }).format({ hours, minutes: minutes % 60 })
+    : `${unit(hours, 'hour')} ${unit(minutes % 60, 'minute')}`;
 }
 
 /** "20 seconds ago" in `locale`. */
