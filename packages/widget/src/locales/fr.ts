@@ -1,9 +1,8 @@
 import type { JobMessages } from '../shared/messages.js';
 
-// French puts a no-break space before a colon or semicolon.
 const running = (count: number) => (count <= 1 ? `${count} tâche en cours` : `${count} tâches en cours`);
 
-/** French. */
+/** French (a no-break space before a colon or semicolon, as French typesetting has it). */
 export const fr: JobMessages = {
   panelLabel: 'Tâches en arrière-plan',
   keepNavigating: 'Vous pouvez continuer à naviguer\u00a0; nous vous préviendrons quand ce sera terminé.',
