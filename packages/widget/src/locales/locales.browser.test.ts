@@ -221,13 +221,22 @@ async function everyState(attributes: Record<string, string>) {
 describe('locales', () => {
   for (const [locale, messages] of Object.entries(LOCALES)) {
     it(`${locale}: every element in every state shows no English`, async () => {
-      const { tracker, badge, list, emptyList, button } = await everyState({ lang: locale });
+      const { user, tracker, badge, list, emptyList, button } = await everyState({ lang: locale });
       await button.updateComplete;
       const texts = [tracker, badge, list, emptyList, button].flatMap(shownTexts);
       const cancel = tracker.shadowRoot?.querySelector('[part="cancel-button"]')?.textContent?.trim();
       assertEqual(cancel, messages.cancel, `the ${locale} Cancel`);
       const found = englishIn(texts, locale);
       assertEqual(found, [], `English left under lang="${locale}" (all texts: ${texts.join(' | ')})`);
+      // The notice of a lost connection.
+      user.network.down();
+      const notice = await eventually(
+        () => tracker.shadowRoot?.querySelector('[part="connection"]')?.textContent,
+        5000,
+        'the connection notice',
+      );
+      assertEqual(englishIn([notice], locale), [], `English in the connection notice under lang="${locale}"`);
+      assert(notice.trim().startsWith(messages.reconnecting), `the ${locale} notice, not "${notice}"`);
       // The collapsed pill has strings of its own.
       tracker.collapsed = true;
       await tracker.updateComplete;
