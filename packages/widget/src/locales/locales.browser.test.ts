@@ -255,6 +255,8 @@ describe('locales', () => {
       [{ lang: 'zh-Hans' }, zhCN.badgeLabel(1)],
       [{ lang: 'FR-ca' }, fr.badgeLabel(1)],
       [{ lang: 'ko' }, defaultMessages.badgeLabel(1)],
+      [{ lang: 'zh-TW' }, defaultMessages.badgeLabel(1)],
+      [{ lang: 'en_US' }, defaultMessages.badgeLabel(1)],
     ];
     const badges = cases.map(([attributes]) =>
       setClient(
