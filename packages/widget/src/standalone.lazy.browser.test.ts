@@ -66,6 +66,33 @@ describe('the drop-in file, split into an entry and lazily loaded chunks', () =>
       assert(!page.defaultView?.customElements.get(tag), `<${tag}> is not defined on this page`);
   });
 
+  it("loads the locale of the page's language from its chunk, and no other", async () => {
+    const user = await testUser('lazy-locale');
+    const type = `lazy.locale.${user.user}`;
+    const { job } = await runningJob(user, type, 30);
+    const page = await dropInPage(
+      user,
+      '',
+      '<nav>Programme <job-badge></job-badge></nav><job-tracker></job-tracker>',
+      'de-AT',
+    );
+    const tracker = page.querySelector('job-tracker') as JobTracker;
+    await eventually(
+      () => percentOf(tracker, job) === '30\u00a0%',
+      8000,
+      'the tracker to show the job, in German',
+    );
+    await eventually(
+      () => cardOf(tracker, job)?.querySelector('[part="cancel-button"]')?.textContent === 'Abbrechen',
+      5000,
+      'the German Cancel',
+    );
+    await delay(300);
+    const files = distFilesOf(page);
+    assert(hasChunk(files, 'de'), `the German chunk was fetched: ${files}`);
+    assertEqual(files.length, 2, `the entry and the German chunk, no other: ${files}`);
+  });
+
   it('loads <job-list>, <job-button> and <job-provider> from their chunks, keeping what was set before', async () => {
     const pageUser = await testUser('lazy-page');
     const providerUser = await testUser('lazy-provider');

@@ -1,10 +1,19 @@
 // What the drop-in file registers: <job-tracker> and <job-badge> at once, the other elements when a page
-// uses them (their modules become chunks beside the file). The drop-in's only module with side effects.
+// uses them, and the shipped locales, each loaded when an element's lang needs it (these modules become
+// chunks beside the file). The drop-in's only module with side effects.
 import { JobBadge } from '../job-badge/job-badge.js';
 import { JobTracker } from '../job-tracker/job-tracker.js';
 import { defineElement } from '../shared/define.js';
+import { registerJobLocale } from '../shared/locale.js';
 import { defineOnUse } from './define-on-use.js';
 
+registerJobLocale('de', () => import('../locales/de.js'));
+registerJobLocale('fr', () => import('../locales/fr.js'));
+registerJobLocale('es', () => import('../locales/es.js'));
+registerJobLocale('pt-BR', () => import('../locales/pt-BR.js'));
+registerJobLocale('ja', () => import('../locales/ja.js'));
+registerJobLocale('zh-CN', () => import('../locales/zh-CN.js'));
+registerJobLocale('ar', () => import('../locales/ar.js'));
 defineElement('job-tracker', JobTracker);
 defineElement('job-badge', JobBadge);
 

@@ -1,7 +1,8 @@
 import type { Job, JobClient } from '@jobtracker/sdk';
 import { html, LitElement, type PropertyValues } from 'lit';
 import { JobClientController } from '../shared/client-controller.js';
-import { type JobMessages, resolveMessages } from '../shared/messages.js';
+import { LocaleController } from '../shared/locale.js';
+import type { JobMessages } from '../shared/messages.js';
 import { tokens } from '../shared/styles.js';
 import { badgeStyles } from './job-badge.styles.js';
 
@@ -52,6 +53,7 @@ export class JobBadge extends LitElement {
   declare theme: 'light' | 'dark' | undefined;
 
   readonly #clients = new JobClientController(this);
+  readonly #locale = new LocaleController(this);
   #active: readonly Job[] = [];
 
   constructor() {
@@ -77,7 +79,7 @@ export class JobBadge extends LitElement {
   }
 
   protected override render() {
-    const messages = resolveMessages(this.messages);
+    const { messages } = this.#locale.wording(this.messages);
     const count = this.count;
     return html`<span part="badge" class="badge" aria-hidden="true">${messages.badge(count)}</span><span
         class="visually-hidden"

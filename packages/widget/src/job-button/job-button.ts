@@ -3,7 +3,8 @@ import { html, LitElement, nothing } from 'lit';
 import { jobsAnnounced } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobErrorEvent, JobStartEvent } from '../shared/events.js';
-import { formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { LocaleController } from '../shared/locale.js';
+import { formatPercent, type JobMessages } from '../shared/messages.js';
 import { tokens } from '../shared/styles.js';
 import { buttonStyles } from './job-button.styles.js';
 
@@ -82,6 +83,7 @@ export class JobButton extends LitElement {
   declare messages: Partial<JobMessages> | undefined;
 
   readonly #clients = new JobClientController(this);
+  readonly #locale = new LocaleController(this);
   #active: Job | undefined;
   #starting = false;
   #error: string | null = null;
@@ -128,10 +130,10 @@ export class JobButton extends LitElement {
   }
 
   protected override render() {
-    const messages = resolveMessages(this.messages);
+    const { messages, locale } = this.#locale.wording(this.messages);
     const job = this.#active;
     const status = job
-      ? messages.buttonProgress(job.progress === null ? null : formatPercent(job.progress, messages))
+      ? messages.buttonProgress(job.progress === null ? null : formatPercent(job.progress, messages, locale))
       : this.#starting
         ? messages.buttonProgress(null)
         : null;
@@ -215,7 +217,7 @@ export class JobButton extends LitElement {
 
   async #start(): Promise<void> {
     if (this.#busy) return;
-    const messages = resolveMessages(this.messages);
+    const { messages } = this.#locale.wording(this.messages);
     const type = this.type?.trim();
     let input: JsonValue | undefined;
     let invalid: Error | undefined;

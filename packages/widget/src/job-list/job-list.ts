@@ -14,7 +14,8 @@ import {
   typeViewsProperty,
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
-import { type JobMessages, resolveMessages } from '../shared/messages.js';
+import { LocaleController } from '../shared/locale.js';
+import type { JobMessages } from '../shared/messages.js';
 import { ProgressPace } from '../shared/progress-pace.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
@@ -136,6 +137,7 @@ export class JobList extends LitElement {
   declare theme: 'light' | 'dark' | undefined;
 
   readonly #clients = new JobClientController(this);
+  readonly #locale = new LocaleController(this);
   readonly #jobs = new JobsController(this.#clients);
   readonly #actions = new JobActions(this, this.#clients);
   // Re-renders every second while a shown job is running, so its elapsed time moves.
@@ -194,7 +196,7 @@ export class JobList extends LitElement {
   }
 
   protected override render() {
-    const messages = resolveMessages(this.messages);
+    const { messages, locale } = this.#locale.wording(this.messages);
     const jobs = this.#shown;
     const loading = jobs.length === 0 && this.#loading();
     const actions: JobCardActions = {
@@ -204,6 +206,7 @@ export class JobList extends LitElement {
     const options = {
       views: this.types,
       messages,
+      locale,
       now: this.#tick.now,
       resultTemplate: this.resultUrl,
       actions,

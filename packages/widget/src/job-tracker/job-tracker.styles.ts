@@ -4,19 +4,19 @@ export const trackerStyles = css`
   :host {
     position: fixed;
     z-index: var(--job-z-index, 2147483000);
-    inset: auto 1rem 1rem auto;
+    inset: auto;
+    inset-block-end: 1rem;
+    inset-inline-end: 1rem;
     width: min(22rem, calc(100vw - 2rem));
     display: block;
     pointer-events: none;
   }
-  :host([position='bottom-left']) {
-    inset: auto auto 1rem 1rem;
+  /* Corners are logical: under dir="rtl" "right" is the left side, the panel's end. */
+  :host([position$='left']) {
+    inset-inline: 1rem auto;
   }
-  :host([position='top-right']) {
-    inset: 1rem 1rem auto auto;
-  }
-  :host([position='top-left']) {
-    inset: 1rem auto auto 1rem;
+  :host([position^='top']) {
+    inset-block: 1rem auto;
   }
   .stack {
     display: grid;
@@ -66,7 +66,7 @@ export const trackerStyles = css`
     display: grid;
     gap: 0.35rem;
     padding: 0.75rem 0.9rem;
-    border-left: 4px solid var(--jt-success);
+    border-inline-start: 4px solid var(--jt-success);
     font-size: 0.875rem;
   }
   .toast-title {

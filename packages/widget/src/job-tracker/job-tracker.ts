@@ -15,7 +15,8 @@ import {
   typeViewsProperty,
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
-import { formatAgo, formatPercent, type JobMessages, resolveMessages } from '../shared/messages.js';
+import { LocaleController } from '../shared/locale.js';
+import { formatAgo, formatPercent, type JobMessages } from '../shared/messages.js';
 import { ProgressPace } from '../shared/progress-pace.js';
 import { resultUrl } from '../shared/safe-url.js';
 import { cardStyles, tokens } from '../shared/styles.js';
@@ -122,6 +123,7 @@ export class JobTracker extends LitElement {
   readonly #actions = new JobActions(this, this.#clients, (job, client) => client.dismiss(job.id));
   readonly #toasts = new ToastsController(this, this.#clients);
   readonly #liveRegion = new LiveRegion(this);
+  readonly #locale = new LocaleController(this);
   readonly #milestones = new Map<string, number>();
   /** Finished jobs this page knew before: a retry of one of them starts now, not before the page loaded. */
   readonly #knownFinished = new Set<string>();
@@ -173,7 +175,12 @@ export class JobTracker extends LitElement {
   }
 
   get #messages(): JobMessages {
-    return resolveMessages(this.messages);
+    return this.#locale.wording(this.messages).messages;
+  }
+
+  #percent(value: number): string {
+    const { messages, locale } = this.#locale.wording(this.messages);
+    return formatPercent(value, messages, locale);
   }
 
   override connectedCallback() {
@@ -255,7 +262,7 @@ export class JobTracker extends LitElement {
       if (reached <= said || hidden) continue;
       this.#liveRegion.say(
         'polite',
-        messages.reachedPercent(this.#name(job), formatPercent(reached, messages)),
+        messages.reachedPercent(this.#name(job), this.#percent(reached)),
         current,
       );
     }
@@ -302,20 +309,20 @@ export class JobTracker extends LitElement {
   #connectionNotice(): string | null {
     const status = this.#jobs.connection;
     if (!status) return null;
-    const messages = this.#messages;
+    const { messages, locale } = this.#locale.wording(this.messages);
     const now = this.#tick.now;
     const stale = status.lastContactAt !== null && now - status.lastContactAt > STALE_CONTACT_MS;
     if (status.state === 'offline') return messages.offline;
     if (status.state === 'error' || (status.state === 'connecting' && stale)) {
       return status.lastContactAt === null
         ? messages.reconnecting
-        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(now - status.lastContactAt))}`;
+        : `${messages.reconnecting} ${messages.lastUpdated(formatAgo(now - status.lastContactAt, locale))}`;
     }
     return null;
   }
 
   protected override render() {
-    const messages = this.#messages;
+    const { messages, locale } = this.#locale.wording(this.messages);
     const active = this.#visibleActive();
     const failures = this.#visibleFailures();
     const jobs = [...active, ...failures];
@@ -370,7 +377,7 @@ export class JobTracker extends LitElement {
                       jobs,
                       (job) => job.id,
                       (job) =>
-                        html`<li>${jobCard(job, { views: this.types, messages, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
+                        html`<li>${jobCard(job, { views: this.types, messages, locale, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
                     )}
                   </ul>
                   ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}

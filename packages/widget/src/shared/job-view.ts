@@ -63,7 +63,7 @@ export function timing(
 }
 
 /** The progress bar: determinate with `aria-valuenow`, or indeterminate without it. */
-export function progressBar(job: Job, label: string, messages: JobMessages): TemplateResult {
+export function progressBar(job: Job, label: string, messages: JobMessages, locale: string): TemplateResult {
   const value = job.progress;
   const text = job.message ?? (job.status === 'pending' ? messages.pending : messages.working);
   return html`<div
@@ -74,7 +74,7 @@ export function progressBar(job: Job, label: string, messages: JobMessages): Tem
     aria-valuemin="0"
     aria-valuemax="100"
     aria-valuenow=${value === null ? nothing : Math.floor(value)}
-    aria-valuetext=${value === null ? text : `${formatPercent(value, messages)}, ${text}`}
+    aria-valuetext=${value === null ? text : `${formatPercent(value, messages, locale)}, ${text}`}
   ><div part="progress-indicator" class="fill" style=${value === null ? '' : `transform:scaleX(${value / 100})`}></div></div>`;
 }
 
@@ -90,6 +90,8 @@ export function jobCard(
   options: {
     views: JobTypeViews;
     messages: JobMessages;
+    /** For `Intl`: numbers and durations. */
+    locale: string;
     now: number;
     resultTemplate?: string | null;
     actions: JobCardActions;
@@ -99,7 +101,7 @@ export function jobCard(
     pace?: ProgressPace;
   },
 ): TemplateResult {
-  const { views, messages, now, actions } = options;
+  const { views, messages, locale, now, actions } = options;
   const view = views[job.type];
   const label = typeLabel(job, views);
   const active = job.status === 'pending' || job.status === 'running';
@@ -115,12 +117,12 @@ export function jobCard(
       <span part="label" class="label">${label}</span>
       ${job.title && job.title !== label ? html`<span part="title" class="title">${job.title}</span>` : nothing}
     </header>
-    ${active ? progressBar(job, name, messages) : nothing}
+    ${active ? progressBar(job, name, messages, locale) : nothing}
     <div class="meta">
       ${
         active
           ? html`<span part="message" class="message">${job.message ?? (job.status === 'pending' ? messages.pending : messages.working)}</span>
-            ${job.progress === null ? nothing : html`<span part="percent" class="percent">${formatPercent(job.progress, messages)}</span>`}`
+            ${job.progress === null ? nothing : html`<span part="percent" class="percent">${formatPercent(job.progress, messages, locale)}</span>`}`
           : job.status === 'failed'
             ? html`<span part="error" class="error">${job.error?.message ?? messages.genericError}</span>`
             : job.status === 'completed'
@@ -132,7 +134,7 @@ export function jobCard(
       elapsed === null
         ? nothing
         : html`<div part="timing" class="timing">
-            ${messages.elapsed(formatDuration(elapsed))}${remaining === null ? nothing : html` · ${messages.remaining(formatDuration(remaining))}`}
+            ${messages.elapsed(formatDuration(elapsed, locale))}${remaining === null ? nothing : html` · ${messages.remaining(formatDuration(remaining, locale))}`}
           </div>`
     }
     <div part="actions" class="actions">

@@ -1,9 +1,9 @@
 import type { Job } from '@jobtracker/sdk';
 
 /**
- * Every string the elements show or announce. Pass a partial object as an element's `messages`
- * property to translate or reword; numbers and times are formatted with `Intl` in the page's
- * language (`<html lang>`).
+ * Every string the elements show or announce. The elements take the set of the locale their nearest
+ * `lang` names (see `registerJobLocale`); an element's `messages` property replaces any subset of it.
+ * Numbers, durations and ages come formatted with `Intl` in that locale.
  */
 export interface JobMessages {
   panelLabel: string;
@@ -11,7 +11,8 @@ export interface JobMessages {
   jobsRunning(count: number): string;
   badge(count: number): string;
   badgeLabel(count: number): string;
-  percent(value: number): string;
+  /** A percentage: `value` 0–100, `formatted` as `Intl` writes it in the locale ("42 %", "٤٢٪"). */
+  percent(value: number, formatted: string): string;
   working: string;
   pending: string;
   elapsed(duration: string): string;
@@ -53,7 +54,7 @@ export const defaultMessages: JobMessages = {
   jobsRunning: (count) => (count === 1 ? '1 job running' : `${count} jobs running`),
   badge: (count) => String(count),
   badgeLabel: (count) => (count === 1 ? '1 job running' : `${count} jobs running`),
-  percent: (value) => `${value}%`,
+  percent: (_value, formatted) => formatted,
   working: 'Working…',
   pending: 'Waiting to start…',
   elapsed: (duration) => `${duration} elapsed`,
@@ -85,46 +86,66 @@ export const defaultMessages: JobMessages = {
     action === 'cancel' ? 'The job could not be cancelled.' : 'The job could not be retried.',
 };
 
-export const resolveMessages = (overrides: Partial<JobMessages> | undefined): JobMessages =>
-  overrides ? { ...defaultMessages, ...overrides } : defaultMessages;
-
-/** The page's language, for `Intl`. */
-export const pageLocale = () =>
-  (typeof document !== 'undefined' && document.documentElement.lang) ||
-  (typeof navigator !== 'undefined' ? navigator.language : undefined) ||
-  'en';
+/** `lang` as a locale `Intl` accepts, or English when it is not a well-formed language tag. */
+export function intlLocale(lang: string): string {
+  try {
+    return Intl.getCanonicalLocales(lang)[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}
 
 // Building an Intl formatter costs far more than formatting with one (it was 15% of a busy page's
 // script time), and a page formats on every progress update: keep one per language and options.
 const formatters: Record<string, Intl.NumberFormat & Intl.RelativeTimeFormat> = {};
-const formatter = (Format: typeof Intl.NumberFormat | typeof Intl.RelativeTimeFormat, options: object) =>
-  (formatters[pageLocale() + JSON.stringify(options)] ??= new Format(
-    pageLocale(),
-    options,
-  ) as Intl.NumberFormat & Intl.RelativeTimeFormat);
+const formatter = (
+  Format: typeof Intl.NumberFormat | typeof Intl.RelativeTimeFormat,
+  locale: string,
+  options: object,
+) =>
+  (formatters[locale + JSON.stringify(options)] ??= new Format(locale, options) as Intl.NumberFormat &
+    Intl.RelativeTimeFormat);
 
-export function formatPercent(value: number, messages: JobMessages): string {
+export function formatPercent(value: number, messages: JobMessages, locale: string): string {
   const rounded = Math.floor(value);
-  if (messages.percent !== defaultMessages.percent) return messages.percent(rounded);
-  return formatter(Intl.NumberFormat, { style: 'percent', maximumFractionDigits: 0 }).format(rounded / 100);
+  return messages.percent(
+    rounded,
+    formatter(Intl.NumberFormat, locale, { style: 'percent', maximumFractionDigits: 0 }).format(
+      rounded / 100,
+    ),
+  );
 }
 
-/** "42 s", "3 min", "1 h 5 min" in the page's language. */
-export function formatDuration(ms: number): string {
+// Intl.DurationFormat is newer than the TypeScript lib this package targets.
+const DurationFormat = (
+  Intl as unknown as {
+    DurationFormat?: new (
+      locale: string,
+      options: { style: 'short' },
+    ) => { format(duration: { hours: number; minutes: number }): string };
+  }
+).DurationFormat;
+
+/** "42 s", "3 min", "1 h 5 min" in `locale` (hours with Intl.DurationFormat where the browser has it). */
+export function formatDuration(ms: number, locale: string): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
-  const unit = (value: number, name: 'second' | 'minute' | 'hour') =>
-    formatter(Intl.NumberFormat, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
-  if (seconds < 60) return unit(seconds, 'second');
   const minutes = Math.round(seconds / 60);
+  const unit = (value: number, name: 'second' | 'minute' | 'hour') =>
+    formatter(Intl.NumberFormat, locale, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
+  // DurationFormat leaves out zero units ("0 s" would be ""), so one unit alone is a unit format.
+  if (seconds < 60) return unit(seconds, 'second');
   if (minutes < 60) return unit(minutes, 'minute');
-  return `${unit(Math.floor(minutes / 60), 'hour')} ${unit(minutes % 60, 'minute')}`;
+  const hours = Math.floor(minutes / 60);
+  return DurationFormat
+    ? new DurationFormat(locale, { style: 'short' }).format({ hours, minutes: minutes % 60 })
+    : `${unit(hours, 'hour')} ${unit(minutes % 60, 'minute')}`;
 }
 
-/** "20 seconds ago" in the page's language. */
-export function formatAgo(ms: number): string {
+/** "20 seconds ago" in `locale`. */
+export function formatAgo(ms: number, locale: string): string {
   // Never "in 1 second": a clock read a moment before the last contact gives a small negative age.
   const seconds = Math.max(0, Math.round(ms / 1000));
-  const format = formatter(Intl.RelativeTimeFormat, { numeric: 'auto' });
+  const format = formatter(Intl.RelativeTimeFormat, locale, { numeric: 'auto' });
   return seconds < 60
     ? format.format(-seconds, 'second')
     : format.format(-Math.round(seconds / 60), 'minute');

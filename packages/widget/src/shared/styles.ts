@@ -114,6 +114,9 @@ export const cardStyles = css`
     width: 35%;
     animation: job-slide 1.4s ease-in-out infinite;
   }
+  .bar.indeterminate .fill:dir(rtl) {
+    animation-direction: reverse;
+  }
   @keyframes job-slide {
     from {
       transform: translateX(-100%);
@@ -164,9 +167,9 @@ export const cardStyles = css`
     outline-offset: 2px;
   }
   .card.completed {
-    border-left: 4px solid var(--jt-success);
+    border-inline-start: 4px solid var(--jt-success);
   }
   .card.failed {
-    border-left: 4px solid var(--jt-danger);
+    border-inline-start: 4px solid var(--jt-danger);
   }
 `;

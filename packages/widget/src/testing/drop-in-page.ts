@@ -22,16 +22,16 @@ export interface PageUser {
 /**
  * A server-rendered page in a same-origin iframe: the endpoint and a short-lived token of `user` in meta
  * tags, one script tag for the drop-in file, then `head` and `body`. Every `fetch` of the page is logged
- * with its `Authorization` header (`requestsOf`). Resolves once `<job-tracker>` is defined.
+ * with its `Authorization` header (`requestsOf`). Resolves once `<job-tracker>` is defined. `lang` is `<html lang>`.
  */
-export async function dropInPage(user: PageUser, head: string, body: string): Promise<Document> {
+export async function dropInPage(user: PageUser, head: string, body: string, lang = 'en'): Promise<Document> {
   // The page-wide client keeps its cache in localStorage, which the iframe shares with this page.
   storageKeys.push(
     `jobtracker:${user.apiUrl}:${user.user}`,
     `jobtracker:${user.apiUrl}:${user.user}:dismissed`,
   );
   const frame = document.createElement('iframe');
-  frame.srcdoc = `<!doctype html><html lang="en"><head><title>Programs</title>
+  frame.srcdoc = `<!doctype html><html lang="${lang}"><head><title>Programs</title>
     <meta name="jobtracker-endpoint" content="${user.apiUrl}">
     <meta name="jobtracker-token" content="${user.token}">
     <script>

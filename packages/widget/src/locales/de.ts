@@ -1,0 +1,44 @@
+import type { JobMessages } from '../shared/messages.js';
+
+/** German. */
+export const de: JobMessages = {
+  panelLabel: 'Hintergrundaufgaben',
+  keepNavigating: 'Sie können weitersurfen; wir sagen Bescheid, wenn es fertig ist.',
+  jobsRunning: (count) => (count === 1 ? '1 Aufgabe läuft' : `${count} Aufgaben laufen`),
+  badge: (count) => String(count),
+  badgeLabel: (count) => (count === 1 ? '1 Aufgabe läuft' : `${count} Aufgaben laufen`),
+  percent: (_value, formatted) => formatted,
+  working: 'In Arbeit…',
+  pending: 'Wartet auf den Start…',
+  elapsed: (duration) => `${duration} vergangen`,
+  remaining: (duration) => `noch etwa ${duration}`,
+  cancel: 'Abbrechen',
+  dismiss: 'Ausblenden',
+  retry: 'Erneut versuchen',
+  view: 'Anzeigen',
+  close: 'Schließen',
+  expand: 'Aufgaben anzeigen',
+  collapse: 'Aufgaben ausblenden',
+  completedTitle: (_job, label) => `${label} abgeschlossen`,
+  failedTitle: (_job, label) => `${label} fehlgeschlagen`,
+  cancelledTitle: (_job, label) => `${label} abgebrochen`,
+  reachedPercent: (label, percent) => `${label}: ${percent}`,
+  announceCompleted: (name) => `${name}: abgeschlossen`,
+  announceFailed: (name, reason) => `${name}: fehlgeschlagen. ${reason}`,
+  announceCancelled: (name) => `${name}: abgebrochen`,
+  announceRetried: (name) => `${name}: neu gestartet`,
+  reconnecting: 'Verbindung wird wiederhergestellt…',
+  offline: 'Keine Verbindung: Aktualisierungen folgen, sobald die Verbindung zurück ist.',
+  lastUpdated: (ago) => `Zuletzt aktualisiert ${ago}`,
+  notifyMe: 'Benachrichtigen, wenn fertig',
+  buttonProgress: (percent) => (percent === null ? 'In Arbeit…' : `In Arbeit… ${percent}`),
+  startFailed: (reason) => `Start fehlgeschlagen: ${reason}`,
+  empty: 'Noch keine Aufgaben.',
+  genericError: 'Etwas ist schiefgelaufen.',
+  actionFailed: (action) =>
+    action === 'cancel'
+      ? 'Die Aufgabe konnte nicht abgebrochen werden.'
+      : 'Die Aufgabe konnte nicht erneut gestartet werden.',
+};
+
+export default de;

@@ -1,0 +1,44 @@
+import type { JobMessages } from '../shared/messages.js';
+
+const running = (count: number) => (count === 1 ? '1 tarea en curso' : `${count} tareas en curso`);
+
+/** Spanish. */
+export const es: JobMessages = {
+  panelLabel: 'Tareas en segundo plano',
+  keepNavigating: 'Puedes seguir navegando; te avisaremos cuando termine.',
+  jobsRunning: running,
+  badge: (count) => String(count),
+  badgeLabel: running,
+  percent: (_value, formatted) => formatted,
+  working: 'Procesando…',
+  pending: 'Esperando para empezar…',
+  elapsed: (duration) => `${duration} transcurridos`,
+  remaining: (duration) => `quedan unos ${duration}`,
+  cancel: 'Cancelar',
+  dismiss: 'Descartar',
+  retry: 'Reintentar',
+  view: 'Ver',
+  close: 'Cerrar',
+  expand: 'Mostrar tareas',
+  collapse: 'Ocultar tareas',
+  completedTitle: (_job, label) => `${label}: completado`,
+  failedTitle: (_job, label) => `${label}: falló`,
+  cancelledTitle: (_job, label) => `${label}: cancelado`,
+  reachedPercent: (label, percent) => `${label}: ${percent}`,
+  announceCompleted: (name) => `${name}: completado`,
+  announceFailed: (name, reason) => `${name}: falló. ${reason}`,
+  announceCancelled: (name) => `${name}: cancelado`,
+  announceRetried: (name) => `${name}: iniciado de nuevo`,
+  reconnecting: 'Reconectando…',
+  offline: 'Sin conexión: las actualizaciones se reanudarán cuando vuelva la conexión.',
+  lastUpdated: (ago) => `Última actualización ${ago}`,
+  notifyMe: 'Avisarme al terminar',
+  buttonProgress: (percent) => (percent === null ? 'Procesando…' : `Procesando… ${percent}`),
+  startFailed: (reason) => `No se pudo iniciar: ${reason}`,
+  empty: 'Aún no hay tareas.',
+  genericError: 'Algo salió mal.',
+  actionFailed: (action) =>
+    action === 'cancel' ? 'No se pudo cancelar la tarea.' : 'No se pudo reintentar la tarea.',
+};
+
+export default es;

@@ -1,0 +1,44 @@
+import type { JobMessages } from '../shared/messages.js';
+
+const running = (count: number) => (count <= 1 ? `${count} tâche en cours` : `${count} tâches en cours`);
+
+/** French (a no-break space before a colon or semicolon, as French typesetting has it). */
+export const fr: JobMessages = {
+  panelLabel: 'Tâches en arrière-plan',
+  keepNavigating: 'Vous pouvez continuer à naviguer\u00a0; nous vous préviendrons quand ce sera terminé.',
+  jobsRunning: running,
+  badge: (count) => String(count),
+  badgeLabel: running,
+  percent: (_value, formatted) => formatted,
+  working: 'En cours…',
+  pending: 'En attente de démarrage…',
+  elapsed: (duration) => `Temps écoulé\u00a0: ${duration}`,
+  remaining: (duration) => `reste environ ${duration}`,
+  cancel: 'Annuler',
+  dismiss: 'Masquer',
+  retry: 'Réessayer',
+  view: 'Voir',
+  close: 'Fermer',
+  expand: 'Afficher les tâches',
+  collapse: 'Masquer les tâches',
+  completedTitle: (_job, label) => `${label}\u00a0: terminé`,
+  failedTitle: (_job, label) => `${label}\u00a0: échec`,
+  cancelledTitle: (_job, label) => `${label}\u00a0: annulé`,
+  reachedPercent: (label, percent) => `${label}\u00a0: ${percent}`,
+  announceCompleted: (name) => `${name}\u00a0: terminé`,
+  announceFailed: (name, reason) => `${name}\u00a0: échec. ${reason}`,
+  announceCancelled: (name) => `${name}\u00a0: annulé`,
+  announceRetried: (name) => `${name}\u00a0: relancé`,
+  reconnecting: 'Reconnexion…',
+  offline: 'Hors ligne\u00a0: les mises à jour reprendront au retour de la connexion.',
+  lastUpdated: (ago) => `Dernière mise à jour ${ago}`,
+  notifyMe: 'Me prévenir à la fin',
+  buttonProgress: (percent) => (percent === null ? 'En cours…' : `En cours… ${percent}`),
+  startFailed: (reason) => `Impossible de démarrer\u00a0: ${reason}`,
+  empty: 'Aucune tâche pour le moment.',
+  genericError: 'Une erreur s’est produite.',
+  actionFailed: (action) =>
+    action === 'cancel' ? 'La tâche n’a pas pu être annulée.' : 'La tâche n’a pas pu être relancée.',
+};
+
+export default fr;

@@ -1,0 +1,44 @@
+import type { JobMessages } from '../shared/messages.js';
+
+const running = (count: number) => `${count} 件のジョブを実行中`;
+
+/** Japanese. */
+export const ja: JobMessages = {
+  panelLabel: 'バックグラウンドジョブ',
+  keepNavigating: 'このまま閲覧を続けられます。完了したらお知らせします。',
+  jobsRunning: running,
+  badge: (count) => String(count),
+  badgeLabel: running,
+  percent: (_value, formatted) => formatted,
+  working: '処理中…',
+  pending: '開始待ち…',
+  elapsed: (duration) => `経過 ${duration}`,
+  remaining: (duration) => `残り約 ${duration}`,
+  cancel: 'キャンセル',
+  dismiss: '非表示',
+  retry: '再試行',
+  view: '表示',
+  close: '閉じる',
+  expand: 'ジョブを表示',
+  collapse: 'ジョブを隠す',
+  completedTitle: (_job, label) => `${label} が完了しました`,
+  failedTitle: (_job, label) => `${label} が失敗しました`,
+  cancelledTitle: (_job, label) => `${label} をキャンセルしました`,
+  reachedPercent: (label, percent) => `${label}: ${percent}`,
+  announceCompleted: (name) => `${name}: 完了しました`,
+  announceFailed: (name, reason) => `${name}: 失敗しました。${reason}`,
+  announceCancelled: (name) => `${name}: キャンセルしました`,
+  announceRetried: (name) => `${name}: 再実行を開始しました`,
+  reconnecting: '再接続中…',
+  offline: 'オフラインです。接続が戻ると更新を再開します。',
+  lastUpdated: (ago) => `最終更新: ${ago}`,
+  notifyMe: '完了時に通知する',
+  buttonProgress: (percent) => (percent === null ? '処理中…' : `処理中… ${percent}`),
+  startFailed: (reason) => `開始できませんでした: ${reason}`,
+  empty: 'ジョブはまだありません。',
+  genericError: '問題が発生しました。',
+  actionFailed: (action) =>
+    action === 'cancel' ? 'ジョブをキャンセルできませんでした。' : 'ジョブを再試行できませんでした。',
+};
+
+export default ja;

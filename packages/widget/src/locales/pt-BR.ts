@@ -1,0 +1,46 @@
+import type { JobMessages } from '../shared/messages.js';
+
+const running = (count: number) => (count === 1 ? '1 tarefa em andamento' : `${count} tarefas em andamento`);
+
+/** Brazilian Portuguese (also for `pt` and other Portuguese tags). */
+export const ptBR: JobMessages = {
+  panelLabel: 'Tarefas em segundo plano',
+  keepNavigating: 'Você pode continuar navegando; avisaremos quando terminar.',
+  jobsRunning: running,
+  badge: (count) => String(count),
+  badgeLabel: running,
+  percent: (_value, formatted) => formatted,
+  working: 'Processando…',
+  pending: 'Aguardando início…',
+  elapsed: (duration) => `${duration} decorridos`,
+  remaining: (duration) => `faltam cerca de ${duration}`,
+  cancel: 'Cancelar',
+  dismiss: 'Dispensar',
+  retry: 'Tentar novamente',
+  view: 'Ver',
+  close: 'Fechar',
+  expand: 'Mostrar tarefas',
+  collapse: 'Ocultar tarefas',
+  completedTitle: (_job, label) => `${label}: concluído`,
+  failedTitle: (_job, label) => `${label}: falhou`,
+  cancelledTitle: (_job, label) => `${label}: cancelado`,
+  reachedPercent: (label, percent) => `${label}: ${percent}`,
+  announceCompleted: (name) => `${name}: concluído`,
+  announceFailed: (name, reason) => `${name}: falhou. ${reason}`,
+  announceCancelled: (name) => `${name}: cancelado`,
+  announceRetried: (name) => `${name}: iniciado novamente`,
+  reconnecting: 'Reconectando…',
+  offline: 'Sem conexão: as atualizações voltarão quando a conexão retornar.',
+  lastUpdated: (ago) => `Última atualização ${ago}`,
+  notifyMe: 'Avisar quando terminar',
+  buttonProgress: (percent) => (percent === null ? 'Processando…' : `Processando… ${percent}`),
+  startFailed: (reason) => `Não foi possível iniciar: ${reason}`,
+  empty: 'Nenhuma tarefa ainda.',
+  genericError: 'Algo deu errado.',
+  actionFailed: (action) =>
+    action === 'cancel'
+      ? 'Não foi possível cancelar a tarefa.'
+      : 'Não foi possível tentar a tarefa novamente.',
+};
+
+export default ptBR;
