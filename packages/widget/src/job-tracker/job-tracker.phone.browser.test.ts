@@ -25,7 +25,11 @@ const viewport = () => ({
 });
 
 /** Fails unless `element`'s box lies inside the viewport, `inset` px clear of each of its edges. */
-function assertInside(element: Element, what: string, inset: Insets = { top: 0, right: 0, bottom: 0, left: 0 }) {
+function assertInside(
+  element: Element,
+  what: string,
+  inset: Insets = { top: 0, right: 0, bottom: 0, left: 0 },
+) {
   const box = element.getBoundingClientRect();
   const { width, height } = viewport();
   assert(box.width > 0 && box.height > 0, `${what} is shown`);
@@ -47,12 +51,18 @@ function assertTappable(tracker: JobTracker, target: Element, what: string) {
     `${what} is a target of at least ${MIN_TARGET}×${MIN_TARGET} px, not ${Math.round(box.width)}×${Math.round(box.height)}`,
   );
   const hit = root(tracker).elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-  assert(hit !== null && (hit === target || target.contains(hit)), `a tap at the centre of ${what} reaches it`);
+  assert(
+    hit !== null && (hit === target || target.contains(hit)),
+    `a tap at the centre of ${what} reaches it`,
+  );
 }
 
 function assertNoHorizontalScroll(what: string) {
   const { scrollWidth, clientWidth } = document.documentElement;
-  assert(scrollWidth <= clientWidth, `${what}: the page does not scroll sideways (${scrollWidth} > ${clientWidth})`);
+  assert(
+    scrollWidth <= clientWidth,
+    `${what}: the page does not scroll sideways (${scrollWidth} > ${clientWidth})`,
+  );
 }
 
 /** Runs `body` at each phone width, then restores the desktop viewport and clears any safe-area insets. */
@@ -136,7 +146,11 @@ describe('<job-tracker> on a phone', () => {
         assertNoHorizontalScroll(`the open panel at ${width} px`);
         const toggle = button(root(tracker), 'toggle') as HTMLButtonElement;
         toggle.click();
-        await eventually(() => button(root(tracker), 'pill'), 2000, `the sheet collapses again at ${width} px`);
+        await eventually(
+          () => button(root(tracker), 'pill'),
+          2000,
+          `the sheet collapses again at ${width} px`,
+        );
         assertEqual(root(tracker).querySelector('[part="panel"]'), null, 'no sheet once collapsed');
         tracker.remove();
       });
@@ -172,7 +186,11 @@ describe('<job-tracker> on a phone', () => {
             pill.click();
             await eventually(() => root(tracker).querySelector('[part="panel"]'), 2000, 'the sheet');
             for (const control of controls(tracker, '[part="panel"]'))
-              assertInside(control, `the sheet’s “${control.textContent?.trim()}” at ${width} px (${name})`, inset);
+              assertInside(
+                control,
+                `the sheet’s “${control.textContent?.trim()}” at ${width} px (${name})`,
+                inset,
+              );
           }
           tracker.remove();
         }

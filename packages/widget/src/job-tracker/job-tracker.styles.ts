@@ -1,22 +1,27 @@
 import { css } from 'lit';
 
 export const trackerStyles = css`
+  /* Edges keep clear of a phone's notch and home indicator (env() is 0 elsewhere). */
   :host {
+    --jt-top: calc(1rem + env(safe-area-inset-top));
+    --jt-right: calc(1rem + env(safe-area-inset-right));
+    --jt-bottom: calc(1rem + env(safe-area-inset-bottom));
+    --jt-left: calc(1rem + env(safe-area-inset-left));
     position: fixed;
     z-index: var(--job-z-index, 2147483000);
-    inset: auto 1rem 1rem auto;
-    width: min(22rem, calc(100vw - 2rem));
+    inset: auto var(--jt-right) var(--jt-bottom) auto;
+    width: min(22rem, calc(100vw - var(--jt-left) - var(--jt-right)));
     display: block;
     pointer-events: none;
   }
   :host([position='bottom-left']) {
-    inset: auto auto 1rem 1rem;
+    inset: auto auto var(--jt-bottom) var(--jt-left);
   }
   :host([position='top-right']) {
-    inset: 1rem 1rem auto auto;
+    inset: var(--jt-top) var(--jt-right) auto auto;
   }
   :host([position='top-left']) {
-    inset: 1rem auto auto 1rem;
+    inset: var(--jt-top) auto auto var(--jt-left);
   }
   .stack {
     display: grid;
@@ -110,6 +115,45 @@ export const trackerStyles = css`
   @media (prefers-reduced-motion: reduce) {
     .spinner {
       animation: none;
+    }
+  }
+  /* Touch: every control is a target of at least 44×44 px. */
+  @media (max-width: 480px), (pointer: coarse) {
+    button,
+    .link {
+      min-width: 44px;
+      min-height: 44px;
+    }
+    .link {
+      display: inline-flex;
+      align-items: center;
+    }
+  }
+  /* A phone: the host spans its edge and the pill and toasts keep to its safe area, while the open panel
+     is a sheet across the bottom (top) edge, short enough to leave the page above (below) it usable. */
+  @media (max-width: 480px) {
+    :host,
+    :host([position]) {
+      --jt-near: 0px;
+      --jt-far: var(--jt-bottom);
+      inset: auto 0 0;
+      width: auto;
+    }
+    :host([position^='top']) {
+      --jt-near: var(--jt-top);
+      --jt-far: 0px;
+      inset: 0 0 auto;
+    }
+    .stack {
+      padding: var(--jt-near) var(--jt-right) var(--jt-far) var(--jt-left);
+    }
+    .panel {
+      margin: calc(-1 * var(--jt-near)) calc(-1 * var(--jt-right)) calc(-1 * var(--jt-far))
+        calc(-1 * var(--jt-left));
+      padding: max(0.75rem, var(--jt-near)) var(--jt-right) max(0.75rem, var(--jt-far)) var(--jt-left);
+    }
+    .cards {
+      max-height: 35vh;
     }
   }
   .visually-hidden {
