@@ -18,7 +18,7 @@ export function layout({ title, path, token, body }) {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>${escapeHtml(title)} · Acme Planner</title>
 <meta name="jobtracker-endpoint" content="/api">
 ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
@@ -26,16 +26,27 @@ ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f8fa; }
   header { background: #fff; border-bottom: 1px solid #d1d9e0; }
-  nav { display: flex; gap: 1.5rem; max-width: 60rem; margin: 0 auto; padding: 0.9rem 1rem; align-items: center; }
+  nav { display: flex; flex-wrap: wrap; gap: 0 1.5rem; max-width: 60rem; margin: 0 auto; padding: 0.4rem 1rem; align-items: center; }
   nav strong { margin-right: auto; }
-  nav a { color: #1b1f24; text-decoration: none; display: inline-flex; gap: 0.35rem; align-items: center; }
+  nav a { color: #1b1f24; text-decoration: none; display: inline-flex; gap: 0.35rem; align-items: center; min-height: 44px; }
   nav a[aria-current] { font-weight: 600; text-decoration: underline; }
-  main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem 8rem; }
+  main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem 8rem; overflow-wrap: anywhere; }
   section { background: #fff; border: 1px solid #d1d9e0; border-radius: 10px; padding: 1rem 1.25rem; margin-bottom: 1.25rem; }
   button.primary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #0969da; background: #0969da; color: #fff; cursor: pointer; }
   button.primary[disabled] { opacity: 0.6; cursor: progress; }
   button.secondary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #d1d9e0; background: #fff; cursor: pointer; }
-  job-button { display: inline-flex; margin-right: 1rem; }
+  button.primary, button.secondary { min-height: 44px; }
+  job-button { display: inline-flex; flex-wrap: wrap; margin: 0 1rem 0.5rem 0; max-width: 100%; }
+  /* A phone: the nav's links get a row of their own under the name, the page keeps clear of the notch, and
+     its end can scroll above the tracker's open sheet. */
+  @media (max-width: 30rem) {
+    nav { gap: 0 1.25rem; padding-inline: max(1rem, env(safe-area-inset-left)) max(1rem, env(safe-area-inset-right)); }
+    nav strong { flex-basis: 100%; padding-top: 0.5rem; }
+    main { padding: 0.5rem max(0.75rem, env(safe-area-inset-right)) 60vh max(0.75rem, env(safe-area-inset-left)); }
+    h1 { font-size: 1.5rem; margin: 0.5rem 0; }
+    h2 { font-size: 1.15rem; margin-top: 0; }
+    section { padding: 0.75rem 1rem; }
+  }
 </style>
 </head>
 <body>

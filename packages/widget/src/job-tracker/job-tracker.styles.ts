@@ -153,7 +153,7 @@ export const trackerStyles = css`
       padding: max(0.75rem, var(--jt-near)) var(--jt-right) max(0.75rem, var(--jt-far)) var(--jt-left);
     }
     .cards {
-      max-height: 35vh;
+      max-height: 30vh;
     }
   }
   .visually-hidden {
