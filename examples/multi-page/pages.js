@@ -11,6 +11,9 @@ const TYPES = JSON.stringify({
   'demo.generate': { label: 'Program generation', href: '/programs', linkLabel: 'Go to Programs' },
 });
 
+// Where the Settings page keeps its "notify me" choice (localStorage: one browser's choice, as is its permission).
+const NOTIFY_KEY = 'acme-planner.notify';
+
 export function layout({ title, path, token, body }) {
   const link = (href, text, extra = '') =>
     `<a href="${href}"${path === href ? ' aria-current="page"' : ''}>${text}${extra}</a>`;
@@ -36,6 +39,8 @@ ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
   button.primary[disabled] { opacity: 0.6; cursor: progress; }
   button.secondary { font: inherit; padding: 0.5rem 1rem; border-radius: 6px; border: 1px solid #d1d9e0; background: #fff; cursor: pointer; }
   button.primary, button.secondary { min-height: 44px; }
+  .setting { display: flex; gap: 0.6rem; align-items: center; min-height: 44px; cursor: pointer; }
+  .setting input { width: 1.25rem; height: 1.25rem; margin: 0; flex: none; }
   job-button { display: inline-flex; flex-wrap: wrap; margin: 0 1rem 0.5rem 0; max-width: 100%; }
   /* A phone: the nav's links get a row of their own under the name, the page keeps clear of the notch, and
      its end can scroll above the tracker's open sheet. */
@@ -61,6 +66,12 @@ ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
 ${body}
 </main>
 <job-tracker types='${TYPES}' result-url="/programs/{id}" title-count></job-tracker>
+<script>
+  // The Settings page's choice, kept in this browser: completion notifications, before the tracker starts.
+  try {
+    if (localStorage.getItem('${NOTIFY_KEY}') === 'on') document.querySelector('job-tracker').setAttribute('notify', '');
+  } catch {}
+</script>
 </body>
 </html>`;
 }
@@ -93,7 +104,32 @@ export const settingsPage = () => `
 <section>
   <h2>Notifications</h2>
   <p>Running jobs keep showing in the corner of every page, and the page title counts them.</p>
-</section>`;
+  <label class="setting"><input type="checkbox" id="notify-setting"> Notify me when a program is ready, also while this tab is in the background</label>
+  <p id="notify-status" role="status"></p>
+</section>
+<script type="module">
+  const box = document.getElementById('notify-setting');
+  const status = document.getElementById('notify-status');
+  const tracker = document.querySelector('job-tracker');
+  const supported = 'Notification' in window;
+  box.checked = supported && tracker.hasAttribute('notify') && Notification.permission === 'granted';
+  box.disabled = !supported;
+  if (!supported) status.textContent = 'This browser cannot show notifications.';
+  box.addEventListener('change', async () => {
+    // Asked from the click itself: browsers ignore a request that no user action led to.
+    if (box.checked && (await Notification.requestPermission()) !== 'granted') {
+      box.checked = false;
+      status.textContent = 'Notifications are blocked for this site: allow them in the browser’s site settings, then try again.';
+      return;
+    }
+    if (box.checked) localStorage.setItem('${NOTIFY_KEY}', 'on');
+    else localStorage.removeItem('${NOTIFY_KEY}');
+    tracker.toggleAttribute('notify', box.checked);
+    status.textContent = box.checked
+      ? 'You will be notified when a program is ready while this tab is in the background.'
+      : 'Notifications are off.';
+  });
+</script>`;
 
 export function programPage(job) {
   if (!job) return '<section><p>This program does not exist.</p></section>';
