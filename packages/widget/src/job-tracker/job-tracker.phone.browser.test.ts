@@ -1,7 +1,14 @@
 /// <reference types="@jobtracker/test-support/mocha" />
 import { executeServerCommand, setViewport } from '@web/test-runner-commands';
-import { button, mount, root, setUpTrackerTests } from '../testing/tracker.js';
-import { assert, assertEqual, checkAccessibility, eventually, testUser } from '../testing/widget-env.js';
+import { button, mount, root, setUpTrackerTests, toasts } from '../testing/tracker.js';
+import {
+  assert,
+  assertEqual,
+  checkAccessibility,
+  claimJob,
+  eventually,
+  testUser,
+} from '../testing/widget-env.js';
 import type { JobTracker } from './job-tracker.js';
 
 setUpTrackerTests();
@@ -164,6 +171,34 @@ describe('<job-tracker> on a phone', () => {
       page.remove();
       await Promise.all([client.cancel(first.id), client.cancel(second.id)]);
     }
+  });
+
+  it('shows a completion toast inside the viewport, above the pill, with controls of at least 44 px', async () => {
+    const { client, create } = await testUser('phone-toast');
+    const running = await create({ type: 'tracker.phone-toast-running', title: 'Q3 growth program' });
+    await atPhoneWidths(async (width) => {
+      await setSafeArea({ top: 47, right: 0, bottom: 34, left: 0 });
+      const tracker = await mount(client);
+      const pill = await eventually(() => button(root(tracker), 'pill'), 5000, 'the pill');
+      await create({ type: `tracker.phone-toast-${width}`, title: `Done at ${width}` });
+      const worker = await claimJob(`tracker.phone-toast-${width}`);
+      await worker.complete({ url: '/programs/1', summary: 'Ready' });
+      const [toast] = await eventually(
+        () => (toasts(tracker).length > 0 ? toasts(tracker) : null),
+        5000,
+        `a toast at ${width} px`,
+      );
+      assert(toast, 'the toast');
+      assertInside(toast, `the toast at ${width} px`, { top: 47, right: 0, bottom: 34, left: 0 });
+      assert(
+        toast.getBoundingClientRect().bottom <= pill.getBoundingClientRect().top,
+        `at ${width} px the toast sits above the pill, not over it`,
+      );
+      for (const control of controls(tracker, '[part="toast"]'))
+        assertTappable(tracker, control, `the toast’s “${control.textContent?.trim()}” at ${width} px`);
+      tracker.remove();
+    });
+    await client.cancel(running.id);
   });
 
   it('keeps its pill and the sheet’s controls clear of the safe-area insets (notch, home indicator)', async () => {
