@@ -11,10 +11,15 @@ const TYPES = JSON.stringify({
   'demo.generate': { label: 'Program generation', href: '/programs', linkLabel: 'Go to Programs' },
 });
 
-// Where the Settings page keeps its "notify me" choice (localStorage: one browser's choice, as is its permission).
-const NOTIFY_KEY = 'acme-planner.notify';
+// The Settings page's "notify me" choice: a cookie, so that every page renders its tracker with it (one
+// browser's choice, as the permission it needs is).
+const NOTIFY_COOKIE = 'acme-planner-notify';
 
-export function layout({ title, path, token, body }) {
+/** True when the request's `Cookie` header carries the Settings page's "notify me" choice. */
+export const wantsNotifications = (cookieHeader) =>
+  (cookieHeader ?? '').split(/;\s*/).includes(`${NOTIFY_COOKIE}=on`);
+
+export function layout({ title, path, token, body, notify = false }) {
   const link = (href, text, extra = '') =>
     `<a href="${href}"${path === href ? ' aria-current="page"' : ''}>${text}${extra}</a>`;
   return `<!doctype html>
@@ -65,13 +70,7 @@ ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </main>
-<job-tracker types='${TYPES}' result-url="/programs/{id}" title-count></job-tracker>
-<script>
-  // The Settings page's choice, kept in this browser: completion notifications, before the tracker starts.
-  try {
-    if (localStorage.getItem('${NOTIFY_KEY}') === 'on') document.querySelector('job-tracker').setAttribute('notify', '');
-  } catch {}
-</script>
+<job-tracker types='${TYPES}' result-url="/programs/{id}" title-count${notify ? ' notify' : ''}></job-tracker>
 </body>
 </html>`;
 }
@@ -122,8 +121,9 @@ export const settingsPage = () => `
       status.textContent = 'Notifications are blocked for this site: allow them in the browser’s site settings, then try again.';
       return;
     }
-    if (box.checked) localStorage.setItem('${NOTIFY_KEY}', 'on');
-    else localStorage.removeItem('${NOTIFY_KEY}');
+    document.cookie = box.checked
+      ? '${NOTIFY_COOKIE}=on; path=/; max-age=31536000; samesite=lax'
+      : '${NOTIFY_COOKIE}=; path=/; max-age=0; samesite=lax';
     tracker.toggleAttribute('notify', box.checked);
     status.textContent = box.checked
       ? 'You will be notified when a program is ready while this tab is in the background.'
