@@ -1,27 +1,27 @@
 import { css } from 'lit';
 
 export const trackerStyles = css`
-  /* Edges keep clear of a phone's notch and home indicator (env() is 0 elsewhere). */
+  /* Edges keep clear of a phone's notch and home indicator (env() is 0 elsewhere); --_jt-* are internal. */
   :host {
-    --jt-top: calc(1rem + env(safe-area-inset-top));
-    --jt-right: calc(1rem + env(safe-area-inset-right));
-    --jt-bottom: calc(1rem + env(safe-area-inset-bottom));
-    --jt-left: calc(1rem + env(safe-area-inset-left));
+    --_jt-top: calc(1rem + env(safe-area-inset-top));
+    --_jt-right: calc(1rem + env(safe-area-inset-right));
+    --_jt-bottom: calc(1rem + env(safe-area-inset-bottom));
+    --_jt-left: calc(1rem + env(safe-area-inset-left));
     position: fixed;
     z-index: var(--job-z-index, 2147483000);
-    inset: auto var(--jt-right) var(--jt-bottom) auto;
-    width: min(22rem, calc(100vw - var(--jt-left) - var(--jt-right)));
+    inset: auto var(--_jt-right) var(--_jt-bottom) auto;
+    width: min(22rem, calc(100vw - var(--_jt-left) - var(--_jt-right)));
     display: block;
     pointer-events: none;
   }
   :host([position='bottom-left']) {
-    inset: auto auto var(--jt-bottom) var(--jt-left);
+    inset: auto auto var(--_jt-bottom) var(--_jt-left);
   }
   :host([position='top-right']) {
-    inset: var(--jt-top) var(--jt-right) auto auto;
+    inset: var(--_jt-top) var(--_jt-right) auto auto;
   }
   :host([position='top-left']) {
-    inset: var(--jt-top) auto auto var(--jt-left);
+    inset: var(--_jt-top) auto auto var(--_jt-left);
   }
   .stack {
     display: grid;
@@ -134,23 +134,23 @@ export const trackerStyles = css`
   @media (max-width: 480px) {
     :host,
     :host([position]) {
-      --jt-near: 0px;
-      --jt-far: var(--jt-bottom);
+      --_jt-near: 0px;
+      --_jt-far: var(--_jt-bottom);
       inset: auto 0 0;
       width: auto;
     }
     :host([position^='top']) {
-      --jt-near: var(--jt-top);
-      --jt-far: 0px;
+      --_jt-near: var(--_jt-top);
+      --_jt-far: 0px;
       inset: 0 0 auto;
     }
     .stack {
-      padding: var(--jt-near) var(--jt-right) var(--jt-far) var(--jt-left);
+      padding: var(--_jt-near) var(--_jt-right) var(--_jt-far) var(--_jt-left);
     }
     .panel {
-      margin: calc(-1 * var(--jt-near)) calc(-1 * var(--jt-right)) calc(-1 * var(--jt-far))
-        calc(-1 * var(--jt-left));
-      padding: max(0.75rem, var(--jt-near)) var(--jt-right) max(0.75rem, var(--jt-far)) var(--jt-left);
+      margin: calc(-1 * var(--_jt-near)) calc(-1 * var(--_jt-right)) calc(-1 * var(--_jt-far))
+        calc(-1 * var(--_jt-left));
+      padding: max(0.75rem, var(--_jt-near)) var(--_jt-right) max(0.75rem, var(--_jt-far)) var(--_jt-left);
     }
     .cards {
       max-height: 30vh;
