@@ -70,6 +70,25 @@ function jobtrackerServer() {
   };
 }
 
+/**
+ * `executeServerCommand('set-safe-area-insets', { top, right, bottom, left } | null)`: what
+ * `env(safe-area-inset-*)` gives in the test's page, as on a phone with a notch (Chromium's DevTools protocol).
+ */
+function safeAreaInsetsCommand() {
+  // One DevTools session per page, kept: an override ends with the session that set it.
+  const sessions = new WeakMap();
+  return {
+    name: 'safe-area-insets-command',
+    async executeCommand({ command, payload, session }) {
+      if (command !== 'set-safe-area-insets') return undefined;
+      const page = session.browser.getPage(session.id);
+      if (!sessions.has(page)) sessions.set(page, await page.createCDPSession());
+      await sessions.get(page).send('Emulation.setSafeAreaInsetsOverride', { insets: payload ?? {} });
+      return true;
+    },
+  };
+}
+
 /** Counts tests over all sessions; a session that failed outside any test (e.g. its file did not load) counts as one failure. */
 function countTests(sessions) {
   const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -112,6 +131,7 @@ export default {
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', define: { 'process.env.NODE_ENV': '"development"' } }),
     jobtrackerServer(),
+    safeAreaInsetsCommand(),
   ],
   browsers: [
     chromeLauncher({

@@ -5,7 +5,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readConfig, signToken, startServer, USAGE } from '@jobtracker/server';
 import { COMPRESSIBLE_CONTENT_TYPE_REGEX, compress } from 'hono/compress';
-import { analysisPage, layout, programPage, programsPage, settingsPage } from './pages.js';
+import {
+  analysisPage,
+  layout,
+  programPage,
+  programsPage,
+  settingsPage,
+  wantsNotifications,
+} from './pages.js';
 
 const require = createRequire(import.meta.url);
 const bundlePath = require.resolve('@jobtracker/widget/jobtracker.min.js');
@@ -71,7 +78,15 @@ const server = await startServer({
     // Each page carries a short-lived token for its user when the server runs with a secret.
     const token = () => (secret ? signToken({ sub: user, expiresInSeconds: 900 }, secret) : undefined);
     const page = (title, body) => (c) =>
-      c.html(layout({ title, path: c.req.path, token: token(), body: body(c) }));
+      c.html(
+        layout({
+          title,
+          path: c.req.path,
+          token: token(),
+          body: body(c),
+          notify: wantsNotifications(c.req.header('Cookie')),
+        }),
+      );
     const durationMs = Number(process.env.JOBTRACKER_DEMO_DURATION_MS ?? 20000);
     // The React example (examples/react, built by `npm run build`): a single-page app under /react/.
     const reactDir = new URL('../react/', import.meta.url);

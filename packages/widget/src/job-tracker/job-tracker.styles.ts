@@ -1,22 +1,33 @@
 import { css } from 'lit';
 
 export const trackerStyles = css`
+  /* Edges keep clear of a phone's notch and home indicator (env() is 0 elsewhere); --_jt-* are internal. */
   :host {
+    --_jt-top: calc(1rem + env(safe-area-inset-top));
+    --_jt-right: calc(1rem + env(safe-area-inset-right));
+    --_jt-bottom: calc(1rem + env(safe-area-inset-bottom));
+    --_jt-left: calc(1rem + env(safe-area-inset-left));
     position: fixed;
     z-index: var(--job-z-index, 2147483000);
+    --_jt-start: var(--_jt-left);
+    --_jt-end: var(--_jt-right);
     inset: auto;
-    inset-block-end: 1rem;
-    inset-inline-end: 1rem;
-    width: min(22rem, calc(100vw - 2rem));
+    inset-block-end: var(--_jt-bottom);
+    inset-inline-end: var(--_jt-end);
+    width: min(22rem, calc(100vw - var(--_jt-left) - var(--_jt-right)));
     display: block;
     pointer-events: none;
   }
   /* Corners are logical: under dir="rtl" "right" is the left side, the panel's end. */
+  :host(:dir(rtl)) {
+    --_jt-start: var(--_jt-right);
+    --_jt-end: var(--_jt-left);
+  }
   :host([position$='left']) {
-    inset-inline: 1rem auto;
+    inset-inline: var(--_jt-start) auto;
   }
   :host([position^='top']) {
-    inset-block: 1rem auto;
+    inset-block: var(--_jt-top) auto;
   }
   .stack {
     display: grid;
@@ -110,6 +121,45 @@ export const trackerStyles = css`
   @media (prefers-reduced-motion: reduce) {
     .spinner {
       animation: none;
+    }
+  }
+  /* Touch: every control is a target of at least 44×44 px. */
+  @media (max-width: 480px), (pointer: coarse) {
+    button,
+    .link {
+      min-width: 44px;
+      min-height: 44px;
+    }
+    .link {
+      display: inline-flex;
+      align-items: center;
+    }
+  }
+  /* A phone: the host spans its edge and the pill and toasts keep to its safe area, while the open panel
+     is a sheet across the bottom (top) edge, short enough to leave the page above (below) it usable. */
+  @media (max-width: 480px) {
+    :host,
+    :host([position]) {
+      --_jt-near: 0px;
+      --_jt-far: var(--_jt-bottom);
+      inset: auto 0 0;
+      width: auto;
+    }
+    :host([position^='top']) {
+      --_jt-near: var(--_jt-top);
+      --_jt-far: 0px;
+      inset: 0 0 auto;
+    }
+    .stack {
+      padding: var(--_jt-near) var(--_jt-right) var(--_jt-far) var(--_jt-left);
+    }
+    .panel {
+      margin: calc(-1 * var(--_jt-near)) calc(-1 * var(--_jt-right)) calc(-1 * var(--_jt-far))
+        calc(-1 * var(--_jt-left));
+      padding: max(0.75rem, var(--_jt-near)) var(--_jt-right) max(0.75rem, var(--_jt-far)) var(--_jt-left);
+    }
+    .cards {
+      max-height: 30vh;
     }
   }
   .visually-hidden {
