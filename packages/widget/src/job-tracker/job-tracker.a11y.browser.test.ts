@@ -192,6 +192,40 @@ describe('<job-tracker>', () => {
     assert(document.activeElement !== document.body, 'never on the body');
   });
 
+  it('clears every failed card with one Clear all, leaving the running ones and the focus in the tracker', async () => {
+    const { client, create } = await testUser('clear-all');
+    const before = pageButton('before');
+    const tracker = await mount(client);
+    const failing: Job[] = [];
+    for (const scope of ['a', 'b', 'c'])
+      failing.push(await create({ type: 'tracker.clear-fail', scope, title: `Import ${scope}` }));
+    const running = await create({ type: 'tracker.clear-run', title: 'Still running' });
+    await eventually(() => [...failing, running].every((job) => card(tracker, job.id)), 5000, 'the cards');
+    const clearButton = () => root(tracker).querySelector<HTMLButtonElement>('[part="clear-button"]');
+    assertEqual(clearButton(), null, 'no Clear all while nothing failed');
+    const workers = await Promise.all(failing.map(() => claimJob('tracker.clear-fail')));
+    await workers[0]?.fail('Bad row.');
+    await eventually(() => root(tracker).querySelectorAll('.card.failed').length === 1, 5000, 'one failure');
+    assertEqual(clearButton(), null, 'no Clear all for a single failed card');
+    await Promise.all(workers.slice(1).map((worker) => worker.fail('Bad row.')));
+    await eventually(() => clearButton() !== null, 5000, 'Clear all once two or more cards failed');
+    assertEqual(text(clearButton() as HTMLElement), 'Clear all', 'its label from the messages');
+
+    before.focus();
+    (clearButton() as HTMLButtonElement).focus();
+    await press('Enter');
+    await eventually(
+      () => root(tracker).querySelectorAll('.card.failed').length === 0,
+      3000,
+      'every failed card to go',
+    );
+    assert(card(tracker, running.id), 'the running job stays');
+    assertEqual(clearButton(), null, 'Clear all goes with them');
+    await focusStaysIn(tracker, 'the focus to stay in the tracker');
+    for (const job of failing)
+      assertEqual(client.jobStore(job.id).get()?.status, 'failed', 'the jobs stay failed');
+  });
+
   it('keeps the focus on the same job when a card above it leaves (cards are keyed by job)', async () => {
     const { client, create } = await testUser('focus-keyed');
     const tracker = await mount(client);

@@ -60,6 +60,7 @@ const STALE_CONTACT_MS = 10_000;
  * @csspart actions - A job's buttons and links.
  * @csspart cancel-button - Cancels a job.
  * @csspart dismiss-button - Hides a job's card (the job goes on).
+ * @csspart clear-button - Hides every failed card at once (shown with two or more).
  * @csspart retry-button - Starts a failed job again.
  * @csspart type-link - The per-type link to where results live.
  * @csspart hint - "You can keep browsing…".
@@ -336,6 +337,10 @@ export class JobTracker extends LitElement {
           if (job.status === 'failed') this.#clients.client.acknowledge(job.id);
         }),
     };
+    const clear = (job: Job) => {
+      this.#clients.client.dismiss(job.id);
+      this.#clients.client.acknowledge(job.id);
+    };
     const actionFailed = this.#actions.failed;
     return html`
       <div class="stack">
@@ -380,6 +385,7 @@ export class JobTracker extends LitElement {
                         html`<li>${jobCard(job, { views: this.types, messages, locale, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
                     )}
                   </ul>
+                  ${failures.length > 1 ? html`<button part="clear-button" type="button" @click=${() => void this.#keepFocus(() => failures.forEach(clear))}>${messages.clearFailed}</button>` : nothing}
                   ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}
                   ${active.length > 0 ? html`<p part="hint" class="hint">${messages.keepNavigating}</p>` : nothing}
                   ${

@@ -32,6 +32,7 @@ export const ar: JobMessages = {
   remaining: (duration) => `يتبقى نحو ${duration}`,
   cancel: 'إلغاء',
   dismiss: 'إخفاء',
+  clearFailed: 'مسح الكل',
   retry: 'إعادة المحاولة',
   view: 'عرض',
   close: 'إغلاق',

@@ -14,6 +14,7 @@ export const de: JobMessages = {
   remaining: (duration) => `noch etwa ${duration}`,
   cancel: 'Abbrechen',
   dismiss: 'Ausblenden',
+  clearFailed: 'Alle ausblenden',
   retry: 'Erneut versuchen',
   view: 'Anzeigen',
   close: 'Schließen',

@@ -16,6 +16,7 @@ export const es: JobMessages = {
   remaining: (duration) => `quedan unos ${duration}`,
   cancel: 'Cancelar',
   dismiss: 'Descartar',
+  clearFailed: 'Descartar todo',
   retry: 'Reintentar',
   view: 'Ver',
   close: 'Cerrar',

@@ -16,6 +16,7 @@ export const fr: JobMessages = {
   remaining: (duration) => `reste environ ${duration}`,
   cancel: 'Annuler',
   dismiss: 'Masquer',
+  clearFailed: 'Tout masquer',
   retry: 'Réessayer',
   view: 'Voir',
   close: 'Fermer',

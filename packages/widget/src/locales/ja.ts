@@ -16,6 +16,7 @@ export const ja: JobMessages = {
   remaining: (duration) => `残り約 ${duration}`,
   cancel: 'キャンセル',
   dismiss: '非表示',
+  clearFailed: 'すべて非表示',
   retry: '再試行',
   view: '表示',
   close: '閉じる',

@@ -16,6 +16,7 @@ export const ptBR: JobMessages = {
   remaining: (duration) => `faltam cerca de ${duration}`,
   cancel: 'Cancelar',
   dismiss: 'Dispensar',
+  clearFailed: 'Dispensar tudo',
   retry: 'Tentar novamente',
   view: 'Ver',
   close: 'Fechar',

@@ -16,6 +16,7 @@ export const zhCN: JobMessages = {
   remaining: (duration) => `预计还需 ${duration}`,
   cancel: '取消',
   dismiss: '隐藏',
+  clearFailed: '全部隐藏',
   retry: '重试',
   view: '查看',
   close: '关闭',

@@ -19,6 +19,8 @@ export interface JobMessages {
   remaining(duration: string): string;
   cancel: string;
   dismiss: string;
+  /** Hides every failed card of the tracker at once. */
+  clearFailed: string;
   retry: string;
   view: string;
   close: string;
@@ -61,6 +63,7 @@ export const defaultMessages: JobMessages = {
   remaining: (duration) => `about ${duration} left`,
   cancel: 'Cancel',
   dismiss: 'Dismiss',
+  clearFailed: 'Clear all',
   retry: 'Retry',
   view: 'View',
   close: 'Close',
