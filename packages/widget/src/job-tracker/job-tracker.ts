@@ -195,6 +195,12 @@ export class JobTracker extends LitElement {
     this.types = asTypeViews(this.types);
   }
 
+  /** Dismiss: the card leaves; a failure counts as seen. */
+  #hide(job: Job) {
+    this.#clients.client.dismiss(job.id);
+    if (job.status === 'failed') this.#clients.client.acknowledge(job.id);
+  }
+
   #visibleActive() {
     const { active, dismissed } = this.#jobs;
     return active.filter((job) => !dismissed.includes(job.id));
@@ -331,15 +337,7 @@ export class JobTracker extends LitElement {
     const actions = {
       cancel: (job: Job) => void this.#keepFocus(() => this.#actions.run('cancel', job)),
       retry: (job: Job) => void this.#keepFocus(() => this.#actions.run('retry', job)),
-      dismiss: (job: Job) =>
-        void this.#keepFocus(() => {
-          this.#clients.client.dismiss(job.id);
-          if (job.status === 'failed') this.#clients.client.acknowledge(job.id);
-        }),
-    };
-    const clear = (job: Job) => {
-      this.#clients.client.dismiss(job.id);
-      this.#clients.client.acknowledge(job.id);
+      dismiss: (job: Job) => void this.#keepFocus(() => this.#hide(job)),
     };
     const actionFailed = this.#actions.failed;
     return html`
@@ -385,7 +383,14 @@ export class JobTracker extends LitElement {
                         html`<li>${jobCard(job, { views: this.types, messages, locale, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
                     )}
                   </ul>
-                  ${failures.length > 1 ? html`<button part="clear-button" type="button" @click=${() => void this.#keepFocus(() => failures.forEach(clear))}>${messages.clearFailed}</button>` : nothing}
+                  ${
+                    failures.length > 1
+                      ? html`<button part="clear-button" type="button" @click=${() =>
+                          void this.#keepFocus(() => {
+                            for (const job of failures) this.#hide(job);
+                          })}>${messages.clearFailed}</button>`
+                      : nothing
+                  }
                   ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}
                   ${active.length > 0 ? html`<p part="hint" class="hint">${messages.keepNavigating}</p>` : nothing}
                   ${
