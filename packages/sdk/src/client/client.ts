@@ -86,6 +86,8 @@ export interface JobClient {
   retry(id: string): Promise<CreateJobResponse>;
   /** Hides a job's card in every tab, across reloads; the job itself is untouched. */
   dismiss(id: string): void;
+  /** Shows a dismissed job's card again. */
+  restore(id: string): void;
   /**
    * Listens for `progress` (every tab) or `completed` / `failed` / `cancelled` (once per browser,
    * including jobs that finished while the user was away). Returns the unsubscribe function. A finished
@@ -250,6 +252,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
     cancel: async (id) => (await actOn<JobResponse>(id, 'cancel')).job,
     retry: (id) => actOn<CreateJobResponse>(id, 'retry'),
     dismiss: cache.dismiss,
+    restore: cache.restore,
     acknowledge: announcer.acknowledge,
     on(event, listener) {
       const off = events.on(event, listener);

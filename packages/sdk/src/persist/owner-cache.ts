@@ -71,6 +71,11 @@ export function createOwnerCache(storage: KeyValueStorage | null, current: () =>
       $dismissed.set(next);
       if (key) writeJson(storage, dismissedKey(), next);
     },
+    restore(id: string) {
+      const next = $dismissed.get().filter((dismissed) => dismissed !== id);
+      $dismissed.set(next);
+      if (key) writeJson(storage, dismissedKey(), next);
+    },
     /** Another tab changed `changedKey` in storage: takes its dismissed ids when they are the owner's. */
     changedElsewhere(changedKey: string | null) {
       if (key && changedKey === dismissedKey()) readDismissed();

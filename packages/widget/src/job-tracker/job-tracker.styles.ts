@@ -162,6 +162,10 @@ export const trackerStyles = css`
       max-height: 30vh;
     }
   }
+  .hidden-count {
+    color: var(--jt-accent);
+    text-decoration: underline;
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

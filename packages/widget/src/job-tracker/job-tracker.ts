@@ -61,6 +61,7 @@ const STALE_CONTACT_MS = 10_000;
  * @csspart cancel-button - Cancels a job.
  * @csspart dismiss-button - Hides a job's card (the job goes on).
  * @csspart clear-button - Hides every failed card at once (shown with two or more).
+ * @csspart hidden-button - Brings back the cards of running jobs the user dismissed ("Show 1 hidden job").
  * @csspart retry-button - Starts a failed job again.
  * @csspart type-link - The per-type link to where results live.
  * @csspart hint - "You can keep browsing…".
@@ -168,7 +169,7 @@ export class JobTracker extends LitElement {
           for (const job of recent) this.#knownFinished.add(job.id);
         }),
     );
-    new TitleCountController(this, () => (this.titleCount ? this.#visibleActive().length : 0));
+    new TitleCountController(this, () => (this.titleCount ? this.#jobs.active.length : 0));
     this.addEventListener('focusin', (event) => {
       const from = event.relatedTarget;
       if (from instanceof HTMLElement && from !== this && !this.contains(from)) this.#focusOrigin = from;
@@ -204,6 +205,21 @@ export class JobTracker extends LitElement {
   #visibleActive() {
     const { active, dismissed } = this.#jobs;
     return active.filter((job) => !dismissed.includes(job.id));
+  }
+
+  /** Running jobs whose card the user dismissed: still counted, and one click brings them back. */
+  #hiddenActive() {
+    const { active, dismissed } = this.#jobs;
+    return active.filter((job) => dismissed.includes(job.id));
+  }
+
+  /** Shows the hidden cards again; the focus goes to the first one's control. */
+  async #restoreHidden(jobs: readonly Job[]) {
+    const client = this.#clients.client;
+    for (const job of jobs) client.restore(job.id);
+    await this.updateComplete;
+    const first = jobs[0];
+    if (first) keepFocusInside(this, cardSuccessor(this.renderRoot as ShadowRoot, first.id));
   }
 
   #visibleFailures() {
@@ -330,10 +346,19 @@ export class JobTracker extends LitElement {
 
   protected override render() {
     const { messages, locale } = this.#locale.wording(this.messages);
+    const running = this.#jobs.active;
     const active = this.#visibleActive();
+    const hidden = this.#hiddenActive();
     const failures = this.#visibleFailures();
     const jobs = [...active, ...failures];
     const notice = jobs.length > 0 ? this.#connectionNotice() : null;
+    const showHidden =
+      hidden.length > 0
+        ? html`<button part="hidden-button" class=${jobs.length === 0 ? 'pill' : 'hidden-button'} type="button" @click=${() => void this.#restoreHidden(hidden)}>
+            ${jobs.length === 0 ? html`<span class="spinner" aria-hidden="true"></span><span>${messages.jobsRunning(running.length)}</span>` : nothing}
+            <span class=${jobs.length === 0 ? 'hidden-count' : ''}>${messages.showHidden(hidden.length)}</span>
+          </button>`
+        : nothing;
     const actions = {
       cancel: (job: Job) => void this.#keepFocus(() => this.#actions.run('cancel', job)),
       retry: (job: Job) => void this.#keepFocus(() => this.#actions.run('retry', job)),
@@ -349,7 +374,7 @@ export class JobTracker extends LitElement {
         )}
         ${
           jobs.length === 0
-            ? nothing
+            ? showHidden
             : this.collapsed
               ? html`<button
                   part="pill"
@@ -358,13 +383,13 @@ export class JobTracker extends LitElement {
                   aria-expanded="false"
                   @click=${() => this.#setCollapsed(false)}
                 >
-                  ${active.length > 0 ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}
-                  <span>${active.length > 0 ? messages.jobsRunning(active.length) : messages.failedTitle(failures[0] as Job, typeLabel(failures[0] as Job, this.types))}</span>
+                  ${running.length > 0 ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}
+                  <span>${running.length > 0 ? messages.jobsRunning(running.length) : messages.failedTitle(failures[0] as Job, typeLabel(failures[0] as Job, this.types))}</span>
                   <span class="visually-hidden">${messages.expand}</span>
                 </button>`
               : html`<section part="panel" class="panel" aria-label=${messages.panelLabel}>
                   <div part="header" class="panel-head">
-                    <span>${active.length > 0 ? messages.jobsRunning(active.length) : messages.panelLabel}</span>
+                    <span>${running.length > 0 ? messages.jobsRunning(running.length) : messages.panelLabel}</span>
                     <button
                       part="toggle"
                       class="icon-button"
@@ -383,6 +408,7 @@ export class JobTracker extends LitElement {
                         html`<li>${jobCard(job, { views: this.types, messages, locale, now: this.#tick.now, resultTemplate: this.resultUrl, actions, pace: this.#pace })}</li>`,
                     )}
                   </ul>
+                  ${showHidden}
                   ${
                     failures.length > 1
                       ? html`<button part="clear-button" type="button" @click=${() =>

@@ -33,6 +33,7 @@ export const ar: JobMessages = {
   cancel: 'إلغاء',
   dismiss: 'إخفاء',
   clearFailed: 'مسح الكل',
+  showHidden: (count) => `إظهار المهام المخفية (${number(count)})`,
   retry: 'إعادة المحاولة',
   view: 'عرض',
   close: 'إغلاق',

@@ -15,6 +15,8 @@ export const de: JobMessages = {
   cancel: 'Abbrechen',
   dismiss: 'Ausblenden',
   clearFailed: 'Alle ausblenden',
+  showHidden: (count) =>
+    count === 1 ? '1 ausgeblendete Aufgabe zeigen' : `${count} ausgeblendete Aufgaben zeigen`,
   retry: 'Erneut versuchen',
   view: 'Anzeigen',
   close: 'Schließen',

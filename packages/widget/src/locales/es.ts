@@ -17,6 +17,7 @@ export const es: JobMessages = {
   cancel: 'Cancelar',
   dismiss: 'Descartar',
   clearFailed: 'Descartar todo',
+  showHidden: (count) => (count === 1 ? 'Mostrar 1 tarea oculta' : `Mostrar ${count} tareas ocultas`),
   retry: 'Reintentar',
   view: 'Ver',
   close: 'Cerrar',

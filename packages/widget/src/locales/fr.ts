@@ -17,6 +17,8 @@ export const fr: JobMessages = {
   cancel: 'Annuler',
   dismiss: 'Masquer',
   clearFailed: 'Tout masquer',
+  showHidden: (count) =>
+    count <= 1 ? `Afficher ${count} tâche masquée` : `Afficher ${count} tâches masquées`,
   retry: 'Réessayer',
   view: 'Voir',
   close: 'Fermer',

@@ -17,6 +17,7 @@ export const ja: JobMessages = {
   cancel: 'キャンセル',
   dismiss: '非表示',
   clearFailed: 'すべて非表示',
+  showHidden: (count) => `非表示のジョブ ${count} 件を表示`,
   retry: '再試行',
   view: '表示',
   close: '閉じる',

@@ -17,6 +17,7 @@ export const ptBR: JobMessages = {
   cancel: 'Cancelar',
   dismiss: 'Dispensar',
   clearFailed: 'Dispensar tudo',
+  showHidden: (count) => (count === 1 ? 'Mostrar 1 tarefa oculta' : `Mostrar ${count} tarefas ocultas`),
   retry: 'Tentar novamente',
   view: 'Ver',
   close: 'Fechar',

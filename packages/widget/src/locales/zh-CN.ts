@@ -17,6 +17,7 @@ export const zhCN: JobMessages = {
   cancel: '取消',
   dismiss: '隐藏',
   clearFailed: '全部隐藏',
+  showHidden: (count) => `显示 ${count} 个已隐藏的任务`,
   retry: '重试',
   view: '查看',
   close: '关闭',

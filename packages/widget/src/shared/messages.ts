@@ -21,6 +21,8 @@ export interface JobMessages {
   dismiss: string;
   /** Hides every failed card of the tracker at once. */
   clearFailed: string;
+  /** Brings back the cards of `count` running jobs the user dismissed. */
+  showHidden(count: number): string;
   retry: string;
   view: string;
   close: string;
@@ -64,6 +66,7 @@ export const defaultMessages: JobMessages = {
   cancel: 'Cancel',
   dismiss: 'Dismiss',
   clearFailed: 'Clear all',
+  showHidden: (count) => (count === 1 ? 'Show 1 hidden job' : `Show ${count} hidden jobs`),
   retry: 'Retry',
   view: 'View',
   close: 'Close',
