@@ -1,9 +1,10 @@
 /// <reference types="@jobtracker/test-support/mocha" />
 // axe-core on every element in every state it can show, at a phone's size (375×667) and a desktop's
-// (1280×800), left to right (`lang="en"`) and right to left (`dir="rtl"`, `lang="ar"`). Each state is set
-// up once, from the user's side against the real test server, and checked in each layout as a test of its own.
+// (1280×800), left to right (`lang="en"`) and right to left (`dir="rtl"`, `lang="ar"`), in the light and the
+// dark color scheme (on a dark page). Each state is set up once, from the user's side against the real test
+// server, and checked in each layout as a test of its own.
 import type { JobClient } from '@jobtracker/sdk';
-import { setViewport } from '@web/test-runner-commands';
+import { emulateMedia, setViewport } from '@web/test-runner-commands';
 import { JobBadge } from './job-badge/job-badge.js';
 import { JobButton } from './job-button/job-button.js';
 import { JobList } from './job-list/job-list.js';
@@ -35,6 +36,7 @@ const SIZES = [
   { name: 'phone 375×667', width: 375, height: 667 },
   { name: 'desktop 1280×800', width: 1280, height: 800 },
 ];
+const SCHEMES = ['light', 'dark'] as const;
 const DIRECTIONS = [
   { name: 'ltr (en)', dir: 'ltr', lang: 'en' },
   { name: 'rtl (ar)', dir: 'rtl', lang: 'ar' },
@@ -500,11 +502,27 @@ const STATES: State[] = [
   },
 ];
 
-/** Sets the viewport and the page's direction and language, and waits until the layout follows. */
-async function layout(size: (typeof SIZES)[number], direction: (typeof DIRECTIONS)[number]) {
+interface Layout {
+  size: (typeof SIZES)[number];
+  direction: (typeof DIRECTIONS)[number];
+  scheme: (typeof SCHEMES)[number];
+}
+const LAYOUTS: Layout[] = SIZES.flatMap((size) =>
+  DIRECTIONS.flatMap((direction) => SCHEMES.map((scheme) => ({ size, direction, scheme }))),
+);
+
+// A dark page under a dark preference, as a host that follows it has (the elements follow it too).
+const pageStyle = document.createElement('style');
+pageStyle.textContent = `html[data-scheme='dark'] { color-scheme: dark; background: #0d1117; color: #e6edf3; }`;
+document.head.append(pageStyle);
+
+/** Sets the viewport, the page's direction and language, and the color scheme; waits until the layout follows. */
+async function layout({ size, direction, scheme }: Layout) {
   const html = document.documentElement;
   html.setAttribute('dir', direction.dir);
   html.setAttribute('lang', direction.lang);
+  html.dataset.scheme = scheme;
+  await emulateMedia({ colorScheme: scheme });
   await setViewport({ width: size.width, height: size.height });
   await eventually(() => html.clientWidth === size.width, 2000, `a ${size.width} px wide viewport`);
   // The elements render again for the new lang (a microtask), then the page lays out and paints.
@@ -521,6 +539,9 @@ after(async () => {
     if (value === null) html.removeAttribute(name);
     else html.setAttribute(name, value);
   }
+  delete html.dataset.scheme;
+  pageStyle.remove();
+  await emulateMedia({ colorScheme: 'light' });
   await setViewport({ width: 800, height: 600 });
 });
 
@@ -531,7 +552,7 @@ describe('accessibility: axe-core finds no violation', () => {
       before(async function (this: { timeout(ms: number): void }) {
         this.timeout(30_000);
         // Set up at the desktop size, in English: each test then puts the layout it checks.
-        await layout(SIZES[1] as (typeof SIZES)[number], DIRECTIONS[0] as (typeof DIRECTIONS)[number]);
+        await layout({ size: SIZES[1], direction: DIRECTIONS[0], scheme: 'light' } as Layout);
         element = await state.build();
       });
       after(async function (this: { timeout(ms: number): void }) {
@@ -541,14 +562,14 @@ describe('accessibility: axe-core finds no violation', () => {
         disconnectTestClients();
         await streamsClosed();
       });
-      for (const size of SIZES)
-        for (const direction of DIRECTIONS)
-          it(`at ${size.name}, ${direction.name}`, async () => {
-            await layout(size, direction);
-            assert(element.matches(`:dir(${direction.dir})`), `the element is laid out ${direction.dir}`);
-            assert(state.shows(element), 'the element still shows the state');
-            await checkAccessibility(element);
-          });
+      for (const each of LAYOUTS)
+        it(`at ${each.size.name}, ${each.direction.name}, ${each.scheme}`, async () => {
+          await layout(each);
+          const { dir } = each.direction;
+          assert(element.matches(`:dir(${dir})`), `the element is laid out ${dir}`);
+          assert(state.shows(element), 'the element still shows the state');
+          await checkAccessibility(element);
+        });
     });
   }
 });
