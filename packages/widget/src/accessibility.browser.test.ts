@@ -32,6 +32,9 @@ registerJobLocale('ar', ar);
 
 type TestUser = Awaited<ReturnType<typeof testUser>>;
 
+/** How a host shows a job type: its label, and a link to where its results live. */
+const PROGRAMS = { label: 'Program generation', href: '/programs', linkLabel: 'Go to Programs' };
+
 const SIZES = [
   { name: 'phone 375×667', width: 375, height: 667 },
   { name: 'desktop 1280×800', width: 1280, height: 800 },
@@ -167,23 +170,41 @@ const STATES: State[] = [
   },
   {
     element: '<job-tracker>',
+    state: 'collapsed into its pill with a failure only',
+    shows: (element) => inShadow(element, '[part="pill"]') && !inShadow(element, '[part="pill"] .spinner'),
+    async build() {
+      const user = await testUser('a11y-pill-failed');
+      const element = await tracker(user.client, { collapsed: true });
+      await live(user.client);
+      await failedJob(user, 'Q3 growth program');
+      await eventually(() => inShadow(element, '[part="pill"]'), 8000, 'the pill of the failure');
+      return element;
+    },
+  },
+  {
+    element: '<job-tracker>',
     state:
-      'expanded (a bottom sheet on the phone) with determinate and indeterminate progress, messages, timing and a waiting job',
-    shows: has('[part="panel"] .bar.indeterminate'),
+      'expanded (a bottom sheet on the phone) with determinate and indeterminate progress, messages, timing, a type link and a waiting job',
+    shows: (element) =>
+      inShadow(element, '[part="panel"] .bar.indeterminate') && inShadow(element, '[part="type-link"]'),
     async build() {
       const user = await testUser('a11y-panel');
       const determinate = await runningJob(user, 'Q3 growth program', 40, 'Writing sections');
       const indeterminate = await runningJob(user, 'Risk review', null, 'Collecting data');
       await newJob(user, 'waiting', 'Quarterly report');
       const element = await tracker(user.client, { notify: true });
+      element.types = { [determinate.type]: PROGRAMS };
       await eventually(
         () =>
           shadow(element).querySelectorAll('[part="card"]').length === 3 &&
           inShadow(element, `[data-job-id="${determinate.job.id}"] [part="percent"]`) &&
           inShadow(element, `[data-job-id="${determinate.job.id}"] [part="timing"]`) &&
-          inShadow(element, `[data-job-id="${indeterminate.job.id}"] .bar.indeterminate`),
+          inShadow(element, `[data-job-id="${determinate.job.id}"] [part="type-link"]`) &&
+          inShadow(element, `[data-job-id="${indeterminate.job.id}"] .bar.indeterminate`) &&
+          // The offer of browser notifications, while the browser would still ask.
+          (Notification.permission !== 'default' || inShadow(element, '[part="notify-button"]')),
         8000,
-        'three cards: determinate, indeterminate, waiting',
+        'three cards: determinate with its type link, indeterminate, waiting',
       );
       return element;
     },
@@ -370,14 +391,15 @@ const STATES: State[] = [
   },
   {
     element: '<job-list>',
-    state: 'with active jobs (determinate, indeterminate, waiting)',
-    shows: has('[part~="card"] .bar.indeterminate'),
+    state: 'with active jobs (determinate with a type link, indeterminate, waiting)',
+    shows: (element) => inShadow(element, '.bar.indeterminate') && inShadow(element, '[part~="type-link"]'),
     async build() {
       const user = await testUser('a11y-list-active');
-      await runningJob(user, 'Q3 growth program', 40, 'Writing sections');
+      const determinate = await runningJob(user, 'Q3 growth program', 40, 'Writing sections');
       await runningJob(user, 'Risk review', null, 'Collecting data');
       await newJob(user, 'waiting', 'Quarterly report');
       const element = place<JobList>('<job-list status="active"></job-list>', user.client, 'job-list');
+      element.types = { [determinate.type]: PROGRAMS };
       await eventually(
         () => shadow(element).querySelectorAll('[part~="card"]').length === 3,
         8000,
