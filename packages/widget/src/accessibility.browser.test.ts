@@ -32,6 +32,9 @@ registerJobLocale('ar', ar);
 
 type TestUser = Awaited<ReturnType<typeof testUser>>;
 
+/** axe-core's defaults, and WCAG 2.2's target size (at least 24×24 px, or spaced apart), which is off by default. */
+const AXE_OPTIONS = { rules: { 'target-size': { enabled: true } } };
+
 /** How a host shows a job type: its label, and a link to where its results live. */
 const PROGRAMS = { label: 'Program generation', href: '/programs', linkLabel: 'Go to Programs' };
 
@@ -590,7 +593,7 @@ describe('accessibility: axe-core finds no violation', () => {
           const { dir } = each.direction;
           assert(element.matches(`:dir(${dir})`), `the element is laid out ${dir}`);
           assert(state.shows(element), 'the element still shows the state');
-          await checkAccessibility(element);
+          await checkAccessibility(element, AXE_OPTIONS);
         });
     });
   }
