@@ -119,6 +119,23 @@ export const trackerPercent = (page: Page) =>
     .locator('[part="card"] [part="percent"]')
     .first()
     .textContent({ timeout: 10_000 });
+/**
+ * Takes the picture of `page` into `path` (see `ExampleApp.screenshot`) once the tracker's finite
+ * transitions are over, so a progress bar's fill has reached the percentage printed beside it.
+ */
+export async function takePicture(page: Page, path: string): Promise<void> {
+  await page
+    .locator('job-tracker')
+    .evaluate((tracker) =>
+      Promise.all(
+        (tracker.shadowRoot?.getAnimations() ?? [])
+          .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
+          .map((animation) => animation.finished.catch(() => undefined)),
+      ),
+    );
+  await page.screenshot({ path });
+}
+
 export const badge = (page: Page) => page.locator('job-badge').locator('[part="badge"]');
 export const percentOf = (text: string | null) => Number.parseInt(text ?? '', 10);
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually } from '@jobtracker/test-support/browser-assert';
 import type { Page } from 'playwright-core';
-import { badge, percentOf, settlesTo, trackerPercent, useExampleApp } from './harness.js';
+import { badge, percentOf, settlesTo, takePicture, trackerPercent, useExampleApp } from './harness.js';
 
 const example = useExampleApp();
 const openStreams = async () => (await example.api<{ streams: number }>('/health')).streams;
@@ -45,7 +45,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
       percentOf(((await buttonStatus.textContent()) ?? '').replace(/^\D+/, '')) >= (seen[1] ?? 0),
       'the button’s progress is the job’s, not a restart',
     );
-    await page.screenshot({ path: example.screenshot('analysis-running.png') });
+    await takePicture(page, example.screenshot('analysis-running.png'));
 
     const toast = page.locator('job-tracker [part="toast"]');
     await toast.first().waitFor({ timeout: 15_000 });
@@ -58,7 +58,7 @@ describe('the seed story in a real browser (examples/multi-page)', () => {
     );
     await page.locator('job-badge[count="0"]').waitFor({ state: 'attached', timeout: 5000 });
     assert.equal(await badge(page).isVisible(), false, 'the badge hides at zero');
-    await page.screenshot({ path: example.screenshot('toast.png') });
+    await takePicture(page, example.screenshot('toast.png'));
     await toast.locator('[part="view-link"]').click();
     await page.waitForURL(/\/programs\/[0-9a-z]{26}$/);
     assert.match((await page.locator('main').textContent()) ?? '', /is ready/);

@@ -112,8 +112,11 @@ export async function claimJob(type: string) {
   };
 }
 
-/** Runs axe-core on an element (and its shadow root) and throws on any violation. */
-export async function checkAccessibility(element: Element): Promise<void> {
+/**
+ * Runs axe-core on an element (and its shadow root) and throws on any violation. `options` go to
+ * `axe.run`, e.g. `{ rules: { 'target-size': { enabled: true } } }` for a rule that is off by default.
+ */
+export async function checkAccessibility(element: Element, options: object = {}): Promise<void> {
   const win = window as unknown as {
     axe?: {
       run(
@@ -131,7 +134,7 @@ export async function checkAccessibility(element: Element): Promise<void> {
       document.head.append(script);
     });
   }
-  const results = await win.axe?.run(element, { resultTypes: ['violations'] });
+  const results = await win.axe?.run(element, { ...options, resultTypes: ['violations'] });
   const violations = results?.violations ?? [];
   if (violations.length > 0) {
     throw new Error(
