@@ -284,15 +284,11 @@ export function createJobClient(options: JobClientOptions): JobClient {
     cancel: async (id) => (await actOn<JobResponse>(id, 'cancel')).job,
     retry: (id) => actOn<CreateJobResponse>(id, 'retry'),
     dismiss: cache.dismiss,
-    async listJobs({ status, type, scope, limit, before, signal } = {}) {
+    async listJobs({ signal, status, ...filters } = {}) {
       const query = new URLSearchParams();
-      if (status !== undefined) query.set('status', typeof status === 'string' ? status : status.join(','));
-      if (type !== undefined) query.set('type', type);
-      if (scope !== undefined) query.set('scope', scope);
-      if (limit !== undefined) query.set('limit', String(limit));
-      if (before) query.set('before', before);
-      const search = String(query);
-      const page = await http.json<JobListResponse>(search ? `/jobs?${search}` : '/jobs', { signal });
+      for (const [name, value] of Object.entries({ ...filters, status: String(status ?? '') }))
+        if (value || value === 0) query.set(name, String(value));
+      const page = await http.json<JobListResponse>(`/jobs?${query}`, { signal });
       return { jobs: page.jobs, next: page.next ?? null };
     },
     acknowledge: announcer.acknowledge,

@@ -28,7 +28,7 @@ const statusesNamed = (name: string): readonly JobStatus[] | undefined =>
 const warned = new Set<string>();
 
 /** How many finished jobs a page shows when `limit` is not set (active jobs are then all shown). */
-export const DEFAULT_PAGE_SIZE = 10;
+const DEFAULT_PAGE_SIZE = 10;
 
 /** One item of the list: a job, and the earlier failed or cancelled attempts that it retried (newest first). */
 interface ListItem {
@@ -146,7 +146,7 @@ export class JobList extends LitElement {
   declare scope: string | undefined;
   /**
    * The page size: shows this many jobs (the newest), and "Show more" shows this many more each time.
-   * Without it, every active job shows, and finished ones 10 at a time (`DEFAULT_PAGE_SIZE`).
+   * Without it, every active job shows, and finished ones 10 at a time.
    */
   declare limit: number | undefined;
   /** Per-type label and link, e.g. `{"epm_generation":{"label":"EPM Generation","href":"/programs","linkLabel":"Go to Programs"}}` (attribute: JSON; the property also takes the JSON text). */
