@@ -94,7 +94,7 @@ export const programsPage = () => `
 </section>
 <section>
   <h2>Recently generated</h2>
-  <job-list status="completed,failed" type="demo.generate" limit="5" result-url="/programs/{id}">
+  <job-list status="completed,failed,cancelled" type="demo.generate" limit="5" result-url="/programs/{id}">
     <p slot="empty">No programs yet: start one from the Analysis page.</p>
   </job-list>
 </section>`;

@@ -5,6 +5,8 @@ export {
   type JobClient,
   type JobClientOptions,
   type JobEvent,
+  type JobPage,
+  type ListJobsInput,
   type StartJobInput,
 } from './client/client.js';
 export { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from './errors/errors.js';

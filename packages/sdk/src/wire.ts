@@ -96,6 +96,7 @@ export interface JobProgressDelta {
  * `GET /api/jobs`: a page of jobs, or with `since` the jobs changed after that cursor. With `since`, a job
  * whose only changes after the cursor are progress reports comes in `progress` as one delta, not in `jobs`.
  * `wait` (ms, 0–30,000) makes a `since` poll a long poll: the server holds it until something changes.
+ * Without `since`, `before` (the `next` of the page before) asks for the next page.
  */
 export interface JobListResponse {
   jobs: Job[];
@@ -105,6 +106,12 @@ export interface JobListResponse {
   cursor: string;
   /** True when `since` was older than the event log keeps: `jobs` is then a fresh snapshot. */
   reset?: boolean;
+  /**
+   * Without `since` (a page of the list): an opaque token to send as `before` for the next, older page
+   * of the same filters; null when no older job matches. Pages follow the list's newest-first order by
+   * position, so jobs that start meanwhile never shift or repeat a later page.
+   */
+  next?: string | null;
 }
 
 /** `POST /api/jobs` and `POST /api/jobs/:id/retry`. */

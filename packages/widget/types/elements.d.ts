@@ -72,7 +72,7 @@ export interface JobListProperties {
   type?: JobList['type'];
   /** Shows only jobs of this scope, e.g. `analysis-7`. */
   scope?: JobList['scope'];
-  /** Shows at most this many jobs (the newest). */
+  /** The page size: shows this many jobs (the newest), and "Show more" shows this many more each time. Without it, every active job shows, and finished ones 10 at a time. */
   limit?: JobList['limit'];
   /** Per-type label and link, e.g. `{"epm_generation":{"label":"EPM Generation","href":"/programs","linkLabel":"Go to Programs"}}` (attribute: JSON; the property also takes the JSON text). */
   types?: JobList['types'];

@@ -14,7 +14,14 @@ import {
   startConnection,
   type Transport,
 } from '../transport/connection.js';
-import type { CreateJobRequest, CreateJobResponse, Job, JobResponse, JsonValue } from '../wire.js';
+import type {
+  CreateJobRequest,
+  CreateJobResponse,
+  Job,
+  JobListResponse,
+  JobResponse,
+  JsonValue,
+} from '../wire.js';
 import { createAnnouncer } from './announcer.js';
 import { createJobEvents, type JobEvent } from './events.js';
 import { knownOwner, ownerKey, tokenOwner } from './owner.js';
@@ -65,6 +72,26 @@ export interface StartJobInput {
   dedupe?: boolean;
 }
 
+/** Which page of `listJobs`: the filters, the page size and where the page before ended. */
+export interface ListJobsInput {
+  /** Status names, e.g. `['completed', 'failed']` or `'completed,failed'`; also `active` and `finished`. Default: all. */
+  status?: string | readonly string[];
+  type?: string;
+  scope?: string;
+  /** Jobs per page, 1–200 (the server's default is 50). */
+  limit?: number;
+  /** The `next` of the page before; none (or null) asks for the first, newest page. */
+  before?: string | null;
+  signal?: AbortSignal;
+}
+
+/** One page of the user's jobs, newest first. */
+export interface JobPage {
+  jobs: Job[];
+  /** Pass as `before` for the next, older page; null when no older job matches. */
+  next: string | null;
+}
+
 export interface JobClient {
   /** Every known job of the user, by id. */
   readonly $jobs: ReadableAtom<JobMap>;
@@ -88,6 +115,13 @@ export interface JobClient {
   dismiss(id: string): void;
   /** Shows a dismissed job's card again. */
   restore(id: string): void;
+  /**
+   * Fetches one page of the user's jobs from the server, newest first, e.g. to show a long history page
+   * by page: `const { jobs, next } = await client.listJobs({ status: 'completed', limit: 20, before })`.
+   * The page is not merged into `$jobs` (those stay the live ones). Rejects with a `JobTrackerHttpError`
+   * (e.g. `400 invalid_query` for a `before` no page gave) or a `JobTrackerNetworkError`.
+   */
+  listJobs(input?: ListJobsInput): Promise<JobPage>;
   /**
    * Listens for `progress` (every tab) or `completed` / `failed` / `cancelled` (once per browser,
    * including jobs that finished while the user was away). Returns the unsubscribe function. A finished
@@ -253,6 +287,13 @@ export function createJobClient(options: JobClientOptions): JobClient {
     retry: (id) => actOn<CreateJobResponse>(id, 'retry'),
     dismiss: cache.dismiss,
     restore: cache.restore,
+    async listJobs({ signal, status, ...filters } = {}) {
+      const query = new URLSearchParams();
+      for (const [name, value] of Object.entries({ ...filters, status: String(status ?? '') }))
+        if (value || value === 0) query.set(name, String(value));
+      const page = await http.json<JobListResponse>(`/jobs?${query}`, { signal });
+      return { jobs: page.jobs, next: page.next ?? null };
+    },
     acknowledge: announcer.acknowledge,
     on(event, listener) {
       const off = events.on(event, listener);

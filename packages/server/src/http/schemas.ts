@@ -135,6 +135,12 @@ export const listJobsQuery = z.strictObject({
   limit: queryInteger(1, 200)
     .optional()
     .describe('At most this many jobs, newest first (1–200, default 50).'),
+  before: z
+    .string()
+    .optional()
+    .describe(
+      'The next page: the `next` of the page before (an opaque token); jobs older than its last job, in the same order. Not with `since`.',
+    ),
   since: cursorSchema
     .optional()
     .describe(
@@ -282,6 +288,11 @@ export const jobListResponse = z.object({
     .describe('With `since`: jobs whose only changes after the cursor were progress reports.'),
   cursor: z.string(),
   reset: z.boolean().optional(),
+  next: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('Without `since`: pass as `before` for the next (older) page; null when no older job matches.'),
 });
 
 export const createJobResponse = z.object({

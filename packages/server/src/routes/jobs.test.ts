@@ -110,6 +110,67 @@ describe('owner routes', () => {
     assert.equal(scoped.json.jobs.length, 1);
   });
 
+  it('pages through a long history with `before` and `next`: every job once, newest first, while new jobs arrive', async () => {
+    const erin = tokenFor('erin');
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const created = await call('/api/jobs', { body: { type: 'page', scope: `s${i}` }, token: erin });
+      made.push(created.json.job.id);
+      await call(`/api/jobs/${created.json.job.id}/cancel`, { method: 'POST', token: erin });
+    }
+    // Another user's jobs, as new as erin's, never appear in her pages.
+    await call('/api/jobs', { body: { type: 'page', scope: 'frank' }, token: tokenFor('frank') });
+    const everything = await call('/api/jobs?limit=200', { token: erin });
+    assert.equal(everything.json.next, null, 'no older job: next is null');
+    const order = everything.json.jobs.map((job: { id: string }) => job.id);
+    assert.deepEqual([...order].sort(), [...made].sort());
+
+    const seen: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const page = await call(`/api/jobs?status=finished&limit=3${next ? `&before=${next}` : ''}`, {
+        token: erin,
+      });
+      assert.equal(page.status, 200, JSON.stringify(page.json));
+      seen.push(...page.json.jobs.map((job: { id: string }) => job.id));
+      next = page.json.next;
+      assert.ok(next === null || typeof next === 'string', 'next is a token or null');
+      if (pages === 0) {
+        // A job that starts between two pages belongs before the first: it never shifts later pages.
+        const fresh = await call('/api/jobs', { body: { type: 'page', scope: 'late' }, token: erin });
+        await call(`/api/jobs/${fresh.json.job.id}/cancel`, { method: 'POST', token: erin });
+      }
+      pages++;
+    } while (next && pages < 10);
+    assert.deepEqual(seen, order, 'pages of 3 hold every job once, in the order of one long list');
+    assert.equal(pages, 3);
+
+    const exact = await call('/api/jobs?type=page&status=cancelled&limit=7', { token: erin });
+    const tail = await call(`/api/jobs?type=page&status=cancelled&limit=7&before=${exact.json.next}`, {
+      token: erin,
+    });
+    assert.equal(tail.status, 200);
+    assert.equal(tail.json.jobs.length, 1, 'the late job was newer: one older job is left after 7');
+  });
+
+  it('refuses a bad page cursor with 400 invalid_query, and another user’s cursor shows only the caller’s jobs', async () => {
+    const gina = tokenFor('gina');
+    for (let i = 0; i < 3; i++)
+      await call('/api/jobs', { body: { type: 'gp', scope: `g${i}` }, token: gina });
+    const first = await call('/api/jobs?limit=1', { token: gina });
+    assert.equal(typeof first.json.next, 'string');
+    for (const bad of ['x', '!!!', 'bm90LWEtY3Vyc29y', encodeURIComponent('a'.repeat(500)), '']) {
+      const response = await call(`/api/jobs?before=${bad}`, { token: gina });
+      assert.equal(response.status, 400, `${bad}: ${JSON.stringify(response.json)}`);
+      assert.equal(response.json.error.code, 'invalid_query');
+    }
+    const withSince = await call(`/api/jobs?since=0&before=${first.json.next}`, { token: gina });
+    assert.deepEqual([withSince.status, withSince.json.error.code], [400, 'invalid_query']);
+    const hank = await call(`/api/jobs?before=${first.json.next}`, { token: tokenFor('hank') });
+    assert.deepEqual([hank.status, hank.json.jobs, hank.json.next], [200, [], null]);
+  });
+
   it('answers an unchanged poll with 304, and a changed one with only what changed', async () => {
     const dave = tokenFor('dave');
     await call('/api/jobs', { body: { type: 'p1' }, token: dave });
@@ -230,7 +291,14 @@ describe('owner routes', () => {
     assert.deepEqual(create.required, ['type'], 'type is the one required field');
     assert.equal(create.additionalProperties, false, 'unknown fields are refused');
     const query = doc.json.paths['/api/jobs'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(query.sort(), ['limit', 'scope', 'since', 'status', 'type', 'wait'], 'the list filters');
+    assert.deepEqual(
+      query.sort(),
+      ['before', 'limit', 'scope', 'since', 'status', 'type', 'wait'],
+      'the list filters',
+    );
+    const listed = doc.json.paths['/api/jobs'].get.responses['200'].content['application/json'].schema;
+    const page = listed.$ref ? doc.json.components.schemas[listed.$ref.split('/').pop()] : listed;
+    assert.ok(page.properties.next, 'a page names its next');
   });
 });
 

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { Authenticator } from '../auth/auth.js';
 import type { JobEngine } from '../engine/engine.js';
 import { ApiError } from '../http/errors.js';
+import { pagePosition, pageToken } from '../http/page-token.js';
 import {
   createJobBody,
   createJobResponse,
@@ -47,6 +48,7 @@ interface ListFilters {
   type?: string;
   scope?: string;
   limit?: number;
+  before?: string;
   since?: number;
 }
 
@@ -58,6 +60,7 @@ function hashFilters(query: ListFilters) {
     query.scope,
     query.limit,
     query.since === undefined,
+    query.before,
   ]);
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
@@ -84,7 +87,7 @@ export function jobRoutes({
     operation(
       {
         summary:
-          'List jobs, newest first; with `since`, only jobs changed after that cursor (not with `status`): progress-only changes as deltas in `progress`, and with `wait` held until something changes. 304 to `If-None-Match` when nothing changed.',
+          'List jobs, newest first, a page at a time (`limit`, and `before` set to the `next` of the page before); with `since`, only jobs changed after that cursor (not with `status`): progress-only changes as deltas in `progress`, and with `wait` held until something changes. 304 to `If-None-Match` when nothing changed.',
         ...USER_JOBS,
         query: listJobsQuery,
         answers: {
@@ -103,6 +106,10 @@ export function jobRoutes({
             'status cannot be combined with since: changes include jobs leaving a status.',
           );
         }
+        if (query.since !== undefined && query.before !== undefined) {
+          throw new ApiError(400, 'invalid_query', 'before pages a list; since polls changes: not both.');
+        }
+        const before = query.before === undefined ? undefined : pagePosition(query.before);
         if (query.wait !== undefined && query.since === undefined) {
           throw new ApiError(
             400,
@@ -158,13 +165,18 @@ export function jobRoutes({
         }
 
         const cursor = engine.cursor;
+        const limit = query.limit ?? 50;
+        // One more than the page holds tells whether an older job is left.
         const jobs = await engine.list(caller.ownerId, {
           statuses: query.status,
           type: query.type,
           scope: query.scope,
-          limit: query.limit ?? 50,
+          limit: limit + 1,
+          before,
         });
-        return c.json({ jobs, cursor: String(cursor) }, 200, headers);
+        const last = jobs.length > limit ? jobs[limit - 1] : undefined;
+        const next = last ? pageToken(last) : null;
+        return c.json({ jobs: jobs.slice(0, limit), cursor: String(cursor), next }, 200, headers);
       },
     ),
   );

@@ -191,11 +191,11 @@ describe('the OpenAPI document', () => {
           const response = await send(path, method, operation, values, body, user);
           const code: unknown = response.json?.error?.code;
           // The documented conflicts between valid parameters (see the operation's description): `since`
-          // with `status`, `wait` without `since`.
+          // with `status`, `wait` without `since`; and a `before` that no page gave as its `next`.
           const given = (name: string) => values[`query:${name}`] !== undefined;
           const conflict =
             code === 'invalid_query' &&
-            ((given('since') && given('status')) || (given('wait') && !given('since')));
+            ((given('since') && given('status')) || (given('wait') && !given('since')) || given('before'));
           assert.ok(
             response.status !== 422 && response.status < 500 && (response.status !== 400 || conflict),
             `${method.toUpperCase()} ${path} ${JSON.stringify({ values, body })?.slice(0, 300)} → ` +

@@ -127,6 +127,59 @@ export function storeQueriesContract(test: StoreTest): void {
       assert.deepEqual(job, await store.getJob(job.id), `${job.id} listed as it is got`);
   });
 
+  test('pages through an owner’s jobs after a (createdAt, id) position: every job once, in order, ties included', async (store) => {
+    await store.transaction(async (tx) => {
+      for (const [id, ownerId, status, createdAt] of [
+        ['p1', 'alice', 'completed', 10],
+        ['p2', 'alice', 'failed', 20],
+        ['p3a', 'alice', 'completed', 20],
+        ['p3b', 'alice', 'completed', 20],
+        ['p4', 'alice', 'cancelled', 30],
+        ['p5', 'alice', 'running', 40],
+        ['q1', 'bob', 'completed', 25],
+      ] as const) {
+        await tx.insertJob(testJob(id, { ownerId, status, createdAt, activeKey: null }));
+      }
+    });
+    const ids = (jobs: readonly JobRecord[]) => jobs.map((job) => job.id);
+    const all = ids(await store.listJobs('alice', { limit: 100 }));
+    assert.deepEqual(all, ['p5', 'p4', 'p3b', 'p3a', 'p2', 'p1']);
+    for (const limit of [1, 2, 3, 4]) {
+      const seen: string[] = [];
+      let before: { createdAt: number; id: string } | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listJobs('alice', { limit, before });
+        seen.push(...ids(page));
+        const last = page.at(-1);
+        if (page.length < limit || !last) break;
+        before = { createdAt: last.createdAt, id: last.id };
+      }
+      assert.deepEqual(seen, all, `pages of ${limit}`);
+    }
+    assert.deepEqual(
+      ids(await store.listJobs('alice', { limit: 10, before: { createdAt: 20, id: 'p3b' } })),
+      ['p3a', 'p2', 'p1'],
+      'a tie on createdAt goes on with the lower ids',
+    );
+    assert.deepEqual(
+      ids(
+        await store.listJobs('alice', {
+          statuses: ['completed', 'failed', 'cancelled'],
+          limit: 2,
+          before: { createdAt: 30, id: 'p4' },
+        }),
+      ),
+      ['p3b', 'p3a'],
+    );
+    assert.deepEqual(
+      ids(await store.listJobs('alice', { limit: 10, before: { createdAt: 10, id: 'p1' } })),
+      [],
+    );
+    assert.deepEqual(ids(await store.listJobs('bob', { limit: 10, before: { createdAt: 99, id: 'z' } })), [
+      'q1',
+    ]);
+  });
+
   test('keeps the first record of an idempotency key, and deletes old ones', async (store) => {
     const record = { ownerId: 'alice', key: 'k', requestHash: 'h1', jobId: 'j1', createdAt: 100 };
     assert.equal(await store.transaction((tx) => tx.insertIdempotencyKey(record)), true);

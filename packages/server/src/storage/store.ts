@@ -36,6 +36,14 @@ export interface JobFilter {
   type?: string;
   scope?: string;
   limit: number;
+  /** Only jobs after this one in the newest-first order (older, or as old with a lower id): the next page. */
+  before?: JobPosition;
+}
+
+/** Where a job stands in the newest-first order of `listJobs`. */
+export interface JobPosition {
+  createdAt: number;
+  id: string;
 }
 
 /** Writes that commit together. Implementations run them in one database transaction. */

@@ -210,6 +210,8 @@ describe('<job-list>', () => {
     const element = list(user.client, {
       type,
       status: 'active,completed,failed',
+      // One page of every job (finished ones otherwise come 10 at a time).
+      limit: String(jobs.length),
       types: JSON.stringify({ [type]: { href: HOSTILE_URLS[0], linkLabel: 'Go to Programs' } }),
     });
     await eventually(

@@ -54,6 +54,12 @@ export const ar: JobMessages = {
   buttonProgress: (percent) => (percent === null ? 'جارٍ العمل…' : `جارٍ العمل… ${percent}`),
   startFailed: (reason) => `تعذّر البدء: ${reason}`,
   empty: 'لا توجد مهام بعد.',
+  showMore: 'عرض المزيد',
+  shownJobs: (count) => `يُعرض ${number(count)} من المهام`,
+  earlierAttempts: (count, reason) =>
+    reason === null
+      ? `محاولات سابقة لم تكتمل: ${number(count)}`
+      : `محاولات سابقة فشلت: ${number(count)}. ${reason}`,
   genericError: 'حدث خطأ ما.',
   actionFailed: (action) => (action === 'cancel' ? 'تعذّر إلغاء المهمة.' : 'تعذّرت إعادة محاولة المهمة.'),
 };

@@ -37,6 +37,10 @@ export const de: JobMessages = {
   buttonProgress: (percent) => (percent === null ? 'In Arbeit…' : `In Arbeit… ${percent}`),
   startFailed: (reason) => `Start fehlgeschlagen: ${reason}`,
   empty: 'Noch keine Aufgaben.',
+  showMore: 'Mehr anzeigen',
+  shownJobs: (count) => (count === 1 ? '1 Aufgabe angezeigt' : `${count} Aufgaben angezeigt`),
+  earlierAttempts: (count, reason) =>
+    `${count === 1 ? '1 früherer Versuch' : `${count} frühere Versuche`} ${reason === null ? 'nicht abgeschlossen' : `fehlgeschlagen: ${reason}`}`,
   genericError: 'Etwas ist schiefgelaufen.',
   actionFailed: (action) =>
     action === 'cancel'

@@ -38,6 +38,12 @@ export const es: JobMessages = {
   buttonProgress: (percent) => (percent === null ? 'Procesando…' : `Procesando… ${percent}`),
   startFailed: (reason) => `No se pudo iniciar: ${reason}`,
   empty: 'Aún no hay tareas.',
+  showMore: 'Mostrar más',
+  shownJobs: (count) => (count === 1 ? 'Se muestra 1 tarea' : `Se muestran ${count} tareas`),
+  earlierAttempts: (count, reason) =>
+    count === 1
+      ? `1 intento anterior ${reason === null ? 'no terminó' : `falló: ${reason}`}`
+      : `${count} intentos anteriores ${reason === null ? 'no terminaron' : `fallaron: ${reason}`}`,
   genericError: 'Algo salió mal.',
   actionFailed: (action) =>
     action === 'cancel' ? 'No se pudo cancelar la tarea.' : 'No se pudo reintentar la tarea.',

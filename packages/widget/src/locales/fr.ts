@@ -39,6 +39,12 @@ export const fr: JobMessages = {
   buttonProgress: (percent) => (percent === null ? 'En cours…' : `En cours… ${percent}`),
   startFailed: (reason) => `Impossible de démarrer\u00a0: ${reason}`,
   empty: 'Aucune tâche pour le moment.',
+  showMore: 'Afficher plus',
+  shownJobs: (count) => (count <= 1 ? `${count} tâche affichée` : `${count} tâches affichées`),
+  earlierAttempts: (count, reason) =>
+    count <= 1
+      ? `1 tentative précédente ${reason === null ? 'non terminée' : `a échoué : ${reason}`}`
+      : `${count} tentatives précédentes ${reason === null ? 'non terminées' : `ont échoué : ${reason}`}`,
   genericError: 'Une erreur s’est produite.',
   actionFailed: (action) =>
     action === 'cancel' ? 'La tâche n’a pas pu être annulée.' : 'La tâche n’a pas pu être relancée.',

@@ -38,6 +38,12 @@ export const ja: JobMessages = {
   buttonProgress: (percent) => (percent === null ? '処理中…' : `処理中… ${percent}`),
   startFailed: (reason) => `開始できませんでした: ${reason}`,
   empty: 'ジョブはまだありません。',
+  showMore: 'さらに表示',
+  shownJobs: (count) => `${count} 件のジョブを表示中`,
+  earlierAttempts: (count, reason) =>
+    reason === null
+      ? `以前の ${count} 回の試行は完了しませんでした`
+      : `以前の ${count} 回の試行が失敗しました: ${reason}`,
   genericError: '問題が発生しました。',
   actionFailed: (action) =>
     action === 'cancel' ? 'ジョブをキャンセルできませんでした。' : 'ジョブを再試行できませんでした。',

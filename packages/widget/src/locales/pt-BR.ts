@@ -38,6 +38,12 @@ export const ptBR: JobMessages = {
   buttonProgress: (percent) => (percent === null ? 'Processando…' : `Processando… ${percent}`),
   startFailed: (reason) => `Não foi possível iniciar: ${reason}`,
   empty: 'Nenhuma tarefa ainda.',
+  showMore: 'Mostrar mais',
+  shownJobs: (count) => (count === 1 ? 'Mostrando 1 tarefa' : `Mostrando ${count} tarefas`),
+  earlierAttempts: (count, reason) =>
+    count === 1
+      ? `1 tentativa anterior ${reason === null ? 'não terminou' : `falhou: ${reason}`}`
+      : `${count} tentativas anteriores ${reason === null ? 'não terminaram' : `falharam: ${reason}`}`,
   genericError: 'Algo deu errado.',
   actionFailed: (action) =>
     action === 'cancel'

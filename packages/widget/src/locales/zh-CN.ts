@@ -38,6 +38,10 @@ export const zhCN: JobMessages = {
   buttonProgress: (percent) => (percent === null ? '处理中…' : `处理中… ${percent}`),
   startFailed: (reason) => `无法启动：${reason}`,
   empty: '暂无任务。',
+  showMore: '显示更多',
+  shownJobs: (count) => `正在显示 ${count} 个任务`,
+  earlierAttempts: (count, reason) =>
+    reason === null ? `之前的 ${count} 次尝试未完成` : `之前的 ${count} 次尝试失败：${reason}`,
   genericError: '出了点问题。',
   actionFailed: (action) => (action === 'cancel' ? '无法取消该任务。' : '无法重试该任务。'),
 };

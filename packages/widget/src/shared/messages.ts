@@ -48,6 +48,15 @@ export interface JobMessages {
   buttonProgress(percent: string | null): string;
   startFailed(reason: string): string;
   empty: string;
+  /** `<job-list>`: the button that shows the next page of jobs. */
+  showMore: string;
+  /** `<job-list>`: announced politely once "Show more" showed the next page ("Showing 40 jobs"). */
+  shownJobs(count: number): string;
+  /**
+   * `<job-list>`: under a retry, the earlier attempts it superseded; `reason` is the latest one's error,
+   * or null when it was cancelled ("1 earlier attempt failed: Disk full").
+   */
+  earlierAttempts(count: number, reason: string | null): string;
   genericError: string;
   actionFailed(action: 'cancel' | 'retry'): string;
 }
@@ -87,6 +96,10 @@ export const defaultMessages: JobMessages = {
   buttonProgress: (percent) => (percent === null ? 'Working…' : `Working… ${percent}`),
   startFailed: (reason) => `Could not start: ${reason}`,
   empty: 'No jobs yet.',
+  showMore: 'Show more',
+  shownJobs: (count) => (count === 1 ? 'Showing 1 job' : `Showing ${count} jobs`),
+  earlierAttempts: (count, reason) =>
+    `${count === 1 ? '1 earlier attempt' : `${count} earlier attempts`} ${reason === null ? 'did not complete' : `failed: ${reason}`}`,
   genericError: 'Something went wrong.',
   actionFailed: (action) =>
     action === 'cancel' ? 'The job could not be cancelled.' : 'The job could not be retried.',

@@ -61,12 +61,14 @@ const listSql = (filter: JobFilter) =>
   (filter.statuses ? ` AND "status" IN (${filter.statuses.map(() => '?').join(', ')})` : '') +
   (filter.type !== undefined ? ' AND "type" = ?' : '') +
   (filter.scope !== undefined ? ' AND "scope" = ?' : '') +
+  (filter.before ? ' AND ("created_at" < ? OR ("created_at" = ? AND "id" < ?))' : '') +
   ' ORDER BY "created_at" DESC, "id" DESC LIMIT ?';
 const listArgs = (ownerId: string, filter: JobFilter): Value[] => [
   ownerId,
   ...(filter.statuses ?? []),
   ...(filter.type !== undefined ? [filter.type] : []),
   ...(filter.scope !== undefined ? [filter.scope] : []),
+  ...(filter.before ? [filter.before.createdAt, filter.before.createdAt, filter.before.id] : []),
   filter.limit,
 ];
 const listedRow = (row: Record<string, unknown>) =>
