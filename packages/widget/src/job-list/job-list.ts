@@ -181,6 +181,7 @@ export class JobList extends LitElement {
   #loadingMore = false;
   #moreFailed = false;
   #aheadFailed = false;
+  #wasLive = false;
   #announcement = '';
 
   constructor() {
@@ -296,6 +297,8 @@ export class JobList extends LitElement {
         }
         return true;
       } catch {
+        // No fetching ahead again until the user asks for more (a failing API is not polled).
+        this.#aheadFailed = true;
         return false;
       } finally {
         this.#fetching = null;
@@ -362,6 +365,10 @@ export class JobList extends LitElement {
       this.#moreFailed = false;
       this.#aheadFailed = false;
     }
+    // Back online: fetching ahead may be tried again.
+    const live = this.#jobs.connection?.state === 'live';
+    if (live && !this.#wasLive) this.#aheadFailed = false;
+    this.#wasLive = live;
     const items = this.#shownItems();
     this.#items = items;
     this.#shown = items.map((item) => item.job);
@@ -378,9 +385,7 @@ export class JobList extends LitElement {
       this.#clients.client.cursor !== null &&
       this.#knownCount() < this.#wanted(this.#pages)
     ) {
-      void this.#fill(this.#wanted(this.#pages)).then((ok) => {
-        if (!ok) this.#aheadFailed = true;
-      });
+      void this.#fill(this.#wanted(this.#pages));
     }
   }
 
