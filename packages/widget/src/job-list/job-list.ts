@@ -375,14 +375,15 @@ export class JobList extends LitElement {
   }
 
   protected override updated() {
-    // Knows one item beyond the shown pages, fetching ahead when the client does not hold it, so that
-    // "Show more" is offered only when there is more.
+    // Knows one item beyond the shown pages, fetching ahead (once the connection is live: the client
+    // then holds the server's snapshot) when the client does not hold it, so that "Show more" is
+    // offered only when there is more.
     if (
       !this.#fetching &&
       !this.#loadingMore &&
       !this.#aheadFailed &&
       this.#next !== null &&
-      this.#clients.client.cursor !== null &&
+      this.#wasLive &&
       this.#knownCount() < this.#wanted(this.#pages)
     ) {
       void this.#fill(this.#wanted(this.#pages));
