@@ -175,6 +175,23 @@ describe('<job-list> paging and folding', () => {
     await eventually(() => !root(element).querySelector('[part="action-error"]'), 2000, 'the notice goes');
   });
 
+  it('does not poll a failing API for the page ahead: one try until the user asks for more', async () => {
+    const user = await testUser('list-page-ahead');
+    const type = `report.${user.user}`;
+    await history(user, type, 2);
+    let calls = 0;
+    user.client.listJobs = async () => {
+      calls++;
+      throw new TypeError('Failed to fetch');
+    };
+    const element = list(user.client, { type, status: 'cancelled', limit: '2' });
+    await eventually(() => shownIds(element).length === 2, 5000, 'the jobs the client holds');
+    await eventually(() => calls >= 1, 5000, 'a fetch ahead');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assertEqual(calls, 1, 'one fetch ahead, not a loop');
+    assertEqual(moreButton(element), null, 'no Show more while nothing more is known');
+  });
+
   it('folds failed attempts under the retry that superseded them, and chains under the newest', async () => {
     const user = await testUser('list-fold');
     const type = `program.${user.user}`;

@@ -181,6 +181,7 @@ export class JobList extends LitElement {
   #loadingMore = false;
   #moreFailed = false;
   #aheadFailed = false;
+  #wasLive = false;
   #announcement = '';
 
   constructor() {
@@ -296,6 +297,8 @@ export class JobList extends LitElement {
         }
         return true;
       } catch {
+        // No fetching ahead again until the user asks for more (a failing API is not polled).
+        this.#aheadFailed = true;
         return false;
       } finally {
         this.#fetching = null;
@@ -362,25 +365,28 @@ export class JobList extends LitElement {
       this.#moreFailed = false;
       this.#aheadFailed = false;
     }
+    // Back online: fetching ahead may be tried again.
+    const live = this.#jobs.connection?.state === 'live';
+    if (live && !this.#wasLive) this.#aheadFailed = false;
+    this.#wasLive = live;
     const items = this.#shownItems();
     this.#items = items;
     this.#shown = items.map((item) => item.job);
   }
 
   protected override updated() {
-    // Knows one item beyond the shown pages, fetching ahead when the client does not hold it, so that
-    // "Show more" is offered only when there is more.
+    // Knows one item beyond the shown pages, fetching ahead (once the connection is live: the client
+    // then holds the server's snapshot) when the client does not hold it, so that "Show more" is
+    // offered only when there is more.
     if (
       !this.#fetching &&
       !this.#loadingMore &&
       !this.#aheadFailed &&
       this.#next !== null &&
-      this.#clients.client.cursor !== null &&
+      this.#wasLive &&
       this.#knownCount() < this.#wanted(this.#pages)
     ) {
-      void this.#fill(this.#wanted(this.#pages)).then((ok) => {
-        if (!ok) this.#aheadFailed = true;
-      });
+      void this.#fill(this.#wanted(this.#pages));
     }
   }
 
