@@ -6,6 +6,7 @@ import { ApiError } from '../http/errors.js';
 import {
   createJobBody,
   createJobResponse,
+  dismissBody,
   idempotencyKeyHeader,
   jobListResponse,
   jobResponse,
@@ -67,7 +68,7 @@ function hashFilters(query: ListFilters) {
 /** The tag of a (shared, frozen) parsed query of a poll, hashed once. */
 export const filterTag = oncePerObject(hashFilters);
 
-/** The owner's routes: list, create, get, cancel, retry, and the change stream. */
+/** The owner's routes: list, create, get, cancel, retry, dismiss, and the change stream. */
 export function jobRoutes({
   engine,
   auth,
@@ -295,5 +296,32 @@ export function jobRoutes({
     ),
   );
 
+  app.post(
+    '/jobs/:id/dismiss',
+    operation(
+      {
+        summary:
+          "Hide a job from the owner's tracker on every device, or bring it back with `dismissed: false` (the body is optional: none dismisses). Any status; the status never changes, a running job runs on. Asking for what already is answers the job unchanged; otherwise `version` rises and the owner's streams get a `job` event.",
+        ...USER_JOBS,
+        params: jobIdParams,
+        body: dismissBody,
+        bodyOptional: true,
+        answers: { 200: { description: 'The job as it now is.', schema: jobResponse } },
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        const id = input.param('id');
+        const dismissed = hasBody(c.req.raw) ? ((await input.body(maxBodyBytes)).dismissed ?? true) : true;
+        return c.json({ job: await engine.dismiss(caller.ownerId, id, dismissed) });
+      },
+    ),
+  );
+
   return app;
 }
+
+/** Whether a request carries a body (an optional one may be left out: no Content-Type, nothing sent). */
+const hasBody = (request: Request) =>
+  request.headers.has('content-type') ||
+  (request.headers.get('content-length') ?? '0') !== '0' ||
+  request.headers.has('transfer-encoding');
