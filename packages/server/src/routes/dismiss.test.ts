@@ -250,6 +250,16 @@ describe('a dismissal on the stream', () => {
     for (const reader of [a, b, resumed]) reader.close();
   });
 
+  it('takes a POST with a JSON Content-Type and an empty body as no body (dismiss)', async () => {
+    const { json } = await api('/jobs', { type: 'empty-body' });
+    const response = await fetch(`${server.url}/api/jobs/${json.job.id}/dismiss`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json' },
+    });
+    assert.equal(response.status, 200);
+    assert.notEqual((await readBody(response)).job.dismissedAt, null);
+  });
+
   it('reaches a poll as the job, not a progress delta', async () => {
     const { json } = await api('/jobs', { type: 'polled' });
     const id = json.job.id as string;

@@ -320,8 +320,12 @@ export function jobRoutes({
   return app;
 }
 
-/** Whether a request carries a body (an optional one may be left out: no Content-Type, nothing sent). */
-const hasBody = (request: Request) =>
-  request.headers.has('content-type') ||
-  (request.headers.get('content-length') ?? '0') !== '0' ||
-  request.headers.has('transfer-encoding');
+/**
+ * Whether a request carries a body: an optional one may be left out (`Content-Length: 0`, or neither a
+ * length nor a `Content-Type` nor a chunked body). A `Content-Type` with an empty body counts as none.
+ */
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  if (length !== null) return length.trim() !== '0';
+  return request.headers.has('content-type') || request.headers.has('transfer-encoding');
+}
