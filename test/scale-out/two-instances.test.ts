@@ -152,6 +152,49 @@ describe('two API instances on one PostgreSQL database', () => {
     assert.equal(sdk.$jobs.get()[job.id]?.status, 'completed');
   });
 
+  it("takes a dismissal on one instance to the user's device on the other, and to no other user", async () => {
+    const token = tokenFor('dana');
+    const device = (instance: ServerProcess) =>
+      createJobClient({
+        baseUrl: `${instance.url}/api`,
+        token,
+        transport: 'sse',
+        storage: null,
+        shareTabs: false,
+      });
+    const [one, two] = [device(a), device(b)];
+    for (const client of [one, two]) closers.push(client.$dismissed.listen(() => {}));
+    const stranger = await openStream(b.url, tokenFor('eve'));
+    const { job } = await createJob(a.url, token, { type: 'scale.dismiss', title: 'dana only' });
+    const worker = createWorkerApi({ baseUrl: `${b.url}/api`, workerKey: WORKER_KEY });
+    const claimed = await worker.claim({ types: ['scale.dismiss'], workerId: 'worker-on-b' });
+    assert.equal(claimed?.job.id, job.id);
+    const waitFor = async (what: string, check: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await waitFor('the running job on device two', () => two.$jobs.get()[job.id]?.status === 'running');
+
+    const dismissed = await one.dismiss(job.id);
+    assert.equal(dismissed.status, 'running', 'a dismissed running job runs on');
+    await waitFor('the dismissal on device two (instance B)', () => two.$dismissed.get().includes(job.id));
+    await worker.progress(job.id, claimed?.leaseToken ?? '', { progress: 50 });
+    await waitFor('progress after the dismissal', () => two.$jobs.get()[job.id]?.progress === 50);
+    assert.equal(two.$jobs.get()[job.id]?.dismissedAt, dismissed.dismissedAt, 'progress keeps it');
+
+    await two.restore(job.id);
+    await waitFor('the restore on device one (instance A)', () => !one.$dismissed.get().includes(job.id));
+    assert.equal(
+      stranger.reader.events.some((event) => event.data.includes(job.id)),
+      false,
+      'another user never sees the job or its dismissal',
+    );
+    await worker.complete(job.id, claimed?.leaseToken ?? '', null);
+  });
+
   it('yields one job when instances race to create the same type and scope', async () => {
     const token = tokenFor('grace');
     const answers = await Promise.all(

@@ -61,6 +61,13 @@ export interface Job {
   startedAt: string | null;
   updatedAt: string;
   completedAt: string | null;
+  /**
+   * When the owner hid the job from the tracker (ISO-8601), or null while it is shown. Stored per user
+   * on the server, so a dismissal holds in every browser and on every device; set and cleared by
+   * `POST /api/jobs/:id/dismiss`. It never changes the job's status: a dismissed running job keeps
+   * running. Like any change it raises `version` and reaches the owner's streams as a `job` event.
+   */
+  dismissedAt: string | null;
 }
 
 /** `POST /api/jobs`: a job to start. */
@@ -123,7 +130,16 @@ export interface CreateJobResponse {
   reason?: 'active_duplicate' | 'idempotency_key';
 }
 
-/** `POST /api/jobs/:id/cancel` and every worker route that changes one job. */
+/**
+ * `POST /api/jobs/:id/dismiss`: hides the job from the owner's tracker on every device, or brings it
+ * back with `dismissed: false`. The body is optional (no body dismisses). Answered with `JobResponse`.
+ */
+export interface DismissJobRequest {
+  /** Default true; false brings a dismissed job back. */
+  dismissed?: boolean;
+}
+
+/** `POST /api/jobs/:id/cancel`, `/dismiss` and every worker route that changes one job. */
 export interface JobResponse {
   job: Job;
 }

@@ -94,7 +94,7 @@ describe('job client cache owners', () => {
       const opaque = createJobClient({ baseUrl, storage, token: 'not-a-jwt' });
       assert.deepEqual(opaque.$jobs.get(), {}, 'a token without an owner starts empty');
       const keys = [...storage.items.keys()].sort();
-      opaque.dismiss('x');
+      await assert.rejects(opaque.dismiss('x'), 'a dismissal the server refuses rejects');
       assert.deepEqual([...storage.items.keys()].sort(), keys, 'and writes nothing');
     } finally {
       await server.kill();

@@ -191,18 +191,27 @@ describe('job client in the browser', () => {
     assertEqual(await streamCount(), baseline + 1, 'one stream after the handover');
   });
 
-  it('shares a dismissed card with every tab and keeps it across reloads', async () => {
+  it('shares a dismissed card with every tab and keeps it across reloads (the server holds it)', async () => {
     const { apiUrl } = await testConfig();
     const user = uniqueUser('dismiss');
     const token = await tokenFor(user);
     const params = { api: apiUrl, token, user };
     const [one, two] = [await openTab(params), await openTab(params)];
     assert(one && two, 'two tabs');
-    one.client.dismiss('job-a');
-    await eventually(() => two.client.$dismissed.get().includes('job-a'), 3000, 'the other tab to hide it');
-    const reloaded = createJobClient({ baseUrl: apiUrl, token, user });
-    assertEqual(reloaded.$dismissed.get(), ['job-a'], 'dismissed after a reload');
-    reloaded.clear();
+    const job = await createJob(apiUrl, token, { type: 'tabs.dismiss', dedupe: false });
+    await eventually(() => two.client.jobStore(job.id).get(), 3000, 'the other tab to know the job');
+    const dismissing = one.client.dismiss(job.id);
+    assert(one.client.$dismissed.get().includes(job.id), 'hidden at once in the tab that dismissed it');
+    await dismissing;
+    await eventually(() => two.client.$dismissed.get().includes(job.id), 3000, 'the other tab to hide it');
+    const reloaded = createJobClient({ baseUrl: apiUrl, token, user, storage: null, shareTabs: false });
+    const stop = reloaded.$dismissed.listen(() => {});
+    try {
+      await eventually(() => reloaded.$dismissed.get().includes(job.id), 3000, 'dismissed after a reload');
+    } finally {
+      stop();
+      reloaded.clear();
+    }
   });
 
   it('announces a completed job once across tabs', async () => {

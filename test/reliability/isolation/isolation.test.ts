@@ -1,7 +1,7 @@
 // Scenario 8 of issue 7: one user never sees, changes or streams another user's jobs.
 //
 // User B owns jobs in every state whose text carries a marker string. Then thousands of requests with
-// the tokens of other users (A, and look-alikes of B's own id) are aimed at B: get, cancel and retry on
+// the tokens of other users (A, and look-alikes of B's own id) are aimed at B: get, cancel, retry and dismiss on
 // B's job ids (and mutated ids), lists with every filter and with B's cursors, streams and replays from
 // B's cursors (`Last-Event-ID` and `?since=`), while B's running job reports progress. Every request on a
 // B id must answer 404 with the JSON error body; no answer may carry any of B's ids or marker; B's jobs

@@ -2,7 +2,7 @@ import type { Job } from '@jobtracker/sdk';
 import { type IsolationClient, parseSse } from './client.js';
 import { ATTACKER_TOKENS, ATTACKERS, BOB, TAG } from './users.js';
 
-// The barrage's requests: B's ids and their mutations on get, cancel and retry; lists with every
+// The barrage's requests: B's ids and their mutations on get, cancel, retry and dismiss; lists with every
 // filter and B's cursors; streams and replays from B's cursors. And how each answer is judged.
 
 export type Probe =
@@ -71,6 +71,13 @@ export const roundOfProbes = (bobIds: readonly string[], cursors: string[]): Pro
       probes.push({ kind: 'id', method: 'GET', path: `/api/jobs/${variant}` });
       probes.push({ kind: 'id', method: 'POST', path: `/api/jobs/${variant}/cancel` });
       probes.push({ kind: 'id', method: 'POST', path: `/api/jobs/${variant}/retry`, body: {} });
+      probes.push({ kind: 'id', method: 'POST', path: `/api/jobs/${variant}/dismiss` });
+      probes.push({
+        kind: 'id',
+        method: 'POST',
+        path: `/api/jobs/${variant}/dismiss`,
+        body: { dismissed: false },
+      });
     }
   }
   for (const query of filters(picked)) probes.push({ kind: 'list', path: `/api/jobs${query}` });

@@ -63,6 +63,7 @@ export type Template =
   | { op: 'cancel'; job: JobRef; owner: OwnerRef }
   | { op: 'retry'; job: JobRef; owner: OwnerRef }
   | { op: 'get'; job: JobRef; owner: OwnerRef }
+  | { op: 'dismiss'; job: JobRef; owner: OwnerRef; dismissed: boolean }
   | { op: 'tick'; ms: number }
   | { op: 'recover' }
   | { op: 'flush' }
@@ -145,6 +146,13 @@ const retry = fc.record({
   owner: ownerRef,
 });
 const get = fc.record({ op: fc.constant('get' as const), job: jobRef('any'), owner: ownerRef });
+/** Dismissals aim at any job (running ones run on); some bring one back, some repeat what already is. */
+const dismiss = fc.record({
+  op: fc.constant('dismiss' as const),
+  job: jobRef('any', 'running', 'finished'),
+  owner: ownerRef,
+  dismissed: fc.boolean(),
+});
 const tick = fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 12_000 }) });
 const recover = fc.constant({ op: 'recover' as const });
 const flush = fc.constant({ op: 'flush' as const });
@@ -165,6 +173,7 @@ const concurrent: fc.Arbitrary<Template> = fc.oneof(
   { weight: 2, arbitrary: release },
   { weight: 3, arbitrary: cancel },
   { weight: 2, arbitrary: retry },
+  { weight: 2, arbitrary: dismiss },
   { weight: 2, arbitrary: flush },
   { weight: 1, arbitrary: replay },
 );
@@ -180,6 +189,7 @@ const template: fc.Arbitrary<Template> = fc.oneof(
   { weight: 4, arbitrary: cancel },
   { weight: 4, arbitrary: retry },
   { weight: 2, arbitrary: get },
+  { weight: 3, arbitrary: dismiss },
   { weight: 3, arbitrary: tick },
   { weight: 3, arbitrary: recover },
   { weight: 3, arbitrary: flush },

@@ -118,6 +118,11 @@ export function resolveCall(t: SingleTemplate, scene: Scene): Call {
       const job = resolveJob(model, t.job);
       return { op: t.op, owner: resolveOwner(job, t.owner), id: job?.id ?? MISSING_ID };
     }
+    case 'dismiss': {
+      const job = resolveJob(model, t.job);
+      const owner = resolveOwner(job, t.owner);
+      return { op: 'dismiss', owner, id: job?.id ?? MISSING_ID, dismissed: t.dismissed };
+    }
     case 'tick':
       return { op: 'tick', ms: t.ms };
     case 'recover':
@@ -168,6 +173,8 @@ export async function invoke(engine: JobEngine, clock: { now: number }, call: Ca
           return engine.retry(call.owner, call.id);
         case 'get':
           return engine.get(call.owner, call.id);
+        case 'dismiss':
+          return engine.dismiss(call.owner, call.id, call.dismissed);
         case 'recover':
           return engine.recoverExpiredLeases();
         case 'tick':

@@ -111,6 +111,7 @@ export function mismatchOf(
       progress: job.progress,
       attempt: job.attempt,
       message: job.message,
+      dismissed: job.dismissedAt !== null,
       progressReport: event.progressFrom !== null,
     };
   });

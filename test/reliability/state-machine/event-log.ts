@@ -158,7 +158,13 @@ export class EventLog {
       this.#ownerOf.set(event.jobId, event.ownerId);
     } else {
       if (this.#ownerOf.get(event.jobId) !== event.ownerId) violation('the job changed owner');
-      if (TERMINAL.includes(previous.status)) violation(`a ${previous.status} job changed`);
+      if (TERMINAL.includes(previous.status)) {
+        // A finished job never changes, but for being dismissed or brought back (its `dismissedAt`).
+        const { dismissedAt, updatedAt: _u, version: _v, ...rest } = job;
+        const { dismissedAt: was, updatedAt: _pu, version: _pv, ...before } = previous;
+        if ((dismissedAt === null) === (was === null) || !isDeepStrictEqual(rest, before))
+          violation(`a ${previous.status} job changed`);
+      }
       // Reports of one job committed together (shared mode) are published as their last, on top of the
       // version before them.
       const from = event.progressFrom ?? job.version - 1;
@@ -171,8 +177,15 @@ export class EventLog {
         const { progress: _p, message: _m, updatedAt: _u, version: _v, ...before } = previous;
         if (job.status !== 'running' || !isDeepStrictEqual(rest, before))
           violation('a progress report changed more than progress, message and updatedAt');
-      } else if (job.status === previous.status && job.status === 'running')
-        violation('a change of a running job that stays running is not marked as a progress report');
+      } else if (job.status === previous.status && job.status === 'running') {
+        // Not a report: only a dismissal (or bringing back) of a running job, which changes nothing else.
+        const { dismissedAt, updatedAt: _u, version: _v, ...rest } = job;
+        const { dismissedAt: was, updatedAt: _pu, version: _pv, ...before } = previous;
+        if ((dismissedAt === null) === (was === null) || !isDeepStrictEqual(rest, before))
+          violation(
+            'a change of a running job that stays running is neither a progress report nor a dismissal',
+          );
+      }
       if (
         previous.status === 'running' &&
         job.status !== 'pending' &&

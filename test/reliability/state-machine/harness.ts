@@ -198,7 +198,7 @@ export class Run {
       const jobs: Job[] = [];
       if (call.op === 'create' || call.op === 'retry') jobs.push((outcome.value as CreateJobResponse).job);
       else if (call.op === 'claim') jobs.push((outcome.value as ClaimedJob).job);
-      else if (['progress', 'complete', 'fail', 'release', 'cancel', 'get'].includes(call.op))
+      else if (['progress', 'complete', 'fail', 'release', 'cancel', 'get', 'dismiss'].includes(call.op))
         jobs.push(outcome.value as Job);
       for (const job of jobs) {
         const data = this.#log.dataOf(job.id, job.version);

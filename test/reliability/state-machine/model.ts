@@ -28,6 +28,7 @@ export type Call =
   | { op: 'fail'; id: string; token: string; error: JobError }
   | { op: 'release'; id: string; token: string }
   | { op: 'cancel' | 'retry' | 'get'; owner: string; id: string }
+  | { op: 'dismiss'; owner: string; id: string; dismissed: boolean }
   | { op: 'tick'; ms: number }
   | { op: 'recover' | 'flush' }
   | { op: 'replay'; owner: string; since: number };
@@ -53,6 +54,8 @@ export interface ModelJob {
   /** Every lease token this job was ever claimed with. */
   tokens: string[];
   createdAt: number;
+  /** The owner hid it from the tracker (`dismissedAt` set). */
+  dismissed: boolean;
 }
 
 export interface Model {
@@ -83,6 +86,7 @@ export interface ExpectedEvent {
   progress: number | null;
   attempt: number;
   message: string | null;
+  dismissed: boolean;
   /** A progress report: published as a delta on top of the version before it (`progressFrom`). */
   progressReport: boolean;
 }
@@ -102,6 +106,7 @@ const eventOf = (job: ModelJob, progressReport = false): ExpectedEvent => ({
   progress: job.progress,
   attempt: job.attempt,
   message: job.message,
+  dismissed: job.dismissed,
   progressReport,
 });
 const jobResult = (job: ModelJob): Expect['result'] => ({
@@ -187,6 +192,7 @@ function predictCreate(
     ...leaseless,
     tokens: [],
     createdAt: model.now,
+    dismissed: false,
   };
   model.jobs.push(job);
   if (key !== undefined) model.idempotency.set(keyOf, { hash, jobId: job.id });
@@ -298,6 +304,13 @@ export function predict(model: Model, call: Call, slot: number, skipped: string 
         maxAttempts: job.maxAttempts,
       };
       return predictCreate(model, call.owner, input, undefined, slot);
+    }
+    case 'dismiss': {
+      // Any status, which it keeps; what already is answers the job unchanged.
+      const job = find(model, call.id);
+      if (!job || job.owner !== call.owner) return refused(404, 'not_found');
+      if (job.dismissed === call.dismissed) return { result: jobResult(job), events: [] };
+      return bump(job, { dismissed: call.dismissed });
     }
     case 'get': {
       const job = find(model, call.id);

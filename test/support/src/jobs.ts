@@ -21,6 +21,7 @@ export function storedJob(fields: Partial<Job> & Pick<Job, 'id' | 'type' | 'titl
     startedAt: null,
     updatedAt: now,
     completedAt: null,
+    dismissedAt: null,
     ...fields,
   };
 }

@@ -1,4 +1,4 @@
-import { atom, onMount, type ReadableAtom } from 'nanostores';
+import { atom, computed, onMount, type ReadableAtom } from 'nanostores';
 import type { TokenOption } from '../auth/token.js';
 import { createHttp, type Fetch, type HttpRequest } from '../http/http.js';
 import { browserOffline, listenToPage, pageHidden } from '../page/page-events.js';
@@ -100,7 +100,11 @@ export interface JobClient {
   /** Finished jobs, most recently finished first. */
   readonly $recent: ReadableAtom<Job[]>;
   readonly $connection: ReadableAtom<ConnectionStatus>;
-  /** Ids of jobs the user dismissed (hid) in any tab of this browser. */
+  /**
+   * Ids of the jobs the user dismissed (hid from the tracker), on any device: the held jobs whose
+   * `dismissedAt` is set, with this page's `dismiss` and `restore` calls applied at once, before the
+   * server answers. A dismissal made elsewhere arrives with the job's change.
+   */
   readonly $dismissed: ReadableAtom<readonly string[]>;
   /** One job, or undefined while unknown. */
   jobStore(id: string): ReadableAtom<Job | undefined>;
@@ -111,10 +115,15 @@ export interface JobClient {
   cancel(id: string): Promise<Job>;
   /** Starts a failed or cancelled job again (as a new job). */
   retry(id: string): Promise<CreateJobResponse>;
-  /** Hides a job's card in every tab, across reloads; the job itself is untouched. */
-  dismiss(id: string): void;
-  /** Shows a dismissed job's card again. */
-  restore(id: string): void;
+  /**
+   * Hides a job from the tracker for this user on every device and browser (`POST /jobs/:id/dismiss`);
+   * the job itself is untouched (a running job keeps running). `$dismissed` has the id at once; it
+   * follows the server's answer, or, when the call fails, drops the id again and the promise rejects
+   * with a `JobTrackerHttpError` (e.g. `not_found`) or `JobTrackerNetworkError`. Resolves with the job.
+   */
+  dismiss(id: string): Promise<Job>;
+  /** Brings a dismissed job back into the tracker everywhere; optimistic and rolled back like `dismiss`. */
+  restore(id: string): Promise<Job>;
   /**
    * Fetches one page of the user's jobs from the server, newest first, e.g. to show a long history page
    * by page: `const { jobs, next } = await client.listJobs({ status: 'completed', limit: 20, before })`.
@@ -244,7 +253,6 @@ export function createJobClient(options: JobClientOptions): JobClient {
         link?.wake();
         announcer.sweep(jobs.list());
       },
-      storage: cache.changedElsewhere,
       // A page kept in the back-forward cache must not hold a connection (or the tabs' lock): browsers
       // allow only a few connections per server, and another tab should lead meanwhile.
       leave() {
@@ -270,12 +278,39 @@ export function createJobClient(options: JobClientOptions): JobClient {
   const actOn = <T extends { job: Job }>(id: string, action: 'cancel' | 'retry') =>
     act<T>(`/jobs/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
 
+  /** Dismissals and restores sent but not answered yet, by job id: what `$dismissed` shows meanwhile. */
+  const $pending = atom<Readonly<Record<string, { dismissed: boolean; call: number }>>>({});
+  let calls = 0;
+  let shown: readonly string[] = [];
+  const $dismissed = computed([jobs.$jobs, $pending], (held, pending) => {
+    const ids = Object.values(held)
+      .filter((job) => pending[job.id]?.dismissed ?? job.dismissedAt !== null)
+      .map((job) => job.id);
+    for (const [id, { dismissed }] of Object.entries(pending)) if (dismissed && !held[id]) ids.push(id);
+    // The same list stays the same array: progress of a running job does not wake its subscribers.
+    if (ids.length !== shown.length || ids.some((id, i) => id !== shown[i])) shown = ids;
+    return shown;
+  });
+  async function setDismissed(id: string, dismissed: boolean): Promise<Job> {
+    const call = ++calls;
+    $pending.set({ ...$pending.get(), [id]: { dismissed, call } });
+    try {
+      const path = `/jobs/${encodeURIComponent(id)}/dismiss`;
+      return (await act<JobResponse>(path, { method: 'POST', body: { dismissed } })).job;
+    } finally {
+      // The server's answer (taken in above) or the job as it was stands now, unless a later call
+      // on the same job is still out: then that one's wish stands until it is answered.
+      const { [id]: mine, ...others } = $pending.get();
+      if (mine?.call === call) $pending.set(others);
+    }
+  }
+
   return {
     $jobs: jobs.$jobs,
     $active: jobs.$active,
     $recent: jobs.$recent,
     $connection,
-    $dismissed: cache.$dismissed,
+    $dismissed,
     jobStore: jobs.jobStore,
     activeFor: jobs.activeFor,
     start: ({ idempotencyKey, ...body }) =>
@@ -285,8 +320,8 @@ export function createJobClient(options: JobClientOptions): JobClient {
       }),
     cancel: async (id) => (await actOn<JobResponse>(id, 'cancel')).job,
     retry: (id) => actOn<CreateJobResponse>(id, 'retry'),
-    dismiss: cache.dismiss,
-    restore: cache.restore,
+    dismiss: (id) => setDismissed(id, true),
+    restore: (id) => setDismissed(id, false),
     async listJobs({ signal, status, ...filters } = {}) {
       const query = new URLSearchParams();
       for (const [name, value] of Object.entries({ ...filters, status: String(status ?? '') }))
@@ -303,6 +338,7 @@ export function createJobClient(options: JobClientOptions): JobClient {
     clear() {
       jobs.clear();
       cache.clear();
+      $pending.set({});
       announcer.clear();
     },
     get cursor() {

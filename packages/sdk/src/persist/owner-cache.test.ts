@@ -23,21 +23,20 @@ describe('owner cache', () => {
       const { storage, cache } = cacheOf();
       cache.saveSoon();
       mock.timers.tick(1000);
-      cache.dismiss('a');
-      assert.deepEqual(cache.$dismissed.get(), ['a'], 'dismissed in this page');
       assert.deepEqual([...storage.items.keys()], [], 'nothing written');
     } finally {
       mock.timers.reset();
     }
   });
 
-  it('opens the jobs and dismissed ids kept for the owner; a cache of another format is ignored', () => {
+  it('opens the jobs kept for the owner and drops the per-browser dismissed ids of old; another format is ignored', () => {
     const storage = memoryStorage();
     storage.setItem(KEY, JSON.stringify({ v: 1, cursor: '7', jobs: [job('a')] }));
     storage.setItem(`${KEY}:dismissed`, JSON.stringify(['x']));
     const { cache } = cacheOf(storage);
     assert.deepEqual(cache.open(KEY), { v: 1, cursor: '7', jobs: [job('a')] });
-    assert.deepEqual(cache.$dismissed.get(), ['x']);
+    assert.equal(storage.items.has(`${KEY}:dismissed`), false, 'dismissals live on the server now');
+    assert.equal('dismiss' in cache || '$dismissed' in cache, false, 'and nowhere in this browser');
     storage.setItem(KEY, JSON.stringify({ v: 2, jobs: [] }));
     assert.equal(cacheOf(storage).cache.open(KEY), null, 'another version');
     assert.equal(cacheOf(memoryStorage()).cache.open(KEY), null, 'nothing kept');
@@ -109,29 +108,12 @@ describe('owner cache', () => {
     }
   });
 
-  it('keeps each dismissed id once, the last 200, and takes those another tab dismissed', () => {
-    const { storage, cache } = cacheOf();
-    cache.open(KEY);
-    for (let i = 0; i < 205; i++) cache.dismiss(`job-${i}`);
-    cache.dismiss('job-204');
-    const ids = cache.$dismissed.get();
-    assert.equal(ids.length, 200);
-    assert.deepEqual([ids[0], ids.at(-1)], ['job-5', 'job-204']);
-    assert.deepEqual(stored(storage, `${KEY}:dismissed`), ids, 'kept across reloads');
-    storage.setItem(`${KEY}:dismissed`, JSON.stringify(['from-another-tab']));
-    cache.changedElsewhere('jobtracker:/api:bob:dismissed');
-    assert.equal(cache.$dismissed.get().length, 200, "another owner's change is not ours");
-    cache.changedElsewhere(`${KEY}:dismissed`);
-    assert.deepEqual(cache.$dismissed.get(), ['from-another-tab']);
-  });
-
   it('forgets what it kept for the owner on clear, and a save that was waiting', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const { storage, cache } = cacheOf();
       storage.setItem('jobtracker:/api:bob', 'bob’s');
       cache.open(KEY);
-      cache.dismiss('a');
       cache.saveSoon();
       mock.timers.tick(200);
       cache.saveSoon();
@@ -142,7 +124,6 @@ describe('owner cache', () => {
         ['jobtracker:/api:bob'],
         "only another owner's cache is left",
       );
-      assert.deepEqual(cache.$dismissed.get(), []);
     } finally {
       mock.timers.reset();
     }
@@ -152,8 +133,7 @@ describe('owner cache', () => {
     const cache = createOwnerCache(null, () => ({ cursor: null, jobs: [] }));
     assert.equal(cache.open(KEY), null);
     cache.saveSoon();
-    cache.dismiss('a');
+    cache.flush();
     cache.clear();
-    assert.deepEqual(cache.$dismissed.get(), []);
   });
 });

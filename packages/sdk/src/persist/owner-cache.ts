@@ -1,4 +1,3 @@
-import { atom } from 'nanostores';
 import type { Job } from '../wire.js';
 import { type KeyValueStorage, readJson, writeJson } from './storage.js';
 
@@ -14,12 +13,11 @@ interface Persisted extends SavedJobs {
 
 const SAVE_DELAY_MS = 200;
 const PROGRESS_SAVE_DELAY_MS = 5000;
-const DISMISSED_KEPT = 200;
 
 /**
- * What this browser keeps for one owner: the last known jobs (saved a moment after they change) and
- * the ids of the jobs the owner dismissed, shared with the other tabs. Nothing is read or written until
- * `open` names the owner's key: nothing is kept under a key another user could share.
+ * What this browser keeps for one owner: the last known jobs (saved a moment after they change).
+ * Nothing is read or written until `open` names the owner's key: nothing is kept under a key another
+ * user could share. (Dismissals are not kept here: they are the job's `dismissedAt`, on the server.)
  */
 export function createOwnerCache(storage: KeyValueStorage | null, current: () => SavedJobs) {
   let key: string | null = null;
@@ -30,22 +28,19 @@ export function createOwnerCache(storage: KeyValueStorage | null, current: () =>
     saveTimer = undefined;
     waiting = Infinity;
   };
-  const $dismissed = atom<readonly string[]>([]);
-  const dismissedKey = () => `${key}:dismissed`;
-  const readDismissed = () => $dismissed.set(readJson<string[]>(storage, dismissedKey()) ?? []);
+  /** Where an earlier version kept this browser's dismissed ids; removed when found. */
+  const legacyDismissedKey = () => `${key}:dismissed`;
   const save = () => {
     cancelSave();
     writeJson(storage, key as string, { v: 1, ...current() } satisfies Persisted);
   };
 
   return {
-    /** Ids of the jobs the owner dismissed in any tab. */
-    $dismissed,
     /** Starts keeping what belongs to `ownerKey`; returns the jobs saved there, if any. */
     open(ownerKey: string): SavedJobs | null {
       key = ownerKey;
       const saved = readJson<Persisted>(storage, key);
-      readDismissed();
+      storage?.removeItem(legacyDismissedKey());
       return saved?.v === 1 ? saved : null;
     },
     /**
@@ -64,29 +59,12 @@ export function createOwnerCache(storage: KeyValueStorage | null, current: () =>
     flush() {
       if (saveTimer !== undefined) save();
     },
-    dismiss(id: string) {
-      const ids = $dismissed.get();
-      if (ids.includes(id)) return;
-      const next = [...ids, id].slice(-DISMISSED_KEPT);
-      $dismissed.set(next);
-      if (key) writeJson(storage, dismissedKey(), next);
-    },
-    restore(id: string) {
-      const next = $dismissed.get().filter((dismissed) => dismissed !== id);
-      $dismissed.set(next);
-      if (key) writeJson(storage, dismissedKey(), next);
-    },
-    /** Another tab changed `changedKey` in storage: takes its dismissed ids when they are the owner's. */
-    changedElsewhere(changedKey: string | null) {
-      if (key && changedKey === dismissedKey()) readDismissed();
-    },
     /** Forgets everything kept for the owner. */
     clear() {
-      $dismissed.set([]);
       cancelSave();
       if (!key) return;
       storage?.removeItem(key);
-      storage?.removeItem(dismissedKey());
+      storage?.removeItem(legacyDismissedKey());
     },
   };
 }

@@ -25,6 +25,7 @@ function job(id: string, fields: Partial<Job> = {}): Job {
     startedAt: null,
     updatedAt: at(0),
     completedAt: null,
+    dismissedAt: null,
     ...fields,
   };
 }

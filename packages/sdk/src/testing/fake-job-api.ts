@@ -7,7 +7,7 @@ import {
   startConnection,
   type Transport,
 } from '../transport/connection.js';
-import type { Job, JobListResponse, JobProgressDelta } from '../wire.js';
+import type { DismissJobRequest, Job, JobListResponse, JobProgressDelta } from '../wire.js';
 
 export interface FakeStream {
   push(text: string): void;
@@ -25,13 +25,15 @@ export interface FakeRequest {
 }
 
 /**
- * A fake job API: answers polls (`GET /jobs?…`) from `poll`, `GET /jobs/:id` from `job`, and hands each
- * stream request to `onStream`.
+ * A fake job API: answers polls (`GET /jobs?…`) from `poll`, `GET /jobs/:id` from `job`,
+ * `POST /jobs/:id/:action` from `action` (with the JSON body, if any), and hands each stream request to
+ * `onStream`.
  */
 export function fakeServer(handlers: {
   onStream(stream: FakeStream): Response | undefined;
   poll?: (request: FakeRequest) => Response | Promise<Response>;
   job?: (id: string, request: FakeRequest) => Response | Promise<Response>;
+  action?: (id: string, action: string, body: unknown, request: FakeRequest) => Response | Promise<Response>;
 }) {
   const requests: { path: string; headers: Headers; at: number }[] = [];
   const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -68,9 +70,14 @@ export function fakeServer(handlers: {
         handlers.onStream(stream) ?? new Response(body, { headers: { 'Content-Type': 'text/event-stream' } })
       );
     }
+    const action = /\/jobs\/([^/?]+)\/(\w+)$/.exec(url.pathname);
+    if (action && handlers.action) {
+      const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
+      return handlers.action(decodeURIComponent(action[1] as string), action[2] as string, body, request);
+    }
     const job = /\/jobs\/([^/?]+)$/.exec(url.pathname);
     if (job && handlers.job) return handlers.job(decodeURIComponent(job[1] as string), request);
-    if (!job && handlers.poll) return handlers.poll(request);
+    if (!job && !action && handlers.poll) return handlers.poll(request);
     return new Response('{}', { status: 404 });
   };
   return { fetch: fetch as typeof globalThis.fetch, requests };
@@ -162,6 +169,7 @@ export function wireJob(id: string, fields: Partial<Job> = {}): Job {
     startedAt: '2030-01-01T00:00:00.000Z',
     updatedAt: '2030-01-01T00:00:00.000Z',
     completedAt: null,
+    dismissedAt: null,
     ...fields,
   };
 }
@@ -186,7 +194,8 @@ interface LogEntry {
  * snapshot (or the replay after `Last-Event-ID`, whole jobs) then `ready`, then live `job` events and
  * `progress` deltas; a `since` poll answers whole jobs, and one coalesced delta (with `from`) per job whose
  * only changes since were progress reports; with `wait` it is held until a change or the wait runs out
- * (then 304 to a matching `If-None-Match`); `GET /jobs/:id` answers `{ job }`.
+ * (then 304 to a matching `If-None-Match`); `GET /jobs/:id` answers `{ job }`; `POST /jobs/:id/dismiss`
+ * sets or clears `dismissedAt` (a `job` event when it changes, the job unchanged when it was so already).
  */
 export function fakeJobApi() {
   let cursor = 100;
@@ -226,6 +235,10 @@ export function fakeJobApi() {
     return { jobs: whole, ...(progress.length ? { progress } : {}), cursor: String(cursor) };
   }
   const stats = { polls: 0, held: 0, jobFetches: 0 };
+  /** Answers the next actions instead of acting, one each (`refuseNext`). */
+  const refusals: (() => Response | Promise<Response>)[] = [];
+  const notFound = () =>
+    Response.json({ error: { code: 'not_found', message: 'No such job.' } }, { status: 404 });
   const api = fakeServer({
     onStream(stream) {
       const from = stream.headers.get('last-event-id');
@@ -266,9 +279,18 @@ export function fakeJobApi() {
     job(id) {
       stats.jobFetches++;
       const job = jobs.get(id);
-      return job
-        ? Response.json({ job })
-        : Response.json({ error: { code: 'not_found', message: 'No such job.' } }, { status: 404 });
+      return job ? Response.json({ job }) : notFound();
+    },
+    action(id, action, body) {
+      const refusal = refusals.shift();
+      if (refusal) return refusal();
+      const job = jobs.get(id);
+      if (!job || action !== 'dismiss') return notFound();
+      const dismissed = (body as DismissJobRequest | undefined)?.dismissed ?? true;
+      if ((job.dismissedAt !== null) === dismissed) return Response.json({ job });
+      const at = new Date(Date.parse(job.updatedAt) + 1000).toISOString();
+      const next = { ...job, version: job.version + 1, updatedAt: at, dismissedAt: dismissed ? at : null };
+      return Response.json({ job: publish(next, false) });
     },
   });
   return {
@@ -291,6 +313,10 @@ export function fakeJobApi() {
       cursor++;
       log.push({ cursor, job, progress: false });
       jobs.set(job.id, job);
+    },
+    /** Answers the next action (e.g. a dismiss) with `answer` instead of acting on it. */
+    refuseNext(answer: () => Response | Promise<Response>) {
+      refusals.push(answer);
     },
     /** Ends every open stream (a restart, a proxy that cuts them). */
     endStreams() {

@@ -216,6 +216,14 @@ export class JobEngine {
     return toWireJob(await this.#writer.cancel(ownerId, id));
   }
 
+  /**
+   * Hides the owner's job from the tracker on every device (`dismissed`), or brings it back. Any status;
+   * the status never changes. Asking for what already is answers the job unchanged (no new version).
+   */
+  async dismiss(ownerId: string, id: string, dismissed = true): Promise<Job> {
+    return toWireJob(await this.#writer.dismiss(ownerId, id, dismissed));
+  }
+
   /** Starts a failed or cancelled job again as a new job linked to it by `retryOf`. */
   async retry(ownerId: string, id: string): Promise<CreateJobResponse> {
     const record = await this.#owned(ownerId, id);

@@ -110,6 +110,7 @@ export function newJobRecord(
     startedAt: null,
     updatedAt: createdAt,
     completedAt: null,
+    dismissedAt: null,
   };
 }
 

@@ -50,6 +50,8 @@ export interface JobWriter {
 
   /** Cancels the owner's job; cancelling a cancelled job answers it unchanged. */
   cancel(ownerId: string, id: string): Promise<JobRecord>;
+  /** Hides the owner's job from the tracker or brings it back; already so, it answers the job unchanged. */
+  dismiss(ownerId: string, id: string, dismissed: boolean): Promise<JobRecord>;
   claim(types: readonly string[], workerId: string, leaseMs?: number): Promise<ClaimedJob | null>;
   /** A worker's change, accepted only under its lease (heartbeat, complete, fail, release). */
   changeUnderLease(id: string, leaseToken: string, command: JobCommand): Promise<JobRecord>;

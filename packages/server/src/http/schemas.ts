@@ -7,6 +7,7 @@ import {
   type CompleteRequest,
   type CreateJobRequest,
   type CreateJobResponse,
+  type DismissJobRequest,
   type ErrorBody,
   type FailRequest,
   type HeartbeatRequest,
@@ -244,6 +245,14 @@ export const jobErrorSchema = z.strictObject({
 
 export const failBody = z.strictObject({ leaseToken, error: jobErrorSchema });
 
+/** `POST /api/jobs/:id/dismiss`: optional; no body dismisses. */
+export const dismissBody = z.strictObject({
+  dismissed: z
+    .boolean()
+    .optional()
+    .describe('Default true: hide the job from the tracker; false brings it back.'),
+});
+
 /** The job as responses carry it (the server builds it from its records; checked against `Job` below). */
 export const jobSchema = z
   .object({
@@ -264,6 +273,10 @@ export const jobSchema = z
     startedAt: z.iso.datetime().nullable(),
     updatedAt: z.iso.datetime(),
     completedAt: z.iso.datetime().nullable(),
+    dismissedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('When the owner hid the job from the tracker; null while it is shown.'),
   })
   .meta({ id: 'Job' });
 
@@ -345,4 +358,5 @@ export type SchemasMatchTheWire = [
   CheckAll<BodyMatches<typeof progressBatchBody, BatchProgressRequest>>,
   CheckAll<BodyMatches<typeof completeBody, CompleteRequest>>,
   CheckAll<BodyMatches<typeof failBody, FailRequest>>,
+  CheckAll<BodyMatches<typeof dismissBody, DismissJobRequest>>,
 ];

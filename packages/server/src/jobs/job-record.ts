@@ -1,7 +1,7 @@
 import { ACTIVE_STATUSES, type Job, type JobStatus, type JsonValue } from '@jobtracker/sdk/wire';
 import { oncePerObject } from '../util/once-per-object.js';
 
-type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
+type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt' | 'dismissedAt';
 
 /** A job as the server keeps it: the wire fields plus owner, input and lease. Times are epoch milliseconds. */
 export interface JobRecord extends Omit<Job, JobTimes> {
@@ -16,6 +16,8 @@ export interface JobRecord extends Omit<Job, JobTimes> {
   startedAt: number | null;
   updatedAt: number;
   completedAt: number | null;
+  /** When the owner hid the job from the tracker, or null while it is shown. */
+  dismissedAt: number | null;
 }
 
 export const isActive = (status: JobStatus) => ACTIVE_STATUSES.includes(status);
@@ -50,5 +52,6 @@ export function toWireJob(record: JobRecord): Job {
     startedAt: iso(record.startedAt),
     updatedAt: new Date(record.updatedAt).toISOString(),
     completedAt: iso(record.completedAt),
+    dismissedAt: iso(record.dismissedAt),
   };
 }

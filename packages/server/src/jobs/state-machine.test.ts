@@ -125,4 +125,26 @@ describe('job state machine', () => {
     const running = apply(base, start, 5000);
     assert.equal(apply(running, { kind: 'progress', progress: 1 }, 4000).updatedAt, 5000);
   });
+
+  it('dismisses and brings back a job in any status, its status untouched, once per change', () => {
+    const running = apply(base, start);
+    const failed = apply(running, { kind: 'fail', error: { message: 'no' } });
+    for (const job of [base, running, failed]) {
+      const hidden = apply(job, { kind: 'dismiss', dismissed: true }, 7000);
+      assert.deepEqual(
+        [hidden.status, hidden.dismissedAt, hidden.version, hidden.leaseToken],
+        [job.status, 7000, job.version + 1, job.leaseToken],
+        job.status,
+      );
+      const again = transition(hidden, { kind: 'dismiss', dismissed: true }, 8000);
+      assert.deepEqual(again, { ok: true, visible: false, job: hidden }, 'already dismissed: nothing to see');
+      const shown = apply(hidden, { kind: 'dismiss', dismissed: false }, 9000);
+      assert.deepEqual([shown.status, shown.dismissedAt, shown.version], [job.status, null, job.version + 2]);
+    }
+    const progressed = apply(apply(running, { kind: 'dismiss', dismissed: true }), {
+      kind: 'progress',
+      progress: 5,
+    });
+    assert.equal(progressed.dismissedAt, 2000, 'progress keeps a dismissal');
+  });
 });

@@ -11,7 +11,9 @@ export type JobCommand =
   /** `message` replaces the job's message, to say why it starts again. */
   | { kind: 'requeue'; message?: string }
   | { kind: 'release' }
-  | { kind: 'heartbeat'; leaseExpiresAt: number };
+  | { kind: 'heartbeat'; leaseExpiresAt: number }
+  /** The owner hides the job from the tracker (`dismissed`) or brings it back; any status, which it keeps. */
+  | { kind: 'dismiss'; dismissed: boolean };
 
 export type TransitionRefusal = 'invalid_transition' | 'progress_decreased' | 'progress_out_of_range';
 
@@ -116,6 +118,11 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
     case 'requeue':
       if (job.status !== 'running') return illegal();
       return backToPending({ message: command.message ?? job.message });
+
+    case 'dismiss':
+      // Only whether it is shown changes: a running job runs on, a finished one stays as it finished.
+      if ((job.dismissedAt !== null) === command.dismissed) return { ok: true, visible: false, job };
+      return bump({ ...job, dismissedAt: command.dismissed ? now : null });
 
     case 'release':
       // A worker that stops on purpose gives its job back without spending an attempt.

@@ -7,6 +7,7 @@ import { pagePosition, pageToken } from '../http/page-token.js';
 import {
   createJobBody,
   createJobResponse,
+  dismissBody,
   idempotencyKeyHeader,
   jobListResponse,
   jobResponse,
@@ -70,7 +71,7 @@ function hashFilters(query: ListFilters) {
 /** The tag of a (shared, frozen) parsed query of a poll, hashed once. */
 export const filterTag = oncePerObject(hashFilters);
 
-/** The owner's routes: list, create, get, cancel, retry, and the change stream. */
+/** The owner's routes: list, create, get, cancel, retry, dismiss, and the change stream. */
 export function jobRoutes({
   engine,
   auth,
@@ -307,5 +308,36 @@ export function jobRoutes({
     ),
   );
 
+  app.post(
+    '/jobs/:id/dismiss',
+    operation(
+      {
+        summary:
+          "Hide a job from the owner's tracker on every device, or bring it back with `dismissed: false` (the body is optional: none dismisses). Any status; the status never changes, a running job runs on. Asking for what already is answers the job unchanged; otherwise `version` rises and the owner's streams get a `job` event.",
+        ...USER_JOBS,
+        params: jobIdParams,
+        body: dismissBody,
+        bodyOptional: true,
+        answers: { 200: { description: 'The job as it now is.', schema: jobResponse } },
+      },
+      async (c, input) => {
+        const caller = await auth.user(c.req.raw);
+        const id = input.param('id');
+        const dismissed = hasBody(c.req.raw) ? ((await input.body(maxBodyBytes)).dismissed ?? true) : true;
+        return c.json({ job: await engine.dismiss(caller.ownerId, id, dismissed) });
+      },
+    ),
+  );
+
   return app;
+}
+
+/**
+ * Whether a request carries a body: an optional one may be left out (`Content-Length: 0`, or neither a
+ * length nor a `Content-Type` nor a chunked body). A `Content-Type` with an empty body counts as none.
+ */
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  if (length !== null) return length.trim() !== '0';
+  return request.headers.has('content-type') || request.headers.has('transfer-encoding');
 }

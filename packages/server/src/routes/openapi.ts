@@ -140,7 +140,7 @@ export function buildOpenApi(api: Hono, { basePath, version }: OpenApiOptions) {
       ...(spec.body
         ? {
             requestBody: {
-              required: true,
+              required: spec.bodyOptional !== true,
               content: { 'application/json': { schema: convert(spec.body, 'input') } },
             },
           }

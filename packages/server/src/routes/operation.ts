@@ -34,6 +34,8 @@ export interface OperationSpec {
   query?: z.ZodObject;
   headers?: Record<string, Parameter>;
   body?: z.ZodType;
+  /** The body may be left out (the handler then uses its defaults); it is still checked when sent. */
+  bodyOptional?: boolean;
   answers: Record<number, Answer>;
   /** Error statuses particular to this route (such as 429); the common ones are documented for every route. */
   errors?: readonly number[];

@@ -26,6 +26,7 @@ export const testJob = (id: string, overrides: Partial<JobRecord> = {}): JobReco
   startedAt: null,
   updatedAt: 1,
   completedAt: null,
+  dismissedAt: null,
   ...overrides,
 });
 

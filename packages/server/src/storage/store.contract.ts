@@ -54,6 +54,7 @@ export function storeContract(
         startedAt: 1_800_000_000_002,
         updatedAt: 1_800_000_000_003,
         completedAt: 1_800_000_000_004,
+        dismissedAt: 1_800_000_000_005,
       });
       const bare = testJob('bare', { input: null, activeKey: null });
       await store.transaction(async (tx) => {
@@ -63,6 +64,35 @@ export function storeContract(
       assert.deepEqual(await store.getJob('full'), full);
       assert.deepEqual(await store.getJob('bare'), bare);
       assert.equal(await store.getJob('missing'), null);
+    });
+
+    test('keeps dismissedAt through updateJob and updateJobs, set and cleared', async (store) => {
+      await store.transaction(async (tx) => {
+        for (const id of ['d1', 'd2', 'd3']) await tx.insertJob(testJob(id, { activeKey: null }));
+      });
+      const hidden = (id: string, version: number, dismissedAt: number | null) =>
+        testJob(id, { activeKey: null, version, dismissedAt, updatedAt: 2 });
+      assert.equal(
+        await store.transaction((tx) => tx.updateJob(hidden('d1', 2, 1_800_000_000_009), 1)),
+        true,
+      );
+      assert.deepEqual(
+        await store.transaction((tx) =>
+          tx.updateJobs([
+            { job: hidden('d2', 2, 1_800_000_000_010), expectedVersion: 1 },
+            { job: hidden('d3', 2, 1_800_000_000_011), expectedVersion: 1 },
+          ]),
+        ),
+        [],
+      );
+      assert.deepEqual(
+        await Promise.all(['d1', 'd2', 'd3'].map(async (id) => (await store.getJob(id))?.dismissedAt)),
+        [1_800_000_000_009, 1_800_000_000_010, 1_800_000_000_011],
+      );
+      assert.equal(await store.transaction((tx) => tx.updateJob(hidden('d1', 3, null), 2)), true);
+      assert.equal((await store.getJob('d1'))?.dismissedAt, null, 'brought back');
+      const listed = await store.listJobs('alice', { limit: 10 });
+      assert.equal(listed.find((job) => job.id === 'd2')?.dismissedAt, 1_800_000_000_010, 'listed with it');
     });
 
     test('keeps one active job per owner and key, and frees the key when the job ends', async (store) => {

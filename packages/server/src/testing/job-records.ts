@@ -26,6 +26,7 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     startedAt: null,
     updatedAt: 1000,
     completedAt: null,
+    dismissedAt: null,
     ...overrides,
   };
 }

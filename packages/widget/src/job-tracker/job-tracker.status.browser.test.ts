@@ -44,6 +44,7 @@ describe('<job-tracker>', () => {
       startedAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
       completedAt: null,
+      dismissedAt: null,
     };
     const baseUrl = 'http://127.0.0.1:9/api';
     storage.set(`jobtracker:${baseUrl}:offline`, JSON.stringify({ v: 1, cursor: '5', jobs: [running] }));

@@ -122,7 +122,11 @@ export class JobTracker extends LitElement {
 
   readonly #clients = new JobClientController(this);
   readonly #jobs: JobsController;
-  readonly #actions = new JobActions(this, this.#clients, (job, client) => client.dismiss(job.id));
+  // A retried failure leaves the tracker anyway (`retried`); dismissing it too is for the other devices,
+  // and a failure of that is no failure of the retry the user asked for.
+  readonly #actions = new JobActions(this, this.#clients, (job, client) => {
+    client.dismiss(job.id).catch(() => {});
+  });
   readonly #toasts = new ToastsController(this, this.#clients);
   readonly #liveRegion = new LiveRegion(this);
   readonly #locale = new LocaleController(this);
@@ -196,9 +200,12 @@ export class JobTracker extends LitElement {
     this.types = asTypeViews(this.types);
   }
 
-  /** Dismiss: the card leaves; a failure counts as seen. */
+  /**
+   * Dismiss: the card leaves at once, for the user on every device (stored on the server; it comes
+   * back with the action-error notice if the server refuses); a failure counts as seen.
+   */
   #hide(job: Job) {
-    this.#clients.client.dismiss(job.id);
+    void this.#actions.dismiss(job);
     if (job.status === 'failed') this.#clients.client.acknowledge(job.id);
   }
 
@@ -417,7 +424,7 @@ export class JobTracker extends LitElement {
                           })}>${messages.clearFailed}</button>`
                       : nothing
                   }
-                  ${actionFailed ? html`<p part="error" class="connection" role="alert">${messages.actionFailed(actionFailed)}</p>` : nothing}
+                  ${actionFailed ? html`<p part="error" class="connection" role="alert">${actionFailed === 'dismiss' ? messages.genericError : messages.actionFailed(actionFailed)}</p>` : nothing}
                   ${active.length > 0 ? html`<p part="hint" class="hint">${messages.keepNavigating}</p>` : nothing}
                   ${
                     this.notify && active.length > 0 && canAskNotifications()

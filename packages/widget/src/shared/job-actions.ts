@@ -6,13 +6,13 @@ import { JobCancelEvent, JobErrorEvent, JobRetryEvent } from './events.js';
 export type JobAction = 'cancel' | 'retry';
 
 /**
- * Cancel and Retry of a job card, for the element that shows it: fires `job-cancel` or `job-retry`
- * before the request and `job-error` when it fails, and runs one request per job at a time.
- * (It needs none of the host's lifecycle, so it is not added as a reactive controller.)
+ * Cancel, Retry and Dismiss of a job card, for the element that shows it: fires `job-cancel` or
+ * `job-retry` before the request and `job-error` when one fails, and runs one cancel or retry per job
+ * at a time. (It needs none of the host's lifecycle, so it is not added as a reactive controller.)
  */
 export class JobActions {
   /** The action that failed last, until the next one starts. */
-  failed: JobAction | null = null;
+  failed: JobAction | 'dismiss' | null = null;
   readonly #busy = new Set<string>();
   readonly #host: ReactiveControllerHost & HTMLElement;
   readonly #clients: JobClientController;
@@ -52,5 +52,24 @@ export class JobActions {
       host.requestUpdate();
     }
     return true;
+  }
+
+  /**
+   * Hides the job's card for the user on every device (`client.dismiss`: the card leaves at once). When
+   * the server refuses or cannot be reached the card comes back, `failed` is `dismiss` and `job-error`
+   * is fired; the promise never rejects.
+   */
+  async dismiss(job: Job): Promise<void> {
+    const host = this.#host;
+    this.failed = null;
+    host.requestUpdate();
+    try {
+      await this.#clients.client.dismiss(job.id);
+    } catch (error) {
+      this.failed = 'dismiss';
+      host.dispatchEvent(new JobErrorEvent(error, job));
+    } finally {
+      host.requestUpdate();
+    }
   }
 }

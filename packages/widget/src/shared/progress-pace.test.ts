@@ -24,6 +24,7 @@ function running(progress: number | null, attempt = 1, startedAt = START): Job {
     startedAt: new Date(startedAt).toISOString(),
     updatedAt: new Date(startedAt).toISOString(),
     completedAt: null,
+    dismissedAt: null,
   };
 }
 

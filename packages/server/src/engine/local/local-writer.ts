@@ -98,6 +98,18 @@ export class LocalWriter implements JobWriter {
     });
   }
 
+  async dismiss(ownerId: string, id: string, dismissed: boolean): Promise<JobRecord> {
+    const record = await this.load(id);
+    if (!record || record.ownerId !== ownerId) throw notFound();
+    // Decided under the lock on the newest version (unflushed progress included), like a cancel: a
+    // dismissal that is already so answers the job unchanged, with no new version.
+    return this.#lock.run(async () => {
+      const current = await this.load(id);
+      if (current && (current.dismissedAt !== null) === dismissed) return current;
+      return this.#changeLocked(id, { kind: 'dismiss', dismissed });
+    });
+  }
+
   claim(types: readonly string[], workerId: string, leaseMs?: number): Promise<ClaimedJob | null> {
     const wanted = new Set(types);
     return this.#lock.run(async () => {

@@ -86,6 +86,13 @@ export class SharedWriter implements JobWriter {
     });
   }
 
+  dismiss(ownerId: string, id: string, dismissed: boolean): Promise<JobRecord> {
+    return this.#changeLockedRow(id, (current) => {
+      if (current.ownerId !== ownerId) throw notFound();
+      return (current.dismissedAt !== null) === dismissed ? null : { kind: 'dismiss', dismissed };
+    });
+  }
+
   async claim(types: readonly string[], workerId: string, leaseMs?: number): Promise<ClaimedJob | null> {
     const now = this.#context.now();
     const start = startCommand(workerId, this.#context.leaseEndsAt(leaseMs));

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openTestSchema, requireTestDatabase, TEST_PG_URL } from '@jobtracker/test-support/postgres';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Client } from 'pg';
+import { migrationsBefore } from '../../testing/previous-migrations.js';
 import { storeContract, testEvent, testJob } from '../store.contract.js';
 import { FEED_APPLICATION_NAME } from './pg-feed.js';
 import { channelOf, PgStore, type PgStoreOptions } from './pg-store.js';
@@ -323,5 +326,44 @@ describe('PostgreSQL store', () => {
       long.join(),
     );
     assert.notEqual(long[0], long[1]);
+  });
+
+  it('adds dismissed_at to a schema of the previous version, keeping its jobs (shown)', async () => {
+    const { url, schema, drop } = await openTestSchema();
+    const previous = migrationsBefore('pg', '0003_dismissed_at');
+    const store = new PgStore({ url, schema });
+    try {
+      const client = new Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        await client.query(`CREATE SCHEMA "${schema}"`);
+        await migrate(drizzle({ client }), { migrationsFolder: previous.folder, migrationsSchema: schema });
+        const columns = await client.query(
+          "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'jobs'",
+          [schema],
+        );
+        assert.equal(
+          columns.rows.some((row) => row.column_name === 'dismissed_at'),
+          false,
+          'the old schema has no dismissed_at',
+        );
+        await client.query(
+          `INSERT INTO jobs (id, owner_id, type, status, attempt, max_attempts, version, created_at, updated_at)
+           VALUES ('old', 'alice', 'export', 'failed', 1, 3, 4, 1000, 2000)`,
+        );
+      } finally {
+        await client.end();
+      }
+      await store.migrate();
+      const old = await store.getJob('old');
+      assert.deepEqual([old?.status, old?.version, old?.dismissedAt], ['failed', 4, null]);
+      const dismissed = { ...(old as NonNullable<typeof old>), dismissedAt: 3000, version: 5 };
+      assert.equal(await store.transaction((tx) => tx.updateJob(dismissed, 4)), true);
+      assert.equal((await store.getJob('old'))?.dismissedAt, 3000);
+    } finally {
+      previous.remove();
+      await store.close();
+      await drop();
+    }
   });
 });

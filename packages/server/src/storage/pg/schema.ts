@@ -43,6 +43,7 @@ export const jobs = pgTable(
     startedAt: epochMs('started_at'),
     updatedAt: epochMs('updated_at').notNull(),
     completedAt: epochMs('completed_at'),
+    dismissedAt: epochMs('dismissed_at'),
   },
   (t) => [
     uniqueIndex('jobs_owner_active_key').on(t.ownerId, t.activeKey),

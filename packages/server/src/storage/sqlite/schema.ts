@@ -30,6 +30,7 @@ export const jobs = sqliteTable(
     startedAt: integer('started_at'),
     updatedAt: integer('updated_at').notNull(),
     completedAt: integer('completed_at'),
+    dismissedAt: integer('dismissed_at'),
   },
   (t) => [
     uniqueIndex('jobs_owner_active_key').on(t.ownerId, t.activeKey),

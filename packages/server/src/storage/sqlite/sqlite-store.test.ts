@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { storeContract, testEvent } from '../store.contract.js';
+import { createClient } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import { migrationsBefore } from '../../testing/previous-migrations.js';
+import { storeContract, testEvent, testJob } from '../store.contract.js';
 import { libsqlOf, SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-store-'));
@@ -71,5 +75,43 @@ describe('SQLite store on a file', () => {
     assert.equal(store.isUnavailable(failure('SQLITE_IOERR')), false);
     assert.equal(store.isUnavailable(failure('SQLITE_CONSTRAINT')), false);
     assert.equal(store.isUnavailable(new Error('no such table: jobs')), false);
+  });
+});
+
+describe('SQLite store on a file of the previous version', () => {
+  it('adds dismissed_at to a database without it, keeping its jobs (shown)', async () => {
+    const url = `file:${join(dir, 'before-dismissed-at.db')}`;
+    const previous = migrationsBefore('sqlite', '0003_dismissed_at');
+    const client = createClient({ url });
+    try {
+      await migrate(drizzle(client), { migrationsFolder: previous.folder });
+      const columns = await client.execute('PRAGMA table_info(jobs)');
+      assert.equal(
+        columns.rows.some((row) => row.name === 'dismissed_at'),
+        false,
+        'the old database has no dismissed_at',
+      );
+      await client.execute(
+        `INSERT INTO jobs (id, owner_id, type, status, attempt, max_attempts, version, created_at, updated_at)
+         VALUES ('old', 'alice', 'export', 'failed', 1, 3, 4, 1000, 2000)`,
+      );
+    } finally {
+      client.close();
+      previous.remove();
+    }
+
+    const upgraded = new SqliteStore({ url });
+    try {
+      await upgraded.migrate();
+      const old = await upgraded.getJob('old');
+      assert.deepEqual([old?.status, old?.version, old?.dismissedAt], ['failed', 4, null]);
+      const dismissed = { ...(old as NonNullable<typeof old>), dismissedAt: 3000, version: 5 };
+      assert.equal(await upgraded.transaction((tx) => tx.updateJob(dismissed, 4)), true);
+      assert.equal((await upgraded.getJob('old'))?.dismissedAt, 3000);
+      assert.equal(await upgraded.transaction((tx) => tx.insertJob(testJob('new'))), true);
+      assert.equal((await upgraded.getJob('new'))?.dismissedAt, null);
+    } finally {
+      await upgraded.close();
+    }
   });
 });
