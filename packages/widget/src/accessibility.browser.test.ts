@@ -316,6 +316,50 @@ const STATES: State[] = [
   },
   {
     element: '<job-tracker>',
+    state: 'with a running job dismissed ("Show 1 hidden job" under the other card)',
+    shows: (element) => inShadow(element, '[part="panel"] [part="hidden-button"]'),
+    async build() {
+      const user = await testUser('a11y-hidden-one');
+      const hidden = await runningJob(user, 'Q3 growth program', 40, 'Writing sections');
+      await runningJob(user, 'Risk review', 20, 'Collecting data');
+      const element = await tracker(user.client);
+      await eventually(
+        () => shadow(element).querySelectorAll('[part="card"]').length === 2,
+        8000,
+        'the cards',
+      );
+      await user.client.dismiss(hidden.job.id);
+      await eventually(() => inShadow(element, '[part="hidden-button"]'), 8000, 'the hidden control');
+      return element;
+    },
+  },
+  {
+    element: '<job-tracker>',
+    state: 'with every running job dismissed (only "2 jobs running · Show 2 hidden jobs")',
+    shows: (element) => inShadow(element, '[part="hidden-button"].pill'),
+    async build() {
+      const user = await testUser('a11y-hidden-all');
+      const jobs = [
+        await runningJob(user, 'Q3 growth program', 40, 'Writing sections'),
+        await runningJob(user, 'Risk review', null, 'Collecting data'),
+      ];
+      const element = await tracker(user.client);
+      await eventually(
+        () => shadow(element).querySelectorAll('[part="card"]').length === 2,
+        8000,
+        'the cards',
+      );
+      for (const { job } of jobs) await user.client.dismiss(job.id);
+      await eventually(
+        () => inShadow(element, '[part="hidden-button"].pill'),
+        8000,
+        'the hidden control alone',
+      );
+      return element;
+    },
+  },
+  {
+    element: '<job-tracker>',
     state: 'reconnecting after the connection was lost',
     shows: has('[part="connection"]'),
     async build() {

@@ -222,11 +222,11 @@ export class JobTracker extends LitElement {
 
   /** Shows the hidden cards again; the focus goes to the first one's control. */
   async #restoreHidden(jobs: readonly Job[]) {
-    const client = this.#clients.client;
-    for (const job of jobs) client.restore(job.id);
+    const restored = jobs.map((job) => this.#actions.dismiss(job, false));
     await this.updateComplete;
     const first = jobs[0];
     if (first) keepFocusInside(this, cardSuccessor(this.renderRoot as ShadowRoot, first.id));
+    await Promise.all(restored);
   }
 
   #visibleFailures() {

@@ -55,16 +55,18 @@ export class JobActions {
   }
 
   /**
-   * Hides the job's card for the user on every device (`client.dismiss`: the card leaves at once). When
-   * the server refuses or cannot be reached the card comes back, `failed` is `dismiss` and `job-error`
-   * is fired; the promise never rejects.
+   * Hides the job's card for the user on every device (`client.dismiss`: the card leaves at once), or
+   * with `dismissed` false brings it back (`client.restore`). When the server refuses or cannot be
+   * reached the card goes back as it was, `failed` is `dismiss` and `job-error` is fired; the promise
+   * never rejects.
    */
-  async dismiss(job: Job): Promise<void> {
+  async dismiss(job: Job, dismissed = true): Promise<void> {
     const host = this.#host;
+    const client = this.#clients.client;
     this.failed = null;
     host.requestUpdate();
     try {
-      await this.#clients.client.dismiss(job.id);
+      await (dismissed ? client.dismiss(job.id) : client.restore(job.id));
     } catch (error) {
       this.failed = 'dismiss';
       host.dispatchEvent(new JobErrorEvent(error, job));
