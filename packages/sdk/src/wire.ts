@@ -256,3 +256,53 @@ export interface FailRequest extends LeaseFence {
 
 /** `POST /api/worker/jobs/:id/release`: gives the job back, pending again. */
 export type ReleaseRequest = LeaseFence;
+
+// ---- The report API: jobs a host runs itself, tracked for its users ----------------------------
+
+/** The longest `externalId` a reported job may carry. */
+export const MAX_EXTERNAL_ID_LENGTH = 200;
+
+/**
+ * `POST /api/worker/jobs` (worker key): creates a job on behalf of the user `owner`, for a host that
+ * runs the work itself (BullMQ, Celery, a cron…) and reports on it. The same dedupe rules as
+ * `POST /api/jobs` apply per owner. A reported job is never handed to a worker by `claim`, and never
+ * re-queued by the lease sweep: the host's runner owns its liveness.
+ */
+export interface ReportJobRequest {
+  /** The user the job belongs to: what their tokens carry as `sub` (1–200 characters). */
+  owner: string;
+  type: string;
+  scope?: string | null;
+  title?: string | null;
+  input?: JsonValue | null;
+  /**
+   * The host's own id of the work (e.g. the BullMQ job id), 1–200 characters. The same `externalId`
+   * for the same owner answers the same job (`created: false`), also once it finished and also when
+   * requests race: a host may send the create again whenever it is unsure it arrived.
+   */
+  externalId?: string;
+  /**
+   * `running` starts the job at once (attempt 1, `startedAt` now). `pending` (the default) leaves it
+   * waiting until the first write with its report token (progress, complete or fail), which starts it.
+   */
+  status?: 'pending' | 'running';
+  /** Shown as the job's attempts (1–20); the server's default applies when omitted. */
+  maxAttempts?: number;
+  /** False lets a second job of the same type and scope run beside the first. Default true. */
+  dedupe?: boolean;
+}
+
+/** The answer of `POST /api/worker/jobs`. */
+export interface ReportJobResponse {
+  job: Job;
+  /** False when an earlier job is the answer: the same `externalId`, or an active duplicate. */
+  created: boolean;
+  /** Why no job was created: `external_id` (that job) or `active_duplicate` (the owner's active job of the type and scope). */
+  reason?: 'active_duplicate' | 'external_id';
+  /**
+   * Send it as `leaseToken` with every progress, complete and fail of this job (the worker routes and
+   * the batch route). It fences writes like a lease token but never expires. Null when the answer is a
+   * job this host does not report (an active duplicate the user started, run by a worker).
+   */
+  reportToken: string | null;
+}

@@ -12,6 +12,13 @@ export interface JobRecord extends Omit<Job, JobTimes> {
   leaseToken: string | null;
   leaseExpiresAt: number | null;
   workerId: string | null;
+  /** The host's own id of a reported job (`POST /api/worker/jobs`); unique per owner. */
+  externalId: string | null;
+  /**
+   * Set on a job a host reports on (`POST /api/worker/jobs`), for good: such a job is never claimed,
+   * its lease never expires (`leaseToken` is this token while it is active, `leaseExpiresAt` null).
+   */
+  reportToken: string | null;
   createdAt: number;
   startedAt: number | null;
   updatedAt: number;

@@ -14,6 +14,8 @@ import {
   progressBatchResponse,
   progressBody,
   releaseBody,
+  reportJobBody,
+  reportJobResponse,
 } from '../http/schemas.js';
 import { createEngineWorkerApi } from '../worker-api/engine-worker-api.js';
 import { jobIdParams, operation } from './operation.js';
@@ -41,7 +43,8 @@ const leasedWrite = <B extends z.ZodType>(summary: string, body: B) =>
 
 /**
  * The worker API, for workers in other processes or languages. Every write carries the lease token
- * from `claim`; a write with a stale lease answers 409 `lease_lost` (or `job_cancelled`).
+ * from `claim` (or the report token from `POST /worker/jobs`); a write with a stale lease answers 409
+ * `lease_lost` (or `job_cancelled`).
  */
 export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
   const api = createEngineWorkerApi(engine);
@@ -72,6 +75,27 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
         });
         return claim ? c.json(claim) : c.body(null, 204);
       },
+    ),
+  );
+
+  // The report API: a host that runs its jobs itself (BullMQ, Celery, a cron…) creates them for its
+  // users here and reports on them through the routes below, with the report token as `leaseToken`.
+  app.post(
+    '/worker/jobs',
+    operation(
+      {
+        summary:
+          'Create a job on behalf of a user, for a host that runs it itself; answers it with its report token (the `leaseToken` of its writes, never expiring). The same `externalId` answers the same job.',
+        ...WORKER,
+        body: reportJobBody,
+        answers: {
+          200: {
+            description: 'The job, whether it was created now, and its report token.',
+            schema: reportJobResponse,
+          },
+        },
+      },
+      async (c, input) => c.json(await engine.report(await input.body(maxBodyBytes))),
     ),
   );
 

@@ -21,6 +21,8 @@ export const testJob = (id: string, overrides: Partial<JobRecord> = {}): JobReco
   leaseToken: null,
   leaseExpiresAt: null,
   workerId: null,
+  externalId: null,
+  reportToken: null,
   version: 1,
   createdAt: 1,
   startedAt: null,

@@ -40,7 +40,10 @@ export interface JobFilter {
 
 /** Writes that commit together. Implementations run them in one database transaction. */
 export interface StoreTransaction {
-  /** Inserts a job; returns false (and writes nothing) when an active job holds the same owner + active key. */
+  /**
+   * Inserts a job; returns false (and writes nothing) when an active job holds the same owner + active key,
+   * or a job the same owner + external id.
+   */
   insertJob(job: JobRecord): Promise<boolean>;
   /** Writes `job` over the row whose version is `expectedVersion`; returns false when the row moved on. */
   updateJob(job: JobRecord, expectedVersion: number): Promise<boolean>;
@@ -61,7 +64,10 @@ export interface StoreTransaction {
   lockJob(id: string): Promise<JobRecord | null>;
   /** `lockJob` for many jobs at once, locked in id order (so that two such locks cannot deadlock). */
   lockJobs(ids: readonly string[]): Promise<JobRecord[]>;
-  /** The oldest pending job of these types that no other transaction holds, locked like `lockJob`. */
+  /**
+   * The oldest pending job of these types that no other transaction holds, locked like `lockJob`; never a
+   * reported job (one with a report token), which its host runs.
+   */
   lockNextPending(types: readonly string[]): Promise<JobRecord | null>;
   insertIdempotencyKey(record: IdempotencyRecord): Promise<boolean>;
 }
@@ -99,6 +105,8 @@ export interface JobStore {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getJob(id: string): Promise<JobRecord | null>;
   findActiveByKey(ownerId: string, activeKey: string): Promise<JobRecord | null>;
+  /** The owner's job with this `externalId` (a reported job), whatever its status. */
+  findByExternalId(ownerId: string, externalId: string): Promise<JobRecord | null>;
   listActiveJobs(): Promise<JobRecord[]>;
   listJobs(ownerId: string, filter: JobFilter): Promise<JobRecord[]>;
   getIdempotencyKey(ownerId: string, key: string): Promise<IdempotencyRecord | null>;

@@ -21,6 +21,8 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     leaseToken: null,
     leaseExpiresAt: null,
     workerId: null,
+    externalId: null,
+    reportToken: null,
     version: 1,
     createdAt: 1000,
     startedAt: null,

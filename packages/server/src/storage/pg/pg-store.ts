@@ -204,6 +204,14 @@ export class PgStore implements JobStore {
     return row ? jobFromRow(row) : null;
   }
 
+  async findByExternalId(ownerId: string, externalId: string) {
+    const [row] = await this.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.ownerId, ownerId), eq(jobs.externalId, externalId)));
+    return row ? jobFromRow(row) : null;
+  }
+
   async listActiveJobs() {
     const rows = await this.db
       .select()

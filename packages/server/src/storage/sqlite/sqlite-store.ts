@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
 import { type Client, createClient, type Transaction } from '@libsql/client';
-import { and, asc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, isNull, lt, lte, max, type SQL } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import Database from 'libsql';
@@ -162,7 +162,7 @@ function transactionOf(tx: Tx): StoreTransaction {
       const row = await tx
         .select()
         .from(jobs)
-        .where(and(eq(jobs.status, 'pending'), inArray(jobs.type, [...types])))
+        .where(and(eq(jobs.status, 'pending'), inArray(jobs.type, [...types]), isNull(jobs.reportToken)))
         .orderBy(asc(jobs.createdAt), asc(jobs.id))
         .limit(1)
         .get();
@@ -256,6 +256,10 @@ export class SqliteStore implements JobStore {
 
   findActiveByKey(ownerId: string, activeKey: string) {
     return this.#jobWhere(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)));
+  }
+
+  findByExternalId(ownerId: string, externalId: string) {
+    return this.#jobWhere(and(eq(jobs.ownerId, ownerId), eq(jobs.externalId, externalId)));
   }
 
   listActiveJobs() {
