@@ -306,3 +306,25 @@ export interface ReportJobResponse {
    */
   reportToken: string | null;
 }
+
+/**
+ * The data of a `cancel` event of `GET /api/worker/events`: the user cancelled a job their host reports
+ * (one created through `POST /api/worker/jobs`). The host stops the work; its next write to the job
+ * would answer 409 `job_cancelled` anyway.
+ */
+export interface WorkerCancelEvent {
+  /** The job's id. */
+  id: string;
+  /** The `externalId` the host created it with, or null. */
+  externalId: string | null;
+  /** The user who owns (and cancelled) it. */
+  owner: string;
+}
+
+/**
+ * The events of `GET /api/worker/events` (worker key), each with `id: <cursor>`: `cancel`
+ * (`WorkerCancelEvent`), `ready` (`{ cursor }`: the replay after `Last-Event-ID` or `?since=` is done,
+ * what follows is live) and `reset` (`{ cursor }`: the cursor sent is older than the log keeps, or not
+ * from this server; cancels before it may have been missed, so check the jobs you are running).
+ */
+export type WorkerStreamEventName = 'cancel' | 'ready' | 'reset';

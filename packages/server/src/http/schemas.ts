@@ -156,6 +156,12 @@ export const streamQuery = z.strictObject({
   since: cursorSchema.optional().describe('Resume after this cursor; the `Last-Event-ID` header wins.'),
 });
 
+export const workerEventsQuery = z.strictObject({
+  since: cursorSchema
+    .optional()
+    .describe('Replay the cancels after this cursor; the `Last-Event-ID` header wins.'),
+});
+
 /** The cursor an `EventSource` sends back on reconnecting; empty means none. */
 export const lastEventIdHeader = z
   .string()

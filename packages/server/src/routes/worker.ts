@@ -1,3 +1,4 @@
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Authenticator } from '../auth/auth.js';
@@ -10,13 +11,16 @@ import {
   heartbeatBody,
   heartbeatResponse,
   jobResponse,
+  lastEventIdHeader,
   progressBatchBody,
   progressBatchResponse,
   progressBody,
   releaseBody,
   reportJobBody,
   reportJobResponse,
+  workerEventsQuery,
 } from '../http/schemas.js';
+import { openCancelStream } from '../worker-api/cancel-stream.js';
 import { createEngineWorkerApi } from '../worker-api/engine-worker-api.js';
 import { jobIdParams, operation } from './operation.js';
 
@@ -25,6 +29,8 @@ export interface WorkerRoutesDeps {
   auth: Authenticator;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /** The worker event stream's heartbeat and reconnection delay, as the user streams'. */
+  stream?: { heartbeatMs: number; retryMs: number };
 }
 
 /** Every route here is the worker API's, called with the worker key. */
@@ -46,7 +52,12 @@ const leasedWrite = <B extends z.ZodType>(summary: string, body: B) =>
  * from `claim` (or the report token from `POST /worker/jobs`); a write with a stale lease answers 409
  * `lease_lost` (or `job_cancelled`).
  */
-export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
+export function workerRoutes({
+  engine,
+  auth,
+  maxBodyBytes,
+  stream = { heartbeatMs: STREAM_HEARTBEAT_MS, retryMs: 3000 },
+}: WorkerRoutesDeps) {
   const api = createEngineWorkerApi(engine);
   const app = new Hono();
   app.use('/worker/*', async (c, next) => {
@@ -96,6 +107,24 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
         },
       },
       async (c, input) => c.json(await engine.report(await input.body(maxBodyBytes))),
+    ),
+  );
+
+  app.get(
+    '/worker/events',
+    operation(
+      {
+        summary:
+          'Server-sent events for the hosts that report jobs: a `cancel` event (`{ id, externalId, owner }`) for each reported job its user cancelled, `id:` its cursor. After `Last-Event-ID`/`since` it replays the cancels after that cursor, then `ready`; `reset` first when the cursor is older than the log keeps or not from this server.',
+        ...WORKER,
+        query: workerEventsQuery,
+        headers: { 'Last-Event-ID': { schema: lastEventIdHeader } },
+        answers: { 200: { description: 'An event stream.', contentType: 'text/event-stream' } },
+      },
+      async (c, input) => {
+        const since = input.header('Last-Event-ID') ?? input.query().since;
+        return openCancelStream(engine, since, c.req.raw.signal, stream);
+      },
     ),
   );
 

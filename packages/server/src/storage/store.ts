@@ -31,6 +31,14 @@ export interface IdempotencyRecord {
   createdAt: number;
 }
 
+/** A reported job its user cancelled, and the cursor of the cancel's event. */
+export interface ReportedCancel {
+  cursor: number;
+  id: string;
+  ownerId: string;
+  externalId: string | null;
+}
+
 export interface JobFilter {
   statuses?: readonly JobStatus[];
   type?: string;
@@ -114,6 +122,11 @@ export interface JobStore {
   eventsAfter(ownerId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
   /** Events of every owner with `cursor > after`, oldest first, at most `limit`: what a feed reader delivers. */
   eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Cancels of reported jobs (ones with a report token) whose event has `cursor > after`, oldest first, at
+   * most `limit`: what the worker event stream carries.
+   */
+  reportedCancelsAfter(after: number, limit: number): Promise<ReportedCancel[]>;
   /** Running jobs whose lease expired at or before `now`, oldest first, at most `limit`. */
   listExpiredLeases(now: number, limit: number): Promise<JobRecord[]>;
   maxCursor(): Promise<number>;

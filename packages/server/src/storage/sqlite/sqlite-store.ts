@@ -1,7 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
 import { type Client, createClient, type Transaction } from '@libsql/client';
-import { and, asc, eq, getTableColumns, gt, inArray, isNull, lt, lte, max, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  max,
+  type SQL,
+} from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import Database from 'libsql';
@@ -260,6 +273,25 @@ export class SqliteStore implements JobStore {
 
   findByExternalId(ownerId: string, externalId: string) {
     return this.#jobWhere(and(eq(jobs.ownerId, ownerId), eq(jobs.externalId, externalId)));
+  }
+
+  reportedCancelsAfter(after: number, limit: number) {
+    return this.#use(
+      async () =>
+        await this.db
+          .select({
+            cursor: jobEvents.cursor,
+            id: jobs.id,
+            ownerId: jobs.ownerId,
+            externalId: jobs.externalId,
+          })
+          .from(jobEvents)
+          // A cancelled job never changes again: its cancel is the event of its last version.
+          .innerJoin(jobs, and(eq(jobs.id, jobEvents.jobId), eq(jobs.version, jobEvents.version)))
+          .where(and(gt(jobEvents.cursor, after), eq(jobs.status, 'cancelled'), isNotNull(jobs.reportToken)))
+          .orderBy(asc(jobEvents.cursor))
+          .limit(limit),
+    );
   }
 
   listActiveJobs() {
