@@ -55,6 +55,11 @@ export interface Job {
   maxAttempts: number;
   /** The failed or cancelled job this one retries, if any. */
   retryOf: string | null;
+  /**
+   * Present when the job declared one (`staleAfterMs` of its create): a `running` job whose `updatedAt` is
+   * older than this many ms counts as stalled ("No update for 3 min"); its next update clears that. See docs/api.md, "Stalls". Absent: the job never counts as stalled.
+   */
+  staleAfterMs?: number;
   /** Rises with every accepted change; keep the highest one seen. */
   version: number;
   createdAt: string;
@@ -73,6 +78,8 @@ export interface CreateJobRequest {
   maxAttempts?: number;
   /** False lets a second job of the same type and scope run beside the first. Default true. */
   dedupe?: boolean;
+  /** The job counts as stalled when running with no update for this long (1,000–86,400,000 ms). */
+  staleAfterMs?: number;
 }
 
 /**
@@ -290,6 +297,11 @@ export interface ReportJobRequest {
   maxAttempts?: number;
   /** False lets a second job of the same type and scope run beside the first. Default true. */
   dedupe?: boolean;
+  /**
+   * The job counts as stalled when running with no update for this long (1,000–86,400,000 ms): report
+   * (progress, or a heartbeat) at least every half of it while the work is alive.
+   */
+  staleAfterMs?: number;
 }
 
 /** The answer of `POST /api/worker/jobs`. */
@@ -328,3 +340,8 @@ export interface WorkerCancelEvent {
  * from this server; cancels before it may have been missed, so check the jobs you are running).
  */
 export type WorkerStreamEventName = 'cancel' | 'ready' | 'reset';
+
+/** The shortest `staleAfterMs` a job may declare. */
+export const MIN_STALE_AFTER_MS = 1000;
+/** The longest `staleAfterMs` a job may declare (24 h). */
+export const MAX_STALE_AFTER_MS = 86_400_000;

@@ -231,10 +231,10 @@ export class JobEngine {
       // Its host runs it: a retry is the host's to start (with a new report), not a worker's.
       throw conflict('invalid_transition', 'This job is run by its host; it cannot be retried here.');
     }
-    const { type, scope, title, input, maxAttempts } = record;
+    const { type, scope, title, input, maxAttempts, staleAfterMs } = record;
     return createJob(this.#creation, {
       ownerId,
-      input: { type, scope, title, input, maxAttempts },
+      input: { type, scope, title, input, maxAttempts, ...(staleAfterMs === null ? {} : { staleAfterMs }) },
       retryOf: record.id,
     });
   }

@@ -108,6 +108,7 @@ export function newJobRecord(
     workerId: null,
     externalId: null,
     reportToken: null,
+    staleAfterMs: input.staleAfterMs ?? null,
     version: 1,
     createdAt,
     startedAt: null,

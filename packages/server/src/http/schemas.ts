@@ -22,7 +22,9 @@ import {
   MAX_EXTERNAL_ID_LENGTH,
   MAX_LEASE_MS,
   MAX_POLL_WAIT_MS,
+  MAX_STALE_AFTER_MS,
   MIN_LEASE_MS,
+  MIN_STALE_AFTER_MS,
   type ProgressRequest,
   type ReleaseRequest,
   type ReportJobRequest,
@@ -81,6 +83,13 @@ export const jobTypeSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'Use letters, digits and . _ : - only.')
   .describe('Job kind, e.g. `demo.generate`.');
 
+const staleAfterMs = z
+  .int()
+  .min(MIN_STALE_AFTER_MS)
+  .max(MAX_STALE_AFTER_MS)
+  .optional()
+  .describe('A running job with no update for this long counts as stalled (1 s – 24 h).');
+
 export const createJobBody = z
   .strictObject({
     type: jobTypeSchema,
@@ -92,6 +101,7 @@ export const createJobBody = z
       .boolean()
       .optional()
       .describe('False lets a second job of the same type and scope run. Default true.'),
+    staleAfterMs,
   })
   .describe('A job to start.');
 
@@ -264,6 +274,12 @@ export const jobSchema = z
     attempt: z.int(),
     maxAttempts: z.int(),
     retryOf: z.string().nullable(),
+    staleAfterMs: z
+      .int()
+      .optional()
+      .describe(
+        'When present: a running job whose `updatedAt` is older than this many ms counts as stalled.',
+      ),
     version: z.int(),
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
@@ -346,6 +362,7 @@ export const reportJobBody = z
       .boolean()
       .optional()
       .describe('False lets a second job of the same type and scope run. Default true.'),
+    staleAfterMs,
   })
   .describe('A job a host runs itself, created for its user.');
 

@@ -4,7 +4,9 @@ import { oncePerObject } from '../util/once-per-object.js';
 type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
 
 /** A job as the server keeps it: the wire fields plus owner, input and lease. Times are epoch milliseconds. */
-export interface JobRecord extends Omit<Job, JobTimes> {
+export interface JobRecord extends Omit<Job, JobTimes | 'staleAfterMs'> {
+  /** A running job with no visible change for this long counts as stalled; null: never. */
+  staleAfterMs: number | null;
   ownerId: string;
   input: JsonValue | null;
   /** `type` + scope while the job is active and deduplicated, else null; unique per owner. */
@@ -52,6 +54,7 @@ export function toWireJob(record: JobRecord): Job {
     attempt: record.attempt,
     maxAttempts: record.maxAttempts,
     retryOf: record.retryOf,
+    ...(record.staleAfterMs === null ? {} : { staleAfterMs: record.staleAfterMs }),
     version: record.version,
     createdAt: new Date(record.createdAt).toISOString(),
     startedAt: iso(record.startedAt),

@@ -34,6 +34,14 @@ function leaseless(job: JobRecord): JobRecord {
   return { ...job, leaseToken: null, leaseExpiresAt: null, workerId: null };
 }
 
+/**
+ * Whether a report that changes nothing still raises `updatedAt` (a new version): the job declared
+ * `staleAfterMs` and half of it has passed since its last visible change. A job reported on at least
+ * that often never counts as stalled, and quiet ones cost no event.
+ */
+const refreshDue = (job: JobRecord, now: number) =>
+  job.staleAfterMs !== null && now - job.updatedAt >= job.staleAfterMs / 2;
+
 /** A reported job created `pending`: its first write with the report token starts it. */
 const waitsForReport = (job: JobRecord) => job.status === 'pending' && job.reportToken !== null;
 
@@ -111,15 +119,16 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
       }
       if (command.message !== undefined) next.message = command.message;
       if (next.status === job.status && next.progress === job.progress && next.message === job.message) {
-        return { ok: true, visible: false, job: next };
+        return refreshDue(job, now) ? bump(next) : { ok: true, visible: false, job: next };
       }
       return bump(next);
     }
 
-    case 'heartbeat':
+    case 'heartbeat': {
       if (job.status !== 'running') return illegal();
-      if (job.reportToken !== null) return { ok: true, visible: false, job };
-      return { ok: true, visible: false, job: { ...job, leaseExpiresAt: command.leaseExpiresAt } };
+      const beat = job.reportToken === null ? { ...job, leaseExpiresAt: command.leaseExpiresAt } : job;
+      return refreshDue(job, now) ? bump(beat) : { ok: true, visible: false, job: beat };
+    }
 
     case 'complete':
       if (job.status !== 'running' && !waitsForReport(job)) return illegal();

@@ -23,6 +23,7 @@ export const testJob = (id: string, overrides: Partial<JobRecord> = {}): JobReco
   workerId: null,
   externalId: null,
   reportToken: null,
+  staleAfterMs: null,
   version: 1,
   createdAt: 1,
   startedAt: null,

@@ -23,6 +23,7 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     workerId: null,
     externalId: null,
     reportToken: null,
+    staleAfterMs: null,
     version: 1,
     createdAt: 1000,
     startedAt: null,

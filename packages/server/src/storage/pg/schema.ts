@@ -40,6 +40,7 @@ export const jobs = pgTable(
     workerId: text('worker_id'),
     externalId: text('external_id'),
     reportToken: text('report_token'),
+    staleAfterMs: integer('stale_after_ms'),
     version: integer('version').notNull(),
     createdAt: epochMs('created_at').notNull(),
     startedAt: epochMs('started_at'),

@@ -27,6 +27,7 @@ export const jobs = sqliteTable(
     workerId: text('worker_id'),
     externalId: text('external_id'),
     reportToken: text('report_token'),
+    staleAfterMs: integer('stale_after_ms'),
     version: integer('version').notNull(),
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
