@@ -56,8 +56,9 @@ export interface Job {
   /** The failed or cancelled job this one retries, if any. */
   retryOf: string | null;
   /**
-   * Present when the job declared one (`staleAfterMs` of its create): a `running` job whose `updatedAt` is
-   * older than this many ms counts as stalled ("No update for 3 min"); its next update clears that. See docs/api.md, "Stalls". Absent: the job never counts as stalled.
+   * Present when the job declared one (`staleAfterMs` of its create): a `running` job whose `updatedAt`
+   * is older than this many ms counts as stalled ("No update for 3 min"); its next update clears that
+   * (docs/api.md, "Stalls"). Absent: the job never counts as stalled.
    */
   staleAfterMs?: number;
   /** Rises with every accepted change; keep the highest one seen. */
