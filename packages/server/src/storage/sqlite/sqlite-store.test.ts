@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -112,6 +112,61 @@ describe('SQLite store on a file of the previous version', () => {
       assert.equal((await upgraded.getJob('new'))?.dismissedAt, null);
     } finally {
       await upgraded.close();
+    }
+  });
+});
+
+describe('SQLite store upgraded from the schema before the report API', () => {
+  it('keeps its jobs and gains the external id and report token columns, unique per owner', async () => {
+    // A database as every server made it before 0004_report_api, with a job in it.
+    const previous = migrationsBefore('sqlite', '0004_report_api');
+    const url = `file:${join(dir, 'upgraded.db')}`;
+    const client = createClient({ url });
+    try {
+      await migrate(drizzle(client), { migrationsFolder: previous.folder });
+      await client.execute(
+        `INSERT INTO jobs (id, owner_id, type, status, attempt, max_attempts, version, created_at, updated_at)
+         VALUES ('old-job', 'alice', 't', 'pending', 0, 3, 1, 1, 1)`,
+      );
+    } finally {
+      client.close();
+      previous.remove();
+    }
+
+    const store = new SqliteStore({ url });
+    try {
+      await store.migrate();
+      const old = await store.getJob('old-job');
+      assert.deepEqual(
+        [old?.status, old?.externalId, old?.reportToken],
+        ['pending', null, null],
+        'the old job, with no external id or report token',
+      );
+      const reported = (id: string, ownerId: string) =>
+        testJob(id, {
+          ownerId,
+          activeKey: null,
+          externalId: 'ext-1',
+          reportToken: `token-${id}`,
+          createdAt: 0,
+        });
+      const inserted = [];
+      for (const [id, owner] of [
+        ['r1', 'alice'],
+        ['r2', 'alice'],
+        ['r3', 'bob'],
+      ] as const) {
+        inserted.push(await store.transaction((tx) => tx.insertJob(reported(id, owner))));
+      }
+      assert.deepEqual(inserted, [true, false, true], 'one job per owner and external id');
+      assert.equal((await store.findByExternalId('alice', 'ext-1'))?.id, 'r1');
+      assert.equal(
+        (await store.transaction((tx) => tx.lockNextPending(['t'])))?.id,
+        'old-job',
+        'a reported pending job is never the next to claim',
+      );
+    } finally {
+      await store.close();
     }
   });
 });
