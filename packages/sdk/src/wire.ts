@@ -55,6 +55,12 @@ export interface Job {
   maxAttempts: number;
   /** The failed or cancelled job this one retries, if any. */
   retryOf: string | null;
+  /**
+   * Present when the job declared one (`staleAfterMs` of its create): a `running` job whose `updatedAt`
+   * is older than this many ms counts as stalled ("No update for 3 min"); its next update clears that
+   * (docs/api.md, "Stalls"). Absent: the job never counts as stalled.
+   */
+  staleAfterMs?: number;
   /** Rises with every accepted change; keep the highest one seen. */
   version: number;
   createdAt: string;
@@ -73,6 +79,8 @@ export interface CreateJobRequest {
   maxAttempts?: number;
   /** False lets a second job of the same type and scope run beside the first. Default true. */
   dedupe?: boolean;
+  /** The job counts as stalled when running with no update for this long (1,000–86,400,000 ms). */
+  staleAfterMs?: number;
 }
 
 /**
@@ -263,3 +271,85 @@ export interface FailRequest extends LeaseFence {
 
 /** `POST /api/worker/jobs/:id/release`: gives the job back, pending again. */
 export type ReleaseRequest = LeaseFence;
+
+// ---- The report API: jobs a host runs itself, tracked for its users ----------------------------
+
+/** The longest `externalId` a reported job may carry. */
+export const MAX_EXTERNAL_ID_LENGTH = 200;
+
+/**
+ * `POST /api/worker/jobs` (worker key): creates a job on behalf of the user `owner`, for a host that
+ * runs the work itself (BullMQ, Celery, a cron…) and reports on it. The same dedupe rules as
+ * `POST /api/jobs` apply per owner. A reported job is never handed to a worker by `claim`, and never
+ * re-queued by the lease sweep: the host's runner owns its liveness.
+ */
+export interface ReportJobRequest {
+  /** The user the job belongs to: what their tokens carry as `sub` (1–200 characters). */
+  owner: string;
+  type: string;
+  scope?: string | null;
+  title?: string | null;
+  input?: JsonValue | null;
+  /**
+   * The host's own id of the work (e.g. the BullMQ job id), 1–200 characters. The same `externalId`
+   * for the same owner answers the same job (`created: false`), also once it finished and also when
+   * requests race: a host may send the create again whenever it is unsure it arrived.
+   */
+  externalId?: string;
+  /**
+   * `running` starts the job at once (attempt 1, `startedAt` now). `pending` (the default) leaves it
+   * waiting until the first write with its report token (progress, complete or fail), which starts it.
+   */
+  status?: 'pending' | 'running';
+  /** Shown as the job's attempts (1–20); the server's default applies when omitted. */
+  maxAttempts?: number;
+  /** False lets a second job of the same type and scope run beside the first. Default true. */
+  dedupe?: boolean;
+  /**
+   * The job counts as stalled when running with no update for this long (1,000–86,400,000 ms): report
+   * (progress, or a heartbeat) at least every half of it while the work is alive.
+   */
+  staleAfterMs?: number;
+}
+
+/** The answer of `POST /api/worker/jobs`. */
+export interface ReportJobResponse {
+  job: Job;
+  /** False when an earlier job is the answer: the same `externalId`, or an active duplicate. */
+  created: boolean;
+  /** Why no job was created: `external_id` (that job) or `active_duplicate` (the owner's active job of the type and scope). */
+  reason?: 'active_duplicate' | 'external_id';
+  /**
+   * Send it as `leaseToken` with every progress, complete and fail of this job (the worker routes and
+   * the batch route). It fences writes like a lease token but never expires. Null when the answer is a
+   * job this host does not report (an active duplicate the user started, run by a worker).
+   */
+  reportToken: string | null;
+}
+
+/**
+ * The data of a `cancel` event of `GET /api/worker/events`: the user cancelled a job their host reports
+ * (one created through `POST /api/worker/jobs`). The host stops the work; its next write to the job
+ * would answer 409 `job_cancelled` anyway.
+ */
+export interface WorkerCancelEvent {
+  /** The job's id. */
+  id: string;
+  /** The `externalId` the host created it with, or null. */
+  externalId: string | null;
+  /** The user who owns (and cancelled) it. */
+  owner: string;
+}
+
+/**
+ * The events of `GET /api/worker/events` (worker key), each with `id: <cursor>`: `cancel`
+ * (`WorkerCancelEvent`), `ready` (`{ cursor }`: the replay after `Last-Event-ID` or `?since=` is done,
+ * what follows is live) and `reset` (`{ cursor }`: the cursor sent is older than the log keeps, or not
+ * from this server; cancels before it may have been missed, so check the jobs you are running).
+ */
+export type WorkerStreamEventName = 'cancel' | 'ready' | 'reset';
+
+/** The shortest `staleAfterMs` a job may declare. */
+export const MIN_STALE_AFTER_MS = 1000;
+/** The longest `staleAfterMs` a job may declare (24 h). */
+export const MAX_STALE_AFTER_MS = 86_400_000;

@@ -162,7 +162,15 @@ export function createJobApi(options: AppOptions): JobApp {
       creates: createRateLimiter(options.createRate ?? { burst: 2000, perMinute: 600 }, 'new jobs'),
     }),
   );
-  api.route('/', workerRoutes({ engine: options.engine, auth, maxBodyBytes }));
+  api.route(
+    '/',
+    workerRoutes({
+      engine: options.engine,
+      auth,
+      maxBodyBytes,
+      stream: { heartbeatMs: options.heartbeatMs ?? STREAM_HEARTBEAT_MS, retryMs: options.retryMs ?? 3000 },
+    }),
+  );
   api.get(
     '/health',
     healthRoute((c) =>

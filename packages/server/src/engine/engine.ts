@@ -5,6 +5,8 @@ import {
   type JobError,
   type JsonValue,
   type ProgressUpdate,
+  type ReportJobRequest,
+  type ReportJobResponse,
   TERMINAL_STATUSES,
 } from '@jobtracker/sdk/wire';
 import { conflict, notFound } from '../http/errors.js';
@@ -14,7 +16,7 @@ import type { JobFilter, JobStore } from '../storage/store.js';
 import type { EventHub } from '../stream/hub.js';
 import { every } from '../util/every.js';
 import { ChangeReplay } from './change-replay.js';
-import { type CreationContext, createJob } from './job-creation.js';
+import { type CreationContext, createJob, createReportedJob } from './job-creation.js';
 import { LocalWriter } from './local/local-writer.js';
 import { Publisher } from './publisher.js';
 import { SharedWriter } from './shared/shared-writer.js';
@@ -225,15 +227,27 @@ export class JobEngine {
         `Only a failed or cancelled job can be retried; this one is ${record.status}.`,
       );
     }
-    const { type, scope, title, input, maxAttempts } = record;
+    if (record.reportToken !== null) {
+      // Its host runs it: a retry is the host's to start (with a new report), not a worker's.
+      throw conflict('invalid_transition', 'This job is run by its host; it cannot be retried here.');
+    }
+    const { type, scope, title, input, maxAttempts, staleAfterMs } = record;
     return createJob(this.#creation, {
       ownerId,
-      input: { type, scope, title, input, maxAttempts },
+      input: { type, scope, title, input, maxAttempts, ...(staleAfterMs === null ? {} : { staleAfterMs }) },
       retryOf: record.id,
     });
   }
 
   // ---- commands from workers -------------------------------------------------------------------
+
+  /**
+   * Creates a job on behalf of `request.owner` for a host that runs it itself, with the report token
+   * that fences its writes (`POST /api/worker/jobs`); the same `externalId` answers the same job.
+   */
+  report(request: ReportJobRequest): Promise<ReportJobResponse> {
+    return createReportedJob(this.#creation, request);
+  }
 
   /** Hands the oldest pending job of the given types to a worker, or null when there is none. */
   claim(options: ClaimOptions): Promise<ClaimedJob | null> {

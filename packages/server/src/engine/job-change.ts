@@ -24,7 +24,12 @@ export function decideChange(
   if (!outcome.ok) throw conflict(outcome.code, outcome.message);
   if (!outcome.visible) return { next: outcome.job, event: null };
   // A visible progress command changes only progress, message, updatedAt and version of a running job.
-  const progressFrom = command.kind === 'progress' ? current.version : null;
+  // A reported job's first progress report also starts it: a status change, not a delta. A heartbeat is
+  // visible only when it refreshes a stall-watched job's updatedAt: a delta too.
+  const progressFrom =
+    (command.kind === 'progress' || command.kind === 'heartbeat') && outcome.job.status === current.status
+      ? current.version
+      : null;
   return { next: outcome.job, event: logEntry(outcome.job, progressFrom) };
 }
 

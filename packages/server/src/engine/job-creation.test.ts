@@ -55,6 +55,8 @@ function world(options: { race?: 'active key' | 'idempotency key'; winner?: JobR
       },
       getIdempotencyKey: async (ownerId, key) =>
         keys.find((row) => row.ownerId === ownerId && row.key === key) ?? null,
+      findByExternalId: async (ownerId, externalId) =>
+        jobs.find((job) => job.ownerId === ownerId && job.externalId === externalId) ?? null,
     },
     writer: {
       exclusive: (work) => work(),

@@ -1,5 +1,6 @@
-import type { CreateJobResponse } from '@jobtracker/sdk/wire';
+import type { CreateJobResponse, ReportJobRequest, ReportJobResponse } from '@jobtracker/sdk/wire';
 import { busy } from '../http/errors.js';
+import { createSecretToken } from '../ids/ids.js';
 import { activeKeyOf, type JobRecord, toWireJob } from '../jobs/job-record.js';
 import type { JobStore } from '../storage/store.js';
 import { IdempotencyKeyTaken, IdempotentRequest } from './idempotency.js';
@@ -7,7 +8,7 @@ import type { CreateJobInput } from './types.js';
 import type { JobWriter } from './writer.js';
 
 export interface CreationContext {
-  store: Pick<JobStore, 'transaction' | 'getIdempotencyKey'>;
+  store: Pick<JobStore, 'transaction' | 'getIdempotencyKey' | 'findByExternalId'>;
   writer: Pick<JobWriter, 'exclusive' | 'load' | 'findActive' | 'newest' | 'logEntry' | 'learn' | 'created'>;
   now: () => number;
   /** Job ids in creation order (`createIdSequence`), so that claims take jobs first in, first out. */
@@ -105,6 +106,9 @@ export function newJobRecord(
     leaseToken: null,
     leaseExpiresAt: null,
     workerId: null,
+    externalId: null,
+    reportToken: null,
+    staleAfterMs: input.staleAfterMs ?? null,
     version: 1,
     createdAt,
     startedAt: null,
@@ -116,3 +120,65 @@ export function newJobRecord(
 /** The key that keeps a second active job of this type and scope from being created, unless opted out. */
 const activeKeyFor = (input: CreateJobInput) =>
   input.dedupe === false ? null : activeKeyOf(input.type, input.scope ?? null);
+
+/**
+ * Creates a job a host runs and reports on (`POST /api/worker/jobs`), with its report token: the
+ * owner's job with the same `externalId` is the answer when there is one (whatever its status), else the
+ * owner's active job of the same type and scope (`POST /api/jobs`'s dedupe). A race for either is
+ * decided by the database's unique indexes, and the winner's job is the answer.
+ */
+export function createReportedJob(
+  context: CreationContext,
+  { owner, status = 'pending', externalId, ...input }: ReportJobRequest,
+): Promise<ReportJobResponse> {
+  const { store, writer } = context;
+  const byExternalId = async () => {
+    if (externalId === undefined) return null;
+    const found = await store.findByExternalId(owner, externalId);
+    return found && writer.newest(found);
+  };
+  const answer = (job: JobRecord, reason: 'active_duplicate' | 'external_id'): ReportJobResponse => ({
+    job: toWireJob(job),
+    created: false,
+    reason,
+    reportToken: job.reportToken,
+  });
+
+  return writer.exclusive(async () => {
+    const known = await byExternalId();
+    if (known) return answer(known, 'external_id');
+    const activeKey = activeKeyFor(input);
+    const existing = activeKey === null ? null : await writer.findActive(owner, activeKey);
+    if (existing) return answer(writer.newest(existing), 'active_duplicate');
+
+    const record = reportedJobRecord(newJobRecord(context, { ownerId: owner, input }), status, externalId);
+    const event = writer.logEntry(record);
+    const inserted = await store.transaction(async (tx) => {
+      if (!(await tx.insertJob(record))) return false;
+      await tx.appendEvents([event]);
+      return true;
+    });
+    if (!inserted) {
+      // Another writer (instance) created the owner's job with this external id or active key first.
+      const winner =
+        (await byExternalId()) ?? (activeKey === null ? null : await writer.findActive(owner, activeKey));
+      if (!winner) throw busy(NOT_CREATED);
+      writer.learn(winner);
+      return answer(winner, winner.externalId === (externalId ?? null) ? 'external_id' : 'active_duplicate');
+    }
+    await writer.created(record, event);
+    return { job: toWireJob(record), created: true, reportToken: record.reportToken };
+  });
+}
+
+/** A new job as a host reports it: its report token is its lease, which never expires. */
+function reportedJobRecord(
+  record: JobRecord,
+  status: 'pending' | 'running',
+  externalId: string | undefined,
+): JobRecord {
+  const reportToken = createSecretToken();
+  const reported = { ...record, externalId: externalId ?? null, reportToken, leaseToken: reportToken };
+  if (status === 'pending') return reported;
+  return { ...reported, status: 'running', attempt: 1, startedAt: record.createdAt };
+}

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openTestSchema } from '@jobtracker/test-support/postgres';
-import { eventually } from '@jobtracker/test-support/server';
+import { eventually, SseReader } from '@jobtracker/test-support/server';
 import { createRunner, type JobRunner } from '../runner/runner.js';
 import { PgStore } from '../storage/pg/pg-store.js';
+import { openCancelStream } from '../worker-api/cancel-stream.js';
 import { JobEngine } from './engine.js';
 
 // Two engines on one PostgreSQL schema, as two API instances would be: what one decides, the other
@@ -192,6 +193,56 @@ describe('two engines on one PostgreSQL database', () => {
       );
     } finally {
       store.transaction = transaction;
+    }
+  });
+
+  it('creates one reported job when two instances get the same externalId at once, and either fences its writes', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 === 0 ? a : b).report({
+          owner: 'ann',
+          type: 'report.race',
+          scope: `s${i}`,
+          externalId: 'x-1',
+          status: 'running',
+        }),
+      ),
+    );
+    assert.equal(new Set(answers.map((answer) => answer.job.id)).size, 1, 'one job');
+    assert.equal(answers.filter((answer) => answer.created).length, 1, 'created once');
+    const [{ job, reportToken }] = answers as [(typeof answers)[0]];
+    assert.ok(reportToken, 'a report token');
+    await b.progress(job.id, reportToken, { progress: 30 });
+    await assert.rejects(a.progress(job.id, 'wrong', { progress: 40 }), { code: 'lease_lost' });
+    assert.equal((await a.getRecord(job.id))?.progress, 30);
+  });
+
+  it('streams to a host on one instance the cancel its user made on the other, at once', async () => {
+    const { job } = await a.report({
+      owner: 'ann',
+      type: 'report.cancel',
+      externalId: 'x-2',
+      status: 'running',
+    });
+    const controller = new AbortController();
+    const reader = new SseReader(
+      openCancelStream(a, undefined, controller.signal, {
+        heartbeatMs: 60_000,
+        retryMs: 1000,
+        pollMs: 60_000,
+      }),
+    );
+    try {
+      await reader.until(() => reader.ready.length === 1, 5000, 'ready');
+      await b.cancel('ann', job.id);
+      await reader.until(() => reader.events.some((event) => event.event === 'cancel'), 3000, 'the cancel');
+      assert.deepEqual(JSON.parse(reader.events[0]?.data ?? '{}'), {
+        id: job.id,
+        externalId: 'x-2',
+        owner: 'ann',
+      });
+    } finally {
+      controller.abort();
     }
   });
 });

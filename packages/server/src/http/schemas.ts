@@ -19,11 +19,16 @@ import {
   type JobStatus,
   type JsonValue,
   MAX_CLAIM_WAIT_MS,
+  MAX_EXTERNAL_ID_LENGTH,
   MAX_LEASE_MS,
   MAX_POLL_WAIT_MS,
+  MAX_STALE_AFTER_MS,
   MIN_LEASE_MS,
+  MIN_STALE_AFTER_MS,
   type ProgressRequest,
   type ReleaseRequest,
+  type ReportJobRequest,
+  type ReportJobResponse,
   TERMINAL_STATUSES,
 } from '@jobtracker/sdk/wire';
 import { z } from 'zod';
@@ -41,6 +46,8 @@ export const LIMITS = {
   inputBytes: 64 * 1024,
   resultBytes: 16 * 1024,
   idempotencyKeyLength: 200,
+  /** An owner named by the worker key: a token's `sub` is as long at most (auth/jwt.ts). */
+  ownerLength: 200,
 } as const;
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
@@ -76,6 +83,13 @@ export const jobTypeSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'Use letters, digits and . _ : - only.')
   .describe('Job kind, e.g. `demo.generate`.');
 
+const staleAfterMs = z
+  .int()
+  .min(MIN_STALE_AFTER_MS)
+  .max(MAX_STALE_AFTER_MS)
+  .optional()
+  .describe('A running job with no update for this long counts as stalled (1 s – 24 h).');
+
 export const createJobBody = z
   .strictObject({
     type: jobTypeSchema,
@@ -87,6 +101,7 @@ export const createJobBody = z
       .boolean()
       .optional()
       .describe('False lets a second job of the same type and scope run. Default true.'),
+    staleAfterMs,
   })
   .describe('A job to start.');
 
@@ -155,6 +170,12 @@ export const listJobsQuery = z.strictObject({
 
 export const streamQuery = z.strictObject({
   since: cursorSchema.optional().describe('Resume after this cursor; the `Last-Event-ID` header wins.'),
+});
+
+export const workerEventsQuery = z.strictObject({
+  since: cursorSchema
+    .optional()
+    .describe('Replay the cancels after this cursor; the `Last-Event-ID` header wins.'),
 });
 
 /** The cursor an `EventSource` sends back on reconnecting; empty means none. */
@@ -259,6 +280,12 @@ export const jobSchema = z
     attempt: z.int(),
     maxAttempts: z.int(),
     retryOf: z.string().nullable(),
+    staleAfterMs: z
+      .int()
+      .optional()
+      .describe(
+        'When present: a running job whose `updatedAt` is older than this many ms counts as stalled.',
+      ),
     version: z.int(),
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
@@ -320,6 +347,48 @@ export const errorResponse = z
   })
   .meta({ id: 'Error' });
 
+export const reportJobBody = z
+  .strictObject({
+    owner: z
+      .string()
+      .min(1)
+      .max(LIMITS.ownerLength)
+      .describe("The user the job belongs to: their tokens' `sub`."),
+    type: jobTypeSchema,
+    scope: z.string().min(1).max(LIMITS.scopeLength).nullable().optional(),
+    title: z.string().max(LIMITS.titleLength).nullable().optional(),
+    input: jsonValue(LIMITS.inputBytes, 'input').nullable().optional(),
+    externalId: z
+      .string()
+      .min(1)
+      .max(MAX_EXTERNAL_ID_LENGTH)
+      .optional()
+      .describe('The host’s own id of the work: the same one answers the same job, for this owner.'),
+    status: z
+      .enum(['pending', 'running'])
+      .optional()
+      .describe('`running` starts the job now; `pending` (default) at its first report.'),
+    maxAttempts: z.int().min(1).max(20).optional(),
+    dedupe: z
+      .boolean()
+      .optional()
+      .describe('False lets a second job of the same type and scope run. Default true.'),
+    staleAfterMs,
+  })
+  .describe('A job a host runs itself, created for its user.');
+
+export const reportJobResponse = z.object({
+  job: jobSchema,
+  created: z.boolean(),
+  reason: z.enum(['active_duplicate', 'external_id']).optional(),
+  reportToken: z
+    .string()
+    .nullable()
+    .describe(
+      'The `leaseToken` of every write to this job; never expires. Null for a job this host does not report.',
+    ),
+});
+
 /** A request body matches its wire type both as a client sends it and as the route reads it parsed. */
 type BodyMatches<Schema extends z.ZodType, Wire> = [
   SameShape<z.input<Schema>, Wire>,
@@ -345,4 +414,6 @@ export type SchemasMatchTheWire = [
   CheckAll<BodyMatches<typeof progressBatchBody, BatchProgressRequest>>,
   CheckAll<BodyMatches<typeof completeBody, CompleteRequest>>,
   CheckAll<BodyMatches<typeof failBody, FailRequest>>,
+  CheckAll<BodyMatches<typeof reportJobBody, ReportJobRequest>>,
+  Check<SameShape<z.output<typeof reportJobResponse>, ReportJobResponse>>,
 ];

@@ -4,7 +4,9 @@ import { oncePerObject } from '../util/once-per-object.js';
 type JobTimes = 'createdAt' | 'startedAt' | 'updatedAt' | 'completedAt';
 
 /** A job as the server keeps it: the wire fields plus owner, input and lease. Times are epoch milliseconds. */
-export interface JobRecord extends Omit<Job, JobTimes> {
+export interface JobRecord extends Omit<Job, JobTimes | 'staleAfterMs'> {
+  /** A running job with no visible change for this long counts as stalled; null: never. */
+  staleAfterMs: number | null;
   ownerId: string;
   input: JsonValue | null;
   /** `type` + scope while the job is active and deduplicated, else null; unique per owner. */
@@ -12,6 +14,13 @@ export interface JobRecord extends Omit<Job, JobTimes> {
   leaseToken: string | null;
   leaseExpiresAt: number | null;
   workerId: string | null;
+  /** The host's own id of a reported job (`POST /api/worker/jobs`); unique per owner. */
+  externalId: string | null;
+  /**
+   * Set on a job a host reports on (`POST /api/worker/jobs`), for good: such a job is never claimed,
+   * its lease never expires (`leaseToken` is this token while it is active, `leaseExpiresAt` null).
+   */
+  reportToken: string | null;
   createdAt: number;
   startedAt: number | null;
   updatedAt: number;
@@ -45,6 +54,7 @@ export function toWireJob(record: JobRecord): Job {
     attempt: record.attempt,
     maxAttempts: record.maxAttempts,
     retryOf: record.retryOf,
+    ...(record.staleAfterMs === null ? {} : { staleAfterMs: record.staleAfterMs }),
     version: record.version,
     createdAt: new Date(record.createdAt).toISOString(),
     startedAt: iso(record.startedAt),

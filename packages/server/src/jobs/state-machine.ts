@@ -35,6 +35,30 @@ function leaseless(job: JobRecord): JobRecord {
 }
 
 /**
+ * Whether a report that changes nothing still raises `updatedAt` (a new version): the job declared
+ * `staleAfterMs` and half of it has passed since its last visible change. A job reported on at least
+ * that often never counts as stalled, and quiet ones cost no event.
+ */
+const refreshDue = (job: JobRecord, now: number) =>
+  job.staleAfterMs !== null && now - job.updatedAt >= job.staleAfterMs / 2;
+
+/** A reported job created `pending`: its first write with the report token starts it. */
+const waitsForReport = (job: JobRecord) => job.status === 'pending' && job.reportToken !== null;
+
+/** What starting a job changes: the first attempt, started now (a job already running keeps its own). */
+const startedFields = (job: JobRecord, now: number): Partial<JobRecord> =>
+  job.status === 'pending' ? { attempt: job.attempt + 1, startedAt: now } : {};
+
+/** A pending reported job, started by its first write. */
+const startReported = (job: JobRecord, now: number): JobRecord => ({
+  ...job,
+  ...startedFields(job, now),
+  status: 'running',
+  progress: null,
+  message: null,
+});
+
+/**
  * The job state machine: `pending → running → completed | failed | cancelled`, plus `running → pending`
  * when a lost worker's job is re-queued for another attempt. Pure: it returns the next record with its
  * version raised for every visible change, or a refusal.
@@ -74,9 +98,12 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
       });
 
     case 'progress': {
-      if (job.status !== 'running') return illegal();
-      const next = { ...job };
-      if (command.leaseExpiresAt !== undefined) next.leaseExpiresAt = command.leaseExpiresAt;
+      if (job.status !== 'running' && !waitsForReport(job)) return illegal();
+      // A reported job's first write starts it; its lease never expires (the host owns its liveness).
+      const next = waitsForReport(job) ? startReported(job, now) : { ...job };
+      if (command.leaseExpiresAt !== undefined && job.reportToken === null) {
+        next.leaseExpiresAt = command.leaseExpiresAt;
+      }
       if (command.progress !== undefined) {
         const p = command.progress;
         if (p !== null && !(Number.isFinite(p) && p >= 0 && p <= 100)) {
@@ -91,23 +118,25 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
         next.progress = p;
       }
       if (command.message !== undefined) next.message = command.message;
-      if (next.progress === job.progress && next.message === job.message) {
-        return { ok: true, visible: false, job: next };
+      if (next.status === job.status && next.progress === job.progress && next.message === job.message) {
+        return refreshDue(job, now) ? bump(next) : { ok: true, visible: false, job: next };
       }
       return bump(next);
     }
 
-    case 'heartbeat':
+    case 'heartbeat': {
       if (job.status !== 'running') return illegal();
-      return { ok: true, visible: false, job: { ...job, leaseExpiresAt: command.leaseExpiresAt } };
+      const beat = job.reportToken === null ? { ...job, leaseExpiresAt: command.leaseExpiresAt } : job;
+      return refreshDue(job, now) ? bump(beat) : { ok: true, visible: false, job: beat };
+    }
 
     case 'complete':
-      if (job.status !== 'running') return illegal();
-      return finish('completed', { progress: 100, result: command.result });
+      if (job.status !== 'running' && !waitsForReport(job)) return illegal();
+      return finish('completed', { ...startedFields(job, now), progress: 100, result: command.result });
 
     case 'fail':
-      if (job.status !== 'running') return illegal();
-      return finish('failed', { error: command.error });
+      if (job.status !== 'running' && !waitsForReport(job)) return illegal();
+      return finish('failed', { ...startedFields(job, now), error: command.error });
 
     case 'cancel':
       if (!isActive(job.status)) return illegal();
@@ -118,8 +147,9 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
       return backToPending({ message: command.message ?? job.message });
 
     case 'release':
-      // A worker that stops on purpose gives its job back without spending an attempt.
-      if (job.status !== 'running') return illegal();
+      // A worker that stops on purpose gives its job back without spending an attempt. A reported job
+      // has no queue to go back to: its host runs it.
+      if (job.status !== 'running' || job.reportToken !== null) return illegal();
       return backToPending({ attempt: Math.max(0, job.attempt - 1) });
   }
 }

@@ -1,3 +1,4 @@
+import { STREAM_HEARTBEAT_MS } from '@jobtracker/sdk/wire';
 import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Authenticator } from '../auth/auth.js';
@@ -10,11 +11,16 @@ import {
   heartbeatBody,
   heartbeatResponse,
   jobResponse,
+  lastEventIdHeader,
   progressBatchBody,
   progressBatchResponse,
   progressBody,
   releaseBody,
+  reportJobBody,
+  reportJobResponse,
+  workerEventsQuery,
 } from '../http/schemas.js';
+import { openCancelStream } from '../worker-api/cancel-stream.js';
 import { createEngineWorkerApi } from '../worker-api/engine-worker-api.js';
 import { jobIdParams, operation } from './operation.js';
 
@@ -23,6 +29,8 @@ export interface WorkerRoutesDeps {
   auth: Authenticator;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /** The worker event stream's heartbeat and reconnection delay, as the user streams'. */
+  stream?: { heartbeatMs: number; retryMs: number };
 }
 
 /** Every route here is the worker API's, called with the worker key. */
@@ -41,9 +49,15 @@ const leasedWrite = <B extends z.ZodType>(summary: string, body: B) =>
 
 /**
  * The worker API, for workers in other processes or languages. Every write carries the lease token
- * from `claim`; a write with a stale lease answers 409 `lease_lost` (or `job_cancelled`).
+ * from `claim` (or the report token from `POST /worker/jobs`); a write with a stale lease answers 409
+ * `lease_lost` (or `job_cancelled`).
  */
-export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
+export function workerRoutes({
+  engine,
+  auth,
+  maxBodyBytes,
+  stream = { heartbeatMs: STREAM_HEARTBEAT_MS, retryMs: 3000 },
+}: WorkerRoutesDeps) {
   const api = createEngineWorkerApi(engine);
   const app = new Hono();
   app.use('/worker/*', async (c, next) => {
@@ -71,6 +85,45 @@ export function workerRoutes({ engine, auth, maxBodyBytes }: WorkerRoutesDeps) {
           throw error;
         });
         return claim ? c.json(claim) : c.body(null, 204);
+      },
+    ),
+  );
+
+  // The report API: a host that runs its jobs itself (BullMQ, Celery, a cron…) creates them for its
+  // users here and reports on them through the routes below, with the report token as `leaseToken`.
+  app.post(
+    '/worker/jobs',
+    operation(
+      {
+        summary:
+          'Create a job on behalf of a user, for a host that runs it itself; answers it with its report token (the `leaseToken` of its writes, never expiring). The same `externalId` answers the same job.',
+        ...WORKER,
+        body: reportJobBody,
+        answers: {
+          200: {
+            description: 'The job, whether it was created now, and its report token.',
+            schema: reportJobResponse,
+          },
+        },
+      },
+      async (c, input) => c.json(await engine.report(await input.body(maxBodyBytes))),
+    ),
+  );
+
+  app.get(
+    '/worker/events',
+    operation(
+      {
+        summary:
+          'Server-sent events for the hosts that report jobs: a `cancel` event (`{ id, externalId, owner }`) for each reported job its user cancelled, `id:` its cursor. After `Last-Event-ID`/`since` it replays the cancels after that cursor, then `ready`; `reset` first when the cursor is older than the log keeps or not from this server.',
+        ...WORKER,
+        query: workerEventsQuery,
+        headers: { 'Last-Event-ID': { schema: lastEventIdHeader } },
+        answers: { 200: { description: 'An event stream.', contentType: 'text/event-stream' } },
+      },
+      async (c, input) => {
+        const since = input.header('Last-Event-ID') ?? input.query().since;
+        return openCancelStream(engine, since, c.req.raw.signal, stream);
       },
     ),
   );

@@ -31,6 +31,14 @@ export interface IdempotencyRecord {
   createdAt: number;
 }
 
+/** A reported job its user cancelled, and the cursor of the cancel's event. */
+export interface ReportedCancel {
+  cursor: number;
+  id: string;
+  ownerId: string;
+  externalId: string | null;
+}
+
 export interface JobFilter {
   statuses?: readonly JobStatus[];
   type?: string;
@@ -48,7 +56,10 @@ export interface JobPosition {
 
 /** Writes that commit together. Implementations run them in one database transaction. */
 export interface StoreTransaction {
-  /** Inserts a job; returns false (and writes nothing) when an active job holds the same owner + active key. */
+  /**
+   * Inserts a job; returns false (and writes nothing) when an active job holds the same owner + active key,
+   * or a job the same owner + external id.
+   */
   insertJob(job: JobRecord): Promise<boolean>;
   /** Writes `job` over the row whose version is `expectedVersion`; returns false when the row moved on. */
   updateJob(job: JobRecord, expectedVersion: number): Promise<boolean>;
@@ -69,7 +80,10 @@ export interface StoreTransaction {
   lockJob(id: string): Promise<JobRecord | null>;
   /** `lockJob` for many jobs at once, locked in id order (so that two such locks cannot deadlock). */
   lockJobs(ids: readonly string[]): Promise<JobRecord[]>;
-  /** The oldest pending job of these types that no other transaction holds, locked like `lockJob`. */
+  /**
+   * The oldest pending job of these types that no other transaction holds, locked like `lockJob`; never a
+   * reported job (one with a report token), which its host runs.
+   */
   lockNextPending(types: readonly string[]): Promise<JobRecord | null>;
   insertIdempotencyKey(record: IdempotencyRecord): Promise<boolean>;
 }
@@ -107,6 +121,8 @@ export interface JobStore {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getJob(id: string): Promise<JobRecord | null>;
   findActiveByKey(ownerId: string, activeKey: string): Promise<JobRecord | null>;
+  /** The owner's job with this `externalId` (a reported job), whatever its status. */
+  findByExternalId(ownerId: string, externalId: string): Promise<JobRecord | null>;
   listActiveJobs(): Promise<JobRecord[]>;
   listJobs(ownerId: string, filter: JobFilter): Promise<JobRecord[]>;
   getIdempotencyKey(ownerId: string, key: string): Promise<IdempotencyRecord | null>;
@@ -114,6 +130,11 @@ export interface JobStore {
   eventsAfter(ownerId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
   /** Events of every owner with `cursor > after`, oldest first, at most `limit`: what a feed reader delivers. */
   eventsAfterAll(after: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Cancels of reported jobs (ones with a report token) whose event has `cursor > after`, oldest first, at
+   * most `limit`: what the worker event stream carries.
+   */
+  reportedCancelsAfter(after: number, limit: number): Promise<ReportedCancel[]>;
   /** Running jobs whose lease expired at or before `now`, oldest first, at most `limit`. */
   listExpiredLeases(now: number, limit: number): Promise<JobRecord[]>;
   maxCursor(): Promise<number>;

@@ -103,6 +103,7 @@ export class LocalWriter implements JobWriter {
     return this.#lock.run(async () => {
       for (const candidate of this.#active.values()) {
         if (candidate.status !== 'pending' || !wanted.has(candidate.type)) continue;
+        if (candidate.reportToken !== null) continue; // its host runs it
         const start = startCommand(workerId, this.#context.leaseEndsAt(leaseMs));
         return toClaimedJob(await this.#changeLocked(candidate.id, start), start);
       }
@@ -174,11 +175,15 @@ export class LocalWriter implements JobWriter {
 
   // ---- under the lock ---------------------------------------------------------------------------
 
-  /** Progress and heartbeats are committed by the next flush; every other change before it is published. */
+  /**
+   * Progress and heartbeats are committed by the next flush; every other change before it is published,
+   * as is the progress report that starts a pending reported job (a status change).
+   */
   #changeLocked(id: string, command: JobCommand): Promise<JobRecord> {
-    return command.kind === 'progress' || command.kind === 'heartbeat'
-      ? this.#deferChange(id, command)
-      : this.#commitChange(id, command);
+    const deferred =
+      command.kind === 'heartbeat' ||
+      (command.kind === 'progress' && this.#active.get(id)?.status === 'running');
+    return deferred ? this.#deferChange(id, command) : this.#commitChange(id, command);
   }
 
   async #decide(id: string, command: JobCommand): Promise<UnflushedRow & { event: StoredEvent | null }> {

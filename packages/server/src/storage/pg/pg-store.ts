@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
-import { and, asc, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, lte, max, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Pool, type PoolClient } from 'pg';
@@ -202,6 +202,32 @@ export class PgStore implements JobStore {
       .from(jobs)
       .where(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)));
     return row ? jobFromRow(row) : null;
+  }
+
+  async findByExternalId(ownerId: string, externalId: string) {
+    const [row] = await this.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.ownerId, ownerId), eq(jobs.externalId, externalId)));
+    return row ? jobFromRow(row) : null;
+  }
+
+  async reportedCancelsAfter(after: number, limit: number) {
+    return (
+      this.db
+        .select({
+          cursor: jobEvents.cursor,
+          id: jobs.id,
+          ownerId: jobs.ownerId,
+          externalId: jobs.externalId,
+        })
+        .from(jobEvents)
+        // A cancelled job never changes again: its cancel is the event of its last version.
+        .innerJoin(jobs, and(eq(jobs.id, jobEvents.jobId), eq(jobs.version, jobEvents.version)))
+        .where(and(gt(jobEvents.cursor, after), eq(jobs.status, 'cancelled'), isNotNull(jobs.reportToken)))
+        .orderBy(asc(jobEvents.cursor))
+        .limit(limit)
+    );
   }
 
   async listActiveJobs() {

@@ -43,6 +43,7 @@ const UPDATE_JOBS = statement(
 const LOCK_NEXT_PENDING = statement(
   'lock_next_pending',
   `SELECT ${columnList} FROM "jobs" WHERE "status" = 'pending' AND "type" = ANY($1::text[])
+     AND "report_token" IS NULL
    ORDER BY "created_at", "id" LIMIT 1 FOR UPDATE SKIP LOCKED`,
 );
 const INSERT_JOB = statement(

@@ -38,6 +38,9 @@ export const jobs = pgTable(
     leaseToken: text('lease_token'),
     leaseExpiresAt: epochMs('lease_expires_at'),
     workerId: text('worker_id'),
+    externalId: text('external_id'),
+    reportToken: text('report_token'),
+    staleAfterMs: integer('stale_after_ms'),
     version: integer('version').notNull(),
     createdAt: epochMs('created_at').notNull(),
     startedAt: epochMs('started_at'),
@@ -46,6 +49,7 @@ export const jobs = pgTable(
   },
   (t) => [
     uniqueIndex('jobs_owner_active_key').on(t.ownerId, t.activeKey),
+    uniqueIndex('jobs_owner_external_id').on(t.ownerId, t.externalId),
     index('jobs_owner_created').on(t.ownerId, t.createdAt),
     index('jobs_status').on(t.status),
   ],

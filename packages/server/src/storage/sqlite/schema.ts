@@ -25,6 +25,9 @@ export const jobs = sqliteTable(
     leaseToken: text('lease_token'),
     leaseExpiresAt: integer('lease_expires_at'),
     workerId: text('worker_id'),
+    externalId: text('external_id'),
+    reportToken: text('report_token'),
+    staleAfterMs: integer('stale_after_ms'),
     version: integer('version').notNull(),
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
@@ -33,6 +36,7 @@ export const jobs = sqliteTable(
   },
   (t) => [
     uniqueIndex('jobs_owner_active_key').on(t.ownerId, t.activeKey),
+    uniqueIndex('jobs_owner_external_id').on(t.ownerId, t.externalId),
     index('jobs_owner_created').on(t.ownerId, t.createdAt),
     index('jobs_status').on(t.status),
   ],

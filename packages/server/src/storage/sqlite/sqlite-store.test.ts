@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
 import { storeContract, testEvent } from '../store.contract.js';
+import { testJob } from '../store-fixtures.contract.js';
 import { libsqlOf, SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobtracker-store-'));
@@ -71,5 +76,66 @@ describe('SQLite store on a file', () => {
     assert.equal(store.isUnavailable(failure('SQLITE_IOERR')), false);
     assert.equal(store.isUnavailable(failure('SQLITE_CONSTRAINT')), false);
     assert.equal(store.isUnavailable(new Error('no such table: jobs')), false);
+  });
+});
+
+describe('SQLite store upgraded from the schema before the report API', () => {
+  it('keeps its jobs and gains the external id and report token columns, unique per owner', async () => {
+    // A database at migration 0002 (as every server made it before 0003_report_api), with a job in it.
+    const migrations = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+    const older = join(dir, 'migrations-0002');
+    mkdirSync(join(older, 'meta'), { recursive: true });
+    const journal = JSON.parse(readFileSync(join(migrations, 'meta/_journal.json'), 'utf8')) as {
+      entries: { idx: number; tag: string }[];
+    };
+    journal.entries = journal.entries.filter((entry) => entry.idx <= 2);
+    writeFileSync(join(older, 'meta/_journal.json'), JSON.stringify(journal));
+    for (const entry of journal.entries) {
+      copyFileSync(join(migrations, `${entry.tag}.sql`), join(older, `${entry.tag}.sql`));
+    }
+    const url = `file:${join(dir, 'upgraded.db')}`;
+    const client = createClient({ url });
+    await migrate(drizzle(client), { migrationsFolder: older });
+    await client.execute(
+      `INSERT INTO jobs (id, owner_id, type, status, attempt, max_attempts, version, created_at, updated_at)
+       VALUES ('old-job', 'alice', 't', 'pending', 0, 3, 1, 1, 1)`,
+    );
+    client.close();
+
+    const store = new SqliteStore({ url });
+    try {
+      await store.migrate();
+      const old = await store.getJob('old-job');
+      assert.deepEqual(
+        [old?.status, old?.externalId, old?.reportToken],
+        ['pending', null, null],
+        'the old job, with no external id or report token',
+      );
+      const reported = (id: string, ownerId: string) =>
+        testJob(id, {
+          ownerId,
+          activeKey: null,
+          externalId: 'ext-1',
+          reportToken: `token-${id}`,
+          createdAt: 0,
+        });
+      const inserted = [];
+      for (const [id, owner] of [
+        ['r1', 'alice'],
+        ['r2', 'alice'],
+        ['r3', 'bob'],
+      ] as const) {
+        inserted.push(await store.transaction((tx) => tx.insertJob(reported(id, owner))));
+      }
+      assert.deepEqual(inserted, [true, false, true], 'one job per owner and external id');
+      assert.equal((await store.findByExternalId('alice', 'ext-1'))?.id, 'r1');
+      assert.equal(
+        (await store.transaction((tx) => tx.lockNextPending(['t'])))?.id,
+        'old-job',
+        'a reported pending job is never the next to claim',
+      );
+    } finally {
+      await store.close();
+    }
   });
 });

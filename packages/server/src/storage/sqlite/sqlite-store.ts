@@ -1,7 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_STATUSES } from '@jobtracker/sdk/wire';
 import { type Client, createClient, type Transaction } from '@libsql/client';
-import { and, asc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  max,
+  type SQL,
+} from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import Database from 'libsql';
@@ -164,7 +177,7 @@ function transactionOf(tx: Tx): StoreTransaction {
       const row = await tx
         .select()
         .from(jobs)
-        .where(and(eq(jobs.status, 'pending'), inArray(jobs.type, [...types])))
+        .where(and(eq(jobs.status, 'pending'), inArray(jobs.type, [...types]), isNull(jobs.reportToken)))
         .orderBy(asc(jobs.createdAt), asc(jobs.id))
         .limit(1)
         .get();
@@ -258,6 +271,29 @@ export class SqliteStore implements JobStore {
 
   findActiveByKey(ownerId: string, activeKey: string) {
     return this.#jobWhere(and(eq(jobs.ownerId, ownerId), eq(jobs.activeKey, activeKey)));
+  }
+
+  findByExternalId(ownerId: string, externalId: string) {
+    return this.#jobWhere(and(eq(jobs.ownerId, ownerId), eq(jobs.externalId, externalId)));
+  }
+
+  reportedCancelsAfter(after: number, limit: number) {
+    return this.#use(
+      async () =>
+        await this.db
+          .select({
+            cursor: jobEvents.cursor,
+            id: jobs.id,
+            ownerId: jobs.ownerId,
+            externalId: jobs.externalId,
+          })
+          .from(jobEvents)
+          // A cancelled job never changes again: its cancel is the event of its last version.
+          .innerJoin(jobs, and(eq(jobs.id, jobEvents.jobId), eq(jobs.version, jobEvents.version)))
+          .where(and(gt(jobEvents.cursor, after), eq(jobs.status, 'cancelled'), isNotNull(jobs.reportToken)))
+          .orderBy(asc(jobEvents.cursor))
+          .limit(limit),
+    );
   }
 
   listActiveJobs() {

@@ -1,0 +1,7 @@
+-- The report API: a job a host runs itself carries its external id (unique per owner, for idempotent
+-- creates) and its report token, which fences its writes and keeps it from claims and the lease sweep.
+-- Any job may declare stale_after_ms: running with no update for that long, it counts as stalled.
+ALTER TABLE "jobs" ADD COLUMN "external_id" text;--> statement-breakpoint
+ALTER TABLE "jobs" ADD COLUMN "report_token" text;--> statement-breakpoint
+ALTER TABLE "jobs" ADD COLUMN "stale_after_ms" integer;--> statement-breakpoint
+CREATE UNIQUE INDEX "jobs_owner_external_id" ON "jobs" USING btree ("owner_id","external_id");
