@@ -71,9 +71,11 @@ async function showsStalled(element: Element, job: Job, what: string) {
   );
   const shown = cardIn(element, job) as HTMLElement;
   assert(shown.classList.contains('stalled'), `${what}: the card has the stalled look`);
-  assert(
-    shown.querySelector('[part~="progress"]')?.classList.contains('paused'),
-    `${what}: the bar is paused`,
+  const fill = getComputedStyle(shown.querySelector('[part~="progress-indicator"]') as Element);
+  assertEqual(
+    [fill.backgroundColor, fill.animationPlayState],
+    [getComputedStyle(notice as Element).color, 'paused'],
+    `${what}: the bar is paused, in the notice's warning color`,
   );
   assertEqual(text(shown.querySelector('[part~="percent"]')), '20%', `${what}: the progress stays shown`);
 }

@@ -12,14 +12,13 @@ import {
   type JobCardActions,
   type JobTypeViews,
   jobCard,
-  typeLabel,
   typeViewsProperty,
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
 import { LocaleController } from '../shared/locale.js';
-import { formatDuration, type JobMessages } from '../shared/messages.js';
+import type { JobMessages } from '../shared/messages.js';
 import { ProgressPace } from '../shared/progress-pace.js';
-import { StallWatch } from '../shared/stall-watch.js';
+import { stallWatch } from '../shared/stall-watch.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
 import { listStyles } from './job-list.styles.js';
@@ -174,7 +173,7 @@ export class JobList extends LitElement {
   /** How many items the list holds, and whether it holds as many as it shows: "Show more" then has more. */
   #more = false;
   readonly #pace = new ProgressPace();
-  readonly #stalls = new StallWatch();
+  readonly #stalls = stallWatch();
   /** Pages shown: 1, and one more for each "Show more". */
   #pages = 1;
   /** Jobs fetched page by page from the server (older than the client holds), by id. */
@@ -371,26 +370,11 @@ export class JobList extends LitElement {
     const items = this.#shownItems();
     this.#items = items;
     this.#shown = items.map((item) => item.job);
-    this.#announceStalls();
-  }
-
-  /**
-   * Says once, politely, when a shown job stalls and once when it gets an update again, unless a
-   * `<job-tracker>` of the same client says it already (or the page is hidden).
-   */
-  #announceStalls() {
-    const { messages, locale } = this.#locale.wording(this.messages);
-    const silent = jobsAnnounced(this.#clients.client) || globalThis.document?.visibilityState === 'hidden';
-    const said: string[] = [];
-    this.#stalls.check(this.#shown, Date.now(), (job, quiet) => {
-      const name = job.title ?? typeLabel(job, this.types);
-      said.push(
-        quiet === null
-          ? messages.announceResumed(name)
-          : messages.announceStalled(name, formatDuration(quiet, locale)),
-      );
-    });
-    if (!silent && said.length > 0) this.#announcement = said.join(' ');
+    // Said once, politely, when a shown job stalls and when it updates again, unless a <job-tracker> of
+    // the same client says it (or the page is hidden).
+    const said = this.#stalls(this.#shown, Date.now(), this.#locale.wording(this.messages), this.types);
+    if (said.length > 0 && !jobsAnnounced(this.#clients.client) && document.visibilityState !== 'hidden')
+      this.#announcement = said.map(([, text]) => text).join(' ');
   }
 
   protected override updated() {

@@ -16,10 +16,10 @@ import {
 } from '../shared/job-view.js';
 import { JobsController } from '../shared/jobs-controller.js';
 import { LocaleController } from '../shared/locale.js';
-import { formatAgo, formatDuration, formatPercent, type JobMessages } from '../shared/messages.js';
+import { formatAgo, formatPercent, type JobMessages } from '../shared/messages.js';
 import { ProgressPace } from '../shared/progress-pace.js';
 import { resultUrl } from '../shared/safe-url.js';
-import { StallWatch } from '../shared/stall-watch.js';
+import { stallWatch } from '../shared/stall-watch.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
 import { trackerStyles } from './job-tracker.styles.js';
@@ -133,7 +133,7 @@ export class JobTracker extends LitElement {
   /** Finished jobs this page knew before: a retry of one of them starts now, not before the page loaded. */
   readonly #knownFinished = new Set<string>();
   readonly #pace = new ProgressPace();
-  readonly #stalls = new StallWatch();
+  readonly #stalls = stallWatch();
   /** The page's control the focus came from into the tracker: it takes the focus back when no control of the tracker is left. */
   #focusOrigin: HTMLElement | null = null;
   // Failed cards leave once their window has passed, also when nothing else changes.
@@ -198,28 +198,11 @@ export class JobTracker extends LitElement {
 
   protected override willUpdate() {
     this.types = asTypeViews(this.types);
-    this.#announceStalls();
-  }
-
-  /**
-   * Says once, politely, when a running job stalls ("Q3 growth program: no update for 3 min") and once
-   * when it gets an update again. Time alone stalls a job: the tick's re-render each second finds it.
-   * While the page is hidden, nothing is said (the card shows it on return).
-   */
-  #announceStalls() {
-    const { messages, locale } = this.#locale.wording(this.messages);
-    const hidden = globalThis.document?.visibilityState === 'hidden';
-    this.#stalls.check(this.#jobs.active, Date.now(), (job, quiet) => {
-      if (hidden) return;
-      const name = this.#name(job);
-      this.#liveRegion.say(
-        'polite',
-        quiet === null
-          ? messages.announceResumed(name)
-          : messages.announceStalled(name, formatDuration(quiet, locale)),
-        () => this.#isActive(job.id),
-      );
-    });
+    // Said once, politely, when a running job stalls and when it updates again (time alone stalls a
+    // job: the tick's re-render each second finds it); nothing while the page is hidden.
+    const said = this.#stalls(this.#jobs.active, Date.now(), this.#locale.wording(this.messages), this.types);
+    if (globalThis.document?.visibilityState !== 'hidden')
+      for (const [job, text] of said) this.#liveRegion.say('polite', text, () => this.#isActive(job.id));
   }
 
   /** Dismiss: the card leaves; a failure counts as seen. */

@@ -62,19 +62,13 @@ export function timing(
   return { elapsed, remaining: enough && rate ? (100 - progress) / rate : null };
 }
 
-/** The progress bar: determinate with `aria-valuenow`, or indeterminate without it; `paused` while stalled. */
-export function progressBar(
-  job: Job,
-  label: string,
-  messages: JobMessages,
-  locale: string,
-  paused = false,
-): TemplateResult {
+/** The progress bar: determinate with `aria-valuenow`, or indeterminate without it. */
+export function progressBar(job: Job, label: string, messages: JobMessages, locale: string): TemplateResult {
   const value = job.progress;
   const text = job.message ?? (job.status === 'pending' ? messages.pending : messages.working);
   return html`<div
     part="progress"
-    class="bar ${value === null ? 'indeterminate' : ''} ${paused ? 'paused' : ''}"
+    class="bar ${value === null ? 'indeterminate' : ''}"
     role="progressbar"
     aria-label=${label}
     aria-valuemin="0"
@@ -93,7 +87,7 @@ export interface JobCardActions {
 /**
  * One job as a card: label, title, progress, message, timing, and the actions that fit its state. A running
  * job with no update for longer than its `staleAfterMs` is stalled at `now`: the card says for how long
- * ("No update for 3 min"), takes the stalled look and pauses its bar, until the job's next update.
+ * ("No update for 3 min"), takes the stalled look (its bar paused, in the warning color), until the job's next update.
  */
 export function jobCard(
   job: Job,
@@ -128,7 +122,7 @@ export function jobCard(
       <span part="label" class="label">${label}</span>
       ${job.title && job.title !== label ? html`<span part="title" class="title">${job.title}</span>` : nothing}
     </header>
-    ${active ? progressBar(job, name, messages, locale, quiet !== null) : nothing}
+    ${active ? progressBar(job, name, messages, locale) : nothing}
     <div class="meta">
       ${
         active

@@ -180,9 +180,8 @@ export const cardStyles = css`
   .stall {
     color: var(--jt-warning);
     font-weight: 600;
-    overflow-wrap: anywhere;
   }
-  .bar.paused .fill {
+  .stalled .fill {
     background: var(--jt-warning);
     animation-play-state: paused;
   }
