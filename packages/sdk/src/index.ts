@@ -12,6 +12,7 @@ export {
 export { JobTrackerError, JobTrackerHttpError, JobTrackerNetworkError } from './errors/errors.js';
 export type { Fetch } from './http/http.js';
 export type { KeyValueStorage } from './persist/storage.js';
+export { isStalled, stalledFor } from './stall/stall.js';
 export type { JobMap } from './store/jobs.js';
 export type { ConnectionState, ConnectionStatus, Transport } from './transport/connection.js';
 export {

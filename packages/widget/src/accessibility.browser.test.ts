@@ -4,6 +4,7 @@
 // dark color scheme (on a dark page). Each state is set up once, from the user's side against the real test
 // server, and checked in each layout as a test of its own.
 import type { JobClient } from '@jobtracker/sdk';
+import { MIN_STALE_AFTER_MS } from '@jobtracker/sdk/wire';
 import { emulateMedia, setViewport } from '@web/test-runner-commands';
 import { JobBadge } from './job-badge/job-badge.js';
 import { JobButton } from './job-button/job-button.js';
@@ -77,6 +78,15 @@ async function runningJob(user: TestUser, title: string, progress: number | null
   const worker = await created.claim();
   await worker.progress(progress, message);
   return { ...created, worker };
+}
+
+/** A running job that declared the shortest `staleAfterMs` and had no update since its first report: stalled. */
+async function stalledJob(user: TestUser, title: string) {
+  const type = `a11y.stalled.${crypto.randomUUID().slice(0, 8)}`;
+  const body = { type, title, dedupe: false, staleAfterMs: MIN_STALE_AFTER_MS };
+  const job = await user.create(body);
+  await (await claimJob(type)).progress(40, 'Writing sections');
+  return job;
 }
 
 async function failedJob(user: TestUser, title: string, error = 'The source file has no header row.') {
@@ -373,6 +383,23 @@ const STATES: State[] = [
     },
   },
   {
+    element: '<job-tracker>',
+    state: 'with a stalled running job ("No update for …", the paused bar)',
+    shows: has('.card.stalled [part~="stall"]'),
+    async build() {
+      const user = await testUser('a11y-stalled');
+      await runningJob(user, 'Risk review', null, 'Collecting data');
+      const job = await stalledJob(user, 'Q3 growth program');
+      const element = await tracker(user.client);
+      await eventually(
+        () => inShadow(element, `.card.stalled[data-job-id="${job.id}"] [part~="stall"]`),
+        8000,
+        'the stalled card',
+      );
+      return element;
+    },
+  },
+  {
     element: '<job-badge>',
     state: 'at zero (hidden), in a nav link',
     shows: (nav) => nav.querySelector('job-badge[count="0"]'),
@@ -451,6 +478,22 @@ const STATES: State[] = [
         () => shadow(element).querySelectorAll('[part~="card"]').length === 3,
         8000,
         'three cards',
+      );
+      return element;
+    },
+  },
+  {
+    element: '<job-list>',
+    state: 'with a stalled running job ("No update for …", the paused bar)',
+    shows: has('.card.stalled [part~="stall"]'),
+    async build() {
+      const user = await testUser('a11y-list-stalled');
+      const job = await stalledJob(user, 'Q3 growth program');
+      const element = place<JobList>('<job-list status="active"></job-list>', user.client, 'job-list');
+      await eventually(
+        () => inShadow(element, `.card.stalled[data-job-id="${job.id}"] [part~="stall"]`),
+        8000,
+        'the stalled card',
       );
       return element;
     },

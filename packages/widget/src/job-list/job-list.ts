@@ -2,6 +2,7 @@ import type { Job, JobClient } from '@jobtracker/sdk';
 import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus, TERMINAL_STATUSES } from '@jobtracker/sdk/wire';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { jobsAnnounced } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { DEV_MODE } from '../shared/dev-mode.js';
 import { cardSuccessor, keepFocusInside } from '../shared/focus.js';
@@ -17,6 +18,7 @@ import { JobsController } from '../shared/jobs-controller.js';
 import { LocaleController } from '../shared/locale.js';
 import type { JobMessages } from '../shared/messages.js';
 import { ProgressPace } from '../shared/progress-pace.js';
+import { stallWatch } from '../shared/stall-watch.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
 import { listStyles } from './job-list.styles.js';
@@ -92,6 +94,7 @@ function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus>
  * @csspart message - An active job's progress message, or a cancelled job's notice.
  * @csspart percent - An active job's percentage.
  * @csspart timing - Elapsed time and the estimate of what is left.
+ * @csspart stall - A stalled job's notice: "No update for 3 min" (a running job quiet past its `staleAfterMs`).
  * @csspart summary - A completed job's `result.summary`.
  * @csspart error - A failed job's error message.
  * @csspart actions - A job's buttons and links.
@@ -112,6 +115,7 @@ function parseStatuses(value: string | null | undefined): ReadonlySet<JobStatus>
  * @cssprop --job-accent-fg - Text on the accent color.
  * @cssprop --job-success - Completed accents.
  * @cssprop --job-danger - Failure accents.
+ * @cssprop --job-warning - Stalled jobs: their notice, accent and paused bar.
  * @cssprop --job-track - Progress bar track.
  * @cssprop --job-radius - Corner radius.
  * @cssprop --job-gap - Space between a card's buttons.
@@ -169,6 +173,7 @@ export class JobList extends LitElement {
   /** How many items the list holds, and whether it holds as many as it shows: "Show more" then has more. */
   #more = false;
   readonly #pace = new ProgressPace();
+  readonly #stalls = stallWatch();
   /** Pages shown: 1, and one more for each "Show more". */
   #pages = 1;
   /** Jobs fetched page by page from the server (older than the client holds), by id. */
@@ -372,6 +377,11 @@ export class JobList extends LitElement {
     const items = this.#shownItems();
     this.#items = items;
     this.#shown = items.map((item) => item.job);
+    // Said once, politely, when a shown job stalls and when it updates again, unless a <job-tracker> of
+    // the same client says it (or the page is hidden).
+    const said = this.#stalls(this.#shown, Date.now(), this.#locale.wording(this.messages), this.types);
+    if (said.length > 0 && !jobsAnnounced(this.#clients.client) && document.visibilityState !== 'hidden')
+      this.#announcement = said.map(([, text]) => text).join(' ');
   }
 
   protected override updated() {

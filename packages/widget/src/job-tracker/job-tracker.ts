@@ -19,6 +19,7 @@ import { LocaleController } from '../shared/locale.js';
 import { formatAgo, formatPercent, type JobMessages } from '../shared/messages.js';
 import { ProgressPace } from '../shared/progress-pace.js';
 import { resultUrl } from '../shared/safe-url.js';
+import { stallWatch } from '../shared/stall-watch.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
 import { trackerStyles } from './job-tracker.styles.js';
@@ -56,6 +57,7 @@ const STALE_CONTACT_MS = 10_000;
  * @csspart message - A job's progress message.
  * @csspart percent - A job's percentage.
  * @csspart timing - Elapsed time and the estimate of what is left.
+ * @csspart stall - A stalled job's notice: "No update for 3 min" (a running job quiet past its `staleAfterMs`).
  * @csspart error - A failed job's error message.
  * @csspart actions - A job's buttons and links.
  * @csspart cancel-button - Cancels a job.
@@ -79,6 +81,7 @@ const STALE_CONTACT_MS = 10_000;
  * @cssprop --job-accent-fg - Text on the accent color.
  * @cssprop --job-success - Completed accents.
  * @cssprop --job-danger - Failure and connection accents.
+ * @cssprop --job-warning - Stalled jobs: their notice, accent and paused bar.
  * @cssprop --job-track - Progress bar track.
  * @cssprop --job-radius - Corner radius.
  * @cssprop --job-gap - Space between a card's buttons.
@@ -134,6 +137,7 @@ export class JobTracker extends LitElement {
   /** Finished jobs this page knew before: a retry of one of them starts now, not before the page loaded. */
   readonly #knownFinished = new Set<string>();
   readonly #pace = new ProgressPace();
+  readonly #stalls = stallWatch();
   /** The page's control the focus came from into the tracker: it takes the focus back when no control of the tracker is left. */
   #focusOrigin: HTMLElement | null = null;
   // Failed cards leave once their window has passed, also when nothing else changes.
@@ -198,6 +202,11 @@ export class JobTracker extends LitElement {
 
   protected override willUpdate() {
     this.types = asTypeViews(this.types);
+    // Said once, politely, when a running job stalls and when it updates again (time alone stalls a
+    // job: the tick's re-render each second finds it); nothing while the page is hidden.
+    const said = this.#stalls(this.#jobs.active, Date.now(), this.#locale.wording(this.messages), this.types);
+    if (globalThis.document?.visibilityState !== 'hidden')
+      for (const [job, text] of said) this.#liveRegion.say('polite', text, () => this.#isActive(job.id));
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Job } from '@jobtracker/sdk';
+import { type Job, stalledFor } from '@jobtracker/sdk';
 import { html, nothing, type TemplateResult } from 'lit';
 import { DEV_MODE } from './dev-mode.js';
 import { formatDuration, formatPercent, type JobMessages } from './messages.js';
@@ -84,7 +84,11 @@ export interface JobCardActions {
   retry?: (job: Job) => void;
 }
 
-/** One job as a card: label, title, progress, message, timing, and the actions that fit its state. */
+/**
+ * One job as a card: label, title, progress, message, timing, and the actions that fit its state. A running
+ * job with no update for longer than its `staleAfterMs` is stalled at `now`: the card says for how long
+ * ("No update for 3 min"), takes the stalled look (its bar paused, in the warning color), until the job's next update.
+ */
 export function jobCard(
   job: Job,
   options: {
@@ -106,13 +110,14 @@ export function jobCard(
   const label = typeLabel(job, views);
   const active = job.status === 'pending' || job.status === 'running';
   const { elapsed, remaining } = timing(job, now, options.pace);
+  const quiet = stalledFor(job, now);
   const typeLink = safeUrl(view?.href);
   const link = job.status === 'completed' ? resultUrl(job, options.resultTemplate) : null;
   const name = job.title ?? label;
   const retryable =
     !options.retried?.has(job.id) &&
     (job.status === 'cancelled' || (job.status === 'failed' && job.error?.retryable !== false));
-  return html`<article part="card" class="card ${job.status}" data-job-id=${job.id} data-status=${job.status} aria-label=${name}>
+  return html`<article part="card" class="card ${job.status} ${quiet === null ? '' : 'stalled'}" data-job-id=${job.id} data-status=${job.status} aria-label=${name}>
     <header class="head">
       <span part="label" class="label">${label}</span>
       ${job.title && job.title !== label ? html`<span part="title" class="title">${job.title}</span>` : nothing}
@@ -130,6 +135,7 @@ export function jobCard(
               : html`<span part="message" class="message">${messages.cancelledTitle(job, label)}</span>`
       }
     </div>
+    ${quiet === null ? nothing : html`<div part="stall" class="stall">${messages.stalled(formatDuration(quiet, locale))}</div>`}
     ${
       elapsed === null
         ? nothing

@@ -41,6 +41,15 @@ export interface JobMessages {
   announceCancelled(name: string): string;
   /** Announced when a failed or cancelled job starts again. */
   announceRetried(name: string): string;
+  /**
+   * On the card of a running job with no update for longer than its `staleAfterMs` ("No update for 3 min");
+   * `duration` is formatted with `Intl`, as `elapsed`'s is.
+   */
+  stalled(duration: string): string;
+  /** Announced politely once when a running job stalls ("Q3 growth program: no update for 3 min"). */
+  announceStalled(name: string, duration: string): string;
+  /** Announced politely once when a stalled job gets an update again ("Q3 growth program: updates again"). */
+  announceResumed(name: string): string;
   reconnecting: string;
   offline: string;
   lastUpdated(ago: string): string;
@@ -89,6 +98,9 @@ export const defaultMessages: JobMessages = {
   announceFailed: (name, reason) => `${name}: failed. ${reason}`,
   announceCancelled: (name) => `${name}: cancelled`,
   announceRetried: (name) => `${name}: started again`,
+  stalled: (duration) => `No update for ${duration}`,
+  announceStalled: (name, duration) => `${name}: no update for ${duration}`,
+  announceResumed: (name) => `${name}: updates again`,
   reconnecting: 'Reconnecting…',
   offline: 'Offline: updates will resume when the connection returns.',
   lastUpdated: (ago) => `Last updated ${ago}`,

@@ -10,6 +10,7 @@ const darkPalette = css`
   --jt-accent-fg: var(--job-accent-fg, #0d1117);
   --jt-success: var(--job-success, #3fb950);
   --jt-danger: var(--job-danger, #f85149);
+  --jt-warning: var(--job-warning, #d29922);
   --jt-track: var(--job-track, #2d333b);
   --jt-shadow: var(--job-shadow, 0 8px 24px rgb(0 0 0 / 0.5));
 `;
@@ -30,6 +31,7 @@ export const tokens = css`
     --jt-accent-fg: var(--job-accent-fg, #ffffff);
     --jt-success: var(--job-success, #1a7f37);
     --jt-danger: var(--job-danger, #cf222e);
+    --jt-warning: var(--job-warning, #9a6700);
     --jt-track: var(--job-track, #e6eaef);
     --jt-radius: var(--job-radius, 10px);
     --jt-shadow: var(--job-shadow, 0 8px 24px rgb(0 0 0 / 0.14));
@@ -171,5 +173,16 @@ export const cardStyles = css`
   }
   .card.failed {
     border-inline-start: 4px solid var(--jt-danger);
+  }
+  .card.stalled {
+    border-inline-start: 4px solid var(--jt-warning);
+  }
+  .stall {
+    color: var(--jt-warning);
+    font-weight: 600;
+  }
+  .stalled .fill {
+    background: var(--jt-warning);
+    animation-play-state: paused;
   }
 `;
