@@ -275,8 +275,17 @@ describe('createReporter through a server restart', () => {
     server = await startServer();
   });
 
-  it('keeps reporting while the server restarts: progress resumes, the final complete lands, a later cancel arrives on the resumed stream', async () => {
-    const { reporter, errors } = recording(() => server, { maxBackoffMs: 300 });
+  it('keeps reporting while the server restarts: progress resumes, the final complete lands, a cancel made before the stream is back is replayed', async () => {
+    // The event stream's reconnects wait at this gate until the test opens it.
+    let gate: Promise<void> | null = null;
+    let openGate = () => {};
+    const { reporter, errors } = recording(() => server, {
+      maxBackoffMs: 300,
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/api/worker/events') await gate;
+        return fetch(input, init);
+      },
+    });
     const done = await reporter.track({
       owner: 'jo',
       type: 'r.restart',
@@ -300,6 +309,9 @@ describe('createReporter through a server restart', () => {
     });
     await Promise.all([done.progress(10, 'ten'), goes.progress(10, 'ten')]);
 
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
     await server.stop();
     // Reported while the server is down: the progress waits, the complete is tried again.
     void done.progress(50, 'fifty');
@@ -321,8 +333,11 @@ describe('createReporter through a server restart', () => {
     await goes.progress(80, 'eighty');
     assert.equal((await seenBy(server, 'jo', goes.id)).progress, 80);
 
-    // A cancel on the restarted server reaches the stream that reconnected with its cursor.
+    // A cancel made while the stream is still away is replayed when it reconnects with its cursor.
     await asUser(server, 'jo', `${stops.id}/cancel`, 'POST');
+    await delay(200);
+    assert.equal(stops.signal.aborted, false, 'not known before the stream is back');
+    openGate();
     await eventually(() => stops.signal.aborted, 10_000, 'the cancel after the restart');
     assert.ok(stops.signal.reason instanceof JobCancelledError, `a typed reason: ${stops.signal.reason}`);
     assert.ok(
