@@ -444,15 +444,24 @@ export function createReporter(options: ReporterOptions): Reporter {
     async track(request) {
       if (closing) throw new JobTrackerError('The reporter is closed: it tracks no more jobs.');
       creating++;
-      let answer: ReportJobResponse;
-      try {
-        keepStream();
+      keepStream();
+      const creation = (async () => {
         // With a cursor (or a ready stream) before the job exists, no cancel of it can be missed.
         await events.settled();
-        answer = await create(request);
-      } finally {
+        return create(request);
+      })();
+      outstanding.add(creation);
+      let answer: ReportJobResponse;
+      try {
+        answer = await creation;
+      } catch (error) {
         creating--;
+        keepStream();
+        throw error;
+      } finally {
+        outstanding.delete(creation);
       }
+      creating--;
       const { job, created, reportToken } = answer;
       if (reportToken === null) {
         keepStream();
