@@ -275,6 +275,45 @@ describe('createReporter through a server restart', () => {
     server = await startServer();
   });
 
+  it('checks its open jobs when the stream answers reset, and so learns of a cancel it missed', async () => {
+    // The stream's reconnects wait at this gate, and then send a cursor that is not this server's.
+    let gate: Promise<void> | null = null;
+    let openGate = () => {};
+    let foreignCursor = false;
+    const { reporter, requests } = recording(() => server, {
+      maxBackoffMs: 200,
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname !== '/api/worker/events') return fetch(input, init);
+        await gate;
+        const headers = { ...(init?.headers as Record<string, string>) };
+        if (foreignCursor && headers['Last-Event-ID']) headers['Last-Event-ID'] = '9999999999999999';
+        return fetch(input, { ...init, headers });
+      },
+    });
+    const kept = await reporter.track({ owner: 'kim', type: 'r.reset1', status: 'running' });
+    const missed = await reporter.track({ owner: 'kim', type: 'r.reset2', status: 'running' });
+    const pendingJob = await reporter.track({ owner: 'kim', type: 'r.reset3' });
+    const streams = () => requests.filter((request) => request === 'GET /api/worker/events').length;
+    const before = streams();
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    foreignCursor = true;
+    // The restart drops the stream; it comes back with a cursor the server does not know: reset.
+    await server.stop();
+    server = await server.restart();
+    servers.add(server);
+    await asUser(server, 'kim', `${missed.id}/cancel`, 'POST');
+    openGate();
+    await eventually(() => streams() > before, 10_000, 'the stream to reconnect');
+    await eventually(() => missed.signal.aborted, 10_000, 'the missed cancel to be found');
+    assert.ok(missed.signal.reason instanceof JobCancelledError, `a typed reason: ${missed.signal.reason}`);
+    assert.equal(kept.signal.aborted, false, 'a job not cancelled goes on');
+    assert.equal(pendingJob.signal.aborted, false, 'a pending job goes on');
+    await kept.complete();
+    await pendingJob.complete();
+  });
+
   it('keeps reporting while the server restarts: progress resumes, the final complete lands, a cancel made before the stream is back is replayed', async () => {
     // The event stream's reconnects wait at this gate until the test opens it.
     let gate: Promise<void> | null = null;

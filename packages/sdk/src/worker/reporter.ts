@@ -188,7 +188,17 @@ export function createReporter(options: ReporterOptions): Reporter {
       for (const entry of entries.get(event.id) ?? []) end(entry, new JobCancelledError(event.id));
     },
     onReset() {
-      // Cancels may have been missed: each job's next write learns of them (409 job_cancelled).
+      // Cancels may have been missed: ask after each open job. A heartbeat changes nothing the user sees
+      // (bar refreshing a stall-watched job) and answers 409 job_cancelled for a cancelled one.
+      for (const set of entries.values()) {
+        for (const entry of set) {
+          if (entry.closed || entry.finishing) continue;
+          api.heartbeat(entry.id, entry.token, undefined, lifetime.signal).catch((error: unknown) => {
+            if (isGone(error)) end(entry, error);
+            // Anything else (a pending job's 409 invalid_transition, an outage): the next write tells.
+          });
+        }
+      }
     },
   });
   function keepStream() {
