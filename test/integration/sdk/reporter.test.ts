@@ -209,6 +209,41 @@ describe('createReporter against the real server', () => {
     await reporter.close();
   });
 
+  it('gives up on an event stream that delivers nothing (a buffering proxy) and connects again', async () => {
+    let silent = 1;
+    const { reporter, requests, errors } = recording(() => server, {
+      streamFirstEventMs: 300,
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/api/worker/events' && silent-- > 0) {
+          // Answers 200 and then never a byte, as a proxy that buffers the stream would.
+          const body = new ReadableStream<Uint8Array>({
+            start(controller) {
+              init?.signal?.addEventListener('abort', () => controller.error(init.signal?.reason));
+            },
+          });
+          return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+        }
+        return fetch(input, init);
+      },
+    });
+    const tracked = await Promise.race([
+      reporter.track({ owner: 'lou', type: 'r.silent', status: 'running' }),
+      delay(5000).then(() => assert.fail('track() waited for a stream that never answers')),
+    ]);
+    await eventually(
+      () => requests.filter((request) => request === 'GET /api/worker/events').length >= 2,
+      5000,
+      'a second connection',
+    );
+    await delay(300); // the second connection is ready
+    await asUser(server, 'lou', `${tracked.id}/cancel`, 'POST');
+    await eventually(() => tracked.signal.aborted, 5000, 'the cancel through the second connection');
+    assert.ok(
+      errors.some((error) => error instanceof JobTrackerNetworkError),
+      'the silent stream was told as a network error',
+    );
+  });
+
   it('tries a network failure and a 5xx again, losing neither progress nor the final state', async () => {
     let failProgress = 2;
     let failComplete = 1;

@@ -30,6 +30,16 @@ export interface ReporterOptions extends WorkerHttpOptions {
   /** The longest wait between two tries of a write or a reconnect of the event stream, in ms. Default 10,000. */
   maxBackoffMs?: number;
   /**
+   * The event stream is taken for dead, and connected again, when nothing (not even a heartbeat comment,
+   * sent at least every 37.5 s) arrived for this long, in ms. Default 60,000.
+   */
+  streamWatchdogMs?: number;
+  /**
+   * A connection of the event stream that is not ready this long after it was made is broken (e.g. a
+   * proxy that buffers it): it is connected again, and `track` waits for it no longer. In ms; default 10,000.
+   */
+  streamFirstEventMs?: number;
+  /**
    * Told of every problem that rejects no promise of yours: a progress report the API refused (other than
    * a cancel or a lost job, which abort the job's `signal`), requests that failed and are being tried
    * again, and event stream failures. Default: `console.error`.
@@ -183,6 +193,8 @@ export function createReporter(options: ReporterOptions): Reporter {
   const events = createCancelEvents({
     http,
     maxBackoffMs,
+    watchdogMs: options.streamWatchdogMs ?? 60_000,
+    firstEventMs: options.streamFirstEventMs ?? 10_000,
     report,
     onCancel(event) {
       for (const entry of entries.get(event.id) ?? []) end(entry, new JobCancelledError(event.id));
