@@ -7,6 +7,7 @@ import type { Job } from '@jobtracker/sdk/wire';
 import {
   createReporter,
   JobCancelledError,
+  JobTrackerError,
   JobTrackerHttpError,
   JobTrackerNetworkError,
   type Reporter,
@@ -301,6 +302,35 @@ describe('createReporter against the real server', () => {
     const seen = await seenBy(server, 'ivy', tracked.id);
     assert.deepEqual([seen.status, seen.message], ['completed', 'seventy']);
     await assert.rejects(reporter.track({ owner: 'ivy', type: 'r.close' }), /closed/);
+  });
+
+  it('close() gives up after its timeout, and the write it abandons rejects with a typed error', async () => {
+    const { reporter } = recording(() => server, {
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname.endsWith('/complete')) throw new TypeError('fetch failed');
+        return fetch(input, init);
+      },
+    });
+    const tracked = await reporter.track({ owner: 'max', type: 'r.timeout', status: 'running' });
+    const completing = tracked.complete({ never: true });
+    completing.catch(() => {});
+    const started = Date.now();
+    await assert.rejects(reporter.close({ timeoutMs: 400 }), /still outstanding after 400 ms/);
+    assert.ok(Date.now() - started < 3000, 'close() kept to its timeout');
+    await assert.rejects(
+      completing,
+      (error) => error instanceof JobTrackerError && /closed/.test(error.message),
+    );
+    assert.equal(tracked.signal.aborted, true, 'the job’s signal tells the work to stop');
+    assert.equal((await seenBy(server, 'max', tracked.id)).status, 'running', 'nothing was made up');
+  });
+
+  it('refuses a progress outside 0..100 at once', async () => {
+    const { reporter } = recording(() => server);
+    const tracked = await reporter.track({ owner: 'ned', type: 'r.range', status: 'running' });
+    assert.throws(() => tracked.progress(101), RangeError);
+    assert.throws(() => tracked.progress(Number.NaN), RangeError);
+    await tracked.complete();
   });
 });
 
