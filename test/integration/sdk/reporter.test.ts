@@ -282,6 +282,24 @@ describe('createReporter against the real server', () => {
     );
   });
 
+  it('keeps a report whose batch failed while the job was being completed, and sends it before the result', async () => {
+    let failing = 1;
+    const { reporter } = recording(() => server, {
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/api/worker/progress' && failing-- > 0) {
+          await delay(300);
+          throw new TypeError('fetch failed');
+        }
+        return fetch(input, init);
+      },
+    });
+    const tracked = await reporter.track({ owner: 'olga', type: 'r.crossing', status: 'running' });
+    void tracked.progress(30, 'Thirty');
+    await delay(150); // the batch is on its way, and will fail
+    const job = await tracked.complete({ ok: true });
+    assert.deepEqual([job.status, job.message], ['completed', 'Thirty'], 'the report was not lost');
+  });
+
   it('refuses a bad create with a typed 4xx, and does not retry it', async () => {
     const { reporter, writes } = recording(() => server);
     await assert.rejects(
