@@ -285,7 +285,7 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
     assert.equal(anonymous.status, 401, 'the mounted API verifies tokens');
   });
 
-  test('Node 20 ESM: createJobClient follows a job to completion and createWorker runs one', async () => {
+  test('Node 20 ESM: createJobClient follows a job to completion, createWorker runs one and createReporter reports one', async () => {
     assert.ok(origin, 'the host is running');
     await sh(bin('tsc'), ['-p', 'node']);
     const { stdout } = await sh(
@@ -297,12 +297,15 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
     const seen = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
       generated: { status: string; result: { url: string }; progressSeen: number[] };
       worked: { status: string; result: { url: string } };
+      reported: { status: string; result: { url: string }; progressSeen: number[] };
     };
     assert.equal(seen.generated.status, 'completed');
     assert.match(seen.generated.result.url, /^\/done\//);
     assert.ok(seen.generated.progressSeen.length >= 2, `progress followed: ${seen.generated.progressSeen}`);
     assert.equal(seen.worked.status, 'completed');
     assert.match(seen.worked.result.url, /^\/reports\//);
+    assert.equal(seen.reported.status, 'completed', 'createReporter completed the job it reported');
+    assert.match(seen.reported.result.url, /^\/reported\//);
   });
 
   test('in Chromium, the React app and the plain HTML page show a job’s progress, the badge counts it, and the toast links to its result', async () => {

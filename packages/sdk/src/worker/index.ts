@@ -1,7 +1,8 @@
 /**
- * `@jobtracker/sdk/worker`: run jobs in a Node process of your own through the job API's worker routes.
- * The same core runs jobs inside the server (`tracker.runner`), so `JobFailure`, `JobContext` and
- * `JobHandler` are one and the same there.
+ * `@jobtracker/sdk/worker`: run jobs in a Node process of your own through the job API's worker routes
+ * (`createWorker`), or report on jobs your own runner runs (`createReporter`). The same core runs jobs
+ * inside the server (`tracker.runner`), so `JobFailure`, `JobContext` and `JobHandler` are one and the
+ * same there.
  *
  * @module
  */
@@ -20,8 +21,12 @@ export {
   MAX_LEASE_MS,
   MIN_LEASE_MS,
   type ProgressUpdate,
+  type ReportJobRequest,
+  type ReportJobResponse,
+  type WorkerCancelEvent,
 } from '../wire.js';
 export { createWorkerApi, type WorkerApiOptions } from './http-worker-api.js';
+export { JobCancelledError } from './job-cancelled.js';
 export { JobFailure } from './job-failure.js';
 export type { JobContext, JobHandler } from './job-handler.js';
 export {
@@ -31,5 +36,14 @@ export {
   type JobRunner,
   type JobRunnerOptions,
 } from './job-runner.js';
+export {
+  type CloseOptions,
+  createReporter,
+  type ReportedFailure,
+  type Reporter,
+  type ReporterOptions,
+  type TrackedJob,
+  type TrackRequest,
+} from './reporter.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
 export type { WorkerApi } from './worker-api.js';

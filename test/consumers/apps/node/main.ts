@@ -1,8 +1,9 @@
-// Node 20 ESM, from the packed tarball: the SDK's client follows a job to completion, and a worker built
-// with createWorker runs one, the wire types come from @jobtracker/sdk/wire. Prints what it saw as JSON.
+// Node 20 ESM, from the packed tarball: the SDK's client follows a job to completion, a worker built
+// with createWorker runs one, and a host reporting a job it runs itself with createReporter completes
+// one; the wire types come from @jobtracker/sdk/wire. Prints what it saw as JSON.
 import { createJobClient } from '@jobtracker/sdk';
 import { type Job, TERMINAL_STATUSES } from '@jobtracker/sdk/wire';
-import { createWorker } from '@jobtracker/sdk/worker';
+import { createReporter, createWorker } from '@jobtracker/sdk/worker';
 
 const [origin, workerKey] = process.argv.slice(2);
 if (!origin || !workerKey) throw new Error('usage: node main.js <origin> <workerKey>');
@@ -47,6 +48,25 @@ const work = await client.start({ type: 'consumer.work', title: 'Report from a w
 const worked = await finished(work.job.id);
 await worker.stop();
 
+// The user the host's tokens are for: the owner of the job the host reports.
+const owner = (
+  JSON.parse(Buffer.from((await getJobToken()).split('.')[1] ?? '', 'base64url').toString()) as {
+    sub: string;
+  }
+).sub;
+const reporter = createReporter({ baseUrl, workerKey, flushIntervalMs: 50 });
+const tracked = await reporter.track({
+  owner,
+  type: 'consumer.reported',
+  title: 'Reported by its host',
+  externalId: 'consumer-1',
+});
+const reportedSeen = finished(tracked.id);
+await tracked.progress(40, 'Reported progress');
+await tracked.complete({ url: `/reported/${tracked.id}` });
+const reported = await reportedSeen;
+await reporter.close();
+
 console.log(
   JSON.stringify({
     generated: {
@@ -55,5 +75,10 @@ console.log(
       progressSeen: followed.progressSeen,
     },
     worked: { status: worked.job.status, result: worked.job.result },
+    reported: {
+      status: reported.job.status,
+      result: reported.job.result,
+      progressSeen: reported.progressSeen,
+    },
   }),
 );
