@@ -130,6 +130,13 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     await Promise.all([...workers, bridge].filter(Boolean).map((child) => child.kill('SIGKILL')));
     for (const found of queues.values()) {
       await found.obliterate({ force: true }).catch(() => {});
+      // The bridge's own keys beside the queue's (its stream position, the jobs it tracks).
+      const client = (await found.client) as unknown as {
+        keys(pattern: string): Promise<string[]>;
+        del(...keys: string[]): Promise<number>;
+      };
+      const left = await client.keys(`${found.toKey('')}*`);
+      if (left.length > 0) await client.del(...left);
       await found.close();
     }
     await server?.kill();
