@@ -219,6 +219,21 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     assert.equal(job?.status, 'cancelled');
   });
 
+  it('fails a job the app removes from the queue before it ran, saying so', async () => {
+    const user = `heidi-${run}`;
+    const added = await queue(names.waiting).add('dropped', { userId: user, title: 'Dropped' });
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.waiting);
+      assert.equal(job?.status, 'pending');
+    }, 10_000);
+    await added.remove();
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.waiting);
+      assert.equal(job?.status, 'failed');
+      assert.equal(job?.error?.message, 'The job was removed from the queue before it finished.');
+    }, 10_000);
+  });
+
   it("aborts an active job's processor in whichever worker process runs it when its user cancels it", async () => {
     const user = `frank-${run}`;
     const added = await queue(names.active).add('long', { userId: user, steps: 100, stepMs: 200 });

@@ -283,6 +283,8 @@ export function trackQueue<Data = AnyData>(
     );
   const fail = (jobId: string, reason: string) =>
     finish(jobId, (tracked) => tracked.fail(failure ? failure(reason, jobId) : new Error(reason)));
+  /** Fails a job that left the queue unfinished, with the bridge's own message, shown as it is. */
+  const removed = (jobId: string) => finish(jobId, (tracked) => tracked.fail(messages.removed));
 
   // ---- events ----
 
@@ -348,7 +350,7 @@ export function trackQueue<Data = AnyData>(
         const mirror =
           mirrors.get(jobId) ??
           ((await (await redis()).hexists(jobsKey, jobId)) ? await mirrorOf(jobId) : null);
-        if (mirror) await fail(jobId, messages.removed).catch(report);
+        if (mirror) await removed(jobId);
       }),
     );
     reader.on('error', (error) => {
@@ -430,7 +432,7 @@ export function trackQueue<Data = AnyData>(
     });
     await serially(async () => {
       for (const jobId of Object.keys(await client.hgetall(jobsKey))) {
-        if (!(await Job.fromId(queue, jobId))) await fail(jobId, messages.removed);
+        if (!(await Job.fromId(queue, jobId))) await removed(jobId);
       }
     });
   }
