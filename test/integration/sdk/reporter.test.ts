@@ -7,6 +7,7 @@ import type { Job } from '@jobtracker/sdk/wire';
 import {
   createReporter,
   JobCancelledError,
+  JobTrackerError,
   JobTrackerHttpError,
   JobTrackerNetworkError,
   type Reporter,
@@ -209,6 +210,41 @@ describe('createReporter against the real server', () => {
     await reporter.close();
   });
 
+  it('gives up on an event stream that delivers nothing (a buffering proxy) and connects again', async () => {
+    let silent = 1;
+    const { reporter, requests, errors } = recording(() => server, {
+      streamFirstEventMs: 300,
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/api/worker/events' && silent-- > 0) {
+          // Answers 200 and then never a byte, as a proxy that buffers the stream would.
+          const body = new ReadableStream<Uint8Array>({
+            start(controller) {
+              init?.signal?.addEventListener('abort', () => controller.error(init.signal?.reason));
+            },
+          });
+          return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+        }
+        return fetch(input, init);
+      },
+    });
+    const tracked = await Promise.race([
+      reporter.track({ owner: 'lou', type: 'r.silent', status: 'running' }),
+      delay(5000).then(() => assert.fail('track() waited for a stream that never answers')),
+    ]);
+    await eventually(
+      () => requests.filter((request) => request === 'GET /api/worker/events').length >= 2,
+      5000,
+      'a second connection',
+    );
+    await delay(300); // the second connection is ready
+    await asUser(server, 'lou', `${tracked.id}/cancel`, 'POST');
+    await eventually(() => tracked.signal.aborted, 5000, 'the cancel through the second connection');
+    assert.ok(
+      errors.some((error) => error instanceof JobTrackerNetworkError),
+      'the silent stream was told as a network error',
+    );
+  });
+
   it('tries a network failure and a 5xx again, losing neither progress nor the final state', async () => {
     let failProgress = 2;
     let failComplete = 1;
@@ -246,6 +282,24 @@ describe('createReporter against the real server', () => {
     );
   });
 
+  it('keeps a report whose batch failed while the job was being completed, and sends it before the result', async () => {
+    let failing = 1;
+    const { reporter } = recording(() => server, {
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/api/worker/progress' && failing-- > 0) {
+          await delay(300);
+          throw new TypeError('fetch failed');
+        }
+        return fetch(input, init);
+      },
+    });
+    const tracked = await reporter.track({ owner: 'olga', type: 'r.crossing', status: 'running' });
+    void tracked.progress(30, 'Thirty');
+    await delay(150); // the batch is on its way, and will fail
+    const job = await tracked.complete({ ok: true });
+    assert.deepEqual([job.status, job.message], ['completed', 'Thirty'], 'the report was not lost');
+  });
+
   it('refuses a bad create with a typed 4xx, and does not retry it', async () => {
     const { reporter, writes } = recording(() => server);
     await assert.rejects(
@@ -267,12 +321,80 @@ describe('createReporter against the real server', () => {
     assert.deepEqual([seen.status, seen.message], ['completed', 'seventy']);
     await assert.rejects(reporter.track({ owner: 'ivy', type: 'r.close' }), /closed/);
   });
+
+  it('close() gives up after its timeout, and the write it abandons rejects with a typed error', async () => {
+    const { reporter } = recording(() => server, {
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname.endsWith('/complete')) throw new TypeError('fetch failed');
+        return fetch(input, init);
+      },
+    });
+    const tracked = await reporter.track({ owner: 'max', type: 'r.timeout', status: 'running' });
+    const completing = tracked.complete({ never: true });
+    completing.catch(() => {});
+    const started = Date.now();
+    await assert.rejects(reporter.close({ timeoutMs: 400 }), /still outstanding after 400 ms/);
+    assert.ok(Date.now() - started < 3000, 'close() kept to its timeout');
+    await assert.rejects(
+      completing,
+      (error) => error instanceof JobTrackerError && /closed/.test(error.message),
+    );
+    assert.equal(tracked.signal.aborted, true, 'the job’s signal tells the work to stop');
+    assert.equal((await seenBy(server, 'max', tracked.id)).status, 'running', 'nothing was made up');
+  });
+
+  it('refuses a progress outside 0..100 at once', async () => {
+    const { reporter } = recording(() => server);
+    const tracked = await reporter.track({ owner: 'ned', type: 'r.range', status: 'running' });
+    assert.throws(() => tracked.progress(101), RangeError);
+    assert.throws(() => tracked.progress(Number.NaN), RangeError);
+    await tracked.complete();
+  });
 });
 
 describe('createReporter through a server restart', () => {
   let server: ServerProcess;
   before(async () => {
     server = await startServer();
+  });
+
+  it('checks its open jobs when the stream answers reset, and so learns of a cancel it missed', async () => {
+    // The stream's reconnects wait at this gate, and then send a cursor that is not this server's.
+    let gate: Promise<void> | null = null;
+    let openGate = () => {};
+    let foreignCursor = false;
+    const { reporter, requests } = recording(() => server, {
+      maxBackoffMs: 200,
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname !== '/api/worker/events') return fetch(input, init);
+        await gate;
+        const headers = { ...(init?.headers as Record<string, string>) };
+        if (foreignCursor && headers['Last-Event-ID']) headers['Last-Event-ID'] = '9999999999999999';
+        return fetch(input, { ...init, headers });
+      },
+    });
+    const kept = await reporter.track({ owner: 'kim', type: 'r.reset1', status: 'running' });
+    const missed = await reporter.track({ owner: 'kim', type: 'r.reset2', status: 'running' });
+    const pendingJob = await reporter.track({ owner: 'kim', type: 'r.reset3' });
+    const streams = () => requests.filter((request) => request === 'GET /api/worker/events').length;
+    const before = streams();
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    foreignCursor = true;
+    // The restart drops the stream; it comes back with a cursor the server does not know: reset.
+    await server.stop();
+    server = await server.restart();
+    servers.add(server);
+    await asUser(server, 'kim', `${missed.id}/cancel`, 'POST');
+    openGate();
+    await eventually(() => streams() > before, 10_000, 'the stream to reconnect');
+    await eventually(() => missed.signal.aborted, 10_000, 'the missed cancel to be found');
+    assert.ok(missed.signal.reason instanceof JobCancelledError, `a typed reason: ${missed.signal.reason}`);
+    assert.equal(kept.signal.aborted, false, 'a job not cancelled goes on');
+    assert.equal(pendingJob.signal.aborted, false, 'a pending job goes on');
+    await kept.complete();
+    await pendingJob.complete();
   });
 
   it('keeps reporting while the server restarts: progress resumes, the final complete lands, a cancel made before the stream is back is replayed', async () => {

@@ -1,3 +1,4 @@
+import { JobTrackerNetworkError } from '../errors/errors.js';
 import { createSseParser } from '../sse/parse.js';
 import type { WorkerCancelEvent } from '../wire.js';
 import { backoff, sleep } from './backoff.js';
@@ -14,6 +15,10 @@ export interface CancelEventsDeps {
   report(error: unknown): void;
   /** The longest wait between two attempts to connect. */
   maxBackoffMs: number;
+  /** No byte for this long and a ready connection is taken for dead. */
+  watchdogMs: number;
+  /** A connection not ready this long after it was made is taken for broken (a buffering proxy). */
+  firstEventMs: number;
 }
 
 /** One `GET /api/worker/events` stream, opened and closed on demand, resumed from its cursor. */
@@ -32,7 +37,7 @@ export interface CancelEvents {
 
 /** The worker event stream of a reporter: cancels delivered at once, none lost across reconnects. */
 export function createCancelEvents(deps: CancelEventsDeps): CancelEvents {
-  const { http, onCancel, onReset, report, maxBackoffMs } = deps;
+  const { http, onCancel, onReset, report, maxBackoffMs, watchdogMs, firstEventMs } = deps;
   let cursor: string | undefined;
   let controller: AbortController | null = null;
   let firstSettled: (() => void) | null = null;
@@ -55,27 +60,48 @@ export function createCancelEvents(deps: CancelEventsDeps): CancelEvents {
 
   async function run(signal: AbortSignal): Promise<void> {
     for (let failures = 0; !signal.aborted; ) {
+      // One connection: aborted with the stream, or by its watchdog when nothing arrives in time.
+      const connection = new AbortController();
+      const stop = () => connection.abort(signal.reason);
+      signal.addEventListener('abort', stop, { once: true });
+      let watchdog: ReturnType<typeof setTimeout> | undefined;
+      const arm = (ms: number, what: string) => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(
+          () => connection.abort(new JobTrackerNetworkError(`The worker event stream ${what} for ${ms} ms.`)),
+          ms,
+        );
+      };
+      let ready = false;
       try {
+        arm(firstEventMs, 'was not ready');
         const headers: Record<string, string> = { Accept: 'text/event-stream' };
         if (cursor !== undefined) headers['Last-Event-ID'] = cursor;
-        const response = await http.stream('/worker/events', headers, signal);
+        const response = await http.stream('/worker/events', headers, connection.signal);
         const reader = response.body?.getReader();
         const decoder = new TextDecoder();
         const parse = createSseParser((message) => {
           handle(message.event, message.data);
           // The cursor moves past an event only once it is handled.
           if (message.id !== undefined) cursor = message.id;
-          if (message.event === 'ready') failures = 0;
+          if (message.event === 'ready') {
+            ready = true;
+            failures = 0;
+          }
         });
         for (;;) {
           const chunk = await reader?.read();
           if (!chunk || chunk.done) break;
           parse(decoder.decode(chunk.value, { stream: true }));
+          if (ready) arm(watchdogMs, 'sent nothing');
         }
       } catch (error) {
         if (signal.aborted) return;
-        report(error);
+        report(connection.signal.aborted ? connection.signal.reason : error);
         settle();
+      } finally {
+        clearTimeout(watchdog);
+        signal.removeEventListener('abort', stop);
       }
       if (signal.aborted) return;
       await sleep(backoff(failures++, maxBackoffMs), signal);

@@ -10,6 +10,7 @@ export class JobCancelledError extends JobTrackerHttpError {
   override name = 'JobCancelledError';
   /** The cancelled job's id. */
   declare readonly jobId: string;
+  /** `cause`: the API's 409 `job_cancelled` refusal, when that is how the cancel was learned. */
   constructor(jobId: string, options: { cause?: unknown } = {}) {
     super(409, 'job_cancelled', `The job ${jobId} was cancelled by its owner; stop working on it.`);
     Object.defineProperty(this, 'jobId', { value: jobId, enumerable: true });

@@ -30,6 +30,16 @@ export interface ReporterOptions extends WorkerHttpOptions {
   /** The longest wait between two tries of a write or a reconnect of the event stream, in ms. Default 10,000. */
   maxBackoffMs?: number;
   /**
+   * The event stream is taken for dead, and connected again, when nothing (not even a heartbeat comment,
+   * sent at least every 37.5 s) arrived for this long, in ms. Default 60,000.
+   */
+  streamWatchdogMs?: number;
+  /**
+   * A connection of the event stream that is not ready this long after it was made is broken (e.g. a
+   * proxy that buffers it): it is connected again, and `track` waits for it no longer. In ms; default 10,000.
+   */
+  streamFirstEventMs?: number;
+  /**
    * Told of every problem that rejects no promise of yours: a progress report the API refused (other than
    * a cancel or a lost job, which abort the job's `signal`), requests that failed and are being tried
    * again, and event stream failures. Default: `console.error`.
@@ -74,7 +84,7 @@ export interface TrackedJob {
   progress(progress: number | null | undefined, message?: string): Promise<void>;
   /**
    * Completes the job with `result` (JSON, at most 16 KiB). Progress not yet sent is sent first, then the
-   * completion on its own route, tried again through network failures and 5xx answers until the API
+   * completion on its own route, tried again through network failures, 5xx and 429 answers until the API
    * accepts or refuses it. Rejects with the refusal (a `JobTrackerHttpError`; the job stays open, so it
    * can still be failed), with the abort reason of `signal` when the job was cancelled or lost, or with a
    * `JobTrackerError` when the reporter was closed before it landed.
@@ -99,7 +109,7 @@ export interface Reporter {
   /**
    * Creates a job for `owner` through `POST /api/worker/jobs` and answers its handle. With an
    * `externalId` the create is idempotent (the same `externalId` answers the same job), so it is also tried
-   * again through network failures and 5xx answers; without one it is sent once. Rejects with the API's
+   * again through network failures, 5xx and 429 answers; without one it is sent once. Rejects with the API's
    * refusal (`JobTrackerHttpError`), a `JobTrackerNetworkError`, or a `JobTrackerError` when the answer is
    * an active job of the owner that a worker runs (not this reporter's to report) or the reporter is closed.
    */
@@ -171,6 +181,9 @@ export function createReporter(options: ReporterOptions): Reporter {
   let creating = 0;
   const outstanding = new Set<Promise<unknown>>();
 
+  /** Worth trying again: the API could not be reached, had a fault, or asked to slow down (429). */
+  const retryable = (error: unknown) =>
+    isTransient(error) || (error instanceof JobTrackerHttpError && error.status === 429);
   const delayAfter = (error: unknown, failures: number) => {
     const asked = error instanceof JobTrackerHttpError ? (error.retryAfterMs ?? 0) : 0;
     return Math.max(backoff(failures, maxBackoffMs), Math.min(asked, maxBackoffMs));
@@ -183,12 +196,24 @@ export function createReporter(options: ReporterOptions): Reporter {
   const events = createCancelEvents({
     http,
     maxBackoffMs,
+    watchdogMs: options.streamWatchdogMs ?? 60_000,
+    firstEventMs: options.streamFirstEventMs ?? 10_000,
     report,
     onCancel(event) {
       for (const entry of entries.get(event.id) ?? []) end(entry, new JobCancelledError(event.id));
     },
     onReset() {
-      // Cancels may have been missed: each job's next write learns of them (409 job_cancelled).
+      // Cancels may have been missed: ask after each open job. A heartbeat changes nothing the user sees
+      // (bar refreshing a stall-watched job) and answers 409 job_cancelled for a cancelled one.
+      for (const set of entries.values()) {
+        for (const entry of set) {
+          if (entry.closed || entry.finishing) continue;
+          api.heartbeat(entry.id, entry.token, undefined, lifetime.signal).catch((error: unknown) => {
+            if (isGone(error)) end(entry, error);
+            // Anything else (a pending job's 409 invalid_transition, an outage): the next write tells.
+          });
+        }
+      }
     },
   });
   function keepStream() {
@@ -270,10 +295,11 @@ export function createReporter(options: ReporterOptions): Reporter {
           return;
         }
         report(error);
-        if (isTransient(error)) {
+        if (retryable(error)) {
           // Put them back under whatever came meanwhile: the later report wins, none is lost.
+          // A job being completed or failed takes its report back in `finish`, before the final state.
           for (const { entry, update, waiters } of batch) {
-            if (entry.controller.signal.aborted || entry.finishing) {
+            if (entry.controller.signal.aborted) {
               for (const resolve of waiters) resolve();
               continue;
             }
@@ -282,7 +308,7 @@ export function createReporter(options: ReporterOptions): Reporter {
               update: mergeUpdates(update, newer?.update),
               waiters: [...waiters, ...(newer?.waiters ?? [])],
             };
-            pending.add(entry);
+            if (!entry.finishing) pending.add(entry);
           }
           retryDelay = delayAfter(error, failures++);
         } else for (const { waiters } of batch) for (const resolve of waiters) resolve();
@@ -348,11 +374,20 @@ export function createReporter(options: ReporterOptions): Reporter {
         checkLifetime();
         try {
           while (entry.sending) await entry.sending;
+          // A report whose batch failed meanwhile came back: it is older than the one taken above.
+          const back = entry.pending;
+          entry.pending = null;
+          if (back) {
+            last = {
+              update: mergeUpdates(back.update, last?.update),
+              waiters: [...back.waiters, ...(last?.waiters ?? [])],
+            };
+          }
           if (last) {
             try {
               entry.job = await api.progress(entry.id, entry.token, last.update, lifetime.signal);
             } catch (error) {
-              if (isTransient(error) || isGone(error)) throw error;
+              if (retryable(error) || isGone(error)) throw error;
               report(error); // refused (e.g. progress_decreased): the final state still goes
             }
             for (const resolve of last.waiters) resolve();
@@ -368,7 +403,7 @@ export function createReporter(options: ReporterOptions): Reporter {
             end(entry, error);
             throw entry.controller.signal.reason;
           }
-          if (isTransient(error)) {
+          if (retryable(error)) {
             report(error);
             await sleep(delayAfter(error, tries), lifetime.signal);
             continue;
@@ -395,7 +430,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         return (await http.post('/worker/jobs', request, lifetime.signal)) as ReportJobResponse;
       } catch (error) {
         if (lifetime.signal.aborted) throw closedError();
-        if (request.externalId === undefined || !isTransient(error)) throw error;
+        if (request.externalId === undefined || !retryable(error)) throw error;
         report(error);
         await sleep(delayAfter(error, tries), lifetime.signal);
       }
