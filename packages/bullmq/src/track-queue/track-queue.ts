@@ -211,7 +211,7 @@ export function trackQueue<Data = AnyData>(
     if (TERMINAL.has(tracked.job.status)) {
       if (tracked.job.status === 'cancelled') {
         cancelled.add(jobId);
-        void serially(() => cancelInQueue(jobId));
+        void cancelUntilDone(jobId);
       }
       await forget(jobId);
       return null;
@@ -221,15 +221,25 @@ export function trackQueue<Data = AnyData>(
     const onAbort = () => {
       if (tracked.signal.reason instanceof JobCancelledError) {
         cancelled.add(jobId);
-        void serially(async () => {
-          await forget(jobId);
-          await cancelInQueue(jobId);
-        });
+        void serially(() => forget(jobId));
+        void cancelUntilDone(jobId);
       } else if (!closed) mirrors.delete(jobId);
     };
     if (tracked.signal.aborted) onAbort();
     else tracked.signal.addEventListener('abort', onAbort, { once: true });
     return mirror;
+  }
+
+  /** {@link cancelInQueue}, tried again (1 s, 2 s, … at most 30 s apart) while Redis fails, until the bridge closes. */
+  async function cancelUntilDone(jobId: string) {
+    for (let tries = 0; !closed; tries++) {
+      try {
+        return await cancelInQueue(jobId);
+      } catch (error) {
+        report(error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** tries)));
+      }
+    }
   }
 
   /** The user cancelled the job: a waiting job leaves the queue, an active one is cancelled where it runs. */
