@@ -18,9 +18,10 @@ const names = {
   waiting: `jt-waiting-${run}`,
   active: `jt-active-${run}`,
   restart: `jt-restart-${run}`,
+  outage: `jt-outage-${run}`,
 };
 /** Worked by the worker processes; `waiting` is not, so its jobs stay waiting. */
-const worked = [names.progress, names.retry, names.active, names.restart];
+const worked = [names.progress, names.retry, names.active, names.restart, names.outage];
 
 /** Runs `check` until it stops throwing, every 100 ms; throws its last error after `ms`. */
 async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
@@ -121,7 +122,7 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     [workers[0], workers[1], bridge] = (await Promise.all([
       startChild('../testing/worker-process.ts', env, 'workers ready'),
       startChild('../testing/worker-process.ts', env, 'workers ready'),
-      bridgeFor([names.progress, names.retry, names.waiting, names.active]),
+      bridgeFor([names.progress, names.retry, names.waiting, names.active, names.outage]),
     ])) as [Child, Child, Child];
   });
 
@@ -313,5 +314,29 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     } finally {
       await restartBridge.kill('SIGKILL');
     }
+  });
+  it('delivers what happened while the job API was down once it is back: progress and the completion, nothing twice', async () => {
+    const user = `ivan-${run}`;
+    const added = await queue(names.outage).add('long', {
+      userId: user,
+      title: 'Through an outage',
+      steps: 8,
+      stepMs: 150,
+    });
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.outage);
+      assert.equal(job?.status, 'running');
+    }, 10_000);
+    await server.kill();
+    await eventually(async () => {
+      assert.equal(await queue(names.outage).getJobState(added.id as string), 'completed');
+    }, 15_000);
+    server = await server.restart();
+    await eventually(async () => {
+      const jobs = await jobsOf(user, names.outage);
+      assert.equal(jobs.length, 1, 'one tracked job');
+      assert.equal(jobs[0]?.status, 'completed');
+      assert.equal(jobs[0]?.progress, 100);
+    }, 20_000);
   });
 });
