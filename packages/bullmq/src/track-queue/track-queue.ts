@@ -1,4 +1,5 @@
 import type {
+  CloseOptions,
   JsonValue,
   ReportedFailure,
   Reporter,
@@ -68,8 +69,13 @@ export interface QueueTracker {
    * events it missed since it last ran (from its stored stream position) are replayed.
    */
   readonly ready: Promise<void>;
-  /** Stops reading events, sends what is still pending (see `Reporter.close`) and closes its connections. */
-  close(): Promise<void>;
+  /**
+   * Stops reading events and sends what is still pending (the reporter's `close`: progress, then the
+   * completions and failures under way, for at most `timeoutMs`, default 30,000). Events read but not
+   * handled by then are not lost: the stored stream position is before them, so the next start replays
+   * them. Rejects as the reporter's `close` does when the time ran out.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** What the bridge remembers of a tracked BullMQ job, in Redis, until the job finished in the tracker. */
@@ -452,14 +458,16 @@ export function trackQueue<Data = AnyData>(
 
   return {
     ready,
-    async close() {
+    async close(options) {
       if (closed) return;
       closed = true;
       await events?.close();
+      // The reporter's close bounds the wait: a create retried through an outage gives up at its timeout.
+      const reporterClosed = reporter.close(options);
       await chain;
       if (storing) clearTimeout(storing);
       storePosition();
-      await reporter.close();
+      await reporterClosed;
     },
   };
 }
