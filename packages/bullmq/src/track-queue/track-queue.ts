@@ -316,6 +316,8 @@ export function trackQueue<Data = AnyData>(
         .catch(report);
   };
   const handled = (id: string) => {
+    // Once closing, a handler may have given up (the reporter closed): the next start replays from here.
+    if (closed) return;
     position = id;
     storing ??= setTimeout(storePosition, 100);
   };
