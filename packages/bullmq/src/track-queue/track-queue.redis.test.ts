@@ -19,6 +19,7 @@ const names = {
   active: `jt-active-${run}`,
   restart: `jt-restart-${run}`,
   outage: `jt-outage-${run}`,
+  cancelDown: `jt-cancel-down-${run}`,
 };
 /** Worked by the worker processes; `waiting` is not, so its jobs stay waiting. */
 const worked = [names.progress, names.retry, names.active, names.restart, names.outage];
@@ -340,5 +341,34 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
       assert.equal(jobs[0]?.status, 'completed');
       assert.equal(jobs[0]?.progress, 100);
     }, 20_000);
+  });
+  it('acts on a cancel its user made while the bridge was down once it is back: the waiting job leaves the queue', async () => {
+    const user = `judy-${run}`;
+    let own = await bridgeFor([names.cancelDown]);
+    try {
+      const added = await queue(names.cancelDown).add('queued', { userId: user, title: 'Queued' });
+      let id = '';
+      await eventually(async () => {
+        const [job] = await jobsOf(user, names.cancelDown);
+        assert.equal(job?.status, 'pending');
+        id = job.id;
+      }, 10_000);
+      await own.kill('SIGKILL');
+      await clientOf(user).cancel(id);
+      assert.ok(
+        await queue(names.cancelDown).getJob(added.id as string),
+        'still queued while the bridge is down',
+      );
+      own = await bridgeFor([names.cancelDown]);
+      await eventually(async () => {
+        assert.equal(
+          await queue(names.cancelDown).getJob(added.id as string),
+          undefined,
+          'removed from BullMQ',
+        );
+      }, 10_000);
+    } finally {
+      await own.kill('SIGKILL');
+    }
   });
 });
