@@ -64,6 +64,10 @@ if (nodeTests.some((file) => /\.pg\.test\.ts$|^test\/scale-out\//.test(file))) {
   run('node', ['scripts/ensure-postgres.mjs']);
 }
 
+if (nodeTests.some((file) => /\.redis\.test\.ts$/.test(file))) {
+  run('node', ['scripts/ensure-redis.mjs']);
+}
+
 if (nodeTests.length === 0) {
   console.error('No node test files found.');
   process.exit(1);

@@ -1,4 +1,4 @@
-// The packages as someone else's app meets them: the three tarballs `npm pack` makes are installed (not
+// The packages as someone else's app meets them: the tarballs `npm pack` makes are installed (not
 // the workspace) into throw-away consumer apps beside test/consumers/apps, which then type-check, build and
 // run: React 19 + Vite (strict, skipLibCheck false, TypeScript 5.9 and 7), Vue 3 + Vite + vue-tsc, a
 // plain HTML page with only the drop-in file, Node 20 ESM (client and worker), and a host Hono app on
@@ -48,11 +48,18 @@ const CONSUMER_DEPENDENCIES = {
   '@vitejs/plugin-vue': '6.0.11',
   'vue-tsc': '3.3.14',
   typescript: '5.9.3',
+  // @jobtracker/bullmq's peer (and its ioredis).
+  bullmq: '5.81.5',
   publint: '0.3.25',
   '@arethetypeswrong/cli': '0.18.5',
 };
 
-const PACKAGES = ['@jobtracker/sdk', '@jobtracker/widget', '@jobtracker/server'] as const;
+const PACKAGES = [
+  '@jobtracker/sdk',
+  '@jobtracker/widget',
+  '@jobtracker/server',
+  '@jobtracker/bullmq',
+] as const;
 
 const work = mkdtempSync(join(tmpdir(), 'jobtracker-consumers-'));
 const apps = join(work, 'apps');
@@ -183,7 +190,7 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
     else rmSync(work, { recursive: true, force: true });
   });
 
-  test('installs the three packages from their tarballs, with one hono (the host’s) and no pg', () => {
+  test('installs the packages from their tarballs, with one hono (the host’s) and no pg', () => {
     const packages = installed();
     for (const name of PACKAGES) {
       const entry = packages[`node_modules/${name}`];
@@ -213,6 +220,16 @@ describe('consumers: the packed tarballs in apps of other people', { timeout: 90
     const resolved = stdout.trim().split('\n');
     assert.equal(resolved.length, 3, stdout);
     for (const url of resolved) assert.match(url, /\/dist\/.*\.js$/, `resolves into dist: ${url}`);
+  });
+
+  test('@jobtracker/bullmq: a bridge and a worker type-check against BullMQ from the tarball, and it loads', async () => {
+    await sh(bin('tsc'), ['-p', 'bullmq', '--noEmit']);
+    const { stdout } = await sh(process.execPath, [
+      '--input-type=module',
+      '-e',
+      "const m = await import('@jobtracker/bullmq'); console.log(import.meta.resolve('@jobtracker/bullmq'), typeof m.trackQueue, typeof m.listenForCancels);",
+    ]);
+    assert.match(stdout.trim(), /\/dist\/index\.js function function$/, stdout);
   });
 
   test('publint --strict and attw (ESM only) pass for each tarball', async () => {

@@ -15,6 +15,7 @@ const PACKAGES = [
   { dir: 'packages/sdk', browserEntries: ['.'] },
   { dir: 'packages/widget', browserEntries: ['.', './define', './jobtracker.min.js'] },
   { dir: 'packages/server', browserEntries: [] },
+  { dir: 'packages/bullmq', browserEntries: [] },
 ] as const;
 
 /** Files every package may carry besides its code. */

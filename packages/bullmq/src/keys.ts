@@ -1,0 +1,34 @@
+import type { QueueBase } from 'bullmq';
+
+/** The Redis key (or channel) of the bridge's own state for a queue, under the queue's prefix: `bull:<queue>:jobtracker:<name>`. */
+export const bridgeKey = (queue: Pick<QueueBase, 'toKey'>, name: string) => queue.toKey(`jobtracker:${name}`);
+
+/** The pub/sub channel on which the bridge asks the queue's workers to cancel an active job. */
+export const cancelChannel = (queue: Pick<QueueBase, 'toKey'>) => bridgeKey(queue, 'cancel');
+
+/** The few commands the bridge sends, as the ioredis client BullMQ connects with has them. */
+export interface RawRedis {
+  hget(key: string, field: string): Promise<string | null>;
+  hset(key: string, field: string, value: string): Promise<number>;
+  hdel(key: string, field: string): Promise<number>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  hexists(key: string, field: string): Promise<number>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+  publish(channel: string, message: string): Promise<number>;
+  subscribe(channel: string): Promise<unknown>;
+  xrevrange(
+    key: string,
+    end: string,
+    start: string,
+    count: 'COUNT',
+    n: number,
+  ): Promise<[string, string[]][]>;
+  duplicate(): RawRedis;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** The Redis client of a queue or worker, for the commands of {@link RawRedis}. */
+export const rawRedis = async (owner: { client: Promise<unknown> }) => (await owner.client) as RawRedis;

@@ -1,0 +1,374 @@
+// A BullMQ queue seen by its users: two worker processes and a bridge process on the real Redis, a real
+// server, and each user's view through the SDK client. Each test has its own queue, removed after.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createJobClient, type Job } from '@jobtracker/sdk';
+import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
+import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
+import { Queue } from 'bullmq';
+import { connection, ensureRedis } from '../testing/redis.js';
+
+const run = randomUUID().slice(0, 8);
+const names = {
+  progress: `jt-progress-${run}`,
+  retry: `jt-retry-${run}`,
+  waiting: `jt-waiting-${run}`,
+  active: `jt-active-${run}`,
+  restart: `jt-restart-${run}`,
+  outage: `jt-outage-${run}`,
+  cancelDown: `jt-cancel-down-${run}`,
+};
+/** Worked by the worker processes; `waiting` is not, so its jobs stay waiting. */
+const worked = [names.progress, names.retry, names.active, names.restart, names.outage];
+
+/** Runs `check` until it stops throwing, every 100 ms; throws its last error after `ms`. */
+async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+interface Child {
+  child: ChildProcess;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function startChild(file: string, env: Record<string, string>, readyLine: string): Promise<Child> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=jobtracker-source', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const started = new Promise<Child>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes(readyLine)) {
+        resolve({
+          child,
+          output: () => output,
+          async kill(signal = 'SIGKILL') {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${output}`)));
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return started;
+}
+
+describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 }, () => {
+  let server: ServerProcess;
+  let workers: Child[] = [];
+  let bridge: Child;
+  const queues = new Map<string, Queue>();
+  const queue = (name: string) => {
+    let found = queues.get(name);
+    if (!found) {
+      found = new Queue(name, { connection });
+      queues.set(name, found);
+    }
+    return found;
+  };
+  const bridgeFor = (queueNames: string[]) =>
+    startChild(
+      '../testing/bridge-process.ts',
+      { QUEUES: queueNames.join(','), BASE_URL: `${server.url}/api`, WORKER_KEY },
+      'bridge ready',
+    );
+  const clientOf = (user: string) =>
+    createJobClient({ baseUrl: `${server.url}/api`, token: tokenFor(user), storage: null, shareTabs: false });
+  const jobsOf = async (user: string, type: string): Promise<Job[]> =>
+    (await clientOf(user).listJobs({ type, limit: 200 })).jobs;
+
+  const streams: AbortController[] = [];
+  /** What the user's own event stream (as their browser gets it) carried: every job and progress event's data. */
+  async function userStream(user: string) {
+    const controller = new AbortController();
+    streams.push(controller);
+    const response = await fetch(`${server.url}/api/jobs/stream`, {
+      headers: { Authorization: `Bearer ${tokenFor(user)}` },
+      signal: controller.signal,
+    });
+    const reader = new SseReader(response);
+    await reader.until(() => reader.ready.length === 1, 5000, 'ready');
+    return () =>
+      reader.events
+        .filter((event) => event.event === 'progress' || event.event === 'job')
+        .map((event) => JSON.parse(event.data) as Partial<Job>);
+  }
+
+  before(async () => {
+    ensureRedis();
+    server = await startServerProcess({
+      env: { JOBTRACKER_SECRET: SECRET, JOBTRACKER_WORKER_KEY: WORKER_KEY },
+    });
+    const env = { QUEUES: worked.join(',') };
+    [workers[0], workers[1], bridge] = (await Promise.all([
+      startChild('../testing/worker-process.ts', env, 'workers ready'),
+      startChild('../testing/worker-process.ts', env, 'workers ready'),
+      bridgeFor([names.progress, names.retry, names.waiting, names.active, names.outage]),
+    ])) as [Child, Child, Child];
+  });
+
+  after(async () => {
+    for (const controller of streams) controller.abort();
+    await Promise.all([...workers, bridge].filter(Boolean).map((child) => child.kill('SIGKILL')));
+    // Every queue of the run, also those a skipped test left to the workers and the bridge alone.
+    for (const name of Object.values(names)) queue(name);
+    for (const found of queues.values()) {
+      await found.obliterate({ force: true }).catch(() => {});
+      // The bridge's own keys beside the queue's (its stream position, the jobs it tracks).
+      const client = (await found.client) as unknown as {
+        keys(pattern: string): Promise<string[]>;
+        del(...keys: string[]): Promise<number>;
+      };
+      const left = await client.keys(`${found.toKey('')}*`);
+      if (left.length > 0) await client.del(...left);
+      await found.close();
+    }
+    await server?.kill();
+    workers = [];
+  });
+
+  it('shows a job with its progress and message, then its completion, as one tracked job', async () => {
+    const user = `alice-${run}`;
+    const seen = await userStream(user);
+    const added = await queue(names.progress).add('render', {
+      userId: user,
+      title: 'Render intro.mp4',
+      steps: 4,
+      stepMs: 150,
+    });
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.progress);
+      assert.equal(job?.status, 'completed');
+    }, 15_000);
+    const jobs = await jobsOf(user, names.progress);
+    assert.equal(jobs.length, 1, 'one tracked job');
+    const [job] = jobs as [Job];
+    assert.equal(job.title, 'Render intro.mp4');
+    assert.equal(job.progress, 100);
+    assert.equal(job.message, 'Step 4 of 4');
+    assert.deepEqual((job.result as { steps: number }).steps, 4);
+    const progress = seen().map((event) => event.progress);
+    assert.ok(
+      progress.some((value) => typeof value === 'number' && value > 0 && value < 100),
+      `progress was seen while it ran: ${JSON.stringify(seen())}`,
+    );
+    assert.ok(added.id, 'BullMQ gave the job an id');
+    assert.deepEqual(await jobsOf(`bob-${run}`, names.progress), [], 'another user sees none of it');
+  });
+
+  it('keeps a retried job on one card: "Retrying (attempt 2 of 3)", never failed until the last attempt fails', async () => {
+    const user = `carol-${run}`;
+    const seen = await userStream(user);
+    await queue(names.retry).add(
+      'flaky',
+      { userId: user, title: 'Flaky', failAttempts: 1, steps: 2, stepMs: 300 },
+      { attempts: 3, backoff: { type: 'fixed', delay: 400 } },
+    );
+    await eventually(async () => {
+      const jobs = await jobsOf(user, names.retry);
+      assert.equal(jobs[0]?.status, 'completed');
+    }, 15_000);
+    assert.equal((await jobsOf(user, names.retry)).length, 1, 'one tracked job for all attempts');
+    const events = JSON.stringify(seen());
+    assert.ok(!seen().some((event) => event.status === 'failed'), `never shown failed: ${events}`);
+    assert.ok(
+      seen().some((event) => event.message === 'Retrying (attempt 2 of 3)'),
+      `the retry was shown: ${events}`,
+    );
+
+    const dave = `dave-${run}`;
+    await queue(names.retry).add('broken', { userId: dave, failAttempts: 5 }, { attempts: 2 });
+    await eventually(async () => {
+      const jobs = await jobsOf(dave, names.retry);
+      assert.equal(jobs.length, 1);
+      assert.equal(jobs[0]?.status, 'failed');
+      assert.equal(jobs[0]?.error?.message, 'Attempt 2 broke');
+    }, 15_000);
+  });
+
+  it('removes a waiting job from the queue when its user cancels it', async () => {
+    const user = `erin-${run}`;
+    const added = await queue(names.waiting).add('queued', { userId: user, title: 'Queued' });
+    let id = '';
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.waiting);
+      assert.equal(job?.status, 'pending');
+      id = job.id;
+    }, 10_000);
+    await clientOf(user).cancel(id);
+    await eventually(async () => {
+      assert.equal(await queue(names.waiting).getJob(added.id as string), undefined, 'removed from BullMQ');
+    }, 10_000);
+    const [job] = await jobsOf(user, names.waiting);
+    assert.equal(job?.status, 'cancelled');
+  });
+
+  it('fails a job the app removes from the queue before it ran, saying so', async () => {
+    const user = `heidi-${run}`;
+    const added = await queue(names.waiting).add('dropped', { userId: user, title: 'Dropped' });
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.waiting);
+      assert.equal(job?.status, 'pending');
+    }, 10_000);
+    await added.remove();
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.waiting);
+      assert.equal(job?.status, 'failed');
+      assert.equal(job?.error?.message, 'The job was removed from the queue before it finished.');
+    }, 10_000);
+  });
+
+  it("aborts an active job's processor in whichever worker process runs it when its user cancels it", async () => {
+    const user = `frank-${run}`;
+    const added = await queue(names.active).add('long', { userId: user, steps: 100, stepMs: 200 });
+    let id = '';
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.active);
+      assert.equal(job?.status, 'running');
+      assert.ok((job.progress ?? 0) > 0, 'it made progress');
+      id = job.id;
+    }, 10_000);
+    await clientOf(user).cancel(id);
+    await eventually(async () => {
+      const output = workers.map((worker) => worker.output()).join('\n');
+      assert.match(output, new RegExp(`aborted ${names.active} ${added.id} Cancelled by its user`));
+      assert.equal(await queue(names.active).getJobState(added.id as string), 'failed');
+    }, 10_000);
+    const [job] = await jobsOf(user, names.active);
+    assert.equal(job?.status, 'cancelled');
+  });
+
+  it('loses and duplicates nothing when its bridge is killed mid-job and started again', async () => {
+    const user = `grace-${run}`;
+    let restartBridge = await bridgeFor([names.restart]);
+    const first = await queue(names.restart).add('one', {
+      userId: user,
+      title: 'One',
+      steps: 10,
+      stepMs: 150,
+    });
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.restart);
+      assert.equal(job?.status, 'running');
+      assert.ok((job.progress ?? 0) > 0, 'it made progress');
+    }, 10_000);
+    await restartBridge.kill('SIGKILL');
+    // While it is down: the first job goes on and ends, a second is added and runs to its end.
+    const second = await queue(names.restart).add('two', {
+      userId: user,
+      title: 'Two',
+      steps: 2,
+      stepMs: 50,
+    });
+    await eventually(async () => {
+      assert.equal(await queue(names.restart).getJobState(first.id as string), 'completed');
+      assert.equal(await queue(names.restart).getJobState(second.id as string), 'completed');
+    }, 15_000);
+    const third = await queue(names.restart).add('three', {
+      userId: user,
+      title: 'Three',
+      steps: 30,
+      stepMs: 100,
+    });
+    restartBridge = await bridgeFor([names.restart]);
+    try {
+      await eventually(async () => {
+        const jobs = await jobsOf(user, names.restart);
+        const byTitle = new Map(jobs.map((job) => [job.title, job]));
+        assert.equal(byTitle.get('One')?.status, 'completed');
+        assert.equal(byTitle.get('One')?.progress, 100);
+        assert.equal(byTitle.get('Two')?.status, 'completed');
+        assert.ok(byTitle.get('Three'), 'the job added while it was down');
+      }, 15_000);
+      // A second bridge on the same queue at once (say, a rolling deploy): still one card per job.
+      const twin = await bridgeFor([names.restart]);
+      await eventually(async () => {
+        assert.equal(await queue(names.restart).getJobState(third.id as string), 'completed');
+        const jobs = await jobsOf(user, names.restart);
+        assert.equal(jobs.find((job) => job.title === 'Three')?.status, 'completed');
+      }, 15_000);
+      await twin.kill('SIGTERM');
+      const jobs = await jobsOf(user, names.restart);
+      assert.deepEqual(
+        jobs.map((job) => job.title).sort(),
+        ['One', 'Three', 'Two'],
+        'one tracked job per BullMQ job',
+      );
+    } finally {
+      await restartBridge.kill('SIGKILL');
+    }
+  });
+  it('delivers what happened while the job API was down once it is back: progress and the completion, nothing twice', async () => {
+    const user = `ivan-${run}`;
+    const added = await queue(names.outage).add('long', {
+      userId: user,
+      title: 'Through an outage',
+      steps: 8,
+      stepMs: 150,
+    });
+    await eventually(async () => {
+      const [job] = await jobsOf(user, names.outage);
+      assert.equal(job?.status, 'running');
+    }, 10_000);
+    await server.kill();
+    await eventually(async () => {
+      assert.equal(await queue(names.outage).getJobState(added.id as string), 'completed');
+    }, 15_000);
+    server = await server.restart();
+    await eventually(async () => {
+      const jobs = await jobsOf(user, names.outage);
+      assert.equal(jobs.length, 1, 'one tracked job');
+      assert.equal(jobs[0]?.status, 'completed');
+      assert.equal(jobs[0]?.progress, 100);
+    }, 20_000);
+  });
+  it('acts on a cancel its user made while the bridge was down once it is back: the waiting job leaves the queue', async () => {
+    const user = `judy-${run}`;
+    let own = await bridgeFor([names.cancelDown]);
+    try {
+      const added = await queue(names.cancelDown).add('queued', { userId: user, title: 'Queued' });
+      let id = '';
+      await eventually(async () => {
+        const [job] = await jobsOf(user, names.cancelDown);
+        assert.equal(job?.status, 'pending');
+        id = job.id;
+      }, 10_000);
+      await own.kill('SIGKILL');
+      await clientOf(user).cancel(id);
+      assert.ok(
+        await queue(names.cancelDown).getJob(added.id as string),
+        'still queued while the bridge is down',
+      );
+      own = await bridgeFor([names.cancelDown]);
+      await eventually(async () => {
+        assert.equal(
+          await queue(names.cancelDown).getJob(added.id as string),
+          undefined,
+          'removed from BullMQ',
+        );
+      }, 10_000);
+    } finally {
+      await own.kill('SIGKILL');
+    }
+  });
+});
