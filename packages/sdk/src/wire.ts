@@ -288,6 +288,19 @@ export interface FailRequest extends LeaseFence {
 /** `POST /api/worker/jobs/:id/release`: gives the job back, pending again. */
 export type ReleaseRequest = LeaseFence;
 
+/**
+ * `POST /api/worker/jobs/:id/requeue`, for a reported job only (report token as `leaseToken`): its host
+ * ended this attempt and will run another (e.g. a BullMQ retry). The job, still the same one, is pending
+ * again with `message` (e.g. "Retrying (attempt 2 of 3)") and no progress, its attempt kept; the next
+ * write with the report token starts the next attempt (`attempt` + 1, `startedAt` then). A job already
+ * pending answers unchanged, so a request sent again is harmless. When the host runs more attempts than
+ * `maxAttempts` said, `maxAttempts` rises to the next attempt: the host owns its retries.
+ */
+export interface RequeueRequest extends LeaseFence {
+  /** Shown while the job waits for its next attempt (at most 1,000 characters); none when omitted or null. */
+  message?: string | null;
+}
+
 // ---- The report API: jobs a host runs itself, tracked for its users ----------------------------
 
 /** The longest `externalId` a reported job may carry. */

@@ -297,6 +297,14 @@ export class JobEngine {
     return toWireJob(await this.#writer.changeUnderLease(id, leaseToken, { kind: 'release' }));
   }
 
+  /**
+   * A reported job's host ended this attempt and runs another (`POST /api/worker/jobs/:id/requeue`): the
+   * same job, pending again with `message`; the next write with its report token starts the next attempt.
+   */
+  async requeue(id: string, reportToken: string, message: string | null): Promise<Job> {
+    return toWireJob(await this.#writer.changeUnderLease(id, reportToken, { kind: 'nextAttempt', message }));
+  }
+
   // ---- maintenance -----------------------------------------------------------------------------
 
   /** Re-queues (while attempts remain) or fails every running job whose lease has expired. */

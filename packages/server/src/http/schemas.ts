@@ -30,6 +30,7 @@ import {
   type ReleaseRequest,
   type ReportJobRequest,
   type ReportJobResponse,
+  type RequeueRequest,
   TERMINAL_STATUSES,
 } from '@jobtracker/sdk/wire';
 import { z } from 'zod';
@@ -218,6 +219,16 @@ export const claimBody = z.strictObject({
 export const heartbeatBody = z.strictObject({ leaseToken, leaseMs: leaseMs.optional() });
 
 export const releaseBody = z.strictObject({ leaseToken });
+
+export const requeueBody = z.strictObject({
+  leaseToken,
+  message: z
+    .string()
+    .max(LIMITS.messageLength)
+    .nullable()
+    .optional()
+    .describe('Shown while the job waits for its next attempt, e.g. "Retrying (attempt 2 of 3)".'),
+});
 
 export const progressBody = z.strictObject({
   leaseToken,
@@ -423,6 +434,7 @@ export type SchemasMatchTheWire = [
   CheckAll<BodyMatches<typeof claimBody, ClaimRequest>>,
   CheckAll<BodyMatches<typeof heartbeatBody, HeartbeatRequest>>,
   CheckAll<BodyMatches<typeof releaseBody, ReleaseRequest>>,
+  CheckAll<BodyMatches<typeof requeueBody, RequeueRequest>>,
   CheckAll<BodyMatches<typeof progressBody, ProgressRequest>>,
   CheckAll<BodyMatches<typeof progressBatchBody, BatchProgressRequest>>,
   CheckAll<BodyMatches<typeof completeBody, CompleteRequest>>,

@@ -11,6 +11,11 @@ export type JobCommand =
   /** `message` replaces the job's message, to say why it starts again. */
   | { kind: 'requeue'; message?: string }
   | { kind: 'release' }
+  /**
+   * The host of a reported job ended this attempt and will run another: pending with `message`, no
+   * progress, the report token kept; the next write with it starts the next attempt.
+   */
+  | { kind: 'nextAttempt'; message: string | null }
   | { kind: 'heartbeat'; leaseExpiresAt: number }
   /** The owner hides the job from the tracker (`dismissed`) or brings it back; any status, which it keeps. */
   | { kind: 'dismiss'; dismissed: boolean };
@@ -80,7 +85,7 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
   const illegal = () =>
     refuse(
       'invalid_transition',
-      `A ${job.status} job cannot ${command.kind === 'requeue' || command.kind === 'release' ? 'be re-queued' : command.kind}.`,
+      `A ${job.status} job cannot ${command.kind === 'requeue' || command.kind === 'release' || command.kind === 'nextAttempt' ? 'be re-queued' : command.kind}.`,
     );
 
   switch (command.kind) {
@@ -147,6 +152,23 @@ export function transition(job: JobRecord, command: JobCommand, now: number): Tr
     case 'requeue':
       if (job.status !== 'running') return illegal();
       return backToPending({ message: command.message ?? job.message });
+
+    case 'nextAttempt':
+      // A claimed job's attempts are the server's to count (lease expiry, release), not a worker's.
+      if (job.reportToken === null) {
+        return refuse('invalid_transition', 'Only a reported job is re-queued by its host.');
+      }
+      // Already waiting for its next attempt (or its first): a request sent again changes nothing.
+      if (job.status === 'pending') return { ok: true, visible: false, job };
+      if (job.status !== 'running') return illegal();
+      return bump({
+        ...job,
+        status: 'pending',
+        progress: null,
+        message: command.message,
+        // The host owns its retries: an attempt beyond what it announced raises the count shown.
+        maxAttempts: Math.max(job.maxAttempts, job.attempt + 1),
+      });
 
     case 'dismiss':
       // Only whether it is shown changes: a running job runs on, a finished one stays as it finished.

@@ -99,6 +99,86 @@ describe('report API (POST /api/worker/jobs)', () => {
     assert.deepEqual([done.status, done.json.job.status, done.json.job.attempt], [200, 'completed', 1]);
   });
 
+  it('requeue: a retry by the host is the same job with its next attempt, started anew by the next write', async () => {
+    const { job, reportToken } = (
+      await report({ owner: 'alice', type: 'r.requeue', status: 'running', maxAttempts: 2 })
+    ).json;
+    const firstStart = job.startedAt;
+    await worker(`/jobs/${job.id}/progress`, { leaseToken: reportToken, progress: 70, message: 'Step 3' });
+    now += 5000;
+    const requeued = await worker(`/jobs/${job.id}/requeue`, {
+      leaseToken: reportToken,
+      message: 'Retrying (attempt 2 of 2)',
+    });
+    assert.equal(requeued.status, 200);
+    const waiting = (await call(`/api/jobs/${job.id}`, { token: alice })).json.job;
+    assert.deepEqual(
+      [waiting.status, waiting.attempt, waiting.progress, waiting.message, waiting.startedAt],
+      ['pending', 1, null, 'Retrying (attempt 2 of 2)', firstStart],
+    );
+    // Sent again (its answer was lost): the same job, unchanged.
+    const again = await worker(`/jobs/${job.id}/requeue`, {
+      leaseToken: reportToken,
+      message: 'Retrying (attempt 2 of 2)',
+    });
+    assert.deepEqual([again.status, again.json.job.version], [200, requeued.json.job.version]);
+    assert.equal((await worker('/claim', { types: ['r.requeue'] })).status, 204, 'not claimable');
+    now += 1000;
+    const restarted = await worker('/progress', {
+      updates: [{ id: job.id, leaseToken: reportToken, progress: 10, message: 'Step 1' }],
+    });
+    assert.equal(restarted.json.results[0].error, undefined);
+    const running = (await call(`/api/jobs/${job.id}`, { token: alice })).json.job;
+    assert.deepEqual(
+      [running.status, running.attempt, running.maxAttempts, running.progress, running.message],
+      ['running', 2, 2, 10, 'Step 1'],
+    );
+    assert.equal(running.startedAt, new Date(now).toISOString(), 'the current attempt started now');
+    // The host runs a third attempt though it said two: the count shown follows the host.
+    await worker(`/jobs/${job.id}/requeue`, { leaseToken: reportToken });
+    const third = await worker(`/jobs/${job.id}/progress`, { leaseToken: reportToken, progress: 1 });
+    assert.deepEqual(
+      [third.json.job.attempt, third.json.job.maxAttempts, third.json.job.message],
+      [3, 3, null],
+    );
+    const done = await worker(`/jobs/${job.id}/complete`, { leaseToken: reportToken });
+    assert.deepEqual([done.json.job.status, done.json.job.attempt], ['completed', 3]);
+    const late = await worker(`/jobs/${job.id}/requeue`, { leaseToken: reportToken });
+    assert.deepEqual([late.status, late.json.error.code], [409, 'lease_lost']);
+    const listed = await call('/api/jobs?type=r.requeue', { token: alice });
+    assert.equal(listed.json.jobs.length, 1, 'one job throughout');
+  });
+
+  it("requeue: refused for a claimed job, a cancelled one, a wrong token, another user's nothing, bad bodies", async () => {
+    const claimedJob = await call('/api/jobs', { body: { type: 'r.requeue-claimed' }, token: alice });
+    const claim = (await worker('/claim', { types: ['r.requeue-claimed'] })).json;
+    assert.equal(claim.job.id, claimedJob.json.job.id);
+    const byWorker = await worker(`/jobs/${claim.job.id}/requeue`, { leaseToken: claim.leaseToken });
+    assert.deepEqual([byWorker.status, byWorker.json.error.code], [409, 'invalid_transition']);
+    const { job, reportToken } = (await report({ owner: 'alice', type: 'r.requeue-x', status: 'running' }))
+      .json;
+    const wrong = await worker(`/jobs/${job.id}/requeue`, { leaseToken: 'wrong' });
+    assert.deepEqual([wrong.status, wrong.json.error.code], [409, 'lease_lost']);
+    const missing = await worker('/jobs/01jzzzzzzzzzzzzzzzzzzzzzzz/requeue', { leaseToken: reportToken });
+    assert.equal(missing.status, 404);
+    for (const body of [
+      {},
+      { leaseToken: reportToken, message: 'x'.repeat(1001) },
+      { leaseToken: reportToken, message: 42 },
+      { leaseToken: reportToken, surprise: true },
+      [],
+    ]) {
+      const response = await worker(`/jobs/${job.id}/requeue`, body);
+      assert.ok(response.status >= 400 && response.status < 500, `${JSON.stringify(body).slice(0, 60)}`);
+      assert.equal(typeof response.json.error.code, 'string');
+    }
+    const unchanged = (await call(`/api/jobs/${job.id}`, { token: alice })).json.job;
+    assert.deepEqual([unchanged.status, unchanged.version], ['running', job.version]);
+    await call(`/api/jobs/${job.id}/cancel`, { body: {}, token: alice });
+    const cancelled = await worker(`/jobs/${job.id}/requeue`, { leaseToken: reportToken });
+    assert.deepEqual([cancelled.status, cancelled.json.error.code], [409, 'job_cancelled']);
+  });
+
   it('answers the same job for the same externalId, also once it finished, per owner', async () => {
     const first = await report({ owner: 'alice', type: 'r.ext', externalId: 'bull-1', status: 'running' });
     const again = await report({ owner: 'alice', type: 'r.ext', externalId: 'bull-1', status: 'running' });

@@ -18,6 +18,7 @@ import {
   releaseBody,
   reportJobBody,
   reportJobResponse,
+  requeueBody,
   workerEventsQuery,
 } from '../http/schemas.js';
 import { openCancelStream } from '../worker-api/cancel-stream.js';
@@ -201,6 +202,23 @@ export function workerRoutes({
       async (c, input) => {
         const body = await input.body(maxBodyBytes);
         return c.json({ job: await api.release(input.param('id'), body.leaseToken) });
+      },
+    ),
+  );
+
+  // The report API's retries: the host (e.g. BullMQ) runs the same job again, so it stays one job.
+  app.post(
+    '/worker/jobs/:id/requeue',
+    operation(
+      leasedWrite(
+        'For a reported job (with its report token): this attempt ended and its host will run another. Pending again with `message` and no progress, the attempt kept; the next write with the token starts the next attempt (`attempt` + 1, `startedAt` then). A pending job answers unchanged. `maxAttempts` rises when the host runs more attempts. A claimed job answers 409 `invalid_transition`.',
+        requeueBody,
+      ),
+      async (c, input) => {
+        const body = await input.body(maxBodyBytes);
+        return c.json({
+          job: await engine.requeue(input.param('id'), body.leaseToken, body.message ?? null),
+        });
       },
     ),
   );
