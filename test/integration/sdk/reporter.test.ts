@@ -300,6 +300,95 @@ describe('createReporter against the real server', () => {
     assert.deepEqual([job.status, job.message], ['completed', 'Thirty'], 'the report was not lost');
   });
 
+  it('retrying(): the same job waits for its next attempt, which the next progress starts from nothing', async () => {
+    let loseAnswer = 1;
+    const { reporter, requests, errors } = recording(() => server, {
+      fetch: async (input, init) => {
+        const answer = await fetch(input, init);
+        // The first requeue lands, but its answer is lost: it is sent again.
+        if (new URL(String(input)).pathname.endsWith('/requeue') && loseAnswer-- > 0) {
+          throw new TypeError('fetch failed');
+        }
+        return answer;
+      },
+    });
+    const tracked = await reporter.track({
+      owner: 'ines',
+      type: 'r.attempts',
+      status: 'running',
+      maxAttempts: 3,
+    });
+    const firstStart = tracked.job.startedAt;
+    await tracked.progress(60, 'Step 3');
+    void tracked.progress(80, 'Step 4'); // not sent yet when the attempt ends: dropped
+    const waiting = await tracked.retrying('Retrying (attempt 2 of 3)');
+    assert.deepEqual(
+      [waiting.status, waiting.attempt, waiting.progress, waiting.message],
+      ['pending', 1, null, 'Retrying (attempt 2 of 3)'],
+    );
+    assert.equal(
+      requests.filter((r) => r.endsWith('/requeue')).length,
+      2,
+      'sent again after the lost answer',
+    );
+    const seen = await seenBy(server, 'ines', tracked.id);
+    assert.deepEqual(
+      [seen.status, seen.attempt, seen.progress, seen.message],
+      ['pending', 1, null, 'Retrying (attempt 2 of 3)'],
+    );
+    await delay(120);
+    assert.equal((await seenBy(server, 'ines', tracked.id)).progress, null, 'the dropped report never went');
+    await tracked.progress(10, 'Step 1');
+    const again = await seenBy(server, 'ines', tracked.id);
+    assert.deepEqual(
+      [again.status, again.attempt, again.progress, again.message],
+      ['running', 2, 10, 'Step 1'],
+    );
+    assert.ok(
+      Date.parse(again.startedAt ?? '') > Date.parse(firstStart ?? ''),
+      'the new attempt started now',
+    );
+    assert.deepEqual([tracked.job.status, tracked.job.attempt], ['running', 2]);
+    const done = await tracked.complete();
+    assert.deepEqual([done.status, done.attempt, done.id], ['completed', 2, tracked.id]);
+    assert.equal(tracked.signal.aborted, false);
+    assert.ok(
+      errors.every((error) => error instanceof JobTrackerNetworkError),
+      'nothing refused',
+    );
+  });
+
+  it('retrying(): a report of the ended attempt whose batch failed is not sent again into the next one', async () => {
+    let failing = 1;
+    const { reporter } = recording(() => server, {
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/api/worker/progress' && failing-- > 0) {
+          await delay(300);
+          throw new TypeError('fetch failed');
+        }
+        return fetch(input, init);
+      },
+    });
+    const tracked = await reporter.track({ owner: 'jonas', type: 'r.attempts-crossing', status: 'running' });
+    void tracked.progress(30, 'Thirty');
+    await delay(150); // the batch is on its way, and will fail
+    const ended = tracked.retrying('Again');
+    void tracked.progress(5); // the next attempt's, without a message: sent once the requeue landed
+    const waiting = await ended;
+    assert.deepEqual([waiting.status, waiting.progress, waiting.message], ['pending', null, 'Again']);
+    await eventually(
+      async () => (await seenBy(server, 'jonas', tracked.id)).status === 'running' || null,
+      5000,
+      'the next attempt started',
+    );
+    await delay(700); // past the failed batch's retry
+    const seen = await seenBy(server, 'jonas', tracked.id);
+    // Not the ended attempt's "Thirty": the next attempt starts with no message.
+    assert.deepEqual([seen.attempt, seen.progress, seen.message], [2, 5, null]);
+    const job = await tracked.fail('No luck');
+    assert.deepEqual([job.status, job.attempt], ['failed', 2]);
+  });
+
   it('refuses a bad create with a typed 4xx, and does not retry it', async () => {
     const { reporter, writes } = recording(() => server);
     await assert.rejects(

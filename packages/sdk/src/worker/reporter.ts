@@ -96,6 +96,16 @@ export interface TrackedJob {
    * details: the owner sees a generic message, as for a worker's handler).
    */
   fail(error: ReportedFailure): Promise<Job>;
+  /**
+   * Ends this attempt of the job: the host will run it again (e.g. a BullMQ retry). The same job (one card
+   * for its owner) waits for its next attempt with `message` (e.g. "Retrying (attempt 2 of 3)"), no
+   * progress, through `POST /api/worker/jobs/:id/requeue`; the next {@link TrackedJob.progress} (or
+   * `complete`, `fail`) starts the next attempt, with `attempt` + 1 and a new `startedAt`. Progress of the
+   * ended attempt not yet sent is dropped; progress reported while this is under way waits for it and
+   * belongs to the next attempt. Tried again through network failures, 5xx and 429 answers (a request sent
+   * again is harmless). Answers the pending job; rejects as {@link TrackedJob.complete} does.
+   */
+  retrying(message?: string): Promise<Job>;
 }
 
 /** Options of {@link Reporter.close}. */
@@ -137,6 +147,10 @@ interface Entry {
   finishing: boolean;
   /** The job is finished, cancelled or lost: the event stream need not be kept for it. */
   closed: boolean;
+  /** Raised by `retrying`: a report taken under an older attempt is never sent into a newer one. */
+  attempt: number;
+  /** The requeue under way (never rejects): progress waits for it, and so do complete and fail. */
+  requeue: Promise<void> | null;
 }
 
 /**
@@ -278,7 +292,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       pending.delete(entry);
       const taken = entry.pending as NonNullable<Entry['pending']>;
       entry.pending = null;
-      return { entry, ...taken };
+      return { entry, attempt: entry.attempt, ...taken };
     });
     if (batch.length === 0) return Promise.resolve();
     const sent = (async () => {
@@ -298,8 +312,8 @@ export function createReporter(options: ReporterOptions): Reporter {
         if (retryable(error)) {
           // Put them back under whatever came meanwhile: the later report wins, none is lost.
           // A job being completed or failed takes its report back in `finish`, before the final state.
-          for (const { entry, update, waiters } of batch) {
-            if (entry.controller.signal.aborted) {
+          for (const { entry, attempt, update, waiters } of batch) {
+            if (entry.controller.signal.aborted || entry.attempt !== attempt) {
               for (const resolve of waiters) resolve();
               continue;
             }
@@ -308,7 +322,7 @@ export function createReporter(options: ReporterOptions): Reporter {
               update: mergeUpdates(update, newer?.update),
               waiters: [...waiters, ...(newer?.waiters ?? [])],
             };
-            if (!entry.finishing) pending.add(entry);
+            if (!entry.finishing && !entry.requeue) pending.add(entry);
           }
           retryDelay = delayAfter(error, failures++);
         } else for (const { waiters } of batch) for (const resolve of waiters) resolve();
@@ -317,8 +331,10 @@ export function createReporter(options: ReporterOptions): Reporter {
       results.forEach((result, index) => {
         const item = batch[index];
         if (!item) return;
-        const { entry, update, waiters } = item;
-        if ('error' in result) {
+        const { entry, attempt, update, waiters } = item;
+        if (entry.attempt !== attempt) {
+          // Sent before the attempt ended (a requeue crossing it); what the requeue answered stands.
+        } else if ('error' in result) {
           const { status, code, message } = result.error;
           const error = new JobTrackerHttpError(status, code, message);
           if (isGone(error)) end(entry, error);
@@ -327,7 +343,11 @@ export function createReporter(options: ReporterOptions): Reporter {
           const job = { ...entry.job, version: result.version };
           if (update.progress !== undefined) job.progress = update.progress;
           if (update.message !== undefined) job.message = update.message;
-          if (job.status === 'pending') job.status = 'running';
+          if (job.status === 'pending') {
+            // This report started the job's next attempt.
+            job.status = 'running';
+            job.attempt += 1;
+          }
           entry.job = job;
         }
         for (const resolve of waiters) resolve();
@@ -369,6 +389,7 @@ export function createReporter(options: ReporterOptions): Reporter {
     entry.pending = null;
     pending.delete(entry);
     const task = (async () => {
+      while (entry.requeue) await entry.requeue;
       for (let tries = 0; ; tries++) {
         if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
         checkLifetime();
@@ -421,6 +442,73 @@ export function createReporter(options: ReporterOptions): Reporter {
     return task;
   }
 
+  // ---- retrying: the host runs the job again ----
+
+  function requeue(entry: Entry, message: string | undefined): Promise<Job> {
+    if (entry.controller.signal.aborted) return Promise.reject(entry.controller.signal.reason);
+    if (entry.finishing) {
+      return Promise.reject(
+        new JobTrackerError(`complete() or fail() was already called for job ${entry.id}.`),
+      );
+    }
+    // The ended attempt's progress not yet sent is dropped, and any that comes back from a failed batch.
+    entry.attempt++;
+    const dropped = entry.pending;
+    entry.pending = null;
+    pending.delete(entry);
+    for (const resolve of dropped?.waiters ?? []) resolve();
+    const previous = entry.requeue;
+    const path = `/worker/jobs/${encodeURIComponent(entry.id)}/requeue`;
+    const task = (async () => {
+      if (previous) await previous;
+      for (let tries = 0; ; tries++) {
+        if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
+        checkLifetime();
+        try {
+          // A batch under way with the ended attempt's progress lands (or fails) before the requeue.
+          while (entry.sending) await entry.sending;
+          const answer = await http.post(
+            path,
+            { leaseToken: entry.token, message: message ?? null },
+            lifetime.signal,
+          );
+          entry.job = (answer as { job: Job }).job;
+          return entry.job;
+        } catch (error) {
+          if (lifetime.signal.aborted) throw closedError();
+          if (isGone(error)) {
+            end(entry, error);
+            throw entry.controller.signal.reason;
+          }
+          if (retryable(error)) {
+            report(error);
+            await sleep(delayAfter(error, tries), lifetime.signal);
+            continue;
+          }
+          throw error;
+        }
+      }
+    })();
+    const settled: Promise<void> = task.then(
+      () => {},
+      () => {},
+    );
+    entry.requeue = settled;
+    void settled.then(() => {
+      if (entry.requeue !== settled) return;
+      entry.requeue = null;
+      // Progress reported meanwhile belongs to the next attempt: it goes now.
+      if (entry.pending && !entry.finishing && !entry.controller.signal.aborted) {
+        pending.add(entry);
+        schedule(failures > 0 ? retryDelay : flushIntervalMs);
+      }
+    });
+    outstanding.add(task);
+    const forgetTask = () => outstanding.delete(task);
+    task.then(forgetTask, forgetTask);
+    return task;
+  }
+
   // ---- track ----
 
   async function create(request: TrackRequest): Promise<ReportJobResponse> {
@@ -461,6 +549,7 @@ export function createReporter(options: ReporterOptions): Reporter {
             update: mergeUpdates(before?.update, update),
             waiters: [...(before?.waiters ?? []), resolve],
           };
+          if (entry.requeue) return; // sent once the requeue landed
           pending.add(entry);
           if (pending.size >= MAX_BATCH && !inFlight) void flush();
           else schedule(failures > 0 ? retryDelay : flushIntervalMs);
@@ -471,6 +560,9 @@ export function createReporter(options: ReporterOptions): Reporter {
       },
       fail(error) {
         return finish(entry, (signal) => api.fail(entry.id, entry.token, failureOf(error), signal));
+      },
+      retrying(message) {
+        return requeue(entry, message);
       },
     };
   }
@@ -513,6 +605,8 @@ export function createReporter(options: ReporterOptions): Reporter {
         sending: null,
         finishing: false,
         closed: false,
+        attempt: 0,
+        requeue: null,
       };
       const set = entries.get(job.id) ?? new Set();
       set.add(entry);
@@ -526,8 +620,11 @@ export function createReporter(options: ReporterOptions): Reporter {
     async close({ timeoutMs = 30_000 } = {}) {
       closing = true;
       const drained = (async () => {
-        await drainProgress();
-        while (outstanding.size > 0) await Promise.allSettled([...outstanding]);
+        do {
+          await drainProgress();
+          while (outstanding.size > 0) await Promise.allSettled([...outstanding]);
+          // A requeue that settled may have let the next attempt's progress go: drain that too.
+        } while ((pending.size > 0 || inFlight) && !lifetime.signal.aborted);
       })();
       let timeout: ReturnType<typeof setTimeout> | undefined;
       const inTime = await Promise.race([
