@@ -302,7 +302,7 @@ describe('createReporter against the real server', () => {
 
   it('retrying(): the same job waits for its next attempt, which the next progress starts from nothing', async () => {
     let loseAnswer = 1;
-    const { reporter, requests, errors } = recording(() => server, {
+    const { reporter, requests, writes, errors } = recording(() => server, {
       fetch: async (input, init) => {
         const answer = await fetch(input, init);
         // The first requeue lands, but its answer is lost: it is sent again.
@@ -320,7 +320,7 @@ describe('createReporter against the real server', () => {
     });
     const firstStart = tracked.job.startedAt;
     await tracked.progress(60, 'Step 3');
-    void tracked.progress(80, 'Step 4'); // not sent yet when the attempt ends: dropped
+    const last = tracked.progress(80, 'Step 4'); // not sent yet when the attempt ends: sent before it ends
     const waiting = await tracked.retrying('Retrying (attempt 2 of 3)');
     assert.deepEqual(
       [waiting.status, waiting.attempt, waiting.progress, waiting.message],
@@ -336,8 +336,15 @@ describe('createReporter against the real server', () => {
       [seen.status, seen.attempt, seen.progress, seen.message],
       ['pending', 1, null, 'Retrying (attempt 2 of 3)'],
     );
+    await last;
+    const sent = writes();
+    const requeues = sent.filter((r) => r.endsWith('/requeue'));
+    assert.ok(
+      sent.lastIndexOf(`POST /api/worker/jobs/${tracked.id}/progress`) < sent.indexOf(requeues[0] ?? ''),
+      `the ended attempt's last report went first: ${sent.join(', ')}`,
+    );
     await delay(120);
-    assert.equal((await seenBy(server, 'ines', tracked.id)).progress, null, 'the dropped report never went');
+    assert.equal((await seenBy(server, 'ines', tracked.id)).progress, null, 'nothing of it went after');
     await tracked.progress(10, 'Step 1');
     const again = await seenBy(server, 'ines', tracked.id);
     assert.deepEqual(
@@ -358,7 +365,7 @@ describe('createReporter against the real server', () => {
     );
   });
 
-  it('retrying(): a report of the ended attempt whose batch failed is not sent again into the next one', async () => {
+  it('retrying(): a report of the ended attempt whose batch failed goes before the requeue, never into the next attempt', async () => {
     let failing = 1;
     const { reporter } = recording(() => server, {
       fetch: async (input, init) => {

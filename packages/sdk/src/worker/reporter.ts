@@ -101,8 +101,8 @@ export interface TrackedJob {
    * for its owner) waits for its next attempt with `message` (e.g. "Retrying (attempt 2 of 3)"), no
    * progress, through `POST /api/worker/jobs/:id/requeue`; the next {@link TrackedJob.progress} (or
    * `complete`, `fail`) starts the next attempt, with `attempt` + 1 and a new `startedAt`. Progress of the
-   * ended attempt not yet sent is dropped; progress reported while this is under way waits for it and
-   * belongs to the next attempt. Tried again through network failures, 5xx and 429 answers (a request sent
+   * ended attempt not yet sent is sent first (it may be what started that attempt); progress reported
+   * while this is under way waits for it and belongs to the next attempt. Tried again through network failures, 5xx and 429 answers (a request sent
    * again is harmless). Answers the pending job; rejects as {@link TrackedJob.complete} does.
    */
   retrying(message?: string): Promise<Job>;
@@ -149,6 +149,8 @@ interface Entry {
   closed: boolean;
   /** Raised by `retrying`: a report taken under an older attempt is never sent into a newer one. */
   attempt: number;
+  /** The ended attempt's progress not yet sent: the requeue sends it first. */
+  ended: Entry['pending'];
   /** The requeue under way (never rejects): progress waits for it, and so do complete and fail. */
   requeue: Promise<void> | null;
 }
@@ -254,8 +256,9 @@ export function createReporter(options: ReporterOptions): Reporter {
       !(error instanceof JobCancelledError)
         ? new JobCancelledError(entry.id, { cause: error })
         : error;
-    const dropped = entry.pending;
+    const dropped = mergePending(entry.ended, entry.pending);
     entry.pending = null;
+    entry.ended = null;
     pending.delete(entry);
     for (const resolve of dropped?.waiters ?? []) resolve();
     entry.controller.abort(reason);
@@ -313,8 +316,13 @@ export function createReporter(options: ReporterOptions): Reporter {
           // Put them back under whatever came meanwhile: the later report wins, none is lost.
           // A job being completed or failed takes its report back in `finish`, before the final state.
           for (const { entry, attempt, update, waiters } of batch) {
-            if (entry.controller.signal.aborted || entry.attempt !== attempt) {
+            if (entry.controller.signal.aborted) {
               for (const resolve of waiters) resolve();
+              continue;
+            }
+            if (entry.attempt !== attempt) {
+              // The attempt ended meanwhile: the requeue sends it first, never the next attempt.
+              entry.ended = mergePending({ update, waiters }, entry.ended);
               continue;
             }
             const newer = entry.pending;
@@ -451,12 +459,12 @@ export function createReporter(options: ReporterOptions): Reporter {
         new JobTrackerError(`complete() or fail() was already called for job ${entry.id}.`),
       );
     }
-    // The ended attempt's progress not yet sent is dropped, and any that comes back from a failed batch.
+    // The ended attempt's progress not yet sent goes before the requeue (it may be the report that
+    // started that attempt), and so does one whose batch fails meanwhile; none goes after it.
     entry.attempt++;
-    const dropped = entry.pending;
+    entry.ended = mergePending(entry.ended, entry.pending);
     entry.pending = null;
     pending.delete(entry);
-    for (const resolve of dropped?.waiters ?? []) resolve();
     const previous = entry.requeue;
     const path = `/worker/jobs/${encodeURIComponent(entry.id)}/requeue`;
     const task = (async () => {
@@ -467,6 +475,18 @@ export function createReporter(options: ReporterOptions): Reporter {
         try {
           // A batch under way with the ended attempt's progress lands (or fails) before the requeue.
           while (entry.sending) await entry.sending;
+          const last = entry.ended;
+          entry.ended = null;
+          if (last) {
+            try {
+              entry.job = await api.progress(entry.id, entry.token, last.update, lifetime.signal);
+            } catch (error) {
+              if (retryable(error)) entry.ended = mergePending(last, entry.ended);
+              if (retryable(error) || isGone(error)) throw error;
+              report(error); // refused (e.g. progress_decreased): the requeue still goes
+            }
+            for (const resolve of last.waiters) resolve();
+          }
           const answer = await http.post(
             path,
             { leaseToken: entry.token, message: message ?? null },
@@ -491,7 +511,11 @@ export function createReporter(options: ReporterOptions): Reporter {
     })();
     const settled: Promise<void> = task.then(
       () => {},
-      () => {},
+      () => {
+        // Given up (closed, cancelled, refused): what the ended attempt still had is not sent.
+        for (const resolve of entry.ended?.waiters ?? []) resolve();
+        entry.ended = null;
+      },
     );
     entry.requeue = settled;
     void settled.then(() => {
@@ -606,6 +630,7 @@ export function createReporter(options: ReporterOptions): Reporter {
         finishing: false,
         closed: false,
         attempt: 0,
+        ended: null,
         requeue: null,
       };
       const set = entries.get(job.id) ?? new Set();
@@ -646,6 +671,18 @@ export function createReporter(options: ReporterOptions): Reporter {
         );
       }
     },
+  };
+}
+
+/** Two reports waiting to be sent as one: `later`'s fields over `earlier`'s, every waiter kept. */
+function mergePending(
+  earlier: { update: ProgressUpdate; waiters: (() => void)[] } | null,
+  later: { update: ProgressUpdate; waiters: (() => void)[] } | null,
+): { update: ProgressUpdate; waiters: (() => void)[] } | null {
+  if (!earlier || !later) return earlier ?? later;
+  return {
+    update: mergeUpdates(earlier.update, later.update),
+    waiters: [...earlier.waiters, ...later.waiters],
   };
 }
 
