@@ -85,23 +85,33 @@ interface Remembered {
   title: string | null;
   scope: string | null;
   externalId: string;
+  /** BullMQ's `opts.attempts`, as the tracked job's `maxAttempts` (1–20). */
+  maxAttempts?: number;
 }
 
 interface Mirror {
   tracked: TrackedJob;
-  /** The highest progress sent: progress never goes down within a tracked job, even through retries. */
+  /** The highest progress sent in this attempt: progress never goes down within an attempt. */
   high: number;
+  /** The tracked job's attempt as the bridge made it: counted when it starts one, before the API answers. */
+  attempt: number;
+  /** Whether that attempt runs (started), or the job waits for its next (or first) one. */
+  running: boolean;
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const WAITING_STATES = ['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
 const MAX_EXTERNAL_ID = 200;
+/** The most `maxAttempts` the API takes at a create; a host that runs more raises it as it goes. */
+const MAX_ATTEMPTS = 20;
 
 /**
  * Mirrors a BullMQ queue's jobs into jobtracker: each job whose `owner` is known becomes a tracked job of
  * that user (pending while it waits, running once a worker takes it, with the progress the processor
  * gives `job.updateProgress(n)` or `job.updateProgress({ percent, message })`, then completed or failed).
- * A retry stays the same tracked job ("Retrying (attempt 2 of 3)"); only the final failure fails it.
+ * A retry stays the same tracked job: between attempts it waits ("Retrying (attempt 2 of 3)"), and each
+ * attempt BullMQ runs is the tracked job's next `attempt`, its progress and `startedAt` anew (its
+ * `maxAttempts` is the BullMQ job's `opts.attempts`); only the final failure fails it.
  *
  * It reads BullMQ's own event stream (`QueueEvents`) and reports through the SDK's reporter
  * (`createReporter`), with the queue name, job id and creation time as `externalId`: a bridge that
@@ -181,6 +191,7 @@ export function trackQueue<Data = AnyData>(
       title: (title ? title(job) : job.name) || null,
       scope: scope?.(job) || null,
       externalId,
+      maxAttempts: Math.min(MAX_ATTEMPTS, Math.max(1, Math.floor(job.opts.attempts ?? 1))),
     };
   }
 
@@ -209,6 +220,7 @@ export function trackQueue<Data = AnyData>(
       title: remembered.title,
       scope: remembered.scope,
       externalId: remembered.externalId,
+      ...(remembered.maxAttempts === undefined ? {} : { maxAttempts: remembered.maxAttempts }),
       dedupe: false,
       ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
     });
@@ -222,7 +234,12 @@ export function trackQueue<Data = AnyData>(
       await forget(jobId);
       return null;
     }
-    const mirror: Mirror = { tracked, high: tracked.job.progress ?? 0 };
+    const mirror: Mirror = {
+      tracked,
+      high: tracked.job.progress ?? 0,
+      attempt: tracked.job.attempt,
+      running: tracked.job.status === 'running',
+    };
     mirrors.set(jobId, mirror);
     const onAbort = () => {
       if (tracked.signal.reason instanceof JobCancelledError) {
@@ -274,11 +291,33 @@ export function trackQueue<Data = AnyData>(
     void mirror.tracked.progress(percent, report.message);
   }
 
-  async function retrying(mirror: Mirror, jobId: string) {
-    const job = await Job.fromId(queue, jobId);
-    if (!job || job.attemptsMade === 0) return;
+  /**
+   * When the tracked job's running attempt is one BullMQ counts as made (it failed and BullMQ runs the
+   * job again), ends it: the same tracked job waits for its next attempt, "Retrying (attempt 2 of 3)".
+   * Asked at every sign of a retry (waiting after failed, delayed, active, the start's scan), and acts once.
+   */
+  async function retrying(mirror: Mirror, jobId: string, known?: Job<Data>) {
+    const job = known ?? ((await Job.fromId(queue, jobId)) as Job<Data> | undefined);
+    if (!job || !mirror.running || mirror.attempt > job.attemptsMade) return;
     const attempts = Math.max(job.opts.attempts ?? 1, job.attemptsMade + 1);
-    progress(mirror, { message: messages.retrying(job.attemptsMade + 1, attempts) });
+    mirror.running = false;
+    mirror.high = 0;
+    try {
+      await mirror.tracked.retrying(messages.retrying(job.attemptsMade + 1, attempts));
+    } catch (error) {
+      if (!mirror.tracked.signal.aborted) report(error);
+    }
+  }
+
+  /** The BullMQ job runs (again): the tracked job's next attempt starts, its progress from nothing. */
+  async function started(mirror: Mirror, jobId: string, known?: Job<Data>) {
+    // Active while an attempt runs: the failure of that attempt was missed (a bridge down meanwhile).
+    if (mirror.running) await retrying(mirror, jobId, known);
+    if (mirror.running) return false;
+    mirror.running = true;
+    mirror.attempt += 1;
+    mirror.high = 0;
+    return true;
   }
 
   async function finish(jobId: string, write: (tracked: TrackedJob) => Promise<unknown>) {
@@ -350,8 +389,8 @@ export function trackQueue<Data = AnyData>(
       on(id, async () => {
         if (cancelled.has(jobId)) return cancelInQueue(jobId);
         const mirror = await mirrorOf(jobId);
-        // The first write starts a pending tracked job.
-        if (mirror && mirror.tracked.job.status === 'pending') void mirror.tracked.progress(undefined);
+        // The first write starts a pending tracked job, or its next attempt.
+        if (mirror && (await started(mirror, jobId))) void mirror.tracked.progress(undefined);
       }),
     );
     reader.on('progress', ({ jobId, data }, id) =>
@@ -402,7 +441,7 @@ export function trackQueue<Data = AnyData>(
         const jobId = job.id;
         void serially(async () => {
           const mirror = await mirrorOf(jobId, job);
-          if (mirror && job.attemptsMade > 0) await retrying(mirror, jobId);
+          if (mirror && job.attemptsMade > 0) await retrying(mirror, jobId, job);
         });
       }
     }
@@ -413,9 +452,9 @@ export function trackQueue<Data = AnyData>(
           const mirror = await mirrorOf(jobId, job);
           if (!mirror) return;
           const now = progressOf(job.progress);
-          if (mirror.tracked.job.status === 'pending' && now.progress === undefined && !now.message) {
-            void mirror.tracked.progress(undefined);
-          } else progress(mirror, now);
+          const starting = await started(mirror, jobId, job);
+          if (starting && now.progress === undefined && !now.message) void mirror.tracked.progress(undefined);
+          else progress(mirror, now);
         });
       }
     }
