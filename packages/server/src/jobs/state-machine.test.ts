@@ -21,6 +21,7 @@ const commands: JobCommand[] = [
   { kind: 'requeue' },
   { kind: 'release' },
   { kind: 'heartbeat', leaseExpiresAt: 5000 },
+  { kind: 'nextAttempt', message: null },
 ];
 
 function apply(job: JobRecord, command: JobCommand, now = 2000) {
@@ -119,6 +120,38 @@ describe('job state machine', () => {
     );
     const said = apply(running, { kind: 'requeue', message: 'The worker stopped responding' });
     assert.deepEqual([said.message, requeued.message], ['The worker stopped responding', running.message]);
+  });
+
+  it("a reported job's next attempt: pending with the host's message, token kept, the next write starts attempt + 1", () => {
+    const reported = { ...base, reportToken: 'r', leaseToken: 'r', maxAttempts: 2 };
+    const running = apply(reported, { kind: 'progress', progress: 70, message: 'Step 3' }, 1000);
+    const waiting = apply(running, { kind: 'nextAttempt', message: 'Retrying (attempt 2 of 2)' }, 4000);
+    assert.deepEqual(
+      [
+        waiting.status,
+        waiting.progress,
+        waiting.message,
+        waiting.attempt,
+        waiting.leaseToken,
+        waiting.startedAt,
+      ],
+      ['pending', null, 'Retrying (attempt 2 of 2)', 1, 'r', 1000],
+    );
+    const again = transition(waiting, { kind: 'nextAttempt', message: 'Retrying (attempt 2 of 2)' }, 4100);
+    assert.ok(
+      again.ok && !again.visible && again.job.version === waiting.version,
+      'sent again: nothing changes',
+    );
+    const second = apply(waiting, { kind: 'progress', progress: 5 }, 5000);
+    assert.deepEqual(
+      [second.status, second.attempt, second.startedAt, second.progress, second.message],
+      ['running', 2, 5000, 5, null],
+    );
+    const third = apply(apply(second, { kind: 'nextAttempt', message: null }), { kind: 'progress' }, 6000);
+    assert.deepEqual([third.attempt, third.maxAttempts], [3, 3], 'the host ran more attempts than it said');
+    const claimed = apply(base, start);
+    const refused = transition(claimed, { kind: 'nextAttempt', message: null }, 3000);
+    assert.ok(!refused.ok && refused.code === 'invalid_transition', 'a claimed job is not the host’s');
   });
 
   it('keeps updatedAt from going backwards when the clock does', () => {
