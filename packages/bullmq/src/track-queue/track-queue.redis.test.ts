@@ -154,7 +154,7 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
       userId: user,
       title: 'Render intro.mp4',
       steps: 4,
-      stepMs: 150,
+      stepMs: 500,
     });
     await eventually(async () => {
       const [job] = await jobsOf(user, names.progress);
