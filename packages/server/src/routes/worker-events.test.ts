@@ -147,6 +147,42 @@ describe('worker event stream (GET /api/worker/events) over a real HTTP server',
     }
   });
 
+  it('carries a cancel once, at the cancel, also when the user dismisses or brings back the cancelled job after it', async () => {
+    const live = await events();
+    assert.ok(live.reader, 'a stream');
+    await live.reader.until(() => (live.reader as SseReader).ready.length === 1, 5000, 'ready');
+    const last = String(live.reader.ready[0]?.cursor);
+
+    const job = await report('alice', 'ext-dismissed');
+    await cancel(job.job.id, alice);
+    await live.reader.until(() => cancels(live.reader as SseReader).length === 1, 5000, 'the cancel');
+    const atCancel = cancels(live.reader)[0]?.cursor as string;
+    assert.equal((await api(`/jobs/${job.job.id}/dismiss`, {}, alice)).status, 200);
+    assert.equal((await api(`/jobs/${job.job.id}/dismiss`, { dismissed: false }, alice)).status, 200);
+    await delay(300);
+    assert.deepEqual(
+      cancels(live.reader).map((event) => event.externalId),
+      ['ext-dismissed'],
+      'live: one cancel, none for the dismissal or the return',
+    );
+    live.close();
+
+    for (const [from, expected] of [
+      [last, ['ext-dismissed']],
+      [atCancel, []],
+    ] as const) {
+      const again = await events({ 'Last-Event-ID': from });
+      assert.ok(again.reader, 'a stream');
+      await again.reader.until(() => (again.reader as SseReader).ready.length === 1, 5000, 'ready');
+      assert.deepEqual(
+        cancels(again.reader).map((event) => [event.externalId, event.cursor]),
+        expected.map((externalId) => [externalId, atCancel]),
+        `replayed from ${from === last ? 'before' : 'at'} the cancel`,
+      );
+      again.close();
+    }
+  });
+
   it('answers reset first to a cursor that is not from this log, then goes live from its end', async () => {
     const { reader, close } = await events({ 'Last-Event-ID': '9000000000000000' });
     assert.ok(reader, 'a stream');

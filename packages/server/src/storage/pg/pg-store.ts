@@ -213,21 +213,27 @@ export class PgStore implements JobStore {
   }
 
   async reportedCancelsAfter(after: number, limit: number) {
-    return (
-      this.db
-        .select({
-          cursor: jobEvents.cursor,
-          id: jobs.id,
-          ownerId: jobs.ownerId,
-          externalId: jobs.externalId,
-        })
-        .from(jobEvents)
-        // A cancelled job never changes again: its cancel is the event of its last version.
-        .innerJoin(jobs, and(eq(jobs.id, jobEvents.jobId), eq(jobs.version, jobEvents.version)))
-        .where(and(gt(jobEvents.cursor, after), eq(jobs.status, 'cancelled'), isNotNull(jobs.reportToken)))
-        .orderBy(asc(jobEvents.cursor))
-        .limit(limit)
-    );
+    return this.db
+      .select({
+        cursor: jobEvents.cursor,
+        id: jobs.id,
+        ownerId: jobs.ownerId,
+        externalId: jobs.externalId,
+      })
+      .from(jobEvents)
+      .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
+      .where(
+        and(
+          gt(jobEvents.cursor, after),
+          eq(jobs.status, 'cancelled'),
+          isNotNull(jobs.reportToken),
+          // The cancel is the job's first event at cancelled: a dismissal changes a cancelled job again.
+          sql`(${jobEvents.data})::jsonb ->> 'status' = 'cancelled'`,
+          sql`not exists (select 1 from ${jobEvents} as earlier where earlier.job_id = ${jobEvents.jobId} and earlier.version < ${jobEvents.version} and (earlier.data)::jsonb ->> 'status' = 'cancelled')`,
+        ),
+      )
+      .orderBy(asc(jobEvents.cursor))
+      .limit(limit);
   }
 
   async listActiveJobs() {

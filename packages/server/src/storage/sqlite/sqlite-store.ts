@@ -14,6 +14,7 @@ import {
   lte,
   max,
   type SQL,
+  sql,
 } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
@@ -288,9 +289,17 @@ export class SqliteStore implements JobStore {
             externalId: jobs.externalId,
           })
           .from(jobEvents)
-          // A cancelled job never changes again: its cancel is the event of its last version.
-          .innerJoin(jobs, and(eq(jobs.id, jobEvents.jobId), eq(jobs.version, jobEvents.version)))
-          .where(and(gt(jobEvents.cursor, after), eq(jobs.status, 'cancelled'), isNotNull(jobs.reportToken)))
+          .innerJoin(jobs, eq(jobs.id, jobEvents.jobId))
+          .where(
+            and(
+              gt(jobEvents.cursor, after),
+              eq(jobs.status, 'cancelled'),
+              isNotNull(jobs.reportToken),
+              // The cancel is the job's first event at cancelled: a dismissal changes a cancelled job again.
+              sql`json_extract(${jobEvents.data}, '$.status') = 'cancelled'`,
+              sql`not exists (select 1 from ${jobEvents} as earlier where earlier.job_id = ${jobEvents.jobId} and earlier.version < ${jobEvents.version} and json_extract(earlier.data, '$.status') = 'cancelled')`,
+            ),
+          )
           .orderBy(asc(jobEvents.cursor))
           .limit(limit),
     );
