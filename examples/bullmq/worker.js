@@ -34,6 +34,8 @@ const worker = new Worker(
   { connection, concurrency: 4 },
 );
 const cancels = listenForCancels(worker);
+// Ready once it hears cancels: a cancel published before would not reach the job it runs.
+await cancels.ready;
 console.log(`worker ${process.pid} processing the "${QUEUE}" queue`);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {
