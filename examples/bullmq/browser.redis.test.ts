@@ -149,7 +149,12 @@ describe('examples/bullmq in a browser: BullMQ workers, the bridge, and the user
     try {
       await page.getByRole('button', { name: /fails once/ }).click();
       await page.waitForURL(`${base}/`);
-      await toast(page).first().waitFor({ timeout: 30_000 });
+      await toast(page)
+        .first()
+        .waitFor({ timeout: 30_000 })
+        .catch((error: unknown) => {
+          throw new Error(`No completion toast; the cards seen: ${JSON.stringify(cards)}`, { cause: error });
+        });
       assert.match((await toast(page).textContent()) ?? '', /Risky program/);
       const ids = new Set(cards.map((card) => card.id));
       assert.equal(ids.size, 1, `one card throughout: ${JSON.stringify(cards)}`);
