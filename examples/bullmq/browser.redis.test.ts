@@ -3,7 +3,7 @@
 // toast, sees a failed first attempt as one job retrying, and cancels a job a worker is running: the worker
 // process's processor is aborted and BullMQ fails the job.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { CHROME_PATH, CHROMIUM_ARGS } from '@jobtracker/test-support/chromium';
 import { Queue } from 'bullmq';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { badge, percentOf, trackerPercent } from '../e2e/harness.js';
+import { exampleProcesses } from './example-processes.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const queueName = `example-browser-${randomUUID().slice(0, 8)}`;
@@ -28,23 +29,7 @@ const env = {
   JOBTRACKER_SECRET: '',
   JOBTRACKER_DEMO_DURATION_MS: String(DURATION_MS),
 };
-const children: ChildProcess[] = [];
-
-function start(script: string, args: string[], ready: RegExp) {
-  const child = spawn(process.execPath, [here(script), ...args], { env, stdio: 'pipe' });
-  children.push(child);
-  let output = '';
-  return new Promise<RegExpMatchArray>((resolve, reject) => {
-    const read = (chunk: Buffer) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) resolve(match);
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-}
+const { start, killAll } = exampleProcesses(env);
 
 /** What the tracker's cards showed, each animation frame, in every document the page loads. */
 interface CardSeen {
@@ -88,12 +73,12 @@ describe('examples/bullmq in a browser: BullMQ workers, the bridge, and the user
       start('./worker.js', [], /processing the/),
       start('./worker.js', [], /processing the/),
     ]);
-    base = (server[1] as string).replace('localhost', '127.0.0.1');
+    base = (server.match[1] as string).replace('localhost', '127.0.0.1');
     browser = await chromium.launch({ executablePath: CHROME_PATH, args: CHROMIUM_ARGS });
   });
   after(async () => {
     await browser?.close();
-    for (const child of children) child.kill('SIGKILL');
+    killAll();
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     const keys = spawnSync('redis-cli', ['--scan', '--pattern', `bull:${queueName}:*`], { encoding: 'utf8' })

@@ -2,7 +2,7 @@
 // real Redis. "Generate program" goes through BullMQ, fails its first attempt, and the user sees one job
 // that retries and completes.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '@jobtracker/sdk';
+import { exampleProcesses } from './example-processes.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const queue = `example-programs-${randomUUID().slice(0, 8)}`;
@@ -21,23 +22,7 @@ const env = {
   JOBTRACKER_SECRET: '',
   JOBTRACKER_DEMO_DURATION_MS: '1200',
 };
-const children: ChildProcess[] = [];
-
-function start(script: string, args: string[], ready: RegExp) {
-  const child = spawn(process.execPath, [here(script), ...args], { env, stdio: 'pipe' });
-  children.push(child);
-  let output = '';
-  return new Promise<{ match: RegExpMatchArray; output: () => string }>((resolve, reject) => {
-    const read = (chunk: Buffer) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) resolve({ match, output: () => output });
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-}
+const { start, killAll } = exampleProcesses(env);
 
 describe('examples/bullmq', { timeout: 60_000 }, () => {
   let base = '';
@@ -54,7 +39,7 @@ describe('examples/bullmq', { timeout: 60_000 }, () => {
     base = (server.match[1] as string).replace('localhost', '127.0.0.1');
   });
   after(() => {
-    for (const child of children) child.kill('SIGKILL');
+    killAll();
     const keys = spawnSync('redis-cli', ['--scan', '--pattern', `bull:${queue}:*`], { encoding: 'utf8' })
       .stdout.split('\n')
       .filter(Boolean);
