@@ -75,6 +75,8 @@ export function describeStateMachine(backend: Backend, counts: RunCounts): void 
   after(() => backend.dispose());
   describe(`job state machine on ${backend.name} (property-based)`, () => {
     it(`keeps its invariants over ${runs} random command sequences`, async (t) => {
+      // Said before the run too: a run that hangs until the file's timeout never reaches its diagnostic.
+      console.log(`state machine on ${backend.name}: seed ${SEED}${PATH ? `, path ${PATH}` : ''}`);
       const stats = newStats();
       const started = performance.now();
       const parameters: fc.Parameters<[Template[]]> = { numRuns: runs, seed: SEED };
