@@ -13,6 +13,7 @@ import { JobTracker } from './job-tracker/job-tracker.js';
 import { ar } from './locales/ar.js';
 import { defineElement } from './shared/define.js';
 import { registerJobLocale } from './shared/locale.js';
+import { serverJob } from './testing/list.js';
 import { userClient } from './testing/user-client.js';
 import {
   assert,
@@ -542,6 +543,48 @@ const STATES: State[] = [
       await user.client.cancel(job.id);
       const element = place<JobList>('<job-list status="cancelled"></job-list>', user.client, 'job-list');
       await eventually(() => inShadow(element, '[part~="retry-button"]'), 8000, 'the cancelled card');
+      return element;
+    },
+  },
+  {
+    element: '<job-list>',
+    state: 'with a long history, a page at a time ("Show more")',
+    shows: has('button[part~="more-button"]'),
+    async build() {
+      const user = await testUser('a11y-list-paged');
+      for (const title of ['Q1 report', 'Q2 report', 'Q3 report']) {
+        const { job } = await newJob(user, 'paged', title);
+        await user.client.cancel(job.id);
+      }
+      const element = place<JobList>(
+        '<job-list status="cancelled" limit="2"></job-list>',
+        user.client,
+        'job-list',
+      );
+      await eventually(() => inShadow(element, 'button[part~="more-button"]'), 8000, 'the Show more button');
+      return element;
+    },
+  },
+  {
+    element: '<job-list>',
+    state: 'with a failed attempt folded under the retry that completed',
+    shows: has('[part~="earlier"]'),
+    async build() {
+      const user = await testUser('a11y-list-folded');
+      const failed = await failedJob(user, 'Q3 growth program', 'The model was overloaded.');
+      await eventually(
+        async () => (await serverJob(user, failed.job.id)).status === 'failed',
+        8000,
+        'the failure on the server',
+      );
+      await user.client.retry(failed.job.id);
+      await (await failed.claim()).complete({ url: '/programs/42', summary: 'Q3 growth program is ready' });
+      const element = place<JobList>(
+        '<job-list status="completed,failed"></job-list>',
+        user.client,
+        'job-list',
+      );
+      await eventually(() => inShadow(element, '[part~="earlier"]'), 8000, 'the folded failure');
       return element;
     },
   },
