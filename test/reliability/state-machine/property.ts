@@ -26,6 +26,17 @@ const SEED = process.env.JOBTRACKER_RELIABILITY_SEED
   : Math.floor(Math.random() * 0x7fffffff);
 const PATH = process.env.JOBTRACKER_RELIABILITY_PATH;
 const HOUR = 60 * 60 * 1000;
+/**
+ * A sequence that has not ended by then is a failure like any other (a hang, e.g. a lock never released),
+ * reported with its seed and path instead of the whole file running into `npm test`'s per-file timeout.
+ */
+const SEQUENCE_TIMEOUT_MS = 60_000;
+/**
+ * The default counts' whole run, shrinking included, stops in time to report inside the 240 s a test file
+ * gets in `npm test`: a failure then prints the smallest sequence found so far; runs stopped before their
+ * count without a failure fail too. The full counts take as long as they need.
+ */
+const DEFAULT_RUN_BUDGET_MS = 150_000;
 
 /** How many sequences a backend runs by default and with `JOBTRACKER_RELIABILITY_FULL=1`. */
 export interface RunCounts {
@@ -79,7 +90,13 @@ export function describeStateMachine(backend: Backend, counts: RunCounts): void 
       console.log(`state machine on ${backend.name}: seed ${SEED}${PATH ? `, path ${PATH}` : ''}`);
       const stats = newStats();
       const started = performance.now();
-      const parameters: fc.Parameters<[Template[]]> = { numRuns: runs, seed: SEED };
+      const parameters: fc.Parameters<[Template[]]> = {
+        numRuns: runs,
+        seed: SEED,
+        timeout: SEQUENCE_TIMEOUT_MS,
+      };
+      if (!FULL)
+        parameters.plugins = [fc.interruptAfterTimeLimit(DEFAULT_RUN_BUDGET_MS, { failOnInterrupt: true })];
       if (PATH) parameters.path = PATH;
       await fc.assert(
         fc.asyncProperty(sequence, (templates) => runSequence(backend, stats, templates)),
