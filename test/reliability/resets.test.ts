@@ -6,7 +6,7 @@ import { createWorkerApi } from '@jobtracker/sdk/worker';
 import type { RunningServer } from '@jobtracker/server';
 import { signToken } from '@jobtracker/server';
 import { eventually } from '@jobtracker/test-support/browser-assert';
-import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { type FaultProxy, startFaultProxy } from '@jobtracker/test-support/fault-proxy';
 import { SECRET, startReliabilityServer, WORKER_KEY } from './server.js';
 
 // Promise 1: connections reset every few seconds while jobs progress at 10 updates/s; every client ends

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobTrackerHttpError } from '@jobtracker/sdk';
 import { createWorkerApi } from '@jobtracker/sdk/worker';
+import { type FaultProxy, startFaultProxy } from '@jobtracker/test-support/fault-proxy';
 import { openTestSchema } from '@jobtracker/test-support/postgres';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import pg from 'pg';
-import { type FaultProxy, startFaultProxy } from '../reliability/fault-proxy.js';
 
 // Two instances reach PostgreSQL through a TCP proxy. While a worker reports through one and a client
 // streams from the other, the database goes away for half a second at a time: every connection, pooled

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createJobClient, type Job } from '@jobtracker/sdk';
+import { startFaultProxy } from '@jobtracker/test-support/fault-proxy';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import { Queue } from 'bullmq';
@@ -20,6 +21,7 @@ const names = {
   restart: `jt-restart-${run}`,
   outage: `jt-outage-${run}`,
   cancelDown: `jt-cancel-down-${run}`,
+  redisDown: `jt-redis-down-${run}`,
 };
 /** Worked by the worker processes; `waiting` is not, so its jobs stay waiting. */
 const worked = [names.progress, names.retry, names.active, names.restart, names.outage];
@@ -42,6 +44,12 @@ interface Child {
   output(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
+
+/** The child processes still running: killed when the test process exits, whatever happened to it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 function startChild(file: string, env: Record<string, string>, readyLine: string): Promise<Child> {
   const child = spawn(
@@ -69,7 +77,8 @@ function startChild(file: string, env: Record<string, string>, readyLine: string
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${output}`)));
   });
-  process.once('exit', () => child.kill('SIGKILL'));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return started;
 }
 
@@ -86,10 +95,10 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     }
     return found;
   };
-  const bridgeFor = (queueNames: string[]) =>
+  const bridgeFor = (queueNames: string[], env: Record<string, string> = {}) =>
     startChild(
       '../testing/bridge-process.ts',
-      { QUEUES: queueNames.join(','), BASE_URL: `${server.url}/api`, WORKER_KEY },
+      { QUEUES: queueNames.join(','), BASE_URL: `${server.url}/api`, WORKER_KEY, ...env },
       'bridge ready',
     );
   const clientOf = (user: string) =>
@@ -411,6 +420,47 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
       }, 10_000);
     } finally {
       await own.kill('SIGKILL');
+    }
+  });
+  it('goes on after Redis was down for the bridge: a cancel made meanwhile lands once Redis is back, a job added meanwhile is tracked', async () => {
+    const user = `kim-${run}`;
+    // The bridge reaches Redis through a proxy that can refuse it; the test and BullMQ go on directly.
+    const proxy = await startFaultProxy(connection);
+    const own = await bridgeFor([names.redisDown], {
+      JOBTRACKER_TEST_REDIS_URL: `redis://127.0.0.1:${new URL(proxy.url).port}`,
+    });
+    try {
+      const queued = await queue(names.redisDown).add('queued', { userId: user, title: 'Queued' });
+      let id = '';
+      await eventually(async () => {
+        const [job] = await jobsOf(user, names.redisDown);
+        assert.equal(job?.status, 'pending');
+        id = job.id;
+      }, 10_000);
+      proxy.down();
+      await clientOf(user).cancel(id);
+      await queue(names.redisDown).add('meanwhile', { userId: user, title: 'Added meanwhile' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.ok(
+        await queue(names.redisDown).getJob(queued.id as string),
+        'still queued while the bridge cannot reach Redis',
+      );
+      proxy.up();
+      await eventually(async () => {
+        assert.equal(
+          await queue(names.redisDown).getJob(queued.id as string),
+          undefined,
+          'removed from BullMQ once Redis is back',
+        );
+        const jobs = await jobsOf(user, names.redisDown);
+        assert.deepEqual(jobs.map((job) => `${job.title}: ${job.status}`).sort(), [
+          'Added meanwhile: pending',
+          'Queued: cancelled',
+        ]);
+      }, 20_000);
+    } finally {
+      await own.kill('SIGKILL');
+      await proxy.close();
     }
   });
 });
