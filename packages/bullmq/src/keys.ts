@@ -6,6 +6,15 @@ export const bridgeKey = (queue: Pick<QueueBase, 'toKey'>, name: string) => queu
 /** The pub/sub channel on which the bridge asks the queue's workers to cancel an active job. */
 export const cancelChannel = (queue: Pick<QueueBase, 'toKey'>) => bridgeKey(queue, 'cancel');
 
+/**
+ * The sorted set (scored by when) of the jobs the bridge asked the workers to cancel, until they end: what a
+ * worker whose subscription was down when a cancel was published reads once it is back.
+ */
+export const cancelledKey = (queue: Pick<QueueBase, 'toKey'>) => bridgeKey(queue, 'cancelled');
+
+/** How long a cancel request is kept for workers that were away when it was published. */
+export const CANCEL_REQUEST_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** The few commands the bridge sends, as the ioredis client BullMQ connects with has them. */
 export interface RawRedis {
   hget(key: string, field: string): Promise<string | null>;
@@ -16,6 +25,10 @@ export interface RawRedis {
   get(key: string): Promise<string | null>;
   set(key: string, value: string): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
+  zadd(key: string, score: number, member: string): Promise<unknown>;
+  zrem(key: string, member: string): Promise<number>;
+  zrange(key: string, start: number, stop: number): Promise<string[]>;
+  zremrangebyscore(key: string, min: string | number, max: string | number): Promise<number>;
   subscribe(channel: string): Promise<unknown>;
   xrevrange(
     key: string,

@@ -10,9 +10,11 @@ import { startFaultProxy } from '@jobtracker/test-support/fault-proxy';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import { Queue } from 'bullmq';
+import { cancelledKey, rawRedis } from '../keys.js';
 import { connection, ensureRedis } from '../testing/redis.js';
 
 const run = randomUUID().slice(0, 8);
+const CANCELLED = 'Cancelled by its user';
 const names = {
   progress: `jt-progress-${run}`,
   retry: `jt-retry-${run}`,
@@ -22,6 +24,7 @@ const names = {
   outage: `jt-outage-${run}`,
   cancelDown: `jt-cancel-down-${run}`,
   redisDown: `jt-redis-down-${run}`,
+  cancelAway: `jt-cancel-away-${run}`,
 };
 /** Worked by the worker processes; `waiting` is not, so its jobs stay waiting. */
 const worked = [names.progress, names.retry, names.active, names.restart, names.outage];
@@ -460,6 +463,52 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
       }, 20_000);
     } finally {
       await own.kill('SIGKILL');
+      await proxy.close();
+    }
+  });
+  it('aborts an active job whose worker was cut off from Redis when its user cancelled it, once the worker is back', async () => {
+    const user = `leo-${run}`;
+    // This worker reaches Redis through a proxy that can refuse it; the bridge and the test go directly.
+    const proxy = await startFaultProxy(connection);
+    const [worker, own] = (await Promise.all([
+      startChild(
+        '../testing/worker-process.ts',
+        {
+          QUEUES: names.cancelAway,
+          JOBTRACKER_TEST_REDIS_URL: `redis://127.0.0.1:${new URL(proxy.url).port}`,
+        },
+        'workers ready',
+      ),
+      bridgeFor([names.cancelAway]),
+    ])) as [Child, Child];
+    try {
+      const long = queue(names.cancelAway);
+      // One long step, silent until its end: no progress event that would make the bridge ask again.
+      const added = await long.add('long', { userId: user, steps: 1, stepMs: 30_000 });
+      let id = '';
+      await eventually(async () => {
+        const [job] = await jobsOf(user, names.cancelAway);
+        assert.equal(job?.status, 'running');
+        id = job.id;
+      }, 10_000);
+      proxy.down();
+      await clientOf(user).cancel(id);
+      const requests = async () => (await rawRedis(long)).zrange(cancelledKey(long), 0, -1);
+      // The bridge asked for the cancel (kept and published) while the worker could not hear it.
+      await eventually(async () => assert.deepEqual(await requests(), [added.id]), 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.doesNotMatch(worker.output(), /aborted/, 'not aborted while cut off');
+      proxy.up();
+      await eventually(async () => {
+        assert.match(worker.output(), new RegExp(`aborted ${names.cancelAway} ${added.id} ${CANCELLED}`));
+        assert.equal(await long.getJobState(added.id as string), 'failed');
+      }, 10_000);
+      // Once the job ended, the request is dropped.
+      await eventually(async () => assert.deepEqual(await requests(), []), 10_000);
+      const [job] = await jobsOf(user, names.cancelAway);
+      assert.equal(job?.status, 'cancelled');
+    } finally {
+      await Promise.all([worker.kill('SIGKILL'), own.kill('SIGKILL')]);
       await proxy.close();
     }
   });

@@ -8,7 +8,7 @@ import type {
 } from '@jobtracker/sdk/worker';
 import { createReporter, JobCancelledError } from '@jobtracker/sdk/worker';
 import { Job, type Queue, QueueEvents, type QueueEventsOptions } from 'bullmq';
-import { bridgeKey, cancelChannel, rawRedis } from '../keys.js';
+import { bridgeKey, CANCEL_REQUEST_TTL_MS, cancelChannel, cancelledKey, rawRedis } from '../keys.js';
 import { progressOf } from '../progress/progress-of.js';
 
 /** The strings the bridge shows a job's owner; replace them to translate. */
@@ -162,6 +162,7 @@ export function trackQueue<Data = AnyData>(
   const jobsKey = bridgeKey(queue, 'jobs');
   const cursorKey = bridgeKey(queue, 'cursor');
   const channel = cancelChannel(queue);
+  const cancelRequestsKey = cancelledKey(queue);
   const mirrors = new Map<string, Mirror>();
   /** Jobs whose owner cancelled them: their retries are removed, their activations cancelled again. */
   const cancelled = new Set<string>();
@@ -279,8 +280,18 @@ export function trackQueue<Data = AnyData>(
       }
     }
     if (state !== 'completed' && state !== 'failed') {
-      await (await redis()).publish(channel, jobId);
+      const client = await redis();
+      // Kept first, then published: a worker that was not subscribed reads it when it is back.
+      const now = Date.now();
+      await client.zadd(cancelRequestsKey, now, jobId);
+      await client.zremrangebyscore(cancelRequestsKey, '-inf', now - CANCEL_REQUEST_TTL_MS);
+      await client.publish(channel, jobId);
     }
+  }
+
+  /** A cancelled job that ended needs no cancel request any more. */
+  async function ended(jobId: string) {
+    if (cancelled.has(jobId)) await (await redis()).zrem(cancelRequestsKey, jobId);
   }
 
   function progress(mirror: Mirror, report: { progress?: number; message?: string }) {
@@ -399,11 +410,21 @@ export function trackQueue<Data = AnyData>(
         if (mirror) progress(mirror, progressOf(data));
       }),
     );
-    reader.on('completed', ({ jobId, returnvalue }, id) => on(id, () => complete(jobId, returnvalue)));
-    reader.on('failed', ({ jobId, failedReason }, id) => on(id, () => fail(jobId, failedReason)));
+    reader.on('completed', ({ jobId, returnvalue }, id) =>
+      on(id, async () => {
+        await ended(jobId);
+        await complete(jobId, returnvalue);
+      }),
+    );
+    reader.on('failed', ({ jobId, failedReason }, id) =>
+      on(id, async () => {
+        await ended(jobId);
+        await fail(jobId, failedReason);
+      }),
+    );
     reader.on('removed', ({ jobId }, id) =>
       on(id, async () => {
-        if (cancelled.has(jobId)) return;
+        if (cancelled.has(jobId)) return ended(jobId);
         const mirror =
           mirrors.get(jobId) ??
           ((await (await redis()).hexists(jobsKey, jobId)) ? await mirrorOf(jobId) : null);
