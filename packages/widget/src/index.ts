@@ -20,5 +20,5 @@ export {
 } from './shared/events.js';
 export type { JobTypeView, JobTypeViews } from './shared/job-view.js';
 export { type JobLocale, registerJobLocale } from './shared/locale.js';
-export { defaultMessages, type JobMessages } from './shared/messages.js';
+export { defaultMessages, type JobMessages, type StartFailureKind } from './shared/messages.js';
 export { resultUrl, safeUrl } from './shared/safe-url.js';

@@ -44,7 +44,7 @@ export interface JobButtonProperties {
   idempotencyKey?: JobButton['idempotencyKey'];
   /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
   client?: JobButton['client'];
-  /** Replacement strings (any subset of `JobMessages`; this element uses `buttonProgress`, `startFailed`, `percent`, `genericError`). */
+  /** Replacement strings (any subset of `JobMessages`; this element uses `buttonProgress`, `startFailed`, `startFailureReason`, `percent`, `genericError`). */
   messages?: JobButton['messages'];
   /** A label for people, e.g. "Q3 program" (attribute `job-title`). */
   'job-title'?: JobButton['jobTitle'];

@@ -1,6 +1,9 @@
 /// <reference types="@jobtracker/test-support/mocha" />
-import { JobTrackerHttpError } from '@jobtracker/sdk';
+import { type JobClient, JobTrackerHttpError } from '@jobtracker/sdk';
 import { sendKeys } from '@web/test-runner-commands';
+import { de } from '../locales/de.js';
+import { fr } from '../locales/fr.js';
+import { registerJobLocale } from '../shared/locale.js';
 import {
   cachingClients,
   countingUser,
@@ -34,6 +37,8 @@ import {
 } from '../testing/widget-env.js';
 
 setUpButtonTests();
+registerJobLocale('de', de);
+registerJobLocale('fr', fr);
 
 describe('<job-button>', () => {
   it('starts exactly one job on a rapid double click and fires job-start once', async () => {
@@ -235,8 +240,13 @@ describe('<job-button>', () => {
     const error = errors[0]?.error;
     assert(error instanceof JobTrackerHttpError, 'a typed HTTP error');
     assertEqual([error.status, error.code], [422, 'invalid_request'], 'status and code');
-    await eventually(() => errorText(element).startsWith('Could not start: '), 5000, 'the visible error');
-    assert(errorText(element).length > 'Could not start: '.length, 'with a reason');
+    // The API's own words are the developer's (on the event); the user reads the kind of failure.
+    assert(error.message.length > 0, "the API's message on the event");
+    await eventually(
+      () => errorText(element) === 'Could not start: The request was refused.',
+      5000,
+      'the visible error',
+    );
     assertEqual(part(element, 'error').getAttribute('role'), 'alert', 'error role');
     assert(part(element, 'error').getBoundingClientRect().width > 0, 'the error is visible');
     await eventually(() => free(button), 5000, 'free again');
@@ -451,6 +461,52 @@ describe('<job-button>', () => {
     assertEqual(aria.getAttribute('aria-disabled'), 'true', "the page's aria-disabled state");
   });
 
+  it("says why a start failed in the user's words and language, never in the API's", async () => {
+    const user = await testUser('reasons');
+    const type = uniqueType('reasons');
+    /** A client whose start request gets `status` from a proxy or the API, with an internal message. */
+    const answering = (status: number) =>
+      userClient(user, {
+        fetch: async (input, init) =>
+          init?.method === 'POST' && String(input).endsWith('/jobs')
+            ? new Response(JSON.stringify({ error: { code: 'x', message: 'Internal: pool 7 exhausted' } }), {
+                status,
+                headers: { 'Content-Type': 'application/json' },
+              })
+            : fetch(input, init),
+      });
+    const expired = userClient({ ...user, token: 'not-a-token' });
+    const cases: [client: JobClient, lang: string, expected: string][] = [
+      [answering(429), 'en', 'Could not start: Too many requests. Try again shortly.'],
+      [answering(503), 'en', 'Could not start: The service is unavailable. Try again shortly.'],
+      [
+        answering(500),
+        'fr',
+        'Impossible de démarrer\u00a0: Le service est indisponible. Réessayez dans un instant.',
+      ],
+      [expired, 'en', 'Could not start: Your session has ended. Sign in again.'],
+      [expired, 'de', 'Start fehlgeschlagen: Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.'],
+    ];
+    for (const [client, lang, expected] of cases) {
+      const { element, button } = await mount(client, { type, lang });
+      const { errors } = recordEvents(element);
+      button.click();
+      await eventually(() => errors.length === 1, 5000, `job-error (${expected})`);
+      await eventually(() => errorText(element) === expected, 5000, expected);
+      client.clear();
+    }
+    // Offline, in German: the network's reason, in German.
+    user.network.down();
+    const { element, button } = await mount(user.client, { type, lang: 'de' });
+    button.click();
+    await eventually(
+      () => errorText(element) === 'Start fehlgeschlagen: Der Server ist nicht erreichbar.',
+      5000,
+      'the German reason',
+    );
+    user.network.up();
+  });
+
   it('clears "Could not start" once the connection is back, and when the next start succeeds', async () => {
     const { client, network } = await testUser('stale-error');
     const type = uniqueType('stale-error');
@@ -460,7 +516,7 @@ describe('<job-button>', () => {
     network.down();
     button.click();
     await eventually(
-      () => errorText(element) === 'Could not start: The job API could not be reached.',
+      () => errorText(element) === 'Could not start: The server could not be reached.',
       5000,
       'the error while the API is away',
     );

@@ -1,10 +1,16 @@
-import { type Job, type JobClient, JobTrackerNetworkError, type JsonValue } from '@jobtracker/sdk';
+import {
+  type Job,
+  type JobClient,
+  JobTrackerHttpError,
+  JobTrackerNetworkError,
+  type JsonValue,
+} from '@jobtracker/sdk';
 import { html, LitElement, nothing } from 'lit';
 import { jobsAnnounced } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
 import { JobErrorEvent, JobStartEvent } from '../shared/events.js';
 import { LocaleController } from '../shared/locale.js';
-import { formatPercent, type JobMessages } from '../shared/messages.js';
+import { formatPercent, type JobMessages, type StartFailureKind } from '../shared/messages.js';
 import { tokens } from '../shared/styles.js';
 import { buttonStyles } from './job-button.styles.js';
 
@@ -79,7 +85,7 @@ export class JobButton extends LitElement {
   declare idempotencyKey: string | undefined;
   /** The SDK client; defaults to the nearest `<job-provider>`'s, else the page-wide one. */
   declare client: JobClient | undefined;
-  /** Replacement strings (any subset of `JobMessages`; this element uses `buttonProgress`, `startFailed`, `percent`, `genericError`). */
+  /** Replacement strings (any subset of `JobMessages`; this element uses `buttonProgress`, `startFailed`, `startFailureReason`, `percent`, `genericError`). */
   declare messages: Partial<JobMessages> | undefined;
 
   readonly #clients = new JobClientController(this);
@@ -268,13 +274,29 @@ export class JobButton extends LitElement {
   }
 
   #fail(error: unknown, messages: JobMessages) {
-    const reason = error instanceof Error && error.message ? error.message : null;
+    // What the API said is for the page's developer (in English, on the job-error event); the user gets
+    // the kind of failure in their language. A mistake in the element's own attributes stays as it is said.
+    const kind = startFailureKind(error);
+    const reason =
+      kind !== null
+        ? messages.startFailureReason(kind)
+        : error instanceof Error && error.message
+          ? error.message
+          : null;
     this.#error = reason === null ? messages.genericError : messages.startFailed(reason);
     this.#unreachable = error instanceof JobTrackerNetworkError;
     this.requestUpdate();
     const failed = new JobErrorEvent(error);
     this.dispatchEvent(failed);
   }
+}
+
+function startFailureKind(error: unknown): StartFailureKind | null {
+  if (error instanceof JobTrackerNetworkError) return 'unreachable';
+  if (!(error instanceof JobTrackerHttpError)) return null;
+  if (error.status === 429) return 'busy';
+  if (error.status === 401 || error.status === 403) return 'signedOut';
+  return error.status >= 500 ? 'unavailable' : 'refused';
 }
 
 declare global {

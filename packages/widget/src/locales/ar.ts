@@ -56,6 +56,14 @@ export const ar: JobMessages = {
   notifyMe: 'أعلمني عند الانتهاء',
   buttonProgress: (percent) => (percent === null ? 'جارٍ العمل…' : `جارٍ العمل… ${percent}`),
   startFailed: (reason) => `تعذّر البدء: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'تعذّر الوصول إلى الخادم.',
+      busy: 'طلبات كثيرة جدًا. حاول مرة أخرى بعد قليل.',
+      signedOut: 'انتهت جلستك. سجّل الدخول مرة أخرى.',
+      unavailable: 'الخدمة غير متاحة. حاول مرة أخرى بعد قليل.',
+      refused: 'رُفض الطلب.',
+    })[kind],
   empty: 'لا توجد مهام بعد.',
   showMore: 'عرض المزيد',
   shownJobs: (count) => `يُعرض ${number(count)} من المهام`,

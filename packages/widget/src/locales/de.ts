@@ -39,6 +39,14 @@ export const de: JobMessages = {
   notifyMe: 'Benachrichtigen, wenn fertig',
   buttonProgress: (percent) => (percent === null ? 'In Arbeit…' : `In Arbeit… ${percent}`),
   startFailed: (reason) => `Start fehlgeschlagen: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'Der Server ist nicht erreichbar.',
+      busy: 'Zu viele Anfragen. Bitte gleich noch einmal versuchen.',
+      signedOut: 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.',
+      unavailable: 'Der Dienst ist nicht verfügbar. Bitte gleich noch einmal versuchen.',
+      refused: 'Die Anfrage wurde abgelehnt.',
+    })[kind],
   empty: 'Noch keine Aufgaben.',
   showMore: 'Mehr anzeigen',
   shownJobs: (count) => (count === 1 ? '1 Aufgabe angezeigt' : `${count} Aufgaben angezeigt`),

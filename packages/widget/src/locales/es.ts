@@ -40,6 +40,14 @@ export const es: JobMessages = {
   notifyMe: 'Avisarme al terminar',
   buttonProgress: (percent) => (percent === null ? 'Procesando…' : `Procesando… ${percent}`),
   startFailed: (reason) => `No se pudo iniciar: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'No se pudo conectar con el servidor.',
+      busy: 'Demasiadas solicitudes. Vuelva a intentarlo en un momento.',
+      signedOut: 'Su sesión ha caducado. Vuelva a iniciar sesión.',
+      unavailable: 'El servicio no está disponible. Vuelva a intentarlo en un momento.',
+      refused: 'La solicitud fue rechazada.',
+    })[kind],
   empty: 'Aún no hay tareas.',
   showMore: 'Mostrar más',
   shownJobs: (count) => (count === 1 ? 'Se muestra 1 tarea' : `Se muestran ${count} tareas`),

@@ -41,6 +41,14 @@ export const fr: JobMessages = {
   notifyMe: 'Me prévenir à la fin',
   buttonProgress: (percent) => (percent === null ? 'En cours…' : `En cours… ${percent}`),
   startFailed: (reason) => `Impossible de démarrer\u00a0: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'Le serveur est injoignable.',
+      busy: 'Trop de requêtes. Réessayez dans un instant.',
+      signedOut: 'Votre session a expiré. Reconnectez-vous.',
+      unavailable: 'Le service est indisponible. Réessayez dans un instant.',
+      refused: 'La requête a été refusée.',
+    })[kind],
   empty: 'Aucune tâche pour le moment.',
   showMore: 'Afficher plus',
   shownJobs: (count) => (count <= 1 ? `${count} tâche affichée` : `${count} tâches affichées`),

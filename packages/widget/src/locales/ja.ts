@@ -40,6 +40,14 @@ export const ja: JobMessages = {
   notifyMe: '完了時に通知する',
   buttonProgress: (percent) => (percent === null ? '処理中…' : `処理中… ${percent}`),
   startFailed: (reason) => `開始できませんでした: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'サーバーに接続できません。',
+      busy: 'リクエストが多すぎます。しばらくしてからもう一度お試しください。',
+      signedOut: 'セッションの有効期限が切れました。もう一度ログインしてください。',
+      unavailable: 'サービスを利用できません。しばらくしてからもう一度お試しください。',
+      refused: 'リクエストが拒否されました。',
+    })[kind],
   empty: 'ジョブはまだありません。',
   showMore: 'さらに表示',
   shownJobs: (count) => `${count} 件のジョブを表示中`,

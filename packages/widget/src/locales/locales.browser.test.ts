@@ -8,7 +8,7 @@ import { JobList } from '../job-list/job-list.js';
 import { JobTracker } from '../job-tracker/job-tracker.js';
 import { defineElement } from '../shared/define.js';
 import { registerJobLocale } from '../shared/locale.js';
-import { defaultMessages, type JobMessages } from '../shared/messages.js';
+import { defaultMessages, type JobMessages, type StartFailureKind } from '../shared/messages.js';
 import {
   assert,
   assertEqual,
@@ -78,12 +78,14 @@ function englishWords(): Set<string> {
     lastUpdated: ['1'],
     buttonProgress: ['40'],
     startFailed: [JOB_ERROR],
+    startFailureReason: ['unreachable'],
     actionFailed: ['cancel'],
   };
   const texts = Object.entries(defaultMessages).map(([key, value]) =>
     typeof value === 'function' ? String(value(...(samples[key] ?? [1]))) : String(value),
   );
   texts.push(defaultMessages.actionFailed('retry'), defaultMessages.jobsRunning(1));
+  texts.push(...START_FAILURES.map((kind) => defaultMessages.startFailureReason(kind)));
   texts.push('sec secs second seconds hr hrs hour hours ago now');
   const words = new Set<string>();
   for (const text of texts)
@@ -92,10 +94,13 @@ function englishWords(): Set<string> {
   return words;
 }
 
+/** Every kind of reason `<job-button>` gives for a start that failed. */
+const START_FAILURES: StartFailureKind[] = ['unreachable', 'busy', 'signedOut', 'unavailable', 'refused'];
+
 /** Words that English shares with a locale, spelled alike in it. */
 const SHARED_WORDS: Record<string, string[]> = {
-  de: ['min', 'start'],
-  fr: ['min'],
+  de: ['min', 'start', 'server'],
+  fr: ['min', 'session', 'service'],
   es: ['min'],
   'pt-BR': ['min'],
 };
@@ -240,6 +245,9 @@ describe('locales', () => {
       );
       assertEqual(englishIn([notice], locale), [], `English in the connection notice under lang="${locale}"`);
       assert(notice.trim().startsWith(messages.reconnecting), `the ${locale} notice, not "${notice}"`);
+      // Why a start failed: each reason <job-button> can give.
+      const reasons = START_FAILURES.map((kind) => messages.startFailed(messages.startFailureReason(kind)));
+      assertEqual(englishIn(reasons, locale), [], `English in the start failures under lang="${locale}"`);
       // The collapsed pill has strings of its own.
       tracker.collapsed = true;
       await tracker.updateComplete;

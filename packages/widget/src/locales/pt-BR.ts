@@ -40,6 +40,14 @@ export const ptBR: JobMessages = {
   notifyMe: 'Avisar quando terminar',
   buttonProgress: (percent) => (percent === null ? 'Processando…' : `Processando… ${percent}`),
   startFailed: (reason) => `Não foi possível iniciar: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'Não foi possível conectar ao servidor.',
+      busy: 'Muitas solicitações. Tente novamente em instantes.',
+      signedOut: 'Sua sessão expirou. Entre novamente.',
+      unavailable: 'O serviço está indisponível. Tente novamente em instantes.',
+      refused: 'A solicitação foi recusada.',
+    })[kind],
   empty: 'Nenhuma tarefa ainda.',
   showMore: 'Mostrar mais',
   shownJobs: (count) => (count === 1 ? 'Mostrando 1 tarefa' : `Mostrando ${count} tarefas`),

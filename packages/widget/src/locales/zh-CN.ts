@@ -40,6 +40,14 @@ export const zhCN: JobMessages = {
   notifyMe: '完成时通知我',
   buttonProgress: (percent) => (percent === null ? '处理中…' : `处理中… ${percent}`),
   startFailed: (reason) => `无法启动：${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: '无法连接到服务器。',
+      busy: '请求过多，请稍后再试。',
+      signedOut: '会话已过期，请重新登录。',
+      unavailable: '服务不可用，请稍后再试。',
+      refused: '请求被拒绝。',
+    })[kind],
   empty: '暂无任务。',
   showMore: '显示更多',
   shownJobs: (count) => `正在显示 ${count} 个任务`,

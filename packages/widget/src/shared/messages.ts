@@ -56,6 +56,14 @@ export interface JobMessages {
   notifyMe: string;
   buttonProgress(percent: string | null): string;
   startFailed(reason: string): string;
+  /**
+   * Why a job could not start, the `reason` of `startFailed` ("Could not start: The server could not be
+   * reached."): `unreachable` (no connection to the job API), `busy` (too many requests, a 429),
+   * `signedOut` (the session ended: 401 or 403), `unavailable` (the job API failed or is down: 5xx),
+   * `refused` (any other refusal of the request as the page made it; the API's own message is on the
+   * `job-error` event's error, for the page's developer).
+   */
+  startFailureReason(kind: StartFailureKind): string;
   empty: string;
   /** `<job-list>`: the button that shows the next page of jobs. */
   showMore: string;
@@ -69,6 +77,9 @@ export interface JobMessages {
   genericError: string;
   actionFailed(action: 'cancel' | 'retry'): string;
 }
+
+/** The kinds of reason a `<job-button>` gives for a job that could not start; see `JobMessages.startFailureReason`. */
+export type StartFailureKind = 'unreachable' | 'busy' | 'signedOut' | 'unavailable' | 'refused';
 
 export const defaultMessages: JobMessages = {
   panelLabel: 'Background jobs',
@@ -107,6 +118,14 @@ export const defaultMessages: JobMessages = {
   notifyMe: 'Notify me when done',
   buttonProgress: (percent) => (percent === null ? 'Working…' : `Working… ${percent}`),
   startFailed: (reason) => `Could not start: ${reason}`,
+  startFailureReason: (kind) =>
+    ({
+      unreachable: 'The server could not be reached.',
+      busy: 'Too many requests. Try again shortly.',
+      signedOut: 'Your session has ended. Sign in again.',
+      unavailable: 'The service is unavailable. Try again shortly.',
+      refused: 'The request was refused.',
+    })[kind],
   empty: 'No jobs yet.',
   showMore: 'Show more',
   shownJobs: (count) => (count === 1 ? 'Showing 1 job' : `Showing ${count} jobs`),
