@@ -5,12 +5,19 @@ import { takePicture, useExampleApp } from './harness.js';
 
 // Long enough for every width to see the job running; the test cancels it when done.
 const example = useExampleApp({ demoDurationMs: 120_000 });
-const PHONE_WIDTHS = [320, 360, 375, 414];
-const PHONE_HEIGHT = 667;
+/** Phones held upright, and two on their side. */
+const PHONE_SCREENS: [width: number, height: number][] = [
+  [320, 667],
+  [360, 667],
+  [375, 667],
+  [414, 667],
+  [667, 375],
+  [844, 390],
+];
 
-const phone = (width: number) =>
+const phone = (width: number, height = 667) =>
   example.browser.newContext({
-    viewport: { width, height: PHONE_HEIGHT },
+    viewport: { width, height },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
@@ -20,12 +27,12 @@ const phone = (width: number) =>
 const pageWidth = (page: Page) =>
   page.evaluate(() => Math.max(document.documentElement.scrollWidth, window.innerWidth));
 
-async function assertOnScreen(locator: Locator, what: string, width: number) {
+async function assertOnScreen(locator: Locator, what: string, width: number, height: number) {
   const box = await locator.boundingBox();
   assert.ok(box, `${what} is shown`);
   assert.ok(
-    box.x >= 0 && box.y >= 0 && box.x + box.width <= width && box.y + box.height <= PHONE_HEIGHT,
-    `${what} lies inside the ${width}×${PHONE_HEIGHT} screen: x ${Math.round(box.x)}–${Math.round(box.x + box.width)}, y ${Math.round(box.y)}–${Math.round(box.y + box.height)}`,
+    box.x >= 0 && box.y >= 0 && box.x + box.width <= width && box.y + box.height <= height,
+    `${what} lies inside the ${width}×${height} screen: x ${Math.round(box.x)}–${Math.round(box.x + box.width)}, y ${Math.round(box.y)}–${Math.round(box.y + box.height)}`,
   );
 }
 
@@ -38,7 +45,7 @@ const reachable = (locator: Locator) =>
   });
 
 describe('the example on a phone (examples/multi-page)', () => {
-  it('fits every page at 320, 360, 375 and 414 px with a job running, and its tracker opens and closes with a tap', async () => {
+  it('fits every page at 320, 360, 375 and 414 px upright and on a phone on its side with a job running, and its tracker opens and closes with a tap', async () => {
     const setup = await phone(375);
     const start = await setup.newPage();
     await start.goto(`${example.base}/`);
@@ -48,8 +55,8 @@ describe('the example on a phone (examples/multi-page)', () => {
     assert.ok(running, 'the job runs');
     await setup.close();
 
-    for (const width of PHONE_WIDTHS) {
-      const context = await phone(width);
+    for (const [width, height] of PHONE_SCREENS) {
+      const context = await phone(width, height);
       const page = await context.newPage();
       for (const path of ['/', '/programs', '/settings', `/programs/${running.id}`]) {
         await page.goto(`${example.base}${path}`);
@@ -60,16 +67,16 @@ describe('the example on a phone (examples/multi-page)', () => {
         assert.equal(
           await pageWidth(page),
           width,
-          `${path} at ${width} px: the page does not scroll sideways`,
+          `${path} at ${width}×${height}: the page does not scroll sideways`,
         );
-        await assertOnScreen(pill, `the tracker's pill on ${path} at ${width} px`, width);
+        await assertOnScreen(pill, `the tracker's pill on ${path} at ${width}×${height}`, width, height);
       }
       await page.goto(`${example.base}/`);
       const pill = page.locator('job-tracker [part="pill"]');
       await pill.tap({ timeout: 3000 });
       const panel = page.locator('job-tracker [part="panel"]');
       await panel.waitFor({ timeout: 3000 });
-      await assertOnScreen(panel, `the open panel at ${width} px`, width);
+      await assertOnScreen(panel, `the open panel at ${width}×${height}`, width, height);
       // The page scrolls under the sheet: what the sheet covers can be brought above it.
       const risky = page.getByRole('button', { name: 'Generate (fails at 40%)' });
       await risky.evaluate((button) => {
@@ -80,7 +87,10 @@ describe('the example on a phone (examples/multi-page)', () => {
         const box = button.getBoundingClientRect();
         if (sheet && box.bottom > sheet.top) window.scrollBy(0, box.bottom - sheet.top + 8);
       });
-      assert.ok(await reachable(risky), `at ${width} px the open panel leaves the Generate buttons usable`);
+      assert.ok(
+        await reachable(risky),
+        `at ${width}×${height} the open panel leaves the Generate buttons usable`,
+      );
       if (width === 375) {
         // The README's picture: the top of the page (the app's name, the wrapped nav) above the sheet.
         await page.evaluate(() => window.scrollTo(0, 0));

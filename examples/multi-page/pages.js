@@ -57,6 +57,10 @@ ${token ? `<meta name="jobtracker-token" content="${escapeHtml(token)}">` : ''}
     h2 { font-size: 1.15rem; margin-top: 0; }
     section { padding: 0.75rem 1rem; }
   }
+  /* A phone on its side: the page's end can scroll above the tracker's open sheet too. */
+  @media (max-height: 30rem) {
+    main { padding-bottom: 60vh; }
+  }
 </style>
 </head>
 <body>

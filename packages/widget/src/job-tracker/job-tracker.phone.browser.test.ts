@@ -13,8 +13,15 @@ import type { JobTracker } from './job-tracker.js';
 
 setUpTrackerTests();
 
-const PHONE_WIDTHS = [320, 360, 375, 414];
-const PHONE_HEIGHT = 667;
+/** Phones held upright (320–414 px wide), and on their side (a screen 480 px tall or less). */
+const PHONE_SCREENS: [width: number, height: number][] = [
+  [320, 667],
+  [360, 667],
+  [375, 667],
+  [414, 667],
+  [667, 375],
+  [844, 390],
+];
 const MIN_TARGET = 44;
 
 interface Insets {
@@ -72,14 +79,19 @@ function assertNoHorizontalScroll(what: string) {
   );
 }
 
-/** Runs `body` at each phone width, then restores the desktop viewport and clears any safe-area insets. */
-async function atPhoneWidths(body: (width: number) => Promise<void>) {
+/** Runs `body` at each phone screen, then restores the desktop viewport and clears any safe-area insets. */
+async function atPhoneScreens(body: (screen: string, width: number) => Promise<void>) {
   const desktop = { width: window.innerWidth, height: window.innerHeight };
   try {
-    for (const width of PHONE_WIDTHS) {
-      await setViewport({ width, height: PHONE_HEIGHT });
-      await eventually(() => viewport().width === width, 2000, `a ${width} px wide viewport`);
-      await body(width);
+    for (const [width, height] of PHONE_SCREENS) {
+      const screen = `${width}×${height}`;
+      await setViewport({ width, height });
+      await eventually(
+        () => viewport().width === width && viewport().height === height,
+        2000,
+        `a ${screen} viewport`,
+      );
+      await body(screen, width);
     }
   } finally {
     await setSafeArea(null);
@@ -92,14 +104,14 @@ const controls = (tracker: JobTracker, scope: string) => [
 ];
 
 describe('<job-tracker> on a phone', () => {
-  it('keeps the collapsed pill inside the viewport at 320, 360, 375 and 414 px, with a tap target of at least 44 px', async () => {
+  it('keeps the collapsed pill inside the viewport at 320, 360, 375 and 414 px upright and on a phone on its side, with a tap target of at least 44 px', async () => {
     const { client, create } = await testUser('phone-pill');
     const job = await create({ type: 'tracker.phone-pill', title: 'Q3 growth program' });
-    await atPhoneWidths(async (width) => {
+    await atPhoneScreens(async (screen) => {
       for (const position of ['bottom-right', 'bottom-left', 'top-right', 'top-left']) {
         const tracker = await mount(client, { position });
-        const pill = await eventually(() => button(root(tracker), 'pill'), 5000, `the pill at ${width} px`);
-        const what = `the ${position} pill at ${width} px`;
+        const pill = await eventually(() => button(root(tracker), 'pill'), 5000, `the pill at ${screen}`);
+        const what = `the ${position} pill at ${screen}`;
         assertInside(pill, what);
         assertTappable(tracker, pill, what);
         assertNoHorizontalScroll(what);
@@ -118,52 +130,48 @@ describe('<job-tracker> on a phone', () => {
     page.style.cssText = 'position: fixed; top: 8px; left: 8px; width: 200px; height: 44px;';
     document.body.append(page);
     try {
-      await atPhoneWidths(async (width) => {
+      await atPhoneScreens(async (screen) => {
         const tracker = await mount(client);
-        const pill = await eventually(() => button(root(tracker), 'pill'), 5000, `the pill at ${width} px`);
+        const pill = await eventually(() => button(root(tracker), 'pill'), 5000, `the pill at ${screen}`);
         pill.click();
         const panel = await eventually(
           () => root(tracker).querySelector<HTMLElement>('[part="panel"]'),
           2000,
-          `the panel at ${width} px`,
+          `the panel at ${screen}`,
         );
         await eventually(() => panel.querySelectorAll('[part="card"]').length === 2, 5000, 'both cards');
         const box = panel.getBoundingClientRect();
         const { width: vw, height: vh } = viewport();
-        assertInside(panel, `the open panel at ${width} px`);
+        assertInside(panel, `the open panel at ${screen}`);
         assert(
           Math.abs(box.left) <= 1 && Math.abs(vw - box.right) <= 1 && Math.abs(vh - box.bottom) <= 1,
-          `at ${width} px the panel is a sheet across the bottom edge: x ${Math.round(box.left)}–${Math.round(box.right)} of ${vw}, bottom ${Math.round(box.bottom)} of ${vh}`,
+          `at ${screen} the panel is a sheet across the bottom edge: x ${Math.round(box.left)}–${Math.round(box.right)} of ${vw}, bottom ${Math.round(box.bottom)} of ${vh}`,
         );
         assert(
           box.height <= vh * 0.6,
-          `at ${width} px the sheet leaves the page above it: ${Math.round(box.height)} of ${vh} px tall`,
+          `at ${screen} the sheet leaves the page above it: ${Math.round(box.height)} of ${vh} px tall`,
         );
         assertEqual(
           document.elementFromPoint(108, 30),
           page,
-          `at ${width} px a tap on the page above the sheet reaches the page`,
+          `at ${screen} a tap on the page above the sheet reaches the page`,
         );
         for (const control of controls(tracker, '[part="panel"]')) {
-          const what = `“${control.textContent?.trim() || control.getAttribute('aria-label')}” at ${width} px`;
+          const what = `“${control.textContent?.trim() || control.getAttribute('aria-label')}” at ${screen}`;
           control.scrollIntoView({ block: 'nearest' });
           assertInside(control, what);
           assertTappable(tracker, control, what);
         }
-        assertNoHorizontalScroll(`the open panel at ${width} px`);
+        assertNoHorizontalScroll(`the open panel at ${screen}`);
         const toggle = button(root(tracker), 'toggle') as HTMLButtonElement;
         toggle.click();
-        await eventually(
-          () => button(root(tracker), 'pill'),
-          2000,
-          `the sheet collapses again at ${width} px`,
-        );
+        await eventually(() => button(root(tracker), 'pill'), 2000, `the sheet collapses again at ${screen}`);
         assertEqual(root(tracker).querySelector('[part="panel"]'), null, 'no sheet once collapsed');
         tracker.remove();
       });
       const tracker = await mount(client, { collapsed: '' });
       tracker.collapsed = false;
-      await setViewport({ width: 375, height: PHONE_HEIGHT });
+      await setViewport({ width: 375, height: 667 });
       await eventually(() => root(tracker).querySelector('[part="card"]'), 5000, 'the cards');
       await checkAccessibility(tracker);
     } finally {
@@ -176,7 +184,7 @@ describe('<job-tracker> on a phone', () => {
   it('shows a completion toast inside the viewport, above the pill, with controls of at least 44 px', async () => {
     const { client, create } = await testUser('phone-toast');
     const running = await create({ type: 'tracker.phone-toast-running', title: 'Q3 growth program' });
-    await atPhoneWidths(async (width) => {
+    await atPhoneScreens(async (screen, width) => {
       await setSafeArea({ top: 47, right: 0, bottom: 34, left: 0 });
       const tracker = await mount(client);
       const pill = await eventually(() => button(root(tracker), 'pill'), 5000, 'the pill');
@@ -186,16 +194,16 @@ describe('<job-tracker> on a phone', () => {
       const [toast] = await eventually(
         () => (toasts(tracker).length > 0 ? toasts(tracker) : null),
         5000,
-        `a toast at ${width} px`,
+        `a toast at ${screen}`,
       );
       assert(toast, 'the toast');
-      assertInside(toast, `the toast at ${width} px`, { top: 47, right: 0, bottom: 34, left: 0 });
+      assertInside(toast, `the toast at ${screen}`, { top: 47, right: 0, bottom: 34, left: 0 });
       assert(
         toast.getBoundingClientRect().bottom <= pill.getBoundingClientRect().top,
-        `at ${width} px the toast sits above the pill, not over it`,
+        `at ${screen} the toast sits above the pill, not over it`,
       );
       for (const control of controls(tracker, '[part="toast"]'))
-        assertTappable(tracker, control, `the toast’s “${control.textContent?.trim()}” at ${width} px`);
+        assertTappable(tracker, control, `the toast’s “${control.textContent?.trim()}” at ${screen}`);
       tracker.remove();
     });
     await client.cancel(running.id);
@@ -206,7 +214,7 @@ describe('<job-tracker> on a phone', () => {
     const job = await create({ type: 'tracker.phone-safe-area', title: 'Q3 growth program' });
     const insets = { top: 47, right: 0, bottom: 34, left: 0 };
     const landscape = { top: 0, right: 47, bottom: 21, left: 47 };
-    await atPhoneWidths(async (width) => {
+    await atPhoneScreens(async (screen) => {
       for (const [name, inset] of [
         ['portrait', insets],
         ['landscape', landscape],
@@ -216,14 +224,14 @@ describe('<job-tracker> on a phone', () => {
         for (const position of ['bottom-right', 'top-left']) {
           const tracker = await mount(client, { position });
           const pill = await eventually(() => button(root(tracker), 'pill'), 5000, 'the pill');
-          assertInside(pill, `the ${position} pill at ${width} px (${name})`, inset);
+          assertInside(pill, `the ${position} pill at ${screen} (${name})`, inset);
           if (position === 'bottom-right') {
             pill.click();
             await eventually(() => root(tracker).querySelector('[part="panel"]'), 2000, 'the sheet');
             for (const control of controls(tracker, '[part="panel"]'))
               assertInside(
                 control,
-                `the sheet’s “${control.textContent?.trim()}” at ${width} px (${name})`,
+                `the sheet’s “${control.textContent?.trim()}” at ${screen} (${name})`,
                 inset,
               );
           }

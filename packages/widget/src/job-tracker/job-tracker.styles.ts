@@ -1,4 +1,11 @@
-import { css } from 'lit';
+import { css, unsafeCSS } from 'lit';
+
+/**
+ * A phone's screen, upright (480 px wide or less) or on its side (480 px tall or less): the tracker starts
+ * collapsed there, and opens as a sheet along an edge.
+ */
+export const PHONE_SCREEN = '(max-width: 480px), (max-height: 480px)';
+const phone = unsafeCSS(PHONE_SCREEN);
 
 export const trackerStyles = css`
   /* Edges keep clear of a phone's notch and home indicator (env() is 0 elsewhere); --_jt-* are internal. */
@@ -124,7 +131,7 @@ export const trackerStyles = css`
     }
   }
   /* Touch: every control is a target of at least 44×44 px. */
-  @media (max-width: 480px), (pointer: coarse) {
+  @media ${phone}, (pointer: coarse) {
     button,
     .link {
       min-width: 44px;
@@ -137,7 +144,7 @@ export const trackerStyles = css`
   }
   /* A phone: the host spans its edge and the pill and toasts keep to its safe area, while the open panel
      is a sheet across the bottom (top) edge, short enough to leave the page above (below) it usable. */
-  @media (max-width: 480px) {
+  @media ${phone} {
     :host,
     :host([position]) {
       --_jt-near: 0px;

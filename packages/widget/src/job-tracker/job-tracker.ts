@@ -22,7 +22,7 @@ import { resultUrl } from '../shared/safe-url.js';
 import { stallWatch } from '../shared/stall-watch.js';
 import { cardStyles, tokens } from '../shared/styles.js';
 import { TickController } from '../shared/tick-controller.js';
-import { trackerStyles } from './job-tracker.styles.js';
+import { PHONE_SCREEN, trackerStyles } from './job-tracker.styles.js';
 import { LiveRegion } from './live-region.js';
 import { askNotifications, canAskNotifications, notifyCompletion } from './notifications.js';
 import { TitleCountController } from './title-count-controller.js';
@@ -195,7 +195,7 @@ export class JobTracker extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    if (!this.hasAttribute('collapsed') && globalThis.matchMedia?.('(max-width: 480px)').matches) {
+    if (!this.hasAttribute('collapsed') && globalThis.matchMedia?.(PHONE_SCREEN).matches) {
       this.collapsed = true;
     }
   }
