@@ -28,7 +28,7 @@ interface WatchList {
 const WATCH_LIMIT = 500;
 const HIDDEN_TAB_DELAY_MS = 1500;
 /** How long an announcement stays on a visible page before it counts as seen. */
-const SEEN_MS = 1200;
+export const SEEN_MS = 1200;
 /** A claim of a tab that vanished (crashed, or hidden past this) no longer stops another tab. */
 const CLAIM_MS = 4000;
 
