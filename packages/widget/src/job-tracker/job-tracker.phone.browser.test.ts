@@ -181,6 +181,35 @@ describe('<job-tracker> on a phone', () => {
     }
   });
 
+  it('opens by itself when the screen it collapsed for grows, unless the user chose meanwhile', async () => {
+    const { client, create } = await testUser('phone-grow');
+    const job = await create({ type: 'tracker.phone-grow', title: 'Q3 growth program' });
+    const desktop = { width: window.innerWidth, height: window.innerHeight };
+    try {
+      await setViewport({ width: 375, height: 667 });
+      const left = await mount(client);
+      await eventually(() => button(root(left), 'pill'), 5000, 'the pill on the phone');
+      const chosen = await mount(client);
+      (await eventually(() => button(root(chosen), 'pill'), 5000, 'the second pill')).click();
+      await eventually(() => button(root(chosen), 'toggle'), 2000, 'the sheet the user opened');
+      (button(root(chosen), 'toggle') as HTMLButtonElement).click();
+      await eventually(() => button(root(chosen), 'pill'), 2000, 'the pill the user chose again');
+
+      await setViewport({ width: 1280, height: 800 });
+      await eventually(
+        () => root(left).querySelector('[part="panel"]') && !button(root(left), 'pill'),
+        2000,
+        'the panel once the screen is a desktop’s',
+      );
+      assertEqual(left.collapsed, false, 'no longer collapsed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert(button(root(chosen), 'pill'), 'the tracker the user collapsed stays collapsed');
+    } finally {
+      await setViewport(desktop);
+      await client.cancel(job.id);
+    }
+  });
+
   it('shows a completion toast inside the viewport, above the pill, with controls of at least 44 px', async () => {
     const { client, create } = await testUser('phone-toast');
     const running = await create({ type: 'tracker.phone-toast-running', title: 'Q3 growth program' });

@@ -1,5 +1,5 @@
 import type { Job, JobClient } from '@jobtracker/sdk';
-import { html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { announceJobsOf } from '../shared/announcing.js';
 import { JobClientController } from '../shared/client-controller.js';
@@ -195,12 +195,39 @@ export class JobTracker extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    if (!this.hasAttribute('collapsed') && globalThis.matchMedia?.(PHONE_SCREEN).matches) {
+    const screen = globalThis.matchMedia?.(PHONE_SCREEN);
+    if (!this.hasAttribute('collapsed') && screen?.matches) {
       this.collapsed = true;
+      this.#phoneScreen = screen;
+      screen.addEventListener('change', this.#screenChanged);
     }
   }
 
-  protected override willUpdate() {
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#followScreen(null);
+  }
+
+  /** The phone screen the tracker collapsed for by itself; null once it no longer follows the screen. */
+  #phoneScreen: MediaQueryList | null = null;
+
+  #followScreen(screen: MediaQueryList | null) {
+    this.#phoneScreen?.removeEventListener('change', this.#screenChanged);
+    this.#phoneScreen = screen;
+  }
+
+  // Collapsed for a phone's screen, it opens by itself once the screen is larger (a window made larger, or
+  // an embedding frame that got its size only after the tracker was added), unless someone chose since.
+  readonly #screenChanged = () => {
+    if (this.#phoneScreen && !this.#phoneScreen.matches) {
+      this.#followScreen(null);
+      this.collapsed = false;
+    }
+  };
+
+  protected override willUpdate(changed: PropertyValues<this>) {
+    // Collapsed or opened by the user or the page after the first render: their choice holds.
+    if (this.hasUpdated && changed.has('collapsed')) this.#followScreen(null);
     this.types = asTypeViews(this.types);
     // Said once, politely, when a running job stalls and when it updates again (time alone stalls a
     // job: the tick's re-render each second finds it); nothing while the page is hidden.
