@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PHONE_SCREENS } from '@jobtracker/test-support/screens';
 import type { Locator, Page } from 'playwright-core';
 import { takePicture, useExampleApp } from './harness.js';
 
 // Long enough for every width to see the job running; the test cancels it when done.
 const example = useExampleApp({ demoDurationMs: 120_000 });
-/** Phones held upright, and two on their side. */
-const PHONE_SCREENS: [width: number, height: number][] = [
-  [320, 667],
-  [360, 667],
-  [375, 667],
-  [414, 667],
-  [667, 375],
-  [844, 390],
-];
 
 const phone = (width: number, height = 667) =>
   example.browser.newContext({

@@ -1,4 +1,6 @@
 /// <reference types="@jobtracker/test-support/mocha" />
+
+import { PHONE_SCREENS } from '@jobtracker/test-support/screens';
 import { executeServerCommand, setViewport } from '@web/test-runner-commands';
 import { button, mount, root, setUpTrackerTests, toasts } from '../testing/tracker.js';
 import {
@@ -13,15 +15,6 @@ import type { JobTracker } from './job-tracker.js';
 
 setUpTrackerTests();
 
-/** Phones held upright (320–414 px wide), and on their side (a screen 480 px tall or less). */
-const PHONE_SCREENS: [width: number, height: number][] = [
-  [320, 667],
-  [360, 667],
-  [375, 667],
-  [414, 667],
-  [667, 375],
-  [844, 390],
-];
 const MIN_TARGET = 44;
 
 interface Insets {
