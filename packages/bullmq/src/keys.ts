@@ -15,6 +15,24 @@ export const cancelledKey = (queue: Pick<QueueBase, 'toKey'>) => bridgeKey(queue
 /** How long a cancel request is kept for workers that were away when it was published. */
 export const CANCEL_REQUEST_TTL_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The copy a worker keeps of a job BullMQ removes when it ends (`removeOnComplete`, `removeOnFail`), so that
+ * the bridge can still tell its user of it after the job is gone; the bridge drops it when the job ends.
+ */
+export const keptJobKey = (queue: Pick<QueueBase, 'toKey'>, jobId: string) =>
+  bridgeKey(queue, `job:${jobId}`);
+
+/** How long a kept copy outlives a bridge that never came to read it. */
+export const KEPT_JOB_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What a kept copy holds: what the bridge's `owner`, `title`, `type` and `scope` read of a job. */
+export interface KeptJob {
+  name: string;
+  data: unknown;
+  timestamp: number;
+  attempts?: number;
+}
+
 /** The few commands the bridge sends, as the ioredis client BullMQ connects with has them. */
 export interface RawRedis {
   hget(key: string, field: string): Promise<string | null>;
@@ -23,7 +41,8 @@ export interface RawRedis {
   hgetall(key: string): Promise<Record<string, string>>;
   hexists(key: string, field: string): Promise<number>;
   get(key: string): Promise<string | null>;
-  set(key: string, value: string): Promise<unknown>;
+  set(key: string, value: string, expiry?: 'PX', ms?: number): Promise<unknown>;
+  del(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
   zadd(key: string, score: number, member: string): Promise<unknown>;
   zrem(key: string, member: string): Promise<number>;

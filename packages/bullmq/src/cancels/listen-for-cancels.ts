@@ -1,5 +1,13 @@
-import type { Worker } from 'bullmq';
-import { cancelChannel, cancelledKey, rawRedis } from '../keys.js';
+import type { Job, Worker } from 'bullmq';
+import {
+  cancelChannel,
+  cancelledKey,
+  KEPT_JOB_TTL_MS,
+  type KeptJob,
+  keptJobKey,
+  type RawRedis,
+  rawRedis,
+} from '../keys.js';
 
 /** The reason a cancelled job's `AbortSignal` carries (`signal.reason`). */
 export const CANCELLED_BY_USER = 'Cancelled by its user in jobtracker';
@@ -17,8 +25,13 @@ export interface CancelListener {
  * publishes the id of a cancelled active job on the queue's channel, and the worker that runs it calls
  * `worker.cancelJob(id)`, which aborts the `AbortSignal` its processor got as third argument (BullMQ ≥ 5.6x;
  * the processor must declare that parameter). A cancel published while the listener's connection was
- * down (a Redis restart, a network blip) is acted on once it is back. Stop the work then, and throw BullMQ's `UnrecoverableError`
- * so that the job is not retried.
+ * down (a Redis restart, a network blip) is acted on once it is back. Stop the work then, and throw BullMQ's
+ * `UnrecoverableError` so that the job is not retried.
+ *
+ * For a job that BullMQ removes as it ends (`removeOnComplete` or `removeOnFail`, the job's or the worker's),
+ * it also keeps what the bridge reads of the job (name, data, timestamp, attempts) beside the queue until
+ * the bridge saw it end, so that a job that ends before the bridge read it, or while the bridge was down,
+ * still reaches its user.
  *
  * @example
  * const worker = new Worker('renders', async (job, token, signal) => { … }, { connection });
@@ -27,6 +40,22 @@ export interface CancelListener {
  */
 export function listenForCancels(worker: Worker): CancelListener {
   let closed = false;
+  // A job BullMQ removes as it ends can be gone before the bridge reads it (a job that fails at once, a
+  // bridge that is behind or down): a copy of what the bridge needs is kept first. Sent as the job becomes
+  // active, on the connection that later finishes it, so it is there before the job can be removed.
+  let main: RawRedis | null = null;
+  const keep = (job: Job) => {
+    if (closed || !main || !job.id || !removedAtEnd(job, worker)) return;
+    const copy: KeptJob = {
+      name: job.name,
+      data: job.data,
+      timestamp: job.timestamp,
+      ...(job.opts.attempts === undefined ? {} : { attempts: job.opts.attempts }),
+    };
+    main.set(keptJobKey(worker, job.id), JSON.stringify(copy), 'PX', KEPT_JOB_TTL_MS).catch(() => {
+      // Redis away: the bridge still reads the job itself while BullMQ keeps it
+    });
+  };
   const channel = cancelChannel(worker);
   const cancel = (jobId: string) => {
     if (!closed) worker.cancelJob(jobId, CANCELLED_BY_USER);
@@ -38,7 +67,9 @@ export function listenForCancels(worker: Worker): CancelListener {
     for (const jobId of await (await rawRedis(worker)).zrange(cancelledKey(worker), 0, -1)) cancel(jobId);
   };
   const subscriber = (async () => {
-    const client = (await rawRedis(worker)).duplicate();
+    main = await rawRedis(worker);
+    worker.on('active', keep);
+    const client = main.duplicate();
     client.on('error', () => {
       // reconnects by itself, then catches up (below)
     });
@@ -64,8 +95,18 @@ export function listenForCancels(worker: Worker): CancelListener {
     ready: subscriber.then(() => undefined),
     async close() {
       closed = true;
+      worker.off('active', keep);
       const client = await subscriber.catch(() => null);
       await client?.quit().catch(() => client.disconnect());
     },
   };
+}
+
+/** Whether BullMQ removes `job` when it ends: its own `removeOnComplete` / `removeOnFail`, else the worker's. */
+function removedAtEnd(job: Job, worker: Worker): boolean {
+  const removes = (setting: unknown) => setting !== undefined && setting !== false;
+  return (
+    removes(job.opts.removeOnComplete ?? worker.opts.removeOnComplete) ||
+    removes(job.opts.removeOnFail ?? worker.opts.removeOnFail)
+  );
 }

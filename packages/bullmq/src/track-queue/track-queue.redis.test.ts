@@ -10,7 +10,7 @@ import { startFaultProxy } from '@jobtracker/test-support/fault-proxy';
 import { SECRET, SseReader, tokenFor, WORKER_KEY } from '@jobtracker/test-support/server';
 import { type ServerProcess, startServerProcess } from '@jobtracker/test-support/server-process';
 import { Queue } from 'bullmq';
-import { cancelledKey, rawRedis } from '../keys.js';
+import { cancelledKey, keptJobKey, rawRedis } from '../keys.js';
 import { connection, ensureRedis } from '../testing/redis.js';
 
 const run = randomUUID().slice(0, 8);
@@ -25,9 +25,19 @@ const names = {
   cancelDown: `jt-cancel-down-${run}`,
   redisDown: `jt-redis-down-${run}`,
   cancelAway: `jt-cancel-away-${run}`,
+  removeOnEnd: `jt-remove-on-end-${run}`,
+  removedWhileDown: `jt-removed-while-down-${run}`,
 };
 /** Worked by the worker processes; `waiting` is not, so its jobs stay waiting. */
-const worked = [names.progress, names.retry, names.active, names.restart, names.outage];
+const worked = [
+  names.progress,
+  names.retry,
+  names.active,
+  names.restart,
+  names.outage,
+  names.removeOnEnd,
+  names.removedWhileDown,
+];
 
 /** Runs `check` until it stops throwing, every 100 ms; throws its last error after `ms`. */
 async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
@@ -135,7 +145,7 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     [workers[0], workers[1], bridge] = (await Promise.all([
       startChild('../testing/worker-process.ts', env, 'workers ready'),
       startChild('../testing/worker-process.ts', env, 'workers ready'),
-      bridgeFor([names.progress, names.retry, names.waiting, names.active, names.outage]),
+      bridgeFor([names.progress, names.retry, names.waiting, names.active, names.outage, names.removeOnEnd]),
     ])) as [Child, Child, Child];
   });
 
@@ -260,6 +270,36 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
     }, 15_000);
   });
 
+  it('shows the outcome of jobs that BullMQ removes as they end (removeOnComplete, removeOnFail)', async () => {
+    const user = `mia-${run}`;
+    const ending = queue(names.removeOnEnd);
+    const done = await ending.add(
+      'done',
+      { userId: user, title: 'Removed once done', steps: 2, stepMs: 50 },
+      { removeOnComplete: true },
+    );
+    const broken = await ending.add(
+      'broken',
+      { userId: user, title: 'Removed once failed', steps: 2, stepMs: 50, failAttempts: 1 },
+      { removeOnFail: true, attempts: 1 },
+    );
+    await eventually(async () => {
+      const byTitle = new Map((await jobsOf(user, names.removeOnEnd)).map((job) => [job.title, job]));
+      const completed = byTitle.get('Removed once done');
+      assert.equal(completed?.status, 'completed');
+      assert.equal((completed?.result as { steps?: number } | null)?.steps, 2, 'with its result');
+      const failed = byTitle.get('Removed once failed');
+      assert.equal(failed?.status, 'failed');
+      assert.equal(failed?.error?.message, 'Attempt 1 broke');
+    }, 15_000);
+    assert.equal(await ending.getJob(done.id as string), undefined, 'BullMQ removed the completed job');
+    assert.equal(await ending.getJob(broken.id as string), undefined, 'and the failed one');
+    assert.equal((await jobsOf(user, names.removeOnEnd)).length, 2, 'one tracked job each');
+    // What the worker kept of them for the bridge goes once they ended.
+    const redis = (await ending.client) as unknown as { keys(pattern: string): Promise<string[]> };
+    await eventually(async () => assert.deepEqual(await redis.keys(keptJobKey(ending, '*')), []), 5000);
+  });
+
   it('removes a waiting job from the queue when its user cancels it', async () => {
     const user = `erin-${run}`;
     const added = await queue(names.waiting).add('queued', { userId: user, title: 'Queued' });
@@ -370,6 +410,37 @@ describe('trackQueue: a BullMQ queue mirrored for its users', { timeout: 60_000 
       );
     } finally {
       await restartBridge.kill('SIGKILL');
+    }
+  });
+  it('tells the user of a job BullMQ ran and removed while the bridge was down, once the bridge is back', async () => {
+    const user = `nia-${run}`;
+    const away = queue(names.removedWhileDown);
+    let own = await bridgeFor([names.removedWhileDown]);
+    try {
+      await away.add('before', { userId: user, title: 'Before', steps: 1, stepMs: 20 });
+      await eventually(async () => {
+        const [job] = await jobsOf(user, names.removedWhileDown);
+        assert.equal(job?.status, 'completed');
+      }, 10_000);
+      await own.kill('SIGKILL');
+      const quick = await away.add(
+        'quick',
+        { userId: user, title: 'Done while away', steps: 1, stepMs: 20 },
+        { removeOnComplete: true },
+      );
+      await eventually(async () => {
+        assert.equal(await away.getJob(quick.id as string), undefined, 'ran, and removed by BullMQ');
+      }, 10_000);
+      own = await bridgeFor([names.removedWhileDown]);
+      await eventually(async () => {
+        const job = (await jobsOf(user, names.removedWhileDown)).find(
+          (item) => item.title === 'Done while away',
+        );
+        assert.equal(job?.status, 'completed');
+        assert.equal((job?.result as { steps?: number } | null)?.steps, 1, 'with its result');
+      }, 10_000);
+    } finally {
+      await own.kill('SIGKILL');
     }
   });
   it('delivers what happened while the job API was down once it is back: progress and the completion, nothing twice', async () => {

@@ -8,7 +8,15 @@ import type {
 } from '@jobtracker/sdk/worker';
 import { createReporter, JobCancelledError } from '@jobtracker/sdk/worker';
 import { Job, type Queue, QueueEvents, type QueueEventsOptions } from 'bullmq';
-import { bridgeKey, CANCEL_REQUEST_TTL_MS, cancelChannel, cancelledKey, rawRedis } from '../keys.js';
+import {
+  bridgeKey,
+  CANCEL_REQUEST_TTL_MS,
+  cancelChannel,
+  cancelledKey,
+  type KeptJob,
+  keptJobKey,
+  rawRedis,
+} from '../keys.js';
 import { progressOf } from '../progress/progress-of.js';
 
 /** The strings the bridge shows a job's owner; replace them to translate. */
@@ -196,6 +204,17 @@ export function trackQueue<Data = AnyData>(
     };
   }
 
+  /** The copy a worker kept of a job BullMQ removed as it ended ({@link listenForCancels}), as a job. */
+  async function keptJob(jobId: string): Promise<Job<Data> | undefined> {
+    const stored = await (await redis()).get(keptJobKey(queue, jobId));
+    if (!stored) return undefined;
+    const kept = JSON.parse(stored) as KeptJob;
+    const opts = kept.attempts === undefined ? {} : { attempts: kept.attempts };
+    const job = new Job<Data>(queue, kept.name, kept.data as Data, opts, jobId);
+    job.timestamp = kept.timestamp;
+    return job;
+  }
+
   async function forget(jobId: string) {
     mirrors.delete(jobId);
     await (await redis()).hdel(jobsKey, jobId);
@@ -209,7 +228,8 @@ export function trackQueue<Data = AnyData>(
     const stored = await client.hget(jobsKey, jobId);
     let remembered: Remembered | null = stored ? (JSON.parse(stored) as Remembered) : null;
     if (!remembered) {
-      const job = known ?? ((await Job.fromId(queue, jobId)) as Job<Data> | undefined);
+      const job =
+        known ?? ((await Job.fromId(queue, jobId)) as Job<Data> | undefined) ?? (await keptJob(jobId));
       if (!job) return null;
       remembered = remember(job);
       if (!remembered) return null;
@@ -287,6 +307,11 @@ export function trackQueue<Data = AnyData>(
       await client.zremrangebyscore(cancelRequestsKey, '-inf', now - CANCEL_REQUEST_TTL_MS);
       await client.publish(channel, jobId);
     }
+  }
+
+  /** A job that ended needs no kept copy any more. */
+  async function dropKept(jobId: string) {
+    await (await redis()).del(keptJobKey(queue, jobId));
   }
 
   /** A cancelled job that ended needs no cancel request any more. */
@@ -414,21 +439,26 @@ export function trackQueue<Data = AnyData>(
       on(id, async () => {
         await ended(jobId);
         await complete(jobId, returnvalue);
+        await dropKept(jobId);
       }),
     );
     reader.on('failed', ({ jobId, failedReason }, id) =>
       on(id, async () => {
         await ended(jobId);
         await fail(jobId, failedReason);
+        await dropKept(jobId);
       }),
     );
     reader.on('removed', ({ jobId }, id) =>
       on(id, async () => {
-        if (cancelled.has(jobId)) return ended(jobId);
-        const mirror =
-          mirrors.get(jobId) ??
-          ((await (await redis()).hexists(jobsKey, jobId)) ? await mirrorOf(jobId) : null);
-        if (mirror) await removed(jobId);
+        if (cancelled.has(jobId)) await ended(jobId);
+        else {
+          const mirror =
+            mirrors.get(jobId) ??
+            ((await (await redis()).hexists(jobsKey, jobId)) ? await mirrorOf(jobId) : null);
+          if (mirror) await removed(jobId);
+        }
+        await dropKept(jobId);
       }),
     );
     reader.on('error', (error) => {
