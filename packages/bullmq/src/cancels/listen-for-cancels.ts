@@ -64,7 +64,7 @@ export function listenForCancels(worker: Worker): CancelListener {
   // bridge's set of cancel requests, once the subscription is confirmed (the bridge adds to the set
   // before it publishes, so between the two nothing is missed).
   const catchUp = async () => {
-    for (const jobId of await (await rawRedis(worker)).zrange(cancelledKey(worker), 0, -1)) cancel(jobId);
+    for (const jobId of (await main?.zrange(cancelledKey(worker), 0, -1)) ?? []) cancel(jobId);
   };
   const subscriber = (async () => {
     main = await rawRedis(worker);

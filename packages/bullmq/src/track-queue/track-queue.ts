@@ -309,14 +309,21 @@ export function trackQueue<Data = AnyData>(
     }
   }
 
-  /** A job that ended needs no kept copy any more. */
-  async function dropKept(jobId: string) {
-    await (await redis()).del(keptJobKey(queue, jobId));
-  }
-
-  /** A cancelled job that ended needs no cancel request any more. */
-  async function ended(jobId: string) {
-    if (cancelled.has(jobId)) await (await redis()).zrem(cancelRequestsKey, jobId);
+  /**
+   * A job that ended needs no kept copy and, cancelled, no cancel request any more. Sent beside the event
+   * chain, which the next event need not wait for.
+   */
+  function ended(jobId: string) {
+    void redis()
+      .then((client) =>
+        Promise.all([
+          client.del(keptJobKey(queue, jobId)),
+          cancelled.has(jobId) ? client.zrem(cancelRequestsKey, jobId) : null,
+        ]),
+      )
+      .catch((error: unknown) => {
+        if (!closed) report(error);
+      });
   }
 
   function progress(mirror: Mirror, report: { progress?: number; message?: string }) {
@@ -437,28 +444,25 @@ export function trackQueue<Data = AnyData>(
     );
     reader.on('completed', ({ jobId, returnvalue }, id) =>
       on(id, async () => {
-        await ended(jobId);
         await complete(jobId, returnvalue);
-        await dropKept(jobId);
+        ended(jobId);
       }),
     );
     reader.on('failed', ({ jobId, failedReason }, id) =>
       on(id, async () => {
-        await ended(jobId);
         await fail(jobId, failedReason);
-        await dropKept(jobId);
+        ended(jobId);
       }),
     );
     reader.on('removed', ({ jobId }, id) =>
       on(id, async () => {
-        if (cancelled.has(jobId)) await ended(jobId);
-        else {
+        if (!cancelled.has(jobId)) {
           const mirror =
             mirrors.get(jobId) ??
             ((await (await redis()).hexists(jobsKey, jobId)) ? await mirrorOf(jobId) : null);
           if (mirror) await removed(jobId);
         }
-        await dropKept(jobId);
+        ended(jobId);
       }),
     );
     reader.on('error', (error) => {

@@ -284,7 +284,7 @@ export class JobButton extends LitElement {
           ? error.message
           : null;
     this.#error = reason === null ? messages.genericError : messages.startFailed(reason);
-    this.#unreachable = error instanceof JobTrackerNetworkError;
+    this.#unreachable = kind === 'unreachable';
     this.requestUpdate();
     const failed = new JobErrorEvent(error);
     this.dispatchEvent(failed);
