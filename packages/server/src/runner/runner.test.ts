@@ -28,6 +28,8 @@ describe('in-process runner', () => {
       return current.status === 'completed' ? current : null;
     });
     assert.deepEqual(done.result, { url: `/done/${created.id}`, echo: { x: 1 } });
+    // The store may answer with the completed job a moment before subscribers get its event.
+    await eventually(() => seen.length >= 4, 5000, 'the completion event').catch(() => {});
     assert.deepEqual(seen, [10, 50, 90, 100]);
   });
 
